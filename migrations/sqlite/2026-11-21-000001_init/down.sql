@@ -1,0 +1,9 @@
+DROP TABLE listing_changes;
+DROP TABLE listings;
+DROP TABLE login_throttle;
+DROP TABLE refresh_tokens;
+DROP TABLE community_staff;
+DROP TABLE memberships;
+DROP TABLE firms;
+DROP TABLE users;
+DROP TABLE communities;

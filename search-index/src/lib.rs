@@ -1,0 +1,1 @@
+//! Chinese-aware full-text index of listings (tantivy).
