@@ -1,0 +1,117 @@
+//! Builds the HTTP application and server from a configuration.
+
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+
+use actix_web::dev::{Server, Service};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::{App, HttpMessage, HttpServer, web};
+use anyhow::Context;
+use futures_util::FutureExt;
+use tracing_actix_web::{RequestId, TracingLogger};
+
+use crate::auth::{password, tokens};
+use crate::config::Config;
+use crate::error;
+use crate::routes;
+use crate::state::AppState;
+use crate::store::Db;
+
+/// Opens the store (applying migrations) and loads the signing key.
+pub async fn prepare_state(config: Config) -> anyhow::Result<AppState> {
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("cannot create data dir {}", config.data_dir.display()))?;
+    let db = Db::connect(&config.database_url, config.db_pool_size)?;
+    let db2 = db.clone();
+    let applied = tokio::task::spawn_blocking(move || db2.migrate()).await??;
+    for v in &applied {
+        tracing::info!(version = %v, "applied migration");
+    }
+
+    let secret = match &config.jwt_secret {
+        Some(s) => s.as_bytes().to_vec(),
+        None => {
+            let path = config.data_dir.join("jwt.key");
+            let (key, created) = tokens::load_or_create_secret(&path)
+                .with_context(|| format!("JWT key file {}", path.display()))?;
+            if created {
+                tracing::info!(path = %path.display(), "generated a new JWT signing key (set ZQL_JWT_SECRET to share one across nodes)");
+            }
+            key
+        }
+    };
+    let jwt = tokens::JwtKeys::new(
+        &secret,
+        &config.jwt_issuer,
+        &config.jwt_audience,
+        config.access_token_ttl_secs as i64,
+    );
+    let mut random = [0u8; 24];
+    rand::fill(&mut random);
+    let dummy_hash = password::hash(hex::encode(random))
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot prepare dummy hash: {e}"))?;
+    Ok(AppState {
+        config: Arc::new(config),
+        db,
+        jwt,
+        dummy_hash,
+    })
+}
+
+/// Registers routes, extractor error handlers and middleware.
+pub fn configure_app(cfg: &mut web::ServiceConfig, state: web::Data<AppState>) {
+    let limit = state.config.body_limit_bytes;
+    cfg.app_data(state)
+        .app_data(
+            web::JsonConfig::default()
+                .limit(limit)
+                .error_handler(|e, _| error::json_error(e).into()),
+        )
+        .app_data(web::PayloadConfig::new(limit))
+        .app_data(web::QueryConfig::default().error_handler(|e, _| error::query_error(e).into()))
+        .app_data(web::PathConfig::default().error_handler(|e, _| error::path_error(e).into()))
+        .configure(routes::configure)
+        .default_service(web::to(routes::not_found));
+}
+
+/// Binds and returns the server (not yet awaited) and the address it serves.
+pub async fn build_server(config: Config) -> anyhow::Result<(Server, SocketAddr)> {
+    let listener =
+        TcpListener::bind(config.bind).with_context(|| format!("cannot bind {}", config.bind))?;
+    build_server_on(config, listener).await
+}
+
+pub async fn build_server_on(
+    config: Config,
+    listener: TcpListener,
+) -> anyhow::Result<(Server, SocketAddr)> {
+    let workers = config.workers;
+    let state = web::Data::new(prepare_state(config).await?);
+    let addr = listener.local_addr()?;
+    let request_id = HeaderName::from_static("x-request-id");
+    let server = HttpServer::new(move || {
+        let state = state.clone();
+        let request_id = request_id.clone();
+        App::new()
+            .configure(|cfg| configure_app(cfg, state))
+            .wrap_fn(move |req, srv| {
+                let id = req.extensions().get::<RequestId>().map(|r| r.to_string());
+                let header = request_id.clone();
+                srv.call(req).map(move |res| {
+                    res.map(|mut r| {
+                        if let Some(v) = id.and_then(|id| HeaderValue::from_str(&id).ok()) {
+                            r.headers_mut().insert(header, v);
+                        }
+                        r
+                    })
+                })
+            })
+            .wrap(TracingLogger::default())
+    })
+    .workers(workers)
+    .shutdown_timeout(10)
+    .listen(listener)?
+    .run();
+    Ok((server, addr))
+}

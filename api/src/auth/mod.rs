@@ -1,0 +1,165 @@
+//! Who is calling: the `Caller` extractor turns a bearer token into an
+//! authenticated principal, so a handler that takes `Caller` cannot forget
+//! authentication, and one that does not take it is public by construction.
+
+pub mod password;
+pub mod tokens;
+
+use std::future::{Ready, ready};
+
+use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::store::listings::Viewer;
+use tokens::{Claims, TokenError};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FirmRole {
+    Admin,
+    Member,
+}
+
+impl FirmRole {
+    pub fn parse(s: &str) -> Option<FirmRole> {
+        match s {
+            "admin" => Some(FirmRole::Admin),
+            "member" => Some(FirmRole::Member),
+            _ => None,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FirmRole::Admin => "admin",
+            FirmRole::Member => "member",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct FirmMembership {
+    pub firm_id: String,
+    pub role: FirmRole,
+    pub community_id: String,
+}
+
+/// An authenticated user and the roles their access token carries.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub user_id: String,
+    pub platform_admin: bool,
+    pub firm: Option<FirmMembership>,
+    pub staff_community: Option<String>,
+}
+
+impl Caller {
+    fn from_claims(c: Claims) -> Caller {
+        let firm = match (
+            c.firm,
+            c.frole.as_deref().and_then(FirmRole::parse),
+            c.fcmty,
+        ) {
+            (Some(firm_id), Some(role), Some(community_id)) => Some(FirmMembership {
+                firm_id,
+                role,
+                community_id,
+            }),
+            _ => None,
+        };
+        Caller {
+            user_id: c.sub,
+            platform_admin: c.adm,
+            firm,
+            staff_community: c.staff,
+        }
+    }
+
+    /// The visibility scope this caller reads listings with.
+    pub fn viewer(&self) -> Viewer {
+        if self.platform_admin {
+            Viewer::Admin
+        } else if let Some(c) = &self.staff_community {
+            Viewer::Staff {
+                community_id: c.clone(),
+            }
+        } else if let Some(f) = &self.firm {
+            Viewer::Member {
+                firm_id: f.firm_id.clone(),
+                community_id: f.community_id.clone(),
+            }
+        } else {
+            Viewer::Guest
+        }
+    }
+
+    pub fn require_admin(&self) -> Result<(), ApiError> {
+        if self.platform_admin {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden("需要平台管理员权限"))
+        }
+    }
+
+    /// Staff of `community_id`, or a platform admin.
+    pub fn can_administer_community(&self, community_id: &str) -> bool {
+        self.platform_admin || self.staff_community.as_deref() == Some(community_id)
+    }
+
+    pub fn firm_id(&self) -> Option<&str> {
+        self.firm.as_ref().map(|f| f.firm_id.as_str())
+    }
+
+    pub fn is_member_of(&self, firm_id: &str) -> bool {
+        self.firm_id() == Some(firm_id)
+    }
+
+    pub fn is_firm_admin_of(&self, firm_id: &str) -> bool {
+        matches!(&self.firm, Some(f) if f.firm_id == firm_id && f.role == FirmRole::Admin)
+    }
+}
+
+fn bearer(req: &HttpRequest) -> Result<&str, ApiError> {
+    let header = req
+        .headers()
+        .get(actix_web::http::header::AUTHORIZATION)
+        .ok_or_else(|| {
+            ApiError::unauthorized("unauthenticated", "需要登录：缺少 Authorization 头")
+        })?;
+    let value = header
+        .to_str()
+        .map_err(|_| ApiError::unauthorized("invalid_token", "Authorization 头无法解析"))?;
+    let (scheme, token) = value
+        .split_once(' ')
+        .ok_or_else(|| ApiError::unauthorized("invalid_token", "Authorization 须为 Bearer 令牌"))?;
+    if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
+        return Err(ApiError::unauthorized(
+            "invalid_token",
+            "Authorization 须为 Bearer 令牌",
+        ));
+    }
+    Ok(token.trim())
+}
+
+fn authenticate(req: &HttpRequest) -> Result<Caller, ApiError> {
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .ok_or_else(|| ApiError::internal("application state missing"))?;
+    let token = bearer(req)?;
+    match state.jwt.verify(token) {
+        Ok(claims) => Ok(Caller::from_claims(claims)),
+        Err(TokenError::Expired) => Err(ApiError::unauthorized(
+            "token_expired",
+            "访问令牌已过期，请刷新",
+        )),
+        Err(TokenError::Invalid) => Err(ApiError::unauthorized("invalid_token", "访问令牌无效")),
+    }
+}
+
+impl FromRequest for Caller {
+    type Error = ApiError;
+    type Future = Ready<Result<Caller, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(authenticate(req))
+    }
+}

@@ -1,0 +1,327 @@
+//! Configuration: `ZQL_*` environment variables over an optional TOML file
+//! over defaults. A bad value stops start-up with a message naming the key.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use serde::Deserialize;
+
+/// Resolved configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub bind: SocketAddr,
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    pub db_pool_size: u32,
+    pub workers: usize,
+    /// Explicit HS256 secret; when absent a key file in the data dir is used.
+    pub jwt_secret: Option<String>,
+    pub jwt_issuer: String,
+    pub jwt_audience: String,
+    pub access_token_ttl_secs: u64,
+    pub refresh_token_ttl_days: u64,
+    pub body_limit_bytes: usize,
+    pub log_format: LogFormat,
+    pub login_max_failures: u32,
+    pub login_window_secs: u64,
+    pub login_lock_secs: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+impl FromStr for LogFormat {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "text" => Ok(LogFormat::Text),
+            "json" => Ok(LogFormat::Json),
+            _ => Err("expected \"text\" or \"json\"".into()),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("configuration key `{key}`{source_hint}: {message}")]
+pub struct ConfigError {
+    pub key: String,
+    pub source_hint: String,
+    pub message: String,
+}
+
+impl ConfigError {
+    fn new(key: &str, origin: Origin, message: impl Into<String>) -> ConfigError {
+        let source_hint = match origin {
+            Origin::Env => format!(" (env ZQL_{})", key.to_uppercase()),
+            Origin::File => " (config file)".to_string(),
+            Origin::Default => String::new(),
+        };
+        ConfigError {
+            key: key.to_string(),
+            source_hint,
+            message: message.into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Origin {
+    Env,
+    File,
+    Default,
+}
+
+macro_rules! config_keys {
+    ($( $key:ident : $ty:ty ),* $(,)?) => {
+        /// The TOML file's shape: every key optional, unknown keys rejected.
+        #[derive(Debug, Default, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct FileConfig { $( $key: Option<$ty>, )* }
+
+        /// Every key that can be set, for docs and `--help`.
+        pub const KEYS: &[&str] = &[$( stringify!($key) ),*];
+
+        /// Raw layered values: env over file; `None` means use the default.
+        #[derive(Debug, Default)]
+        struct Layered { $( $key: Option<($ty, Origin)>, )* }
+
+        impl Layered {
+            fn build(file: FileConfig, env: &dyn Fn(&str) -> Option<String>) -> Result<Layered, ConfigError> {
+                let mut out = Layered::default();
+                $(
+                    out.$key = file.$key.map(|v| (v, Origin::File));
+                    let name = concat!("ZQL_", stringify!($key)).to_uppercase();
+                    if let Some(raw) = env(&name) {
+                        let v = <$ty as FromStr>::from_str(raw.trim()).map_err(|e| {
+                            ConfigError::new(stringify!($key), Origin::Env, format!("cannot parse {raw:?}: {e}"))
+                        })?;
+                        out.$key = Some((v, Origin::Env));
+                    }
+                )*
+                Ok(out)
+            }
+        }
+    };
+}
+
+config_keys! {
+    bind: String,
+    data_dir: String,
+    database_url: String,
+    db_pool_size: u32,
+    workers: usize,
+    jwt_secret: String,
+    jwt_issuer: String,
+    jwt_audience: String,
+    access_token_ttl_secs: u64,
+    refresh_token_ttl_days: u64,
+    body_limit_bytes: usize,
+    log_format: String,
+    login_max_failures: u32,
+    login_window_secs: u64,
+    login_lock_secs: u64,
+}
+
+fn pick<T: Clone>(v: &Option<(T, Origin)>, default: T) -> (T, Origin) {
+    v.clone().unwrap_or((default, Origin::Default))
+}
+
+fn range<T: PartialOrd + std::fmt::Display + Copy>(
+    key: &str,
+    (v, o): (T, Origin),
+    lo: T,
+    hi: T,
+) -> Result<T, ConfigError> {
+    if v < lo || v > hi {
+        return Err(ConfigError::new(
+            key,
+            o,
+            format!("{v} is outside {lo}..={hi}"),
+        ));
+    }
+    Ok(v)
+}
+
+impl Config {
+    /// Loads from the process environment and the file named by `path`
+    /// (or by `ZQL_CONFIG`).
+    pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
+        let env_path = std::env::var("ZQL_CONFIG").ok().map(PathBuf::from);
+        let path = path.map(Path::to_path_buf).or(env_path);
+        Config::load_from(path.as_deref(), &|k| std::env::var(k).ok())
+    }
+
+    /// Loads from an explicit environment lookup (tests use this).
+    pub fn load_from(
+        path: Option<&Path>,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Config, ConfigError> {
+        let file = match path {
+            None => FileConfig::default(),
+            Some(p) => {
+                let text = std::fs::read_to_string(p).map_err(|e| {
+                    ConfigError::new(
+                        "config",
+                        Origin::File,
+                        format!("cannot read {}: {e}", p.display()),
+                    )
+                })?;
+                toml::from_str::<FileConfig>(&text).map_err(|e| ConfigError {
+                    key: e
+                        .message()
+                        .split('`')
+                        .nth(1)
+                        .unwrap_or("config")
+                        .to_string(),
+                    source_hint: format!(" ({})", p.display()),
+                    message: e.message().to_string(),
+                })?
+            }
+        };
+        let l = Layered::build(file, env)?;
+
+        let (bind_s, o) = pick(&l.bind, "127.0.0.1:8080".into());
+        let bind = bind_s.parse::<SocketAddr>().map_err(|e| {
+            ConfigError::new("bind", o, format!("{bind_s:?} is not HOST:PORT ({e})"))
+        })?;
+
+        let (data_dir_s, o) = pick(&l.data_dir, "./data".into());
+        if data_dir_s.trim().is_empty() {
+            return Err(ConfigError::new("data_dir", o, "must not be empty"));
+        }
+        let data_dir = PathBuf::from(data_dir_s.trim());
+
+        let default_db = format!("sqlite://{}/zhiqilian.db", data_dir.display());
+        let (database_url, o) = pick(&l.database_url, default_db);
+        let backend = crate::store::Backend::from_url(&database_url)
+            .map_err(|e| ConfigError::new("database_url", o, e))?;
+        let pool_default = match backend {
+            crate::store::Backend::Sqlite { .. } => 8,
+            crate::store::Backend::Postgres { .. } => 16,
+        };
+
+        let jwt_secret = match &l.jwt_secret {
+            Some((s, o)) if s.len() < 32 => {
+                return Err(ConfigError::new(
+                    "jwt_secret",
+                    *o,
+                    "must be at least 32 bytes (use a long random string)",
+                ));
+            }
+            Some((s, _)) => Some(s.clone()),
+            None => None,
+        };
+
+        let (log_format_s, o) = pick(&l.log_format, "text".into());
+        let log_format = log_format_s
+            .parse::<LogFormat>()
+            .map_err(|e| ConfigError::new("log_format", o, e))?;
+
+        let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Ok(Config {
+            bind,
+            data_dir,
+            database_url,
+            db_pool_size: range("db_pool_size", pick(&l.db_pool_size, pool_default), 1, 512)?,
+            workers: range("workers", pick(&l.workers, cpus), 1, 256)?,
+            jwt_secret,
+            jwt_issuer: pick(&l.jwt_issuer, "zhiqilian".into()).0,
+            jwt_audience: pick(&l.jwt_audience, "zhiqilian-api".into()).0,
+            access_token_ttl_secs: range(
+                "access_token_ttl_secs",
+                pick(&l.access_token_ttl_secs, 900),
+                30,
+                900,
+            )?,
+            refresh_token_ttl_days: range(
+                "refresh_token_ttl_days",
+                pick(&l.refresh_token_ttl_days, 30),
+                1,
+                365,
+            )?,
+            body_limit_bytes: range(
+                "body_limit_bytes",
+                pick(&l.body_limit_bytes, 256 * 1024),
+                1024,
+                64 * 1024 * 1024,
+            )?,
+            log_format,
+            login_max_failures: range(
+                "login_max_failures",
+                pick(&l.login_max_failures, 5),
+                1,
+                1000,
+            )?,
+            login_window_secs: range(
+                "login_window_secs",
+                pick(&l.login_window_secs, 900),
+                1,
+                86_400,
+            )?,
+            login_lock_secs: range("login_lock_secs", pick(&l.login_lock_secs, 60), 1, 86_400)?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn load(env: &[(&str, &str)], file: Option<&str>) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = file.map(|text| {
+            let p = dir.path().join("zql.toml");
+            std::fs::write(&p, text).expect("write config");
+            p
+        });
+        Config::load_from(path.as_deref(), &|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults() {
+        let c = load(&[], None).expect("defaults load");
+        assert_eq!(c.bind.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.data_dir, PathBuf::from("./data"));
+        assert_eq!(c.database_url, "sqlite://./data/zhiqilian.db");
+        assert_eq!(c.access_token_ttl_secs, 900);
+    }
+
+    #[test]
+    fn env_overrides_file_overrides_default() {
+        let c = load(
+            &[("ZQL_BIND", "0.0.0.0:9000")],
+            Some("bind = \"127.0.0.1:7000\"\ndata_dir = \"/tmp/zql\"\n"),
+        )
+        .expect("load");
+        assert_eq!(c.bind.to_string(), "0.0.0.0:9000");
+        assert_eq!(c.database_url, "sqlite:///tmp/zql/zhiqilian.db");
+    }
+
+    #[test]
+    fn bad_values_name_the_key() {
+        let e = load(&[("ZQL_BIND", "nonsense")], None).unwrap_err();
+        assert_eq!(e.key, "bind");
+        assert!(e.to_string().contains("ZQL_BIND"), "{e}");
+        let e = load(&[("ZQL_DB_POOL_SIZE", "many")], None).unwrap_err();
+        assert_eq!(e.key, "db_pool_size");
+        let e = load(&[("ZQL_ACCESS_TOKEN_TTL_SECS", "3600")], None).unwrap_err();
+        assert_eq!(e.key, "access_token_ttl_secs");
+        let e = load(&[("ZQL_DATABASE_URL", "mysql://x")], None).unwrap_err();
+        assert_eq!(e.key, "database_url");
+        let e = load(&[("ZQL_JWT_SECRET", "short")], None).unwrap_err();
+        assert_eq!(e.key, "jwt_secret");
+        let e = load(&[], Some("bnid = \"x\"\n")).unwrap_err();
+        assert_eq!(e.key, "bnid", "{e}");
+        let e = load(&[], Some("workers = \"two\"\n")).unwrap_err();
+        assert!(e.to_string().contains("workers"), "{e}");
+    }
+}

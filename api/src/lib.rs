@@ -1,0 +1,17 @@
+//! Zhiqilian (智企连): supply-and-demand matching for industrial parks.
+//!
+//! The REST service: configuration, the store, authentication, routes and
+//! the command-line tools around them.
+
+pub mod app;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod import;
+pub mod listing_form;
+pub mod routes;
+pub mod state;
+pub mod store;
+pub mod telemetry;
+pub mod validate;

@@ -1,0 +1,329 @@
+//! Firms: self-registration, verification by community staff, members.
+
+use actix_web::{HttpResponse, web};
+use serde::{Deserialize, Serialize};
+use zhiqilian_matcher::Uscc;
+
+use super::communities::{NewAccount, parse_account};
+use super::pagination::{self, Page};
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::store::StoreError;
+use crate::store::accounts::{self, FirmFilter, NewFirm};
+use crate::store::models::Firm;
+use crate::validate::Errors;
+
+#[derive(Debug, Serialize)]
+pub struct FirmOut {
+    pub id: String,
+    pub name: String,
+    pub uscc: String,
+    pub community_id: String,
+    pub address: String,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    /// Present for the firm's members, its community's staff and admins.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contact_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contact_phone: Option<String>,
+    pub verified: bool,
+    pub verified_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+fn firm_out(f: Firm, with_contact: bool) -> FirmOut {
+    FirmOut {
+        id: f.id,
+        name: f.name,
+        uscc: f.uscc,
+        community_id: f.community_id,
+        address: f.address,
+        lat: f.lat,
+        lon: f.lon,
+        contact_name: with_contact.then_some(f.contact_name),
+        contact_phone: with_contact.then_some(f.contact_phone),
+        verified: f.verified,
+        verified_at: f.verified_at.map(|t| t.and_utc()),
+        created_at: f.created_at.and_utc(),
+    }
+}
+
+/// Members, their community's staff and admins manage a firm; others see a
+/// verified firm's public profile and nothing of an unverified one.
+fn access(caller: &Caller, f: &Firm) -> (bool, bool) {
+    let manage = caller.is_member_of(&f.id) || caller.can_administer_community(&f.community_id);
+    (manage || f.verified, manage)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterFirm {
+    pub name: String,
+    pub uscc: String,
+    pub community_id: String,
+    pub address: String,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub contact_name: String,
+    pub contact_phone: String,
+    pub admin: NewAccount,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Registered {
+    pub firm: FirmOut,
+    pub admin_user_id: String,
+}
+
+pub async fn register(
+    state: web::Data<AppState>,
+    body: web::Json<RegisterFirm>,
+) -> Result<HttpResponse, ApiError> {
+    let b = body.into_inner();
+    let mut e = Errors::default();
+    let name = e.text("name", &b.name, 2, 100);
+    let uscc = match Uscc::parse(&b.uscc) {
+        Ok(u) => Some(u.as_str().to_string()),
+        Err(err) => {
+            e.push(
+                "uscc",
+                "invalid_uscc",
+                format!("统一社会信用代码无效：{err}"),
+            );
+            None
+        }
+    };
+    let address = e.text("address", &b.address, 2, 200);
+    e.lat_lon("", b.lat, b.lon);
+    let contact_name = e.text("contact_name", &b.contact_name, 1, 64);
+    let contact_phone = e.text("contact_phone", &b.contact_phone, 5, 32);
+    if !contact_phone
+        .chars()
+        .all(|c| c.is_ascii_digit() || matches!(c, '+' | '-' | ' ' | '(' | ')'))
+    {
+        e.push(
+            "contact_phone",
+            "invalid_format",
+            "联系电话只能包含数字和 +-() 空格",
+        );
+    }
+    let community_id = b.community_id.trim().to_string();
+    // Report account problems together with firm problems.
+    let admin = match parse_account("admin.", b.admin, false).await {
+        Ok(u) => Some(u),
+        Err(err) => {
+            e.extend(err.errors);
+            None
+        }
+    };
+    e.into_result().map_err(ApiError::validation)?;
+    let (Some(uscc), Some(admin)) = (uscc, admin) else {
+        return Err(ApiError::internal("validated registration lost a field"));
+    };
+
+    let cid = community_id.clone();
+    let community = state
+        .db
+        .run(move |c| accounts::get_community(c, &cid))
+        .await?;
+    if community.is_none() {
+        return Err(ApiError::field(
+            "community_id",
+            "unknown_community",
+            "社区不存在",
+        ));
+    }
+    let new = NewFirm {
+        name,
+        uscc: uscc.clone(),
+        community_id,
+        address,
+        lat: b.lat,
+        lon: b.lon,
+        contact_name,
+        contact_phone,
+        verified: false,
+    };
+    let (firm, user, _) = state
+        .db
+        .run(move |c| {
+            if accounts::firm_by_uscc(c, &uscc)?.is_some() {
+                return Err(StoreError::Conflict("uscc".into()));
+            }
+            accounts::register_firm(c, new, admin)
+        })
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict(what) if what == "uscc" => {
+                ApiError::conflict("uscc_taken", "该统一社会信用代码已注册")
+            }
+            StoreError::Conflict(_) => ApiError::conflict("login_taken", "该手机号或邮箱已注册"),
+            other => other.into(),
+        })?;
+    Ok(HttpResponse::Created().json(Registered {
+        firm: firm_out(firm, true),
+        admin_user_id: user.id,
+    }))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListFirmsQuery {
+    pub community: Option<String>,
+    pub verified: Option<bool>,
+    pub cursor: Option<String>,
+    pub limit: Option<i64>,
+}
+
+/// Staff list their community's firms (e.g. those awaiting verification);
+/// admins list any.
+pub async fn list(
+    state: web::Data<AppState>,
+    caller: Caller,
+    q: web::Query<ListFirmsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let q = q.into_inner();
+    let community_id = if caller.platform_admin {
+        q.community
+    } else if let Some(own) = &caller.staff_community {
+        if q.community.as_deref().is_some_and(|c| c != own) {
+            return Err(ApiError::forbidden("只能查看本社区的企业"));
+        }
+        Some(own.clone())
+    } else {
+        return Err(ApiError::forbidden("需要社区工作人员或平台管理员权限"));
+    };
+    let limit = pagination::limit(q.limit)?;
+    let filter = FirmFilter {
+        community_id,
+        verified: q.verified,
+        before_id: pagination::decode(q.cursor.as_deref())?,
+        limit: limit + 1,
+    };
+    let rows = state
+        .db
+        .run(move |c| accounts::list_firms(c, &filter))
+        .await?;
+    Ok(HttpResponse::Ok().json(Page::from_rows(
+        rows,
+        limit,
+        |f| &f.id,
+        |f| firm_out(f, true),
+    )))
+}
+
+async fn load_firm(state: &AppState, id: String) -> Result<Firm, ApiError> {
+    state
+        .db
+        .run(move |c| accounts::get_firm(c, &id))
+        .await?
+        .ok_or_else(|| ApiError::not_found("企业"))
+}
+
+pub async fn get(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let f = load_firm(&state, id.into_inner()).await?;
+    let (see, manage) = access(&caller, &f);
+    if !see {
+        return Err(ApiError::not_found("企业"));
+    }
+    Ok(HttpResponse::Ok().json(firm_out(f, manage)))
+}
+
+pub async fn verify(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let f = load_firm(&state, id.into_inner()).await?;
+    if !caller.can_administer_community(&f.community_id) {
+        let (see, _) = access(&caller, &f);
+        return Err(if see {
+            ApiError::forbidden("只有企业所在社区的工作人员可以认证企业")
+        } else {
+            ApiError::not_found("企业")
+        });
+    }
+    let by = caller.user_id.clone();
+    let f = state
+        .db
+        .run(move |c| accounts::verify_firm(c, &f.id, &by))
+        .await?
+        .ok_or_else(|| ApiError::not_found("企业"))?;
+    Ok(HttpResponse::Ok().json(firm_out(f, true)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AddMember {
+    pub login: String,
+    pub password: String,
+    pub display_name: String,
+    #[serde(default)]
+    pub role: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct MemberOut {
+    pub user_id: String,
+    pub firm_id: String,
+    pub role: String,
+    pub display_name: String,
+}
+
+pub async fn add_member(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+    body: web::Json<AddMember>,
+) -> Result<HttpResponse, ApiError> {
+    let f = load_firm(&state, id.into_inner()).await?;
+    if !caller.is_firm_admin_of(&f.id) {
+        let (see, _) = access(&caller, &f);
+        return Err(if see {
+            ApiError::forbidden("只有企业管理员可以添加成员")
+        } else {
+            ApiError::not_found("企业")
+        });
+    }
+    let b = body.into_inner();
+    let role = b.role.unwrap_or_else(|| "member".into());
+    if role != "admin" && role != "member" {
+        return Err(ApiError::field(
+            "role",
+            "invalid_value",
+            "role 须为 admin 或 member",
+        ));
+    }
+    let user = parse_account(
+        "",
+        NewAccount {
+            login: b.login,
+            password: b.password,
+            display_name: b.display_name,
+        },
+        false,
+    )
+    .await?;
+    let firm_id = f.id.clone();
+    let r = role.clone();
+    let (user, m) = state
+        .db
+        .run(move |c| accounts::add_member(c, &firm_id, &r, user))
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict(_) => ApiError::conflict("login_taken", "该手机号或邮箱已注册"),
+            other => other.into(),
+        })?;
+    Ok(HttpResponse::Created().json(MemberOut {
+        user_id: user.id,
+        firm_id: m.firm_id,
+        role: m.role,
+        display_name: user.display_name,
+    }))
+}

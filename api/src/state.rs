@@ -1,0 +1,16 @@
+//! Shared application state handed to every handler.
+
+use std::sync::Arc;
+
+use crate::auth::tokens::JwtKeys;
+use crate::config::Config;
+use crate::store::Db;
+
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub db: Db,
+    pub jwt: JwtKeys,
+    /// An argon2 hash of a random password, verified against when a login
+    /// names no account so that failure takes the same time either way.
+    pub dummy_hash: String,
+}

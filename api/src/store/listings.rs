@@ -1,0 +1,223 @@
+//! Listings: every write changes the row and appends to the change log in
+//! one transaction.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::changes::{self, ChangeOp};
+use super::models::Listing;
+use super::schema::{communities, firms, listings};
+use super::{DbConnection, StoreError, StoreResult};
+
+/// Who is looking: decides which listings are visible.
+#[derive(Debug, Clone)]
+pub enum Viewer {
+    /// Platform admins see everything.
+    Admin,
+    /// Community staff see everything in their community, and what is
+    /// public elsewhere.
+    Staff { community_id: String },
+    /// Firm members see their own firm's listings, public listings of
+    /// verified firms, and community-only listings of verified firms in
+    /// their own community.
+    Member {
+        firm_id: String,
+        community_id: String,
+    },
+    /// A signed-in user with no firm or staff role sees public listings.
+    Guest,
+}
+
+/// A listing with the names a client shows next to it.
+#[derive(Debug, Clone)]
+pub struct ListingView {
+    pub listing: Listing,
+    pub firm_name: String,
+    pub firm_verified: bool,
+    pub community_name: String,
+}
+
+type ViewRow = (Listing, String, bool, String);
+
+fn to_view((listing, firm_name, firm_verified, community_name): ViewRow) -> ListingView {
+    ListingView {
+        listing,
+        firm_name,
+        firm_verified,
+        community_name,
+    }
+}
+
+/// Whether `viewer` may see `v` (the same rule `list` applies in SQL).
+pub fn visible_to(v: &ListingView, viewer: &Viewer) -> bool {
+    let l = &v.listing;
+    let public_ok = v.firm_verified
+        && (l.visibility == "public"
+            || matches!(viewer, Viewer::Member { community_id, .. } if *community_id == l.community_id));
+    match viewer {
+        Viewer::Admin => true,
+        Viewer::Staff { community_id } => *community_id == l.community_id || public_ok,
+        Viewer::Member { firm_id, .. } => *firm_id == l.firm_id || public_ok,
+        Viewer::Guest => public_ok,
+    }
+}
+
+pub fn insert(conn: &mut DbConnection, row: &Listing) -> StoreResult<i64> {
+    conn.transaction(|conn| {
+        diesel::insert_into(listings::table)
+            .values(row)
+            .execute(conn)
+            .map_err(|e| StoreError::unique_as_conflict(e, "listing key"))?;
+        changes::append(conn, &row.id, ChangeOp::Upsert)
+    })
+}
+
+/// Replaces a listing if it still has `expected_version` (optimistic
+/// concurrency: two editors cannot silently overwrite each other).
+pub fn update(conn: &mut DbConnection, row: &Listing, expected_version: i32) -> StoreResult<i64> {
+    conn.transaction(|conn| {
+        let n = diesel::update(
+            listings::table
+                .find(&row.id)
+                .filter(listings::version.eq(expected_version)),
+        )
+        .set(row)
+        .execute(conn)?;
+        if n == 0 {
+            return Err(StoreError::Conflict(
+                "listing was changed concurrently".into(),
+            ));
+        }
+        changes::append(conn, &row.id, ChangeOp::Upsert)
+    })
+}
+
+/// Closes an open listing; `Ok(None)` when it was already closed.
+pub fn close(conn: &mut DbConnection, id: &str, at: NaiveDateTime) -> StoreResult<Option<i64>> {
+    conn.transaction(|conn| {
+        let n = diesel::update(listings::table.find(id).filter(listings::status.eq("open")))
+            .set((
+                listings::status.eq("closed"),
+                listings::closed_at.eq(Some(at)),
+                listings::updated_at.eq(at),
+                listings::version.eq(listings::version + 1),
+            ))
+            .execute(conn)?;
+        if n == 0 {
+            return Ok(None);
+        }
+        changes::append(conn, id, ChangeOp::Upsert).map(Some)
+    })
+}
+
+pub fn get(conn: &mut DbConnection, id: &str) -> StoreResult<Option<ListingView>> {
+    Ok(listings::table
+        .inner_join(firms::table)
+        .inner_join(communities::table)
+        .filter(listings::id.eq(id))
+        .select((
+            Listing::as_select(),
+            firms::name,
+            firms::verified,
+            communities::name,
+        ))
+        .first::<ViewRow>(conn)
+        .optional()?
+        .map(to_view))
+}
+
+pub fn get_row(conn: &mut DbConnection, id: &str) -> StoreResult<Option<Listing>> {
+    Ok(listings::table
+        .find(id)
+        .select(Listing::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn by_ext_key(conn: &mut DbConnection, key: &str) -> StoreResult<Option<Listing>> {
+    Ok(listings::table
+        .filter(listings::ext_key.eq(key))
+        .select(Listing::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ListFilter {
+    /// Only the viewer's own firm's listings.
+    pub firm_id: Option<String>,
+    pub side: Option<String>,
+    pub kind: Option<String>,
+    pub status: Option<String>,
+    pub community_id: Option<String>,
+    pub before_id: Option<String>,
+    pub limit: i64,
+}
+
+/// Listings visible to `viewer`, newest first (UUIDv7 ids are time-ordered),
+/// paged by id.
+pub fn list(
+    conn: &mut DbConnection,
+    viewer: &Viewer,
+    f: &ListFilter,
+) -> StoreResult<Vec<ListingView>> {
+    let mut q = listings::table
+        .inner_join(firms::table)
+        .inner_join(communities::table)
+        .select((
+            Listing::as_select(),
+            firms::name,
+            firms::verified,
+            communities::name,
+        ))
+        .into_boxed();
+
+    let public = listings::visibility.eq("public");
+    match viewer.clone() {
+        Viewer::Admin => {}
+        Viewer::Staff { community_id } => {
+            q = q.filter(
+                listings::community_id
+                    .eq(community_id)
+                    .or(firms::verified.eq(true).and(public)),
+            );
+        }
+        Viewer::Member {
+            firm_id,
+            community_id,
+        } => {
+            q = q.filter(
+                listings::firm_id.eq(firm_id).or(firms::verified
+                    .eq(true)
+                    .and(public.or(listings::community_id.eq(community_id)))),
+            );
+        }
+        Viewer::Guest => {
+            q = q.filter(firms::verified.eq(true).and(public));
+        }
+    }
+    if let Some(v) = &f.firm_id {
+        q = q.filter(listings::firm_id.eq(v.clone()));
+    }
+    if let Some(v) = &f.side {
+        q = q.filter(listings::side.eq(v.clone()));
+    }
+    if let Some(v) = &f.kind {
+        q = q.filter(listings::kind.eq(v.clone()));
+    }
+    if let Some(v) = &f.status {
+        q = q.filter(listings::status.eq(v.clone()));
+    }
+    if let Some(v) = &f.community_id {
+        q = q.filter(listings::community_id.eq(v.clone()));
+    }
+    if let Some(v) = &f.before_id {
+        q = q.filter(listings::id.lt(v.clone()));
+    }
+    Ok(q.order(listings::id.desc())
+        .limit(f.limit)
+        .load::<ViewRow>(conn)?
+        .into_iter()
+        .map(to_view)
+        .collect())
+}

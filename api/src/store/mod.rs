@@ -1,0 +1,257 @@
+//! The store: one diesel code path over SQLite (embedded default) and
+//! PostgreSQL (multi-node), r2d2 pools, embedded migrations.
+//!
+//! Policy: store functions are synchronous and return `StoreResult`; the
+//! async side calls them through [`Db::run`], which moves the work onto the
+//! blocking thread pool so database I/O never stalls an actix worker.
+//!
+//! SQLite write transactions start with a write (permission checks and
+//! reads happen before `transaction`), so the connection takes the write lock
+//! up front and waits on `busy_timeout` instead of failing a lock upgrade.
+
+pub mod accounts;
+pub mod changes;
+pub mod listings;
+pub mod models;
+pub mod schema;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::r2d2::{self, CustomizeConnection, ManageConnection, Pool, R2D2Connection};
+use diesel::{Connection, PgConnection, SqliteConnection};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/sqlite");
+pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/postgres");
+
+/// A connection to either backend; queries written against it run on both.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Postgresql(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error(transparent)]
+    Query(#[from] diesel::result::Error),
+    #[error("database connection: {0}")]
+    Pool(#[from] r2d2::PoolError),
+    #[error("migrations: {0}")]
+    Migration(String),
+    #[error("blocking task failed: {0}")]
+    Blocking(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+impl StoreError {
+    /// Maps a unique-constraint violation to `Conflict`, keeping other errors.
+    pub fn unique_as_conflict(e: diesel::result::Error, what: &str) -> StoreError {
+        match e {
+            diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _,
+            ) => StoreError::Conflict(what.to_string()),
+            diesel::result::Error::NotFound => StoreError::NotFound,
+            other => StoreError::Query(other),
+        }
+    }
+}
+
+/// Which backend a database URL selects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite { path: PathBuf },
+    Postgres { url: String },
+}
+
+impl Backend {
+    pub fn from_url(url: &str) -> Result<Backend, String> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Backend::Postgres {
+                url: url.to_string(),
+            })
+        } else if let Some(path) = url.strip_prefix("sqlite://") {
+            if path.is_empty() {
+                return Err("sqlite:// URL has no file path".into());
+            }
+            Ok(Backend::Sqlite {
+                path: PathBuf::from(path),
+            })
+        } else {
+            Err("expected a sqlite://PATH or postgres:// URL".into())
+        }
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            Backend::Sqlite { .. } => "sqlite",
+            Backend::Postgres { .. } => "postgres",
+        }
+    }
+}
+
+pub struct ConnManager {
+    backend: Backend,
+}
+
+impl ManageConnection for ConnManager {
+    type Connection = DbConnection;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<DbConnection, r2d2::Error> {
+        match &self.backend {
+            Backend::Postgres { url } => PgConnection::establish(url)
+                .map(DbConnection::Postgresql)
+                .map_err(r2d2::Error::ConnectionError),
+            Backend::Sqlite { path } => SqliteConnection::establish(&path.to_string_lossy())
+                .map(DbConnection::Sqlite)
+                .map_err(r2d2::Error::ConnectionError),
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
+        conn.ping().map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        conn.is_broken()
+    }
+}
+
+#[derive(Debug)]
+struct SqlitePragmas;
+
+impl CustomizeConnection<DbConnection, r2d2::Error> for SqlitePragmas {
+    fn on_acquire(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
+        if let DbConnection::Sqlite(c) = conn {
+            // FULL: an acknowledged write survives power loss, not only a crash.
+            c.batch_execute(
+                "PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; \
+                 PRAGMA synchronous = FULL;",
+            )
+            .map_err(r2d2::Error::QueryError)?;
+        }
+        Ok(())
+    }
+}
+
+/// The shared handle to the database: a pool plus the backend it talks to.
+#[derive(Clone)]
+pub struct Db {
+    pool: Pool<ConnManager>,
+    backend: Backend,
+}
+
+pub type PooledConn = r2d2::PooledConnection<ConnManager>;
+
+impl Db {
+    /// Opens the pool (creating the SQLite file and its folder if needed).
+    pub fn connect(url: &str, pool_size: u32) -> anyhow::Result<Db> {
+        let backend = Backend::from_url(url).map_err(|e| anyhow::anyhow!(e))?;
+        if let Backend::Sqlite { path } = &backend {
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
+            }
+            // WAL is a property of the file: set it once, before the pool opens.
+            let mut c = SqliteConnection::establish(&path.to_string_lossy())?;
+            c.batch_execute("PRAGMA journal_mode = WAL;")?;
+        }
+        let manager = ConnManager {
+            backend: backend.clone(),
+        };
+        let pool = Pool::builder()
+            .max_size(pool_size.max(1))
+            .connection_timeout(Duration::from_secs(10))
+            .connection_customizer(Box::new(SqlitePragmas))
+            .build(manager)
+            .map_err(|e| anyhow::anyhow!("cannot open database {}: {e}", backend.name()))?;
+        Ok(Db { pool, backend })
+    }
+
+    pub fn backend(&self) -> &Backend {
+        &self.backend
+    }
+
+    pub fn conn(&self) -> StoreResult<PooledConn> {
+        Ok(self.pool.get()?)
+    }
+
+    /// Pool state for readiness and metrics: (connections, idle).
+    pub fn pool_state(&self) -> (u32, u32) {
+        let s = self.pool.state();
+        (s.connections, s.idle_connections)
+    }
+
+    /// Runs `f` with a pooled connection on the blocking thread pool.
+    pub async fn run<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> StoreResult<T> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get()?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(|e| StoreError::Blocking(e.to_string()))?
+    }
+
+    /// Applies pending migrations; returns the versions applied.
+    pub fn migrate(&self) -> StoreResult<Vec<String>> {
+        let mut conn = self.conn()?;
+        run_migrations(&mut conn)
+    }
+
+    /// True when no embedded migration is pending.
+    pub fn migrations_applied(&self) -> StoreResult<bool> {
+        let mut conn = self.conn()?;
+        let pending = match &mut *conn {
+            DbConnection::Sqlite(c) => c.pending_migrations(SQLITE_MIGRATIONS).map(|p| p.len()),
+            DbConnection::Postgresql(c) => {
+                c.pending_migrations(POSTGRES_MIGRATIONS).map(|p| p.len())
+            }
+        }
+        .map_err(|e| StoreError::Migration(e.to_string()))?;
+        Ok(pending == 0)
+    }
+}
+
+pub fn run_migrations(conn: &mut DbConnection) -> StoreResult<Vec<String>> {
+    fn names(
+        r: diesel::migration::Result<Vec<diesel::migration::MigrationVersion<'_>>>,
+    ) -> StoreResult<Vec<String>> {
+        r.map(|v| v.iter().map(|v| v.to_string()).collect())
+            .map_err(|e| StoreError::Migration(e.to_string()))
+    }
+    match conn {
+        DbConnection::Sqlite(c) => names(c.run_pending_migrations(SQLITE_MIGRATIONS)),
+        DbConnection::Postgresql(c) => {
+            // Nodes starting together must not race on the same migration.
+            c.batch_execute("SELECT pg_advisory_lock(7268041911)")?;
+            let r = names(c.run_pending_migrations(POSTGRES_MIGRATIONS));
+            c.batch_execute("SELECT pg_advisory_unlock(7268041911)")?;
+            r
+        }
+    }
+}
+
+/// Current time, truncated to microseconds so it round-trips through both
+/// backends unchanged.
+pub fn now() -> chrono::NaiveDateTime {
+    let t = chrono::Utc::now().naive_utc();
+    chrono::DurationRound::duration_trunc(t, chrono::TimeDelta::microseconds(1)).unwrap_or(t)
+}
+
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}

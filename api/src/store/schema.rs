@@ -1,0 +1,146 @@
+//! Diesel table definitions shared by the SQLite and PostgreSQL backends.
+//!
+//! Written by hand with the types both backends share (UUIDs and JSON as
+//! `Text`, UTC timestamps as `Timestamp`), so one query compiles for both.
+
+diesel::table! {
+    communities (id) {
+        id -> Text,
+        name -> Text,
+        district -> Text,
+        lat -> Nullable<Double>,
+        lon -> Nullable<Double>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> Text,
+        phone -> Nullable<Text>,
+        email -> Nullable<Text>,
+        display_name -> Text,
+        password_hash -> Text,
+        is_platform_admin -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    firms (id) {
+        id -> Text,
+        name -> Text,
+        uscc -> Text,
+        community_id -> Text,
+        address -> Text,
+        lat -> Nullable<Double>,
+        lon -> Nullable<Double>,
+        contact_name -> Text,
+        contact_phone -> Text,
+        verified -> Bool,
+        verified_at -> Nullable<Timestamp>,
+        verified_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    memberships (user_id) {
+        user_id -> Text,
+        firm_id -> Text,
+        role -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    community_staff (user_id) {
+        user_id -> Text,
+        community_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    refresh_tokens (id) {
+        id -> Text,
+        user_id -> Text,
+        family_id -> Text,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        rotated_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    login_throttle (login) {
+        login -> Text,
+        failures -> Integer,
+        first_failure_at -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    listings (id) {
+        id -> Text,
+        ext_key -> Nullable<Text>,
+        firm_id -> Text,
+        community_id -> Text,
+        created_by -> Nullable<Text>,
+        side -> Text,
+        kind -> Text,
+        title -> Text,
+        description -> Text,
+        quantity_amount -> Nullable<Double>,
+        quantity_unit -> Nullable<Text>,
+        price_amount -> Nullable<Double>,
+        price_unit -> Nullable<Text>,
+        address -> Nullable<Text>,
+        lat -> Nullable<Double>,
+        lon -> Nullable<Double>,
+        available_from -> Nullable<Text>,
+        available_until -> Nullable<Text>,
+        urgency -> Text,
+        visibility -> Text,
+        status -> Text,
+        expires_at -> Nullable<Timestamp>,
+        attributes -> Text,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        closed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    listing_changes (seq) {
+        seq -> BigInt,
+        listing_id -> Text,
+        op -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(firms -> communities (community_id));
+diesel::joinable!(memberships -> users (user_id));
+diesel::joinable!(memberships -> firms (firm_id));
+diesel::joinable!(community_staff -> users (user_id));
+diesel::joinable!(community_staff -> communities (community_id));
+diesel::joinable!(listings -> firms (firm_id));
+diesel::joinable!(listings -> communities (community_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    communities,
+    users,
+    firms,
+    memberships,
+    community_staff,
+    refresh_tokens,
+    login_throttle,
+    listings,
+    listing_changes,
+);
