@@ -1,0 +1,938 @@
+//! Search: turns a [`SearchRequest`] into a tantivy query built from our own tokenizer output
+//! (never tantivy's `QueryParser`), runs it, and shapes hits, snippets and facets.
+//!
+//! Text becomes a disjunction of term queries over the word fields (title ×3, attributes ×2,
+//! description ×1, firm name ×0.5), synonym terms at [`SYNONYM_BOOST`], and character bigrams
+//! on the char field (×0.3) for recall when jieba segments a document differently than the
+//! query. Only quoted input ("…") is required to appear as a phrase: `QueryParser` would turn
+//! an unspaced query such as 北京大学公寓 into one phrase and find nothing.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::ops::Bound;
+
+use serde::{Deserialize, Serialize};
+use tantivy::collector::{Collector, Count, SegmentCollector, TopDocs};
+use tantivy::columnar::StrColumn;
+use tantivy::query::doc_predicate_query::{DocPredicateQuery, FunctionPredicate};
+use tantivy::query::{
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, Occur, PhraseQuery, Query, RangeQuery,
+    TermQuery, TermSetQuery,
+};
+use tantivy::schema::{Field, IndexRecordOption, Term, Value};
+use tantivy::snippet::SnippetGenerator;
+use tantivy::{DocAddress, DocId, Score, Searcher, SegmentOrdinal, SegmentReader, TantivyDocument};
+
+use crate::error::IndexError;
+use crate::schema::{Fields, enum_value, names, valid_coordinates};
+use crate::synonyms::SYNONYM_BOOST;
+use crate::tokenizer::{Mode, WordToken, char_tokens, is_cjk, word_tokens};
+use crate::vocab::Vocabulary;
+
+/// Most hits one request returns.
+pub const MAX_LIMIT: usize = 100;
+/// Deepest page: top-k collection keeps `offset + limit` documents in memory.
+pub const MAX_OFFSET: usize = 10_000;
+/// Query text past this many characters is ignored: nobody types more, and a listing used as
+/// a query (matching) says what it is about well before.
+pub const MAX_QUERY_CHARS: usize = 512;
+/// Distinct word terms and char clauses kept from one query, to bound its cost.
+const MAX_QUERY_TERMS: usize = 64;
+const MAX_SYNONYM_ALTERNATIVES: usize = 64;
+const MAX_CHAR_CLAUSES: usize = 128;
+
+const WORD_FIELD_BOOSTS: [(WordField, f32); 4] = [
+    (WordField::Title, 3.0),
+    (WordField::Attributes, 2.0),
+    (WordField::Description, 1.0),
+    (WordField::FirmName, 0.5),
+];
+const CHAR_FIELD_BOOST: f32 = 0.3;
+/// Bytes of a description snippet (~80 CJK characters).
+const DESCRIPTION_SNIPPET_BYTES: usize = 240;
+/// Titles are short: show them whole.
+const TITLE_SNIPPET_BYTES: usize = 1_000;
+const FALLBACK_DESCRIPTION_CHARS: usize = 80;
+const EARTH_RADIUS_KM: f64 = 6_371.0;
+const KM_PER_DEGREE_LAT: f64 = 111.32;
+
+/// One clause of a boolean query.
+type Clause = (Occur, Box<dyn Query>);
+
+#[derive(Clone, Copy)]
+enum WordField {
+    Title,
+    Attributes,
+    Description,
+    FirmName,
+}
+
+impl WordField {
+    fn field(self, f: &Fields) -> Field {
+        match self {
+            WordField::Title => f.title,
+            WordField::Attributes => f.attributes_text,
+            WordField::Description => f.description,
+            WordField::FirmName => f.firm_name,
+        }
+    }
+}
+
+/// Result order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SortOrder {
+    Relevance,
+    Newest,
+    /// Nearest to [`SearchRequest::near`] first; listings without coordinates last.
+    Distance,
+}
+
+/// A point to measure distance from, optionally a radius to stay within.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct GeoFilter {
+    pub lat: f64,
+    pub lon: f64,
+    /// Keep only listings within this many kilometres (listings without coordinates drop out).
+    pub radius_km: Option<f64>,
+}
+
+/// Which listings the caller may see: public ones, plus community-only ones of the listed
+/// communities.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VisibilityRule {
+    pub allowed_communities: Vec<String>,
+}
+
+/// A search. Empty strings and empty lists mean "no filter"; empty text means "everything
+/// that passes the filters", newest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SearchRequest {
+    /// Free text; `"…"` marks a phrase that must appear as written.
+    pub text: String,
+    /// offer | request.
+    pub side: Option<String>,
+    /// Any of these kinds.
+    pub kinds: Vec<String>,
+    /// Defaults to `open`; `None` searches closed listings too.
+    pub status: Option<String>,
+    pub community: Option<String>,
+    /// Any of these urgencies.
+    pub urgency: Vec<String>,
+    /// public | community, as a plain filter.
+    pub visibility: Option<String>,
+    /// What the caller may see; `None` applies no restriction (staff, internal matching).
+    pub visible_to: Option<VisibilityRule>,
+    pub firm: Option<String>,
+    /// Leave out this firm's listings (a firm is never matched with itself).
+    pub exclude_firm: Option<String>,
+    pub verified: Option<bool>,
+    pub near: Option<GeoFilter>,
+    /// Unix seconds that must fall inside the listing's availability window (bounds inclusive,
+    /// a missing bound is open-ended).
+    pub available_on: Option<i64>,
+    /// `None`: relevance with text, newest without.
+    pub sort: Option<SortOrder>,
+    pub offset: usize,
+    /// Capped at [`MAX_LIMIT`]; 0 returns only the total and facets.
+    pub limit: usize,
+}
+
+impl Default for SearchRequest {
+    fn default() -> SearchRequest {
+        SearchRequest {
+            text: String::new(),
+            side: None,
+            kinds: Vec::new(),
+            status: Some("open".into()),
+            community: None,
+            urgency: Vec::new(),
+            visibility: None,
+            visible_to: None,
+            firm: None,
+            exclude_firm: None,
+            verified: None,
+            near: None,
+            available_on: None,
+            sort: None,
+            offset: 0,
+            limit: 20,
+        }
+    }
+}
+
+impl SearchRequest {
+    /// Open listings matching `text`, default paging.
+    pub fn text(text: impl Into<String>) -> SearchRequest {
+        SearchRequest {
+            text: text.into(),
+            ..SearchRequest::default()
+        }
+    }
+}
+
+/// Title and description with matched words wrapped in `<em>…</em>`, HTML-escaped otherwise.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Snippets {
+    pub title: String,
+    pub description: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Hit {
+    pub id: String,
+    /// Relevance (BM25 with boosts); 1.0 when there is no text.
+    pub score: f32,
+    /// From [`SearchRequest::near`], when both it and the listing have coordinates.
+    pub distance_km: Option<f64>,
+    pub snippets: Snippets,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FacetCount {
+    pub value: String,
+    pub count: u64,
+}
+
+/// Counts over all matching listings (not just the page), largest first.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Facets {
+    pub kind: Vec<FacetCount>,
+    pub community: Vec<FacetCount>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SearchResults {
+    /// Number of matching listings.
+    pub total: u64,
+    pub hits: Vec<Hit>,
+    pub facets: Facets,
+}
+
+/// A char-field clause: one token, or two adjacent characters.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) enum CharClause {
+    Term(String),
+    Bigram(String, String),
+}
+
+/// What the text of a query asks for, in tokens.
+#[derive(Debug, Default)]
+pub(crate) struct QueryAnalysis {
+    /// Word tokens as typed (stop words removed unless nothing else is left).
+    pub terms: Vec<String>,
+    /// Synonym alternatives; each is a list of tokens that must all occur.
+    pub synonyms: Vec<Vec<String>>,
+    pub char_clauses: Vec<CharClause>,
+    /// Quoted phrases as char tokens with their relative positions.
+    pub phrases: Vec<Vec<(usize, String)>>,
+}
+
+impl QueryAnalysis {
+    fn is_empty(&self) -> bool {
+        self.terms.is_empty()
+            && self.synonyms.is_empty()
+            && self.char_clauses.is_empty()
+            && self.phrases.is_empty()
+    }
+}
+
+/// Splits query text into (piece, quoted) on straight or typographic double quotes. An
+/// unmatched quote is just punctuation.
+fn split_quotes(text: &str) -> Vec<(String, bool)> {
+    let is_open = |c: char| matches!(c, '"' | '“' | '「' | '『');
+    let is_close = |c: char| matches!(c, '"' | '”' | '」' | '』');
+    let mut pieces = Vec::new();
+    let mut rest = text;
+    while let Some(open) = rest.find(is_open) {
+        let after_open = open + rest[open..].chars().next().map_or(1, char::len_utf8);
+        let Some(close_rel) = rest[after_open..].find(is_close) else {
+            break;
+        };
+        let close = after_open + close_rel;
+        pieces.push((rest[..open].to_string(), false));
+        pieces.push((rest[after_open..close].to_string(), true));
+        rest = &rest[close + rest[close..].chars().next().map_or(1, char::len_utf8)..];
+    }
+    pieces.push((rest.to_string(), false));
+    pieces.retain(|(p, _)| !p.trim().is_empty());
+    pieces
+}
+
+pub(crate) fn analyze_query(vocab: &Vocabulary, raw: &str) -> QueryAnalysis {
+    let raw: String = raw.chars().take(MAX_QUERY_CHARS).collect();
+    let normalized = crate::tokenizer::Normalized::new(&raw).text;
+    let mut analysis = QueryAnalysis::default();
+    let mut seen_terms = HashSet::new();
+    let mut group_matches = Vec::new();
+    let mut seen_chars = HashSet::new();
+    for (piece, quoted) in split_quotes(&normalized) {
+        let tokens = word_tokens(vocab, &piece, Mode::Search);
+        for t in &tokens {
+            if seen_terms.insert(t.text.clone()) {
+                analysis.terms.push(t.text.clone());
+            }
+        }
+        let starts: HashSet<usize> = tokens.iter().map(|t| t.range.start).collect();
+        let ends: HashSet<usize> = tokens.iter().map(|t| t.range.end).collect();
+        group_matches.extend(vocab.synonym_table().find(&piece, &starts, &ends));
+
+        let chars = char_tokens(&piece);
+        for clause in char_clauses(&chars, vocab) {
+            if seen_chars.insert(clause.clone()) {
+                analysis.char_clauses.push(clause);
+            }
+        }
+        if quoted && let Some(first) = chars.first() {
+            let base = first.position;
+            analysis.phrases.push(
+                chars
+                    .iter()
+                    .map(|t| (t.position - base, t.text.clone()))
+                    .collect(),
+            );
+        }
+    }
+    let content: Vec<String> = analysis
+        .terms
+        .iter()
+        .filter(|t| !vocab.is_stopword(t))
+        .cloned()
+        .collect();
+    if !content.is_empty() {
+        analysis.terms = content;
+    }
+    analysis.terms.truncate(MAX_QUERY_TERMS);
+    analysis.char_clauses.truncate(MAX_CHAR_CLAUSES);
+
+    let typed: HashSet<&String> = analysis.terms.iter().collect();
+    let mut seen_alternatives = HashSet::new();
+    for m in &group_matches {
+        for term in vocab.synonym_table().group(m.group) {
+            let already_typed = m.matched_terms.contains(&term.norm)
+                || matches!(term.tokens.as_slice(), [only] if typed.contains(only));
+            if !already_typed && seen_alternatives.insert(term.tokens.clone()) {
+                analysis.synonyms.push(term.tokens.clone());
+            }
+        }
+    }
+    analysis.synonyms.truncate(MAX_SYNONYM_ALTERNATIVES);
+    analysis
+}
+
+/// Char clauses of one piece: adjacent CJK characters as bigrams, Latin runs and lone CJK
+/// characters (a one-character query, or one between Latin runs) as terms.
+fn char_clauses(chars: &[WordToken], vocab: &Vocabulary) -> Vec<CharClause> {
+    let cjk = |t: &WordToken| t.text.chars().next().is_some_and(is_cjk);
+    // Touching in the text, not just in positions: a space the user typed separates words.
+    let adjacent = |a: &WordToken, b: &WordToken| a.range.end == b.range.start && cjk(a) && cjk(b);
+    let mut clauses = Vec::new();
+    for (i, t) in chars.iter().enumerate() {
+        let next = chars.get(i + 1);
+        let prev = i.checked_sub(1).and_then(|p| chars.get(p));
+        if let Some(n) = next
+            && adjacent(t, n)
+        {
+            clauses.push(CharClause::Bigram(t.text.clone(), n.text.clone()));
+        }
+        let paired = next.is_some_and(|n| adjacent(t, n)) || prev.is_some_and(|p| adjacent(p, t));
+        if !cjk(t) || (!paired && !vocab.is_stopword(&t.text)) {
+            clauses.push(CharClause::Term(t.text.clone()));
+        }
+    }
+    clauses
+}
+
+fn term_query(field: Field, text: &str) -> Box<dyn Query> {
+    Box::new(TermQuery::new(
+        Term::from_field_text(field, text),
+        IndexRecordOption::WithFreqs,
+    ))
+}
+
+fn boosted(query: Box<dyn Query>, boost: f32) -> Box<dyn Query> {
+    Box::new(BoostQuery::new(query, boost))
+}
+
+/// A filter matches or not; it must not change the score.
+fn filter(query: Box<dyn Query>) -> Clause {
+    (Occur::Must, Box::new(ConstScoreQuery::new(query, 0.0)))
+}
+
+fn text_query(f: &Fields, analysis: &QueryAnalysis) -> Option<Box<dyn Query>> {
+    let mut clauses: Vec<Clause> = Vec::new();
+    for term in &analysis.terms {
+        for (field, boost) in WORD_FIELD_BOOSTS {
+            clauses.push((
+                Occur::Should,
+                boosted(term_query(field.field(f), term), boost),
+            ));
+        }
+    }
+    for tokens in &analysis.synonyms {
+        for (field, boost) in WORD_FIELD_BOOSTS {
+            let field = field.field(f);
+            let query = match tokens.as_slice() {
+                [single] => term_query(field, single),
+                many => Box::new(BooleanQuery::intersection(
+                    many.iter().map(|t| term_query(field, t)).collect(),
+                )),
+            };
+            clauses.push((Occur::Should, boosted(query, boost * SYNONYM_BOOST)));
+        }
+    }
+    for clause in &analysis.char_clauses {
+        let query: Box<dyn Query> = match clause {
+            CharClause::Term(t) => term_query(f.all_chars, t),
+            CharClause::Bigram(a, b) => Box::new(PhraseQuery::new(vec![
+                Term::from_field_text(f.all_chars, a),
+                Term::from_field_text(f.all_chars, b),
+            ])),
+        };
+        clauses.push((Occur::Should, boosted(query, CHAR_FIELD_BOOST)));
+    }
+    for phrase in &analysis.phrases {
+        let query: Box<dyn Query> = match phrase.as_slice() {
+            [] => continue,
+            [(_, single)] => term_query(f.all_chars, single),
+            many => Box::new(PhraseQuery::new_with_offset(
+                many.iter()
+                    .map(|(offset, t)| (*offset, Term::from_field_text(f.all_chars, t)))
+                    .collect(),
+            )),
+        };
+        clauses.push((Occur::Must, query));
+    }
+    (!clauses.is_empty()).then(|| Box::new(BooleanQuery::new(clauses)) as Box<dyn Query>)
+}
+
+fn non_empty(value: &Option<String>) -> Option<&str> {
+    value.as_deref().map(str::trim).filter(|v| !v.is_empty())
+}
+
+fn raw_term_query(field: Field, value: &str) -> Box<dyn Query> {
+    Box::new(TermQuery::new(
+        Term::from_field_text(field, value),
+        IndexRecordOption::Basic,
+    ))
+}
+
+fn raw_set_query(field: Field, values: impl IntoIterator<Item = String>) -> Box<dyn Query> {
+    Box::new(TermSetQuery::new(
+        values.into_iter().map(|v| Term::from_field_text(field, &v)),
+    ))
+}
+
+fn f64_range(field: Field, low: f64, high: f64) -> Box<dyn Query> {
+    Box::new(RangeQuery::new(
+        Bound::Included(Term::from_field_f64(field, low)),
+        Bound::Included(Term::from_field_f64(field, high)),
+    ))
+}
+
+/// Great-circle distance in kilometres.
+pub fn haversine_km(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
+    let (p1, p2) = (lat1.to_radians(), lat2.to_radians());
+    let dp = p2 - p1;
+    let dl = (lon2 - lon1).to_radians();
+    let a = (dp / 2.0).sin().powi(2) + p1.cos() * p2.cos() * (dl / 2.0).sin().powi(2);
+    2.0 * EARTH_RADIUS_KM * a.sqrt().min(1.0).asin()
+}
+
+fn filter_clauses(f: &Fields, req: &SearchRequest) -> Result<Vec<Clause>, IndexError> {
+    let mut clauses = Vec::new();
+    for (field, value) in [
+        (f.side, &req.side),
+        (f.status, &req.status),
+        (f.visibility, &req.visibility),
+    ] {
+        if let Some(v) = non_empty(value) {
+            clauses.push(filter(raw_term_query(field, &enum_value(v))));
+        }
+    }
+    for (field, value) in [(f.community, &req.community), (f.firm, &req.firm)] {
+        if let Some(v) = non_empty(value) {
+            clauses.push(filter(raw_term_query(field, v)));
+        }
+    }
+    for (field, values) in [(f.kind, &req.kinds), (f.urgency, &req.urgency)] {
+        let values: Vec<String> = values
+            .iter()
+            .map(|v| enum_value(v))
+            .filter(|v| !v.is_empty())
+            .collect();
+        if !values.is_empty() {
+            clauses.push(filter(raw_set_query(field, values)));
+        }
+    }
+    if let Some(rule) = &req.visible_to {
+        let public = raw_term_query(f.visibility, "public");
+        let communities: Vec<String> = rule
+            .allowed_communities
+            .iter()
+            .map(|c| c.trim().to_string())
+            .filter(|c| !c.is_empty())
+            .collect();
+        let rule_query: Box<dyn Query> = if communities.is_empty() {
+            public
+        } else {
+            let own_community = BooleanQuery::intersection(vec![
+                raw_term_query(f.visibility, "community"),
+                raw_set_query(f.community, communities),
+            ]);
+            Box::new(BooleanQuery::union(vec![public, Box::new(own_community)]))
+        };
+        clauses.push(filter(rule_query));
+    }
+    if let Some(firm) = non_empty(&req.exclude_firm) {
+        clauses.push((Occur::MustNot, raw_term_query(f.firm, firm)));
+    }
+    if let Some(verified) = req.verified {
+        clauses.push(filter(Box::new(TermQuery::new(
+            Term::from_field_bool(f.verified, verified),
+            IndexRecordOption::Basic,
+        ))));
+    }
+    if let Some(at) = req.available_on {
+        // Missing bounds are stored as i64::MIN / i64::MAX, so two ranges cover open ends.
+        clauses.push(filter(Box::new(RangeQuery::new(
+            Bound::Unbounded,
+            Bound::Included(Term::from_field_i64(f.available_from, at)),
+        ))));
+        clauses.push(filter(Box::new(RangeQuery::new(
+            Bound::Included(Term::from_field_i64(f.available_until, at)),
+            Bound::Unbounded,
+        ))));
+    }
+    if let Some(near) = req.near {
+        if !valid_coordinates(near.lat, near.lon) {
+            return Err(IndexError::InvalidRequest(format!(
+                "coordinates out of range: {}, {}",
+                near.lat, near.lon
+            )));
+        }
+        if let Some(radius) = near.radius_km {
+            if !(radius.is_finite() && radius > 0.0) {
+                return Err(IndexError::InvalidRequest(format!(
+                    "radius must be a positive number of km, got {radius}"
+                )));
+            }
+            clauses.extend(radius_filter(f, near.lat, near.lon, radius));
+        }
+    }
+    Ok(clauses)
+}
+
+/// A bounding box on the indexed lat/lon (cheap, prunes most documents) and the exact
+/// haversine distance on what is left.
+fn radius_filter(f: &Fields, lat: f64, lon: f64, radius_km: f64) -> Vec<Clause> {
+    let mut clauses = Vec::new();
+    let dlat = radius_km / KM_PER_DEGREE_LAT;
+    clauses.push(filter(f64_range(f.lat, lat - dlat, lat + dlat)));
+    let cos_lat = (lat.abs() + dlat).min(90.0).to_radians().cos();
+    // Near a pole or across the antimeridian a longitude box is not one interval; the exact
+    // check alone is still correct there.
+    if cos_lat > 1e-6 {
+        let dlon = radius_km / (KM_PER_DEGREE_LAT * cos_lat);
+        if lon - dlon >= -180.0 && lon + dlon <= 180.0 {
+            clauses.push(filter(f64_range(f.lon, lon - dlon, lon + dlon)));
+        }
+    }
+    let exact = FunctionPredicate::from(move |segment: &SegmentReader| {
+        let lats = segment.fast_fields().column_opt::<f64>(names::LAT)?;
+        let lons = segment.fast_fields().column_opt::<f64>(names::LON)?;
+        Ok(move |doc: DocId| match (&lats, &lons) {
+            (Some(lats), Some(lons)) => match (lats.first(doc), lons.first(doc)) {
+                (Some(a), Some(b)) => haversine_km(lat, lon, a, b) <= radius_km,
+                _ => false,
+            },
+            _ => false,
+        })
+    });
+    clauses.push(filter(Box::new(DocPredicateQuery::from(exact))));
+    clauses
+}
+
+/// The full query for a request, and whether it has any text to rank by.
+pub(crate) fn build_query(
+    f: &Fields,
+    vocab: &Vocabulary,
+    req: &SearchRequest,
+) -> Result<(Box<dyn Query>, bool), IndexError> {
+    let analysis = analyze_query(vocab, &req.text);
+    let text = if analysis.is_empty() {
+        None
+    } else {
+        text_query(f, &analysis)
+    };
+    let has_text = text.is_some();
+    let mut clauses = Vec::new();
+    if let Some(text) = text {
+        clauses.push((Occur::Must, text));
+    }
+    clauses.extend(filter_clauses(f, req)?);
+    if clauses.iter().all(|(occur, _)| *occur == Occur::MustNot) {
+        // tantivy matches nothing for a query made only of exclusions.
+        clauses.push((Occur::Must, Box::new(AllQuery)));
+    }
+    Ok((Box::new(BooleanQuery::new(clauses)), has_text))
+}
+
+pub(crate) fn execute(
+    searcher: &Searcher,
+    f: &Fields,
+    vocab: &Vocabulary,
+    req: &SearchRequest,
+) -> Result<SearchResults, IndexError> {
+    let (query, has_text) = build_query(f, vocab, req)?;
+    let limit = req.limit.min(MAX_LIMIT);
+    let offset = req.offset.min(MAX_OFFSET);
+    let center = req.near.map(|n| (n.lat, n.lon));
+    let sort = match (req.sort, has_text, center) {
+        (Some(SortOrder::Distance), _, Some(_)) => SortOrder::Distance,
+        (Some(SortOrder::Newest), _, _) | (_, false, _) => SortOrder::Newest,
+        _ => SortOrder::Relevance,
+    };
+    let counting = (Count, FacetCollector);
+    let (total, facets, ranked) = if limit == 0 {
+        let (total, facets) = searcher.search(&*query, &counting)?;
+        (total, facets, Vec::new())
+    } else {
+        let top = TopDocs::with_limit(limit).and_offset(offset);
+        match sort {
+            SortOrder::Relevance => {
+                let ((total, facets), top) =
+                    searcher.search(&*query, &(counting, top.order_by_score()))?;
+                (total, facets, top)
+            }
+            SortOrder::Newest => {
+                let collector = top.tweak_score(|segment: &SegmentReader| {
+                    let created = segment
+                        .fast_fields()
+                        .column_opt::<i64>(names::CREATED_AT)
+                        .ok()
+                        .flatten();
+                    move |doc: DocId, score: Score| {
+                        let at = created.as_ref().and_then(|c| c.first(doc));
+                        (at.unwrap_or(i64::MIN), score)
+                    }
+                });
+                let ((total, facets), top) = searcher.search(&*query, &(counting, collector))?;
+                (total, facets, strip_key(top))
+            }
+            SortOrder::Distance => {
+                let (lat, lon) = center.unwrap_or_default();
+                let collector = top.tweak_score(move |segment: &SegmentReader| {
+                    let lats = segment
+                        .fast_fields()
+                        .column_opt::<f64>(names::LAT)
+                        .ok()
+                        .flatten();
+                    let lons = segment
+                        .fast_fields()
+                        .column_opt::<f64>(names::LON)
+                        .ok()
+                        .flatten();
+                    move |doc: DocId, score: Score| {
+                        let point = lats
+                            .as_ref()
+                            .and_then(|c| c.first(doc))
+                            .zip(lons.as_ref().and_then(|c| c.first(doc)));
+                        // Larger keys rank first: the negated distance puts the nearest on top.
+                        let key =
+                            point.map_or(f64::NEG_INFINITY, |(a, b)| -haversine_km(lat, lon, a, b));
+                        (key, score)
+                    }
+                });
+                let ((total, facets), top) = searcher.search(&*query, &(counting, collector))?;
+                (total, facets, strip_key(top))
+            }
+        }
+    };
+    let hits = make_hits(searcher, f, &*query, has_text, center, ranked)?;
+    Ok(SearchResults {
+        total: total as u64,
+        hits,
+        facets,
+    })
+}
+
+fn strip_key<K>(ranked: Vec<((K, Score), DocAddress)>) -> Vec<(Score, DocAddress)> {
+    ranked
+        .into_iter()
+        .map(|((_, score), address)| (score, address))
+        .collect()
+}
+
+fn make_hits(
+    searcher: &Searcher,
+    f: &Fields,
+    query: &dyn Query,
+    has_text: bool,
+    center: Option<(f64, f64)>,
+    ranked: Vec<(Score, DocAddress)>,
+) -> Result<Vec<Hit>, IndexError> {
+    let generators = if has_text && !ranked.is_empty() {
+        let mut title = SnippetGenerator::create(searcher, query, f.title)?;
+        title.set_max_num_chars(TITLE_SNIPPET_BYTES);
+        let mut description = SnippetGenerator::create(searcher, query, f.description)?;
+        description.set_max_num_chars(DESCRIPTION_SNIPPET_BYTES);
+        Some((title, description))
+    } else {
+        None
+    };
+    let mut hits = Vec::with_capacity(ranked.len());
+    for (score, address) in ranked {
+        let doc: TantivyDocument = searcher.doc(address)?;
+        let text_of = |field: Field| {
+            doc.get_first(field)
+                .and_then(|v| v.as_str())
+                .unwrap_or_default()
+                .to_string()
+        };
+        let number_of = |field: Field| doc.get_first(field).and_then(|v| v.as_f64());
+        let (title, description) = (text_of(f.title), text_of(f.description));
+        let snippets = Snippets {
+            title: highlight(generators.as_ref().map(|g| &g.0), &title, usize::MAX),
+            description: highlight(
+                generators.as_ref().map(|g| &g.1),
+                &description,
+                FALLBACK_DESCRIPTION_CHARS,
+            ),
+        };
+        let distance_km = center
+            .zip(number_of(f.lat).zip(number_of(f.lon)))
+            .map(|((clat, clon), (lat, lon))| haversine_km(clat, clon, lat, lon));
+        hits.push(Hit {
+            id: text_of(f.id),
+            score,
+            distance_km,
+            snippets,
+        });
+    }
+    Ok(hits)
+}
+
+/// The highlighted fragment, or the start of the plain text when nothing matched in it.
+fn highlight(generator: Option<&SnippetGenerator>, text: &str, fallback_chars: usize) -> String {
+    if let Some(generator) = generator {
+        let mut snippet = generator.snippet(text);
+        if !snippet.is_empty() {
+            snippet.set_snippet_prefix_postfix("<em>", "</em>");
+            return snippet.to_html();
+        }
+    }
+    let mut cut: String = text.chars().take(fallback_chars).collect();
+    if cut.len() < text.len() {
+        cut.push('…');
+    }
+    escape_html(&cut)
+}
+
+fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#x27;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Counts matching documents per kind and per community from the fast fields.
+struct FacetCollector;
+
+type FacetMaps = (HashMap<String, u64>, HashMap<String, u64>);
+
+impl Collector for FacetCollector {
+    type Fruit = Facets;
+    type Child = FacetSegmentCollector;
+
+    fn for_segment(
+        &self,
+        _segment_ord: SegmentOrdinal,
+        segment: &SegmentReader,
+    ) -> tantivy::Result<FacetSegmentCollector> {
+        let open = |name: &str| -> tantivy::Result<Option<(StrColumn, Vec<u64>)>> {
+            Ok(segment.fast_fields().str(name)?.map(|column| {
+                let counts = vec![0; column.num_terms()];
+                (column, counts)
+            }))
+        };
+        Ok(FacetSegmentCollector {
+            kind: open(names::KIND)?,
+            community: open(names::COMMUNITY)?,
+        })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        false
+    }
+
+    fn merge_fruits(&self, fruits: Vec<FacetMaps>) -> tantivy::Result<Facets> {
+        let mut kind = BTreeMap::new();
+        let mut community = BTreeMap::new();
+        for (k, c) in fruits {
+            for (value, count) in k {
+                *kind.entry(value).or_insert(0) += count;
+            }
+            for (value, count) in c {
+                *community.entry(value).or_insert(0) += count;
+            }
+        }
+        Ok(Facets {
+            kind: ranked_counts(kind),
+            community: ranked_counts(community),
+        })
+    }
+}
+
+fn ranked_counts(counts: BTreeMap<String, u64>) -> Vec<FacetCount> {
+    let mut out: Vec<FacetCount> = counts
+        .into_iter()
+        .map(|(value, count)| FacetCount { value, count })
+        .collect();
+    out.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
+    out
+}
+
+struct FacetSegmentCollector {
+    kind: Option<(StrColumn, Vec<u64>)>,
+    community: Option<(StrColumn, Vec<u64>)>,
+}
+
+fn count_ords(slot: &mut Option<(StrColumn, Vec<u64>)>, doc: DocId) {
+    if let Some((column, counts)) = slot {
+        for ord in column.term_ords(doc) {
+            if let Some(count) = counts.get_mut(ord as usize) {
+                *count += 1;
+            }
+        }
+    }
+}
+
+fn resolve_ords(slot: Option<(StrColumn, Vec<u64>)>) -> HashMap<String, u64> {
+    let mut out = HashMap::new();
+    if let Some((column, counts)) = slot {
+        let mut value = String::new();
+        for (ord, count) in counts.into_iter().enumerate() {
+            if count > 0 && matches!(column.ord_to_str(ord as u64, &mut value), Ok(true)) {
+                out.insert(value.clone(), count);
+            }
+        }
+    }
+    out
+}
+
+impl SegmentCollector for FacetSegmentCollector {
+    type Fruit = FacetMaps;
+
+    fn collect(&mut self, doc: DocId, _score: Score) {
+        count_ords(&mut self.kind, doc);
+        count_ords(&mut self.community, doc);
+    }
+
+    fn harvest(self) -> FacetMaps {
+        (resolve_ords(self.kind), resolve_ords(self.community))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn analysis(text: &str) -> QueryAnalysis {
+        analyze_query(&Vocabulary::shared_builtin(), text)
+    }
+
+    #[test]
+    fn quotes_split_phrases() {
+        assert_eq!(
+            split_quotes("宁波 \"叉车出租\" 3t"),
+            vec![
+                ("宁波 ".to_string(), false),
+                ("叉车出租".to_string(), true),
+                (" 3t".to_string(), false)
+            ]
+        );
+        assert_eq!(
+            split_quotes("“标准厂房”出租"),
+            vec![("标准厂房".to_string(), true), ("出租".to_string(), false)]
+        );
+        assert_eq!(
+            split_quotes("未闭合\"引号"),
+            vec![("未闭合\"引号".to_string(), false)]
+        );
+    }
+
+    #[test]
+    fn unquoted_chinese_makes_no_phrase() {
+        let a = analysis("北京大学公寓");
+        assert!(a.phrases.is_empty());
+        assert!(a.terms.contains(&"公寓".to_string()), "{a:?}");
+        let a = analysis("\"北京大学\"");
+        assert_eq!(
+            a.phrases,
+            vec![vec![
+                (0, "北".to_string()),
+                (1, "京".to_string()),
+                (2, "大".to_string()),
+                (3, "学".to_string())
+            ]]
+        );
+    }
+
+    #[test]
+    fn synonyms_expand_and_skip_what_was_typed() {
+        let a = analysis("铲车出租");
+        assert!(a.synonyms.contains(&vec!["叉车".to_string()]), "{a:?}");
+        assert!(a.synonyms.contains(&vec!["堆高车".to_string()]), "{a:?}");
+        assert!(!a.synonyms.contains(&vec!["铲车".to_string()]), "{a:?}");
+        let a = analysis("ADC12");
+        assert!(a.synonyms.contains(&vec!["yl113".to_string()]), "{a:?}");
+        assert!(a.synonyms.contains(&vec!["日标12#".to_string()]), "{a:?}");
+        // 立加 is not hiding in 建立加工
+        let a = analysis("建立加工");
+        assert!(!a.synonyms.contains(&vec!["加工中心".to_string()]), "{a:?}");
+    }
+
+    #[test]
+    fn stop_words_drop_unless_alone() {
+        assert!(!analysis("的叉车").terms.contains(&"的".to_string()));
+        assert_eq!(analysis("的").terms, vec!["的".to_string()]);
+    }
+
+    #[test]
+    fn char_clauses_are_bigrams_and_latin_terms() {
+        let a = analysis("PCR仪 叉车");
+        assert!(a.char_clauses.contains(&CharClause::Term("pcr".into())));
+        assert!(a.char_clauses.contains(&CharClause::Term("仪".into())));
+        assert!(
+            a.char_clauses
+                .contains(&CharClause::Bigram("叉".into(), "车".into()))
+        );
+        assert!(!a.char_clauses.contains(&CharClause::Term("叉".into())));
+    }
+
+    #[test]
+    fn absurd_text_is_bounded() {
+        let long = "叉车出租标准厂房注塑机".repeat(1_000);
+        let a = analysis(&long);
+        assert!(a.terms.len() <= MAX_QUERY_TERMS);
+        assert!(a.char_clauses.len() <= MAX_CHAR_CLAUSES);
+        assert!(analysis("，。！？😀🚜").is_empty());
+    }
+
+    #[test]
+    fn haversine_is_sane() {
+        assert!(haversine_km(29.87, 121.55, 29.87, 121.55).abs() < 1e-9);
+        // one degree of latitude
+        let d = haversine_km(30.0, 121.0, 31.0, 121.0);
+        assert!((d - 111.2).abs() < 0.5, "{d}");
+    }
+}

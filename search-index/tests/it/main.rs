@@ -1,0 +1,5 @@
+//! Integration tests of the search index through its public API (one test binary).
+
+mod fixtures;
+mod lifecycle;
+mod search;
