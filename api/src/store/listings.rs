@@ -207,6 +207,14 @@ pub fn list(
     }
     if let Some(v) = &f.status {
         q = q.filter(listings::status.eq(v.clone()));
+        if v == "open" {
+            // An open listing past its expiry is no longer on offer.
+            q = q.filter(
+                listings::expires_at
+                    .is_null()
+                    .or(listings::expires_at.gt(super::now())),
+            );
+        }
     }
     if let Some(v) = &f.community_id {
         q = q.filter(listings::community_id.eq(v.clone()));
