@@ -126,6 +126,16 @@ config_keys! {
     login_lock_secs: u64,
 }
 
+/// The key on the line a TOML error points into: type errors name only
+/// the value (`invalid type: string "two"`), not its key.
+fn key_at(text: &str, span: Option<std::ops::Range<usize>>) -> Option<String> {
+    let before = text.get(..span?.start)?;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let line = text.get(line_start..)?.lines().next()?;
+    let key = line.split_once('=')?.0.trim().trim_matches('"');
+    (!key.is_empty()).then(|| key.to_string())
+}
+
 fn pick<T: Clone>(v: &Option<(T, Origin)>, default: T) -> (T, Origin) {
     v.clone().unwrap_or((default, Origin::Default))
 }
@@ -175,8 +185,9 @@ impl Config {
                         .message()
                         .split('`')
                         .nth(1)
-                        .unwrap_or("config")
-                        .to_string(),
+                        .map(str::to_string)
+                        .or_else(|| key_at(&text, e.span()))
+                        .unwrap_or_else(|| "config".to_string()),
                     source_hint: format!(" ({})", p.display()),
                     message: e.message().to_string(),
                 })?

@@ -217,14 +217,14 @@ pub fn validate(
     };
     let available_from = date(&mut e, "available_from", &input.available_from);
     let available_until = date(&mut e, "available_until", &input.available_until);
-    if let (Some(f), Some(u)) = (available_from, available_until) {
-        if u < f {
-            e.push(
-                "available_until",
-                "out_of_range",
-                "结束日期不能早于开始日期",
-            );
-        }
+    if let (Some(f), Some(u)) = (available_from, available_until)
+        && u < f
+    {
+        e.push(
+            "available_until",
+            "out_of_range",
+            "结束日期不能早于开始日期",
+        );
     }
     let urgency = enum_field(
         &mut e,
@@ -259,10 +259,10 @@ pub fn validate(
         },
     };
     let attributes = input.attributes.clone().unwrap_or_default();
-    if let Some(k) = kind {
-        if let Err(errs) = validate_attributes(k, &attributes) {
-            e.extend(errs);
-        }
+    if let Some(k) = kind
+        && let Err(errs) = validate_attributes(k, &attributes)
+    {
+        e.extend(errs);
     }
     e.into_result()?;
     match (side, kind, urgency, visibility) {
@@ -365,6 +365,9 @@ pub fn apply_patch(
     }
     if let Some(v) = p.visibility {
         base.visibility = Some(v);
+    }
+    if let Some(v) = p.expires_at {
+        base.expires_at = v;
     }
     if let Some(v) = p.attributes {
         base.attributes = Some(v);

@@ -58,8 +58,8 @@ pub async fn get(
     Ok(HttpResponse::Ok().json(CommunityOut::from(c)))
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct CreateCommunity {
     pub name: String,
     #[serde(default)]
@@ -101,8 +101,8 @@ pub async fn create(
     Ok(HttpResponse::Created().json(CommunityOut::from(c)))
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct NewAccount {
     pub login: String,
     pub password: String,

@@ -57,8 +57,10 @@ fn access(caller: &Caller, f: &Firm) -> (bool, bool) {
     (manage || f.verified, manage)
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// Absent fields default to blank so that validation reports them all
+/// together instead of serde stopping at the first one.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct RegisterFirm {
     pub name: String,
     pub uscc: String,
@@ -110,6 +112,9 @@ pub async fn register(
         );
     }
     let community_id = b.community_id.trim().to_string();
+    if community_id.is_empty() {
+        e.push("community_id", "required", "不能为空");
+    }
     // Report account problems together with firm problems.
     let admin = match parse_account("admin.", b.admin, false).await {
         Ok(u) => Some(u),
@@ -258,8 +263,8 @@ pub async fn verify(
     Ok(HttpResponse::Ok().json(firm_out(f, true)))
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct AddMember {
     pub login: String,
     pub password: String,

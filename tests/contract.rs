@@ -1,0 +1,78 @@
+//! The contract: `openapi.yaml` documents exactly the routes the service
+//! registers, so the spec and the code cannot drift apart.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Deserialize;
+
+const SPEC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../openapi.yaml");
+
+const METHODS: &[&str] = &[
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
+
+#[derive(Deserialize)]
+struct Spec {
+    openapi: String,
+    paths: BTreeMap<String, BTreeMap<String, yaml_serde::Value>>,
+}
+
+#[test]
+fn openapi_documents_exactly_the_registered_routes() {
+    let text = std::fs::read_to_string(SPEC).unwrap_or_else(|e| {
+        panic!(
+            "the OpenAPI contract {SPEC} cannot be read ({e}); it must exist and list every route"
+        )
+    });
+    let spec: Spec =
+        yaml_serde::from_str(&text).unwrap_or_else(|e| panic!("{SPEC} is not valid YAML: {e}"));
+    assert!(
+        spec.openapi.starts_with("3."),
+        "{SPEC}: openapi version {:?}, expected 3.x",
+        spec.openapi
+    );
+
+    let documented: BTreeSet<(String, String)> = spec
+        .paths
+        .iter()
+        .flat_map(|(path, item)| {
+            item.keys()
+                .filter(|k| METHODS.contains(&k.as_str()))
+                .map(move |m| (m.clone(), path.clone()))
+        })
+        .collect();
+    let served: BTreeSet<(String, String)> = zhiqilian::routes::ROUTES
+        .iter()
+        .map(|(m, p)| (m.to_lowercase(), p.to_string()))
+        .collect();
+    assert_eq!(
+        served.len(),
+        zhiqilian::routes::ROUTES.len(),
+        "ROUTES lists a route twice"
+    );
+
+    let undocumented: Vec<String> = served
+        .difference(&documented)
+        .map(|(m, p)| format!("  {} {p}", m.to_uppercase()))
+        .collect();
+    let unserved: Vec<String> = documented
+        .difference(&served)
+        .map(|(m, p)| format!("  {} {p}", m.to_uppercase()))
+        .collect();
+    assert!(
+        undocumented.is_empty() && unserved.is_empty(),
+        "openapi.yaml and zhiqilian::routes::ROUTES disagree\n\
+         served but not in openapi.yaml:\n{}\n\
+         in openapi.yaml but not served:\n{}",
+        if undocumented.is_empty() {
+            "  (none)".to_string()
+        } else {
+            undocumented.join("\n")
+        },
+        if unserved.is_empty() {
+            "  (none)".to_string()
+        } else {
+            unserved.join("\n")
+        },
+    );
+}

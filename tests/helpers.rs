@@ -1,0 +1,629 @@
+//! The harness: `spawn_app()` starts the real server on an ephemeral port
+//! with its own data dir and database, and tests talk to it over HTTP.
+//!
+//! SQLite in a temp dir by default; with `ZQL_TEST_DATABASE_URL` set (an
+//! admin URL such as `postgres://postgres@127.0.0.1:5432/postgres`) every
+//! test gets a fresh PostgreSQL database that is dropped afterwards.
+
+use std::collections::HashMap;
+use std::net::TcpListener;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use base64::Engine;
+use diesel::{Connection, PgConnection, RunQueryDsl};
+use reqwest::header::{CONTENT_TYPE, HeaderMap};
+use reqwest::{Method, RequestBuilder, StatusCode};
+use serde_json::{Value, json};
+use zhiqilian::store::Db;
+use zhiqilian::store::accounts::{self, NewUser};
+
+/// The HS256 secret the test servers sign with, so tests can forge tokens.
+pub const JWT_SECRET: &str = "integration-tests-only-secret-0123456789abcdef";
+pub const ISSUER: &str = "zhiqilian";
+pub const AUDIENCE: &str = "zhiqilian-api";
+/// The password every account made by these helpers uses.
+pub const PASSWORD: &str = "correct-horse-42";
+
+const USCC_ALPHABET: &[u8] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
+
+/// A running server and what a test needs to reach it.
+pub struct TestApp {
+    pub address: String,
+    pub database_url: String,
+    pub client: reqwest::Client,
+    db: Option<Db>,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+    /// (admin URL, database name) of a per-test PostgreSQL database.
+    pg: Option<(String, String)>,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        // Dropping the server future closes the listener and stops workers.
+        self.server.abort();
+        self.db.take();
+        if let Some((admin_url, name)) = self.pg.take() {
+            match PgConnection::establish(&admin_url) {
+                Ok(mut c) => {
+                    if let Err(e) =
+                        diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                            .execute(&mut c)
+                    {
+                        eprintln!("warning: cannot drop test database {name}: {e}");
+                    }
+                }
+                Err(e) => eprintln!("warning: cannot drop test database {name}: {e}"),
+            }
+        }
+    }
+}
+
+/// A response: status, JSON body (Null when empty) and headers.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub body: Value,
+    pub headers: HeaderMap,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Asserts the status and returns the body.
+    #[track_caller]
+    pub fn expect(&self, status: u16) -> &Value {
+        assert_eq!(
+            self.status.as_u16(),
+            status,
+            "unexpected status; body: {:#}",
+            self.body
+        );
+        &self.body
+    }
+
+    /// Asserts an `application/problem+json` error with this status and code.
+    #[track_caller]
+    pub fn expect_problem(&self, status: u16, code: &str) -> &Value {
+        self.expect(status);
+        assert_eq!(
+            self.header("content-type"),
+            Some("application/problem+json"),
+            "problem content type; body: {:#}",
+            self.body
+        );
+        assert_eq!(
+            self.body["code"], code,
+            "problem code; body: {:#}",
+            self.body
+        );
+        assert_eq!(
+            self.body["status"], status,
+            "problem status; body: {:#}",
+            self.body
+        );
+        &self.body
+    }
+
+    /// Asserts a 422 `validation_failed` problem and returns its field names.
+    #[track_caller]
+    pub fn expect_invalid(&self) -> Vec<String> {
+        self.expect_problem(422, "validation_failed");
+        self.fields()
+    }
+
+    /// `errors[].field`, in order.
+    pub fn fields(&self) -> Vec<String> {
+        self.body["errors"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|e| e["field"].as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The `code` of the field error on `field`.
+    pub fn field_code(&self, field: &str) -> Option<String> {
+        self.body["errors"]
+            .as_array()?
+            .iter()
+            .find(|e| e["field"] == field)
+            .and_then(|e| e["code"].as_str().map(str::to_string))
+    }
+}
+
+/// Asserts that `fields` (from a 422) contains every name in `expected`.
+#[track_caller]
+pub fn assert_fields(fields: &[String], expected: &[&str]) {
+    let missing: Vec<&&str> = expected
+        .iter()
+        .filter(|e| !fields.iter().any(|f| f == *e))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "fields {missing:?} not reported; got {fields:?}"
+    );
+}
+
+/// A signed-in user.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub login: String,
+    pub token: String,
+    pub refresh: String,
+}
+
+/// A registered firm and its first admin.
+#[derive(Debug, Clone)]
+pub struct FirmAccount {
+    pub id: String,
+    pub uscc: String,
+    pub community_id: String,
+    pub admin: Session,
+}
+
+/// A small populated world most tests start from: two communities, three
+/// verified firms (a and b in c1, c in c2) and one staff user per community.
+pub struct World {
+    pub admin: Session,
+    pub c1: String,
+    pub c2: String,
+    pub a: FirmAccount,
+    pub b: FirmAccount,
+    pub c: FirmAccount,
+    pub staff1: Session,
+    pub staff2: Session,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(&[]).await
+}
+
+/// Starts a server with extra configuration (env-style `ZQL_*` keys).
+pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
+    let dir = tempfile::tempdir().expect("temp data dir");
+    let (database_url, pg) = match std::env::var("ZQL_TEST_DATABASE_URL") {
+        Ok(admin_url) if !admin_url.trim().is_empty() => {
+            let name = format!("zqlt_{}", uuid::Uuid::now_v7().simple());
+            let mut c = PgConnection::establish(&admin_url)
+                .unwrap_or_else(|e| panic!("cannot connect to {admin_url}: {e}"));
+            diesel::sql_query(format!("CREATE DATABASE {name}"))
+                .execute(&mut c)
+                .unwrap_or_else(|e| panic!("cannot create test database {name}: {e}"));
+            (with_database(&admin_url, &name), Some((admin_url, name)))
+        }
+        _ => (
+            format!("sqlite://{}/zhiqilian.db", dir.path().display()),
+            None,
+        ),
+    };
+    let mut env: HashMap<String, String> = [
+        ("ZQL_DATA_DIR", dir.path().display().to_string()),
+        ("ZQL_DATABASE_URL", database_url.clone()),
+        ("ZQL_WORKERS", "1".into()),
+        ("ZQL_DB_POOL_SIZE", "4".into()),
+        ("ZQL_JWT_SECRET", JWT_SECRET.into()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    for (k, v) in extra {
+        env.insert(k.to_string(), v.to_string());
+    }
+    let config = zhiqilian::config::Config::load_from(None, &|k| env.get(k).cloned())
+        .expect("test configuration");
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
+    let (server, addr) = zhiqilian::app::build_server_on(config, listener)
+        .await
+        .expect("build the server");
+    let server = tokio::spawn(server);
+    let db = Db::connect(&database_url, 1).expect("test's own database handle");
+    let client = reqwest::Client::builder()
+        .no_proxy()
+        .timeout(std::time::Duration::from_secs(30))
+        .build()
+        .expect("http client");
+    TestApp {
+        address: format!("http://{addr}"),
+        database_url,
+        client,
+        db: Some(db),
+        server,
+        pg,
+        _dir: dir,
+    }
+}
+
+/// `postgres://u@h:p/admin?x` with the database replaced by `name`.
+fn with_database(admin_url: &str, name: &str) -> String {
+    let (base, query) = match admin_url.split_once('?') {
+        Some((b, q)) => (b, format!("?{q}")),
+        None => (admin_url, String::new()),
+    };
+    let scheme_end = base.find("://").map_or(0, |i| i + 3);
+    let host_part = match base[scheme_end..].find('/') {
+        Some(i) => &base[..scheme_end + i],
+        None => base,
+    };
+    format!("{host_part}/{name}{query}")
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    /// A handle on the same database the server uses.
+    pub fn db(&self) -> Db {
+        self.db.clone().expect("database handle")
+    }
+
+    pub fn backend_name(&self) -> &'static str {
+        if self.database_url.starts_with("postgres") {
+            "postgres"
+        } else {
+            "sqlite"
+        }
+    }
+
+    /// Sends a prepared request and reads the reply.
+    pub async fn send(&self, req: RequestBuilder) -> Reply {
+        let resp = req.send().await.expect("request sent");
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let bytes = resp.bytes().await.expect("response body");
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+        };
+        Reply {
+            status,
+            body,
+            headers,
+        }
+    }
+
+    pub async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> Reply {
+        let mut req = self.client.request(method, self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        self.send(req).await
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Reply {
+        self.request(Method::GET, path, Some(token), None).await
+    }
+
+    pub async fn get_anon(&self, path: &str) -> Reply {
+        self.request(Method::GET, path, None, None).await
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: &Value) -> Reply {
+        self.request(Method::POST, path, Some(token), Some(body))
+            .await
+    }
+
+    pub async fn post_anon(&self, path: &str, body: &Value) -> Reply {
+        self.request(Method::POST, path, None, Some(body)).await
+    }
+
+    pub async fn patch(&self, path: &str, token: &str, body: &Value) -> Reply {
+        self.request(Method::PATCH, path, Some(token), Some(body))
+            .await
+    }
+
+    /// POST with an empty JSON object (close, verify).
+    pub async fn post_empty(&self, path: &str, token: &str) -> Reply {
+        self.request(Method::POST, path, Some(token), None).await
+    }
+
+    // ------------------------------------------------------------- accounts
+
+    pub async fn login(&self, login: &str, password: &str) -> Reply {
+        self.post_anon(
+            "/api/v1/auth/login",
+            &json!({ "login": login, "password": password }),
+        )
+        .await
+    }
+
+    /// Signs in and returns the session; the login must succeed.
+    pub async fn session(&self, login: &str) -> Session {
+        let r = self.login(login, PASSWORD).await;
+        let body = r.expect(200);
+        Session {
+            login: login.to_string(),
+            token: body["access_token"]
+                .as_str()
+                .expect("access_token")
+                .to_string(),
+            refresh: body["refresh_token"]
+                .as_str()
+                .expect("refresh_token")
+                .to_string(),
+        }
+    }
+
+    /// Creates a platform admin through the store (as `zhiqilian admin
+    /// create` does) and signs in over HTTP.
+    pub async fn admin(&self) -> Session {
+        let login = new_email("admin");
+        let hash = zhiqilian::auth::password::hash_blocking(PASSWORD).expect("hash");
+        let email = login.clone();
+        self.db()
+            .run(move |c| {
+                accounts::create_user(
+                    c,
+                    NewUser {
+                        phone: None,
+                        email: Some(email),
+                        display_name: "平台管理员".into(),
+                        password_hash: hash,
+                        is_platform_admin: true,
+                    },
+                )
+            })
+            .await
+            .expect("create platform admin");
+        self.session(&login).await
+    }
+
+    /// Creates a community; returns its id.
+    pub async fn create_community(&self, admin: &Session, name: &str) -> String {
+        let r = self
+            .post(
+                "/api/v1/communities",
+                &admin.token,
+                &json!({ "name": name, "district": "北仑区", "lat": 29.93, "lon": 121.87 }),
+            )
+            .await;
+        id_of(r.expect(201))
+    }
+
+    /// Registers a firm (unverified) in `community_id` and signs its admin in.
+    pub async fn register_firm(&self, community_id: &str) -> FirmAccount {
+        let uscc = valid_uscc();
+        let login = new_phone();
+        let r = self
+            .post_anon(
+                "/api/v1/firms/register",
+                &firm_body(community_id, &uscc, &login),
+            )
+            .await;
+        let body = r.expect(201);
+        let id = body["firm"]["id"].as_str().expect("firm id").to_string();
+        FirmAccount {
+            id,
+            uscc,
+            community_id: community_id.to_string(),
+            admin: self.session(&login).await,
+        }
+    }
+
+    /// Registers a firm and has it verified by `verifier`.
+    pub async fn verified_firm(&self, community_id: &str, verifier: &Session) -> FirmAccount {
+        let f = self.register_firm(community_id).await;
+        self.verify_firm(verifier, &f.id).await;
+        f
+    }
+
+    pub async fn verify_firm(&self, by: &Session, firm_id: &str) {
+        let r = self
+            .post_empty(&format!("/api/v1/firms/{firm_id}/verify"), &by.token)
+            .await;
+        assert_eq!(r.expect(200)["verified"], true);
+    }
+
+    /// Creates a staff user of `community_id` and signs them in.
+    pub async fn create_staff(&self, admin: &Session, community_id: &str) -> Session {
+        let login = new_email("staff");
+        let r = self
+            .post(
+                &format!("/api/v1/communities/{community_id}/staff"),
+                &admin.token,
+                &json!({ "login": login, "password": PASSWORD, "display_name": "社区工作人员" }),
+            )
+            .await;
+        r.expect(201);
+        self.session(&login).await
+    }
+
+    /// Adds a plain member to a firm and signs them in.
+    pub async fn add_member(&self, firm_admin: &Session, firm_id: &str) -> Session {
+        let login = new_phone();
+        let r = self
+            .post(
+                &format!("/api/v1/firms/{firm_id}/members"),
+                &firm_admin.token,
+                &json!({ "login": login, "password": PASSWORD, "display_name": "业务员" }),
+            )
+            .await;
+        r.expect(201);
+        self.session(&login).await
+    }
+
+    pub async fn world(&self) -> World {
+        let admin = self.admin().await;
+        let c1 = self.create_community(&admin, "大港工业社区").await;
+        let c2 = self.create_community(&admin, "灵峰工业社区").await;
+        let a = self.verified_firm(&c1, &admin).await;
+        let b = self.verified_firm(&c1, &admin).await;
+        let c = self.verified_firm(&c2, &admin).await;
+        let staff1 = self.create_staff(&admin, &c1).await;
+        let staff2 = self.create_staff(&admin, &c2).await;
+        World {
+            admin,
+            c1,
+            c2,
+            a,
+            b,
+            c,
+            staff1,
+            staff2,
+        }
+    }
+
+    // ------------------------------------------------------------- listings
+
+    /// Posts a listing; it must be created. Returns the listing.
+    pub async fn create_listing(&self, by: &Session, body: &Value) -> Value {
+        let r = self.post("/api/v1/listings", &by.token, body).await;
+        r.expect(201).clone()
+    }
+
+    /// Follows `next_cursor` through every page of a list endpoint.
+    pub async fn all_pages(&self, path: &str, token: &str) -> Vec<Value> {
+        let sep = if path.contains('?') { '&' } else { '?' };
+        let mut items = Vec::new();
+        let mut cursor: Option<String> = None;
+        for _ in 0..1000 {
+            let url = match &cursor {
+                Some(c) => format!("{path}{sep}cursor={c}"),
+                None => path.to_string(),
+            };
+            let r = self.get(&url, token).await;
+            let body = r.expect(200);
+            items.extend(body["items"].as_array().expect("items").iter().cloned());
+            match body["next_cursor"].as_str() {
+                Some(c) => cursor = Some(c.to_string()),
+                None => return items,
+            }
+        }
+        panic!("pagination of {path} did not end");
+    }
+
+    /// The newest sequence number of the listing change log.
+    pub async fn change_head(&self) -> i64 {
+        self.db()
+            .run(zhiqilian::store::changes::head)
+            .await
+            .expect("change log head")
+    }
+}
+
+/// The `id` of a JSON object.
+#[track_caller]
+pub fn id_of(v: &Value) -> String {
+    v["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no id in {v:#}"))
+        .to_string()
+}
+
+/// The ids of a list of JSON objects.
+pub fn ids(items: &[Value]) -> Vec<String> {
+    items.iter().map(id_of).collect()
+}
+
+static SEQ: AtomicU64 = AtomicU64::new(0);
+
+fn next_seq() -> u64 {
+    SEQ.fetch_add(1, Ordering::Relaxed)
+}
+
+/// A fresh mainland mobile number.
+pub fn new_phone() -> String {
+    format!("139{:08}", next_seq())
+}
+
+pub fn new_email(prefix: &str) -> String {
+    format!("{prefix}{}@example.cn", next_seq())
+}
+
+/// A random unified social credit code with a correct check character.
+pub fn valid_uscc() -> String {
+    let mut body = String::from("91330206");
+    for _ in 0..9 {
+        body.push(char::from(
+            USCC_ALPHABET[rand::random_range(0..USCC_ALPHABET.len())],
+        ));
+    }
+    let check = zhiqilian_matcher::compute_check_character(&body).expect("body is in the alphabet");
+    body.push(check);
+    body
+}
+
+/// A complete registration request.
+pub fn firm_body(community_id: &str, uscc: &str, login: &str) -> Value {
+    json!({
+        "name": "宁波甬港模塑科技有限公司",
+        "uscc": uscc,
+        "community_id": community_id,
+        "address": "宁波市北仑区新碶街道大港五路66号",
+        "lat": 29.9321,
+        "lon": 121.8683,
+        "contact_name": "王经理",
+        "contact_phone": "0574-86881234",
+        "admin": { "login": login, "password": PASSWORD, "display_name": "王经理" }
+    })
+}
+
+/// A valid public space offer.
+pub fn space_offer(title: &str) -> Value {
+    json!({
+        "side": "offer",
+        "kind": "space",
+        "title": title,
+        "description": "单层钢结构厂房，层高 9 米，带 10 吨行车，可分租。",
+        "quantity": { "amount": 2000.0, "unit": "㎡" },
+        "price": { "amount": 25.0, "unit": "元/㎡/月" },
+        "available_from": "2026-12-01",
+        "available_until": "2027-12-31",
+        "urgency": "normal",
+        "visibility": "public",
+        "attributes": { "area_m2": 2000, "ceiling_height_m": 9, "crane_t": 10, "usage": "生产" }
+    })
+}
+
+/// A minimal valid listing of `side` and `kind`.
+pub fn listing(side: &str, kind: &str, title: &str, visibility: &str) -> Value {
+    json!({ "side": side, "kind": kind, "title": title, "visibility": visibility })
+}
+
+/// Signs arbitrary claims with HS256 (or another HMAC) under `secret`.
+pub fn sign(claims: &Value, secret: &[u8], alg: jsonwebtoken::Algorithm) -> String {
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(alg),
+        claims,
+        &jsonwebtoken::EncodingKey::from_secret(secret),
+    )
+    .expect("sign test token")
+}
+
+/// Claims the server would accept, for user `sub`, valid for `exp_in` seconds.
+pub fn claims(sub: &str, exp_in: i64) -> Value {
+    let now = chrono::Utc::now().timestamp();
+    json!({ "sub": sub, "iss": ISSUER, "aud": AUDIENCE, "iat": now, "exp": now + exp_in, "adm": true })
+}
+
+/// base64url without padding, as JWTs use.
+pub fn b64(data: &[u8]) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(data)
+}
+
+/// Asserts a reply is `application/problem+json` (for non-JSON extractors).
+#[track_caller]
+pub fn assert_problem_type(r: &Reply) {
+    assert_eq!(
+        r.headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()),
+        Some("application/problem+json"),
+        "{:#}",
+        r.body
+    );
+}

@@ -1,0 +1,133 @@
+//! What every endpoint shares: the error format, body limits, routing
+//! fallbacks, request ids and the health probes.
+
+use reqwest::Method;
+use serde_json::json;
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn malformed_json_is_a_problem() {
+    let app = spawn_app().await;
+    let req = app
+        .client
+        .post(app.url("/api/v1/auth/login"))
+        .header("content-type", "application/json")
+        .body(r#"{"login": "a@b.cn", "password": "#);
+    let r = app.send(req).await;
+    r.expect_problem(400, "invalid_json");
+    assert_eq!(r.body["type"], "urn:zhiqilian:problem:invalid_json");
+    assert_eq!(r.body["title"], "Bad Request");
+    assert!(r.body["detail"].is_string());
+    assert!(r.body.get("errors").is_none(), "{:#}", r.body);
+
+    // Valid JSON of the wrong shape is a validation error naming the field.
+    let r = app
+        .post_anon("/api/v1/auth/login", &json!({ "login": "a@b.cn" }))
+        .await;
+    assert_eq!(r.expect_invalid(), ["password"]);
+    let r = app.post_anon("/api/v1/auth/login", &json!([1, 2])).await;
+    r.expect_problem(422, "validation_failed");
+}
+
+#[tokio::test]
+async fn wrong_content_type_is_415() {
+    let app = spawn_app().await;
+    for ct in ["text/plain", "application/x-www-form-urlencoded"] {
+        let req = app
+            .client
+            .post(app.url("/api/v1/auth/login"))
+            .header("content-type", ct)
+            .body(r#"{"login":"a@b.cn","password":"x"}"#);
+        let r = app.send(req).await;
+        r.expect_problem(415, "unsupported_media_type");
+    }
+    // No content type at all.
+    let req = app
+        .client
+        .post(app.url("/api/v1/auth/login"))
+        .body(r#"{"login":"a@b.cn","password":"x"}"#);
+    let r = app.send(req).await;
+    assert_eq!(r.status.as_u16(), 415, "{:#}", r.body);
+    assert_problem_type(&r);
+}
+
+#[tokio::test]
+async fn bodies_over_the_limit_are_413() {
+    let app = spawn_app_with(&[("ZQL_BODY_LIMIT_BYTES", "2048")]).await;
+    let big = json!({ "login": "a@b.cn", "password": "p".repeat(4096) });
+    let r = app.post_anon("/api/v1/auth/login", &big).await;
+    r.expect_problem(413, "payload_too_large");
+
+    // Just under the limit is read (and then judged on its content).
+    let fits = json!({ "login": "a@b.cn", "password": "p".repeat(1900) });
+    let r = app.post_anon("/api/v1/auth/login", &fits).await;
+    r.expect(422);
+
+    // Authenticated endpoints obey the limit too.
+    let admin = app.admin().await;
+    let mut body = space_offer("厂房");
+    body["description"] = json!("很".repeat(1000));
+    let r = app.post("/api/v1/communities", &admin.token, &body).await;
+    r.expect_problem(413, "payload_too_large");
+}
+
+#[tokio::test]
+async fn unknown_routes_and_methods() {
+    let app = spawn_app().await;
+    let r = app.get_anon("/api/v1/nothing-here").await;
+    r.expect_problem(404, "route_not_found");
+    let r = app.get_anon("/").await;
+    r.expect_problem(404, "route_not_found");
+
+    let r = app
+        .request(Method::DELETE, "/api/v1/listings", None, None)
+        .await;
+    r.expect_problem(405, "method_not_allowed");
+    let r = app
+        .request(Method::PUT, "/api/v1/listings/abc", None, Some(&json!({})))
+        .await;
+    r.expect_problem(405, "method_not_allowed");
+    let r = app.get_anon("/api/v1/auth/login").await;
+    r.expect_problem(405, "method_not_allowed");
+    let r = app.request(Method::POST, "/healthz", None, None).await;
+    r.expect_problem(405, "method_not_allowed");
+}
+
+#[tokio::test]
+async fn every_response_carries_a_request_id() {
+    let app = spawn_app().await;
+    let mut seen = std::collections::HashSet::new();
+    for r in [
+        app.get_anon("/healthz").await,
+        app.get_anon("/healthz").await,
+        app.get_anon("/api/v1/me").await,
+        app.get_anon("/no/such/route").await,
+        app.get_anon("/api/v1/communities").await,
+    ] {
+        let id = r
+            .header("x-request-id")
+            .unwrap_or_else(|| panic!("no x-request-id on {} {:#}", r.status, r.body))
+            .to_string();
+        assert!(!id.is_empty());
+        assert!(seen.insert(id.clone()), "request id {id} repeated");
+    }
+}
+
+#[tokio::test]
+async fn health_probes() {
+    let app = spawn_app().await;
+    let r = app.get_anon("/healthz").await;
+    assert_eq!(r.expect(200), &json!({ "status": "ok" }));
+    assert!(
+        r.header("content-type")
+            .is_some_and(|c| c.starts_with("application/json")),
+        "{:?}",
+        r.headers
+    );
+    let r = app.get_anon("/readyz").await;
+    assert_eq!(
+        r.expect(200),
+        &json!({ "status": "ready", "database": app.backend_name() })
+    );
+}

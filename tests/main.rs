@@ -1,0 +1,11 @@
+//! The one integration-test binary: every module starts the real server on an
+//! ephemeral port with its own database and talks to it over HTTP.
+
+mod auth;
+mod communities;
+mod contract;
+mod firms;
+mod helpers;
+mod http_basics;
+mod import;
+mod listings;
