@@ -96,11 +96,15 @@ pub struct GeoFilter {
     pub radius_km: Option<f64>,
 }
 
-/// Which listings the caller may see: public ones, plus community-only ones of the listed
-/// communities.
+/// Which listings the caller may see: public listings of verified firms, community-only
+/// listings of verified firms in `allowed_communities`, every listing of the communities in
+/// `full_communities` (their staff), and every listing of `own_firm`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct VisibilityRule {
     pub allowed_communities: Vec<String>,
+    pub full_communities: Vec<String>,
+    pub own_firm: Option<String>,
 }
 
 /// A search. Empty strings and empty lists mean "no filter"; empty text means "everything
@@ -131,6 +135,8 @@ pub struct SearchRequest {
     /// Unix seconds that must fall inside the listing's availability window (bounds inclusive,
     /// a missing bound is open-ended).
     pub available_on: Option<i64>,
+    /// Unix seconds: leave out listings that expired at or before this instant.
+    pub active_at: Option<i64>,
     /// `None`: relevance with text, newest without.
     pub sort: Option<SortOrder>,
     pub offset: usize,
@@ -154,6 +160,7 @@ impl Default for SearchRequest {
             verified: None,
             near: None,
             available_on: None,
+            active_at: None,
             sort: None,
             offset: 0,
             limit: 20,
@@ -466,14 +473,15 @@ fn filter_clauses(f: &Fields, req: &SearchRequest) -> Result<Vec<Clause>, IndexE
         }
     }
     if let Some(rule) = &req.visible_to {
+        let clean = |v: &[String]| -> Vec<String> {
+            v.iter()
+                .map(|c| c.trim().to_string())
+                .filter(|c| !c.is_empty())
+                .collect()
+        };
+        let communities = clean(&rule.allowed_communities);
         let public = raw_term_query(f.visibility, "public");
-        let communities: Vec<String> = rule
-            .allowed_communities
-            .iter()
-            .map(|c| c.trim().to_string())
-            .filter(|c| !c.is_empty())
-            .collect();
-        let rule_query: Box<dyn Query> = if communities.is_empty() {
+        let shown: Box<dyn Query> = if communities.is_empty() {
             public
         } else {
             let own_community = BooleanQuery::intersection(vec![
@@ -482,7 +490,20 @@ fn filter_clauses(f: &Fields, req: &SearchRequest) -> Result<Vec<Clause>, IndexE
             ]);
             Box::new(BooleanQuery::union(vec![public, Box::new(own_community)]))
         };
-        clauses.push(filter(rule_query));
+        let verified: Box<dyn Query> = Box::new(TermQuery::new(
+            Term::from_field_bool(f.verified, true),
+            IndexRecordOption::Basic,
+        ));
+        let mut any: Vec<Box<dyn Query>> =
+            vec![Box::new(BooleanQuery::intersection(vec![verified, shown]))];
+        let full = clean(&rule.full_communities);
+        if !full.is_empty() {
+            any.push(raw_set_query(f.community, full));
+        }
+        if let Some(firm) = non_empty(&rule.own_firm) {
+            any.push(raw_term_query(f.firm, firm));
+        }
+        clauses.push(filter(Box::new(BooleanQuery::union(any))));
     }
     if let Some(firm) = non_empty(&req.exclude_firm) {
         clauses.push((Occur::MustNot, raw_term_query(f.firm, firm)));
@@ -491,6 +512,12 @@ fn filter_clauses(f: &Fields, req: &SearchRequest) -> Result<Vec<Clause>, IndexE
         clauses.push(filter(Box::new(TermQuery::new(
             Term::from_field_bool(f.verified, verified),
             IndexRecordOption::Basic,
+        ))));
+    }
+    if let Some(at) = req.active_at {
+        clauses.push(filter(Box::new(RangeQuery::new(
+            Bound::Excluded(Term::from_field_i64(f.expires_at, at)),
+            Bound::Unbounded,
         ))));
     }
     if let Some(at) = req.available_on {

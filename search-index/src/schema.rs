@@ -34,6 +34,7 @@ pub(crate) mod names {
     pub const AVAILABLE_FROM: &str = "available_from";
     pub const AVAILABLE_UNTIL: &str = "available_until";
     pub const CREATED_AT: &str = "created_at";
+    pub const EXPIRES_AT: &str = "expires_at";
     pub const LAT: &str = "lat";
     pub const LON: &str = "lon";
     pub const VERIFIED: &str = "verified";
@@ -85,6 +86,7 @@ pub fn build_schema() -> Schema {
     b.add_i64_field(names::AVAILABLE_FROM, numeric());
     b.add_i64_field(names::AVAILABLE_UNTIL, numeric());
     b.add_i64_field(names::CREATED_AT, numeric());
+    b.add_i64_field(names::EXPIRES_AT, numeric());
     b.add_f64_field(names::LAT, numeric().set_stored());
     b.add_f64_field(names::LON, numeric().set_stored());
     b.add_bool_field(names::VERIFIED, INDEXED | tantivy::schema::FAST);
@@ -112,6 +114,7 @@ pub(crate) struct Fields {
     pub available_from: Field,
     pub available_until: Field,
     pub created_at: Field,
+    pub expires_at: Field,
     pub lat: Field,
     pub lon: Field,
     pub verified: Field,
@@ -138,6 +141,7 @@ impl Fields {
             available_from: schema.get_field(names::AVAILABLE_FROM)?,
             available_until: schema.get_field(names::AVAILABLE_UNTIL)?,
             created_at: schema.get_field(names::CREATED_AT)?,
+            expires_at: schema.get_field(names::EXPIRES_AT)?,
             lat: schema.get_field(names::LAT)?,
             lon: schema.get_field(names::LON)?,
             verified: schema.get_field(names::VERIFIED)?,
@@ -175,6 +179,8 @@ pub struct ListingDoc {
     pub available_from: Option<i64>,
     pub available_until: Option<i64>,
     pub created_at: i64,
+    /// When the listing stops being on offer; `None` never.
+    pub expires_at: Option<i64>,
     pub lat: Option<f64>,
     pub lon: Option<f64>,
     pub verified: bool,
@@ -236,6 +242,7 @@ impl ListingDoc {
         doc.add_i64(f.available_from, self.available_from.unwrap_or(OPEN_START));
         doc.add_i64(f.available_until, self.available_until.unwrap_or(OPEN_END));
         doc.add_i64(f.created_at, self.created_at);
+        doc.add_i64(f.expires_at, self.expires_at.unwrap_or(OPEN_END));
         if let (Some(lat), Some(lon)) = (self.lat, self.lon)
             && valid_coordinates(lat, lon)
         {

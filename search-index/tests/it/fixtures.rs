@@ -48,6 +48,7 @@ pub fn doc(spec: &Spec, created_at: i64) -> ListingDoc {
         created_at,
         lat: Some(spec.at.0),
         lon: Some(spec.at.1),
+        verified: true,
         ..ListingDoc::default()
     }
 }

@@ -189,6 +189,7 @@ fn visibility_rule_hides_other_communities_listings() {
     let member = SearchRequest {
         visible_to: Some(VisibilityRule {
             allowed_communities: vec!["c-east".into()],
+            ..VisibilityRule::default()
         }),
         ..text("堆高车")
     };
@@ -196,6 +197,7 @@ fn visibility_rule_hides_other_communities_listings() {
     let neighbour = SearchRequest {
         visible_to: Some(VisibilityRule {
             allowed_communities: vec!["c-north".into()],
+            ..VisibilityRule::default()
         }),
         ..text("堆高车")
     };
@@ -409,4 +411,73 @@ fn absurd_queries_do_not_fail() {
     let results = index.search(&text("😀，。")).expect("search");
     assert_eq!(results.total, open_count());
     assert!(!ids(&index, &text(&long)).is_empty());
+}
+
+#[test]
+fn unverified_firms_are_seen_only_by_their_own_firm_and_their_staff() {
+    let index = park();
+    let mut d = listings()
+        .into_iter()
+        .find(|d| d.id == "o-forklift")
+        .expect("fixture");
+    d.id = "o-unverified".into();
+    d.firm = "f-new".into();
+    d.verified = false;
+    index.upsert(&d).expect("upsert");
+    index.commit(2).expect("commit");
+    let as_rule = |rule: VisibilityRule| SearchRequest {
+        visible_to: Some(rule),
+        ..text("叉车出租")
+    };
+    let other = ids(&index, &as_rule(VisibilityRule::default()));
+    assert!(!other.contains(&"o-unverified".to_string()), "{other:?}");
+    assert!(other.contains(&"o-forklift".to_string()), "{other:?}");
+    let own = ids(
+        &index,
+        &as_rule(VisibilityRule {
+            own_firm: Some("f-new".into()),
+            ..VisibilityRule::default()
+        }),
+    );
+    assert!(own.contains(&"o-unverified".to_string()), "{own:?}");
+    let staff = ids(
+        &index,
+        &as_rule(VisibilityRule {
+            full_communities: vec![d.community.clone()],
+            ..VisibilityRule::default()
+        }),
+    );
+    assert!(staff.contains(&"o-unverified".to_string()), "{staff:?}");
+    let other_staff = ids(
+        &index,
+        &as_rule(VisibilityRule {
+            full_communities: vec!["c-elsewhere".into()],
+            ..VisibilityRule::default()
+        }),
+    );
+    assert!(!other_staff.contains(&"o-unverified".to_string()));
+}
+
+#[test]
+fn expired_listings_drop_out_when_active_at_is_given() {
+    let index = park();
+    let mut d = listings()
+        .into_iter()
+        .find(|d| d.id == "o-forklift")
+        .expect("fixture");
+    d.expires_at = Some(day(2026, 11, 10));
+    index.upsert(&d).expect("upsert");
+    index.commit(2).expect("commit");
+    let before = SearchRequest {
+        active_at: Some(day(2026, 11, 9)),
+        ..text("叉车出租")
+    };
+    assert!(ids(&index, &before).contains(&"o-forklift".to_string()));
+    let after = SearchRequest {
+        active_at: Some(day(2026, 11, 10)),
+        ..text("叉车出租")
+    };
+    assert!(!ids(&index, &after).contains(&"o-forklift".to_string()));
+    // Without the filter, expiry is not applied.
+    assert!(ids(&index, &text("叉车出租")).contains(&"o-forklift".to_string()));
 }
