@@ -9,3 +9,4 @@ mod helpers;
 mod http_basics;
 mod import;
 mod listings;
+mod search;

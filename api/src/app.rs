@@ -51,11 +51,19 @@ pub async fn prepare_state(config: Config) -> anyhow::Result<AppState> {
     let dummy_hash = password::hash(hex::encode(random))
         .await
         .map_err(|e| anyhow::anyhow!("cannot prepare dummy hash: {e}"))?;
+    let vocab_dir = config
+        .vocab_dir
+        .clone()
+        .unwrap_or_else(|| config.data_dir.join("vocab"));
+    let vocab =
+        tokio::task::spawn_blocking(move || crate::indexer::load_vocabulary(&vocab_dir)).await??;
+    let search = crate::indexer::start(db.clone(), &config.data_dir, vocab).await?;
     Ok(AppState {
         config: Arc::new(config),
         db,
         jwt,
         dummy_hash,
+        search,
     })
 }
 

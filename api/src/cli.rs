@@ -43,6 +43,23 @@ pub enum Command {
     },
     /// Import listings from a JSONL file in the shared evaluation format.
     Import(ImportArgs),
+    /// Rebuild this node's search index from the database into a fresh
+    /// folder and swap it in (stop the server first).
+    Reindex,
+    /// Search quality on a labelled data set: for every request, its title
+    /// searched among offers of the same kind; share with a grade-2 offer in
+    /// the top 5.
+    EvalSearch(EvalArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// Folder with listings.jsonl and judgments.jsonl.
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -93,7 +110,63 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<i32> {
             command: AdminCommand::Create(a),
         } => admin_create(config, a).await,
         Command::Import(a) => import(config, a).await,
+        Command::Reindex => reindex(config).await,
+        Command::EvalSearch(a) => {
+            let data = a.data.clone();
+            let q =
+                tokio::task::spawn_blocking(move || crate::eval::search_quality(&data)).await??;
+            if a.json {
+                println!("{}", serde_json::to_string(&q)?);
+            } else {
+                println!(
+                    "{} requests: grade-2 offer in top 5: {:.3}; MRR of first grade-2: {:.3}",
+                    q.requests, q.grade2_in_top5, q.mrr_grade2
+                );
+                let mut kinds: Vec<_> = q.per_kind.iter().collect();
+                kinds.sort_by(|a, b| a.0.cmp(b.0));
+                for (k, v) in kinds {
+                    println!("  {k:<10} {v:.3}");
+                }
+                if !q.misses.is_empty() {
+                    println!("  misses: {}", q.misses.join(" "));
+                }
+            }
+            Ok(0)
+        }
     }
+}
+
+async fn reindex(config: Config) -> anyhow::Result<i32> {
+    use indicatif::{ProgressBar, ProgressStyle};
+
+    let db = open_db(&config).await?;
+    let data_dir = config.data_dir.clone();
+    let vocab_dir = config
+        .vocab_dir
+        .clone()
+        .unwrap_or_else(|| config.data_dir.join("vocab"));
+    let started = std::time::Instant::now();
+    let n = tokio::task::spawn_blocking(move || -> anyhow::Result<u64> {
+        let vocab = crate::indexer::load_vocabulary(&vocab_dir)?;
+        let total = crate::store::listings::count(&mut *db.conn()?)?;
+        let bar = ProgressBar::new(total as u64);
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{spinner} 重建索引 [{bar:40}] {pos}/{len} {per_sec} 预计剩余 {eta}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+        );
+        let n = crate::indexer::reindex(&db, &data_dir, vocab, |done| bar.set_position(done))?;
+        bar.finish_and_clear();
+        Ok(n)
+    })
+    .await??;
+    println!(
+        "reindexed {n} listings in {:.2}s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(0)
 }
 
 async fn serve(config: Config) -> anyhow::Result<i32> {

@@ -23,6 +23,9 @@ pub struct Config {
     pub refresh_token_ttl_days: u64,
     pub body_limit_bytes: usize,
     pub log_format: LogFormat,
+    /// Folder with userdict.txt / synonyms.txt / stopwords.txt overriding the
+    /// shipped vocabulary; default `<data_dir>/vocab` when it exists.
+    pub vocab_dir: Option<PathBuf>,
     pub login_max_failures: u32,
     pub login_window_secs: u64,
     pub login_lock_secs: u64,
@@ -121,6 +124,7 @@ config_keys! {
     refresh_token_ttl_days: u64,
     body_limit_bytes: usize,
     log_format: String,
+    vocab_dir: String,
     login_max_failures: u32,
     login_window_secs: u64,
     login_lock_secs: u64,
@@ -261,6 +265,11 @@ impl Config {
                 64 * 1024 * 1024,
             )?,
             log_format,
+            vocab_dir: l
+                .vocab_dir
+                .as_ref()
+                .map(|(v, _)| PathBuf::from(v.trim()))
+                .filter(|p| !p.as_os_str().is_empty()),
             login_max_failures: range(
                 "login_max_failures",
                 pick(&l.login_max_failures, 5),

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use crate::auth::tokens::JwtKeys;
 use crate::config::Config;
+use crate::indexer::SearchIndex;
 use crate::store::Db;
 
 pub struct AppState {
@@ -13,4 +14,6 @@ pub struct AppState {
     /// An argon2 hash of a random password, verified against when a login
     /// names no account so that failure takes the same time either way.
     pub dummy_hash: String,
+    /// This node's search index and its indexer.
+    pub search: SearchIndex,
 }

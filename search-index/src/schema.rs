@@ -178,6 +178,9 @@ pub struct ListingDoc {
     pub price: Option<f64>,
     pub available_from: Option<i64>,
     pub available_until: Option<i64>,
+    /// Only compared with other documents' (newest first), so any fine-grained
+    /// unit serves; the service uses Unix milliseconds so that listings posted
+    /// in the same second still sort in order.
     pub created_at: i64,
     /// When the listing stops being on offer; `None` never.
     pub expires_at: Option<i64>,

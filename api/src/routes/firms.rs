@@ -260,6 +260,8 @@ pub async fn verify(
         .run(move |c| accounts::verify_firm(c, &f.id, &by))
         .await?
         .ok_or_else(|| ApiError::not_found("企业"))?;
+    // Its listings' visibility changed: let the indexer pick that up now.
+    state.search.poke();
     Ok(HttpResponse::Ok().json(firm_out(f, true)))
 }
 

@@ -110,6 +110,55 @@ pub fn listing_out(v: ListingView) -> ListingOut {
     }
 }
 
+/// `?wait=indexed`: answer only once the write is searchable on this node.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WriteParams {
+    pub wait: Option<String>,
+}
+
+/// How long `?wait=indexed` waits before answering anyway.
+const INDEX_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Tells the indexer about a write and, when asked, waits for it. Returns
+/// the `x-indexed` header value when the client asked to wait.
+pub async fn after_write(
+    state: &AppState,
+    params: &WriteParams,
+    seq: Option<i64>,
+) -> Result<Option<&'static str>, ApiError> {
+    let wait = match params.wait.as_deref() {
+        None => false,
+        Some("indexed") => true,
+        Some(_) => {
+            return Err(ApiError::field(
+                "wait",
+                "invalid_value",
+                "wait 只能为 indexed",
+            ));
+        }
+    };
+    let Some(seq) = seq else {
+        return Ok(wait.then_some("true"));
+    };
+    if !wait {
+        state.search.poke();
+        return Ok(None);
+    }
+    let done = state.search.wait_for(seq, INDEX_WAIT).await;
+    Ok(Some(if done { "true" } else { "false" }))
+}
+
+fn with_indexed(
+    mut b: actix_web::HttpResponseBuilder,
+    indexed: Option<&'static str>,
+) -> actix_web::HttpResponseBuilder {
+    if let Some(v) = indexed {
+        b.insert_header(("x-indexed", v));
+    }
+    b
+}
+
 async fn load_view(state: &AppState, id: String) -> Result<ListingView, ApiError> {
     state
         .db
@@ -130,6 +179,7 @@ async fn visible(state: &AppState, caller: &Caller, id: String) -> Result<Listin
 pub async fn create(
     state: web::Data<AppState>,
     caller: Caller,
+    params: web::Query<WriteParams>,
     body: web::Json<ListingInput>,
 ) -> Result<HttpResponse, ApiError> {
     let Some(firm_id) = caller.firm_id().map(str::to_string) else {
@@ -144,9 +194,10 @@ pub async fn create(
     let draft = listing_form::validate(&body, &firm, at).map_err(ApiError::validation)?;
     let row = listing_form::new_row(&firm, Some(caller.user_id.clone()), None, draft, at);
     let id = row.id.clone();
-    state.db.run(move |c| store::insert(c, &row)).await?;
+    let seq = state.db.run(move |c| store::insert(c, &row)).await?;
+    let indexed = after_write(&state, &params, Some(seq)).await?;
     let v = load_view(&state, id).await?;
-    Ok(HttpResponse::Created()
+    Ok(with_indexed(HttpResponse::Created(), indexed)
         .insert_header((
             actix_web::http::header::LOCATION,
             format!("/api/v1/listings/{}", v.listing.id),
@@ -167,6 +218,7 @@ pub async fn update(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<String>,
+    params: web::Query<WriteParams>,
     body: web::Json<ListingPatch>,
 ) -> Result<HttpResponse, ApiError> {
     let v = visible(&state, &caller, id.into_inner()).await?;
@@ -197,13 +249,14 @@ pub async fn update(
     let mut row = v.listing.clone();
     listing_form::fill_row(&mut row, draft);
     if row == v.listing {
-        return Ok(HttpResponse::Ok().json(listing_out(v)));
+        let indexed = after_write(&state, &params, None).await?;
+        return Ok(with_indexed(HttpResponse::Ok(), indexed).json(listing_out(v)));
     }
     let expected = row.version;
     row.version += 1;
     row.updated_at = at;
     let id = row.id.clone();
-    state
+    let seq = state
         .db
         .run(move |c| store::update(c, &row, expected))
         .await
@@ -213,7 +266,8 @@ pub async fn update(
             }
             other => other.into(),
         })?;
-    Ok(HttpResponse::Ok().json(listing_out(load_view(&state, id).await?)))
+    let indexed = after_write(&state, &params, Some(seq)).await?;
+    Ok(with_indexed(HttpResponse::Ok(), indexed).json(listing_out(load_view(&state, id).await?)))
 }
 
 /// The owning firm's members, the community's staff and admins may close.
@@ -221,6 +275,7 @@ pub async fn close(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<String>,
+    params: web::Query<WriteParams>,
 ) -> Result<HttpResponse, ApiError> {
     let v = visible(&state, &caller, id.into_inner()).await?;
     let l = &v.listing;
@@ -231,8 +286,9 @@ pub async fn close(
     }
     let id = l.id.clone();
     let lid = id.clone();
-    state.db.run(move |c| store::close(c, &lid, now())).await?;
-    Ok(HttpResponse::Ok().json(listing_out(load_view(&state, id).await?)))
+    let seq = state.db.run(move |c| store::close(c, &lid, now())).await?;
+    let indexed = after_write(&state, &params, seq).await?;
+    Ok(with_indexed(HttpResponse::Ok(), indexed).json(listing_out(load_view(&state, id).await?)))
 }
 
 #[derive(Debug, Deserialize)]

@@ -7,6 +7,7 @@ pub mod firms;
 pub mod health;
 pub mod listings;
 pub mod pagination;
+pub mod search;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 
@@ -47,6 +48,7 @@ api_routes! {
     "/api/v1/firms/{id}/verify" => { post: firms::verify },
     "/api/v1/firms/{id}/members" => { post: firms::add_member },
     "/api/v1/listings" => { get: listings::list, post: listings::create },
+    "/api/v1/listings/search" => { get: search::search },
     "/api/v1/listings/{id}" => { get: listings::get, patch: listings::update },
     "/api/v1/listings/{id}/close" => { post: listings::close },
 }

@@ -275,19 +275,26 @@ pub fn list_firms(conn: &mut DbConnection, f: &FirmFilter) -> StoreResult<Vec<Fi
     Ok(q.order(firms::id.desc()).limit(f.limit).load(conn)?)
 }
 
-/// Marks a firm verified; returns the updated row, or None if it was absent.
+/// Marks a firm verified and queues its listings for re-indexing (what
+/// others may see of them changes); returns the updated row, or None if it
+/// was absent.
 pub fn verify_firm(conn: &mut DbConnection, id: &str, by: &str) -> StoreResult<Option<Firm>> {
     let t = now();
-    let n = diesel::update(firms::table.find(id).filter(firms::verified.eq(false)))
-        .set((
-            firms::verified.eq(true),
-            firms::verified_at.eq(Some(t)),
-            firms::verified_by.eq(Some(by)),
-            firms::updated_at.eq(t),
-        ))
-        .execute(conn)?;
-    let _ = n; // Verifying twice is harmless: the first verification stands.
-    get_firm(conn, id)
+    conn.transaction(|conn| {
+        let n = diesel::update(firms::table.find(id).filter(firms::verified.eq(false)))
+            .set((
+                firms::verified.eq(true),
+                firms::verified_at.eq(Some(t)),
+                firms::verified_by.eq(Some(by)),
+                firms::updated_at.eq(t),
+            ))
+            .execute(conn)?;
+        // Verifying twice is harmless: the first verification stands.
+        if n == 1 {
+            super::listings::touch_firm(conn, id)?;
+        }
+        get_firm(conn, id)
+    })
 }
 
 // ------------------------------------------------------------- refresh tokens

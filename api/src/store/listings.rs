@@ -229,3 +229,69 @@ pub fn list(
         .map(to_view)
         .collect())
 }
+
+/// Several listings by id, in no particular order.
+pub fn get_many(conn: &mut DbConnection, ids: &[String]) -> StoreResult<Vec<ListingView>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(listings::table
+        .inner_join(firms::table)
+        .inner_join(communities::table)
+        .filter(listings::id.eq_any(ids))
+        .select((
+            Listing::as_select(),
+            firms::name,
+            firms::verified,
+            communities::name,
+        ))
+        .load::<ViewRow>(conn)?
+        .into_iter()
+        .map(to_view)
+        .collect())
+}
+
+/// All listings after `after_id` in id order, for full index rebuilds.
+pub fn scan(
+    conn: &mut DbConnection,
+    after_id: Option<&str>,
+    limit: i64,
+) -> StoreResult<Vec<ListingView>> {
+    let mut q = listings::table
+        .inner_join(firms::table)
+        .inner_join(communities::table)
+        .select((
+            Listing::as_select(),
+            firms::name,
+            firms::verified,
+            communities::name,
+        ))
+        .into_boxed();
+    if let Some(a) = after_id {
+        q = q.filter(listings::id.gt(a.to_string()));
+    }
+    Ok(q.order(listings::id.asc())
+        .limit(limit)
+        .load::<ViewRow>(conn)?
+        .into_iter()
+        .map(to_view)
+        .collect())
+}
+
+/// Appends an upsert change for every listing of a firm (its verification
+/// changes what others may see of them).
+pub fn touch_firm(conn: &mut DbConnection, firm_id: &str) -> StoreResult<Option<i64>> {
+    let ids: Vec<String> = listings::table
+        .filter(listings::firm_id.eq(firm_id))
+        .select(listings::id)
+        .load(conn)?;
+    let mut last = None;
+    for id in ids {
+        last = Some(changes::append(conn, &id, ChangeOp::Upsert)?);
+    }
+    Ok(last)
+}
+
+pub fn count(conn: &mut DbConnection) -> StoreResult<i64> {
+    Ok(listings::table.count().get_result(conn)?)
+}

@@ -1,0 +1,164 @@
+//! Quality figures on a labelled data set in the shared evaluation format
+//! (`listings.jsonl` + `judgments.jsonl`). The data is loaded into a fresh
+//! temporary store and index through the same import and indexing code the
+//! service uses; judgments are read only to score, never to rank.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+use zhiqilian_search_index::{ListingIndex, SearchRequest};
+
+use crate::import::{ImportOptions, import_file};
+use crate::indexer;
+use crate::store::{Db, listings};
+
+#[derive(Debug, Deserialize)]
+struct Judgment {
+    request: String,
+    offer: String,
+    grade: u8,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SearchQuality {
+    pub requests: usize,
+    /// Share of requests with a grade-2 offer among the top 5 hits.
+    pub grade2_in_top5: f64,
+    /// Mean reciprocal rank of the first grade-2 offer (0 when none in the top 50).
+    pub mrr_grade2: f64,
+    pub per_kind: HashMap<String, f64>,
+    /// Requests with no grade-2 offer in their top 5.
+    pub misses: Vec<String>,
+}
+
+/// A temporary store and index holding one data set.
+pub struct Loaded {
+    pub db: Db,
+    pub index: ListingIndex,
+    /// listing key → id and back.
+    pub id_of: HashMap<String, String>,
+    pub key_of: HashMap<String, String>,
+    _dir: tempfile::TempDir,
+}
+
+pub fn load(data: &Path) -> anyhow::Result<Loaded> {
+    let dir = tempfile::tempdir().context("cannot create a temporary folder")?;
+    let db = Db::connect(&format!("sqlite://{}/eval.db", dir.path().display()), 2)?;
+    db.migrate()?;
+    let report = import_file(
+        &db,
+        &data.join("listings.jsonl"),
+        ImportOptions {
+            verify_firms: true,
+            progress: false,
+        },
+    )?;
+    if let Some(e) = report.errors.first() {
+        anyhow::bail!("listings.jsonl line {}: {}: {}", e.line, e.field, e.message);
+    }
+    let vocab = zhiqilian_search_index::Vocabulary::shared_builtin();
+    let index = ListingIndex::create_in_ram(vocab)?;
+    indexer::rebuild(&db, &index, |_| {})?;
+    let mut id_of = HashMap::new();
+    let mut key_of = HashMap::new();
+    let mut conn = db.conn()?;
+    for v in listings::scan(&mut conn, None, i64::MAX)? {
+        if let Some(k) = v.listing.ext_key.clone() {
+            id_of.insert(k.clone(), v.listing.id.clone());
+            key_of.insert(v.listing.id.clone(), k);
+        }
+    }
+    drop(conn);
+    Ok(Loaded {
+        db,
+        index,
+        id_of,
+        key_of,
+        _dir: dir,
+    })
+}
+
+fn judgments(data: &Path) -> anyhow::Result<Vec<Judgment>> {
+    let path = data.join("judgments.jsonl");
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| {
+            serde_json::from_str(l).with_context(|| format!("{}:{}", path.display(), i + 1))
+        })
+        .collect()
+}
+
+/// For every request: search its title among offers of the same kind.
+pub fn search_quality(data: &Path) -> anyhow::Result<SearchQuality> {
+    let loaded = load(data)?;
+    let judged = judgments(data)?;
+    let mut grade2: HashMap<&str, HashSet<&str>> = HashMap::new();
+    for j in &judged {
+        if j.grade >= 2 {
+            grade2
+                .entry(j.request.as_str())
+                .or_default()
+                .insert(j.offer.as_str());
+        }
+    }
+    let mut conn = loaded.db.conn()?;
+    let mut requests: Vec<_> = listings::scan(&mut conn, None, i64::MAX)?
+        .into_iter()
+        .filter(|v| v.listing.side == "request")
+        .collect();
+    drop(conn);
+    requests.sort_by(|a, b| a.listing.ext_key.cmp(&b.listing.ext_key));
+    let (mut hits5, mut rr, mut n) = (0usize, 0f64, 0usize);
+    let mut per_kind: HashMap<String, (usize, usize)> = HashMap::new();
+    let mut misses = Vec::new();
+    for r in &requests {
+        let Some(key) = r.listing.ext_key.as_deref() else {
+            continue;
+        };
+        let Some(good) = grade2.get(key) else {
+            continue;
+        };
+        n += 1;
+        let res = loaded.index.search(&SearchRequest {
+            side: Some("offer".into()),
+            kinds: vec![r.listing.kind.clone()],
+            exclude_firm: Some(r.listing.firm_id.clone()),
+            limit: 50,
+            ..SearchRequest::text(r.listing.title.clone())
+        })?;
+        let rank = res.hits.iter().position(|h| {
+            loaded
+                .key_of
+                .get(&h.id)
+                .is_some_and(|k| good.contains(k.as_str()))
+        });
+        let e = per_kind.entry(r.listing.kind.clone()).or_default();
+        e.1 += 1;
+        match rank {
+            Some(p) if p < 5 => {
+                hits5 += 1;
+                e.0 += 1;
+            }
+            _ => misses.push(key.to_string()),
+        }
+        if let Some(p) = rank {
+            rr += 1.0 / (p as f64 + 1.0);
+        }
+    }
+    let share = |a: usize, b: usize| if b == 0 { 0.0 } else { a as f64 / b as f64 };
+    Ok(SearchQuality {
+        requests: n,
+        grade2_in_top5: share(hits5, n),
+        mrr_grade2: if n == 0 { 0.0 } else { rr / n as f64 },
+        per_kind: per_kind
+            .into_iter()
+            .map(|(k, (a, b))| (k, share(a, b)))
+            .collect(),
+        misses,
+    })
+}

@@ -1,0 +1,347 @@
+//! Keeps this node's search index in step with the database: one task tails
+//! the listing change log from the sequence the index last committed (kept
+//! in the tantivy commit payload), applies the changes through the single
+//! writer and commits, so a write is searchable within about a second.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use anyhow::Context;
+use chrono::{NaiveDate, NaiveTime};
+use tokio::sync::{Notify, watch};
+use zhiqilian_matcher::{Price, Quantity};
+use zhiqilian_search_index::{ListingDoc, ListingIndex, Vocabulary};
+
+use crate::store::listings::{self, ListingView};
+use crate::store::{Db, StoreResult, changes};
+
+/// Changes applied per commit while catching up.
+const BATCH: i64 = 2_000;
+/// How often an idle indexer looks for changes written by other nodes.
+const POLL: Duration = Duration::from_millis(250);
+
+/// The search side of a node: the index plus what has been applied.
+#[derive(Clone)]
+pub struct SearchIndex {
+    pub index: Arc<ListingIndex>,
+    applied: watch::Receiver<i64>,
+    wake: Arc<Notify>,
+    stop: Arc<AtomicBool>,
+    task: Arc<std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>>,
+}
+
+impl SearchIndex {
+    /// Asks the indexer to look for new changes now (after a local write).
+    pub fn poke(&self) {
+        self.wake.notify_one();
+    }
+
+    pub fn applied_seq(&self) -> i64 {
+        *self.applied.borrow()
+    }
+
+    /// Stops the indexer task after its current batch (a later write is
+    /// picked up at the next start). Drop every clone afterwards to release
+    /// the index's writer lock.
+    pub async fn shutdown(&self) {
+        self.stop.store(true, Ordering::SeqCst);
+        self.wake.notify_one();
+        let task = self.task.lock().ok().and_then(|mut t| t.take());
+        if let Some(t) = task {
+            let _ = t.await;
+        }
+    }
+
+    /// Waits until change `seq` is searchable; false on timeout.
+    pub async fn wait_for(&self, seq: i64, timeout: Duration) -> bool {
+        self.poke();
+        let mut rx = self.applied.clone();
+        tokio::time::timeout(timeout, rx.wait_for(|applied| *applied >= seq))
+            .await
+            .is_ok_and(|r| r.is_ok())
+    }
+}
+
+fn day_start(d: &str) -> Option<i64> {
+    NaiveDate::parse_from_str(d, "%Y-%m-%d")
+        .ok()
+        .map(|d| d.and_time(NaiveTime::MIN).and_utc().timestamp())
+}
+
+/// The index document for a listing.
+pub fn doc_of(v: &ListingView) -> ListingDoc {
+    let l = &v.listing;
+    let attributes: serde_json::Value =
+        serde_json::from_str(&l.attributes).unwrap_or(serde_json::Value::Null);
+    let quantity_norm = l
+        .quantity_amount
+        .zip(l.quantity_unit.as_ref())
+        .and_then(|(a, u)| Quantity::new(a, u.clone()).normalised())
+        .map(|(v, _)| v);
+    let price = l
+        .price_amount
+        .zip(l.price_unit.as_ref())
+        .and_then(|(a, u)| Price::new(a, u.clone()).normalised())
+        .map(|p| p.yuan);
+    ListingDoc {
+        id: l.id.clone(),
+        side: l.side.clone(),
+        kind: l.kind.clone(),
+        status: l.status.clone(),
+        community: l.community_id.clone(),
+        urgency: l.urgency.clone(),
+        visibility: l.visibility.clone(),
+        firm: l.firm_id.clone(),
+        title: l.title.clone(),
+        description: l.description.clone(),
+        attributes_text: ListingDoc::attributes_text_from_json(&attributes),
+        firm_name: v.firm_name.clone(),
+        quantity_norm,
+        price,
+        available_from: l.available_from.as_deref().and_then(day_start),
+        // The last day is available until its end.
+        available_until: l
+            .available_until
+            .as_deref()
+            .and_then(day_start)
+            .map(|t| t + 86_399),
+        created_at: l.created_at.and_utc().timestamp_millis(),
+        expires_at: l.expires_at.map(|t| t.and_utc().timestamp()),
+        lat: l.lat,
+        lon: l.lon,
+        verified: v.firm_verified,
+    }
+}
+
+/// Loads the vocabulary: files in `dir` override the shipped ones.
+pub fn load_vocabulary(dir: &Path) -> anyhow::Result<Arc<Vocabulary>> {
+    if dir.is_dir() {
+        let v = Vocabulary::load(dir)
+            .with_context(|| format!("cannot load vocabulary from {}", dir.display()))?;
+        tracing::info!(dir = %dir.display(), user_words = v.user_word_count(), synonym_groups = v.synonym_group_count(), "loaded vocabulary");
+        Ok(Arc::new(v))
+    } else {
+        Ok(Vocabulary::shared_builtin())
+    }
+}
+
+/// Every listing in the database, in pages, for a rebuild.
+pub fn all_docs(db: &Db) -> impl Iterator<Item = StoreResult<ListingDoc>> + '_ {
+    let mut after: Option<String> = None;
+    let mut page: std::vec::IntoIter<ListingView> = Vec::new().into_iter();
+    let mut done = false;
+    std::iter::from_fn(move || {
+        loop {
+            if let Some(v) = page.next() {
+                return Some(Ok(doc_of(&v)));
+            }
+            if done {
+                return None;
+            }
+            let next = db
+                .conn()
+                .and_then(|mut c| listings::scan(&mut c, after.as_deref(), 1_000));
+            match next {
+                Ok(rows) => {
+                    done = rows.len() < 1_000;
+                    after = rows.last().map(|v| v.listing.id.clone());
+                    page = rows.into_iter();
+                }
+                Err(e) => {
+                    done = true;
+                    return Some(Err(e));
+                }
+            }
+        }
+    })
+}
+
+/// Rebuilds `index` from the database. The change-log head is read first, so
+/// changes made during the rebuild are applied again afterwards (upserts are
+/// idempotent) rather than lost.
+pub fn rebuild(db: &Db, index: &ListingIndex, progress: impl FnMut(u64)) -> anyhow::Result<u64> {
+    let head = changes::head(&mut *db.conn()?)?;
+    let mut failure = None;
+    let docs = all_docs(db).map_while(|r| match r {
+        Ok(d) => Some(d),
+        Err(e) => {
+            failure = Some(e);
+            None
+        }
+    });
+    let n = index.rebuild(docs, head, progress)?;
+    if let Some(e) = failure {
+        // Never leave a partial index claiming `head`: empty it at seq 0, so
+        // the indexer replays the whole change log (every listing has a row).
+        index.rebuild(std::iter::empty(), 0, |_| {})?;
+        return Err(anyhow::anyhow!(
+            "reading listings failed during rebuild: {e}"
+        ));
+    }
+    Ok(n)
+}
+
+/// Applies pending changes; returns the sequence now applied.
+pub fn apply_pending(db: &Db, index: &ListingIndex) -> anyhow::Result<i64> {
+    loop {
+        let from = index.applied_seq();
+        let mut conn = db.conn()?;
+        let batch = changes::since(&mut conn, from, BATCH)?;
+        let Some(last) = batch.last().map(|c| c.seq) else {
+            return Ok(from);
+        };
+        let mut ids: Vec<String> = batch.iter().map(|c| c.listing_id.clone()).collect();
+        ids.sort();
+        ids.dedup();
+        let views = listings::get_many(&mut conn, &ids)?;
+        drop(conn);
+        for v in &views {
+            index.upsert(&doc_of(v))?;
+        }
+        for id in ids
+            .iter()
+            .filter(|id| !views.iter().any(|v| &v.listing.id == *id))
+        {
+            index.delete(id)?;
+        }
+        index.commit(last)?;
+        if (batch.len() as i64) < BATCH {
+            return Ok(last);
+        }
+    }
+}
+
+pub fn index_dir(data_dir: &Path) -> PathBuf {
+    data_dir.join("index")
+}
+
+/// `zhiqilian reindex`: rebuilds into `index.new` beside the live index and
+/// swaps it in. Holding the live index's writer while building proves no
+/// server is using it.
+pub fn reindex(
+    db: &Db,
+    data_dir: &Path,
+    vocab: Arc<Vocabulary>,
+    progress: impl FnMut(u64),
+) -> anyhow::Result<u64> {
+    let live = index_dir(data_dir);
+    let fresh = data_dir.join("index.new");
+    let old = data_dir.join("index.old");
+    let guard = if live.exists() {
+        let outcome = ListingIndex::open_or_create(&live, vocab.clone()).map_err(|e| {
+            anyhow::anyhow!(
+                "the search index in {} is in use or unreadable ({e}); stop the server first",
+                live.display()
+            )
+        })?;
+        Some(outcome.index)
+    } else {
+        None
+    };
+    if fresh.exists() {
+        std::fs::remove_dir_all(&fresh)?;
+    }
+    let index = ListingIndex::rebuild_into(&fresh, vocab, std::iter::empty(), 0, |_| {})?;
+    let n = rebuild(db, &index, progress)?;
+    apply_pending(db, &index)?;
+    index.close()?;
+    if let Some(g) = guard {
+        g.close()?;
+    }
+    if old.exists() {
+        std::fs::remove_dir_all(&old)?;
+    }
+    if live.exists() {
+        std::fs::rename(&live, &old)?;
+    }
+    std::fs::rename(&fresh, &live)?;
+    if old.exists() {
+        std::fs::remove_dir_all(&old)?;
+    }
+    Ok(n)
+}
+
+/// Opens (rebuilding if missing, corrupt or outdated) this node's index and
+/// starts its indexer task.
+pub async fn start(db: Db, data_dir: &Path, vocab: Arc<Vocabulary>) -> anyhow::Result<SearchIndex> {
+    let dir = index_dir(data_dir);
+    let db2 = db.clone();
+    let index = tokio::task::spawn_blocking(move || -> anyhow::Result<ListingIndex> {
+        let outcome = ListingIndex::open_or_create(&dir, vocab)
+            .with_context(|| format!("cannot open search index {}", dir.display()))?;
+        let index = outcome.index;
+        if outcome.needs_rebuild {
+            let why = outcome.reason.map(|r| r.to_string()).unwrap_or_default();
+            tracing::info!(reason = %why, "rebuilding the search index from the database");
+            let started = std::time::Instant::now();
+            let n = rebuild(&db2, &index, |_| {})?;
+            tracing::info!(
+                listings = n,
+                secs = started.elapsed().as_secs_f64(),
+                "search index rebuilt"
+            );
+        }
+        let applied = apply_pending(&db2, &index)?;
+        tracing::info!(
+            seq = applied,
+            docs = index.num_docs(),
+            "search index caught up"
+        );
+        Ok(index)
+    })
+    .await??;
+    let index = Arc::new(index);
+    let (tx, rx) = watch::channel(index.applied_seq());
+    let wake = Arc::new(Notify::new());
+    let stop = Arc::new(AtomicBool::new(false));
+    let task = tokio::spawn(run(db, index.clone(), tx, wake.clone(), stop.clone()));
+    Ok(SearchIndex {
+        index,
+        applied: rx,
+        wake,
+        stop,
+        task: Arc::new(std::sync::Mutex::new(Some(task))),
+    })
+}
+
+async fn run(
+    db: Db,
+    index: Arc<ListingIndex>,
+    tx: watch::Sender<i64>,
+    wake: Arc<Notify>,
+    stop: Arc<AtomicBool>,
+) {
+    let mut failures = 0u32;
+    loop {
+        if stop.load(Ordering::SeqCst) {
+            return;
+        }
+        let (db2, index2) = (db.clone(), index.clone());
+        match tokio::task::spawn_blocking(move || apply_pending(&db2, &index2)).await {
+            Ok(Ok(seq)) => {
+                failures = 0;
+                tx.send_if_modified(|v| {
+                    let changed = *v != seq;
+                    *v = seq;
+                    changed
+                });
+            }
+            Ok(Err(e)) => {
+                failures += 1;
+                tracing::warn!(error = %e, failures, "indexer could not apply changes; retrying");
+                let _ = index.rollback();
+            }
+            Err(e) => tracing::error!(error = %e, "indexer task panicked; retrying"),
+        }
+        if tx.is_closed() {
+            return;
+        }
+        let backoff = POLL * failures.min(20);
+        tokio::select! {
+            _ = wake.notified() => {}
+            _ = tokio::time::sleep(POLL + backoff) => {}
+        }
+    }
+}
