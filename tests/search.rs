@@ -377,3 +377,21 @@ async fn the_index_catches_up_after_a_stop_is_rebuilt_when_lost_and_reindex_equa
     assert_eq!(s.applied_seq(), app.change_head().await);
     s.shutdown().await;
 }
+
+/// The quality figure of `zhiqilian eval-search` on the shared dev set: a
+/// regression in tokenising, synonyms or ranking shows here first.
+#[test]
+fn dev_set_search_quality_holds() {
+    let data = std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/eval/dev"
+    ));
+    let q = zhiqilian::eval::search_quality(data).expect("evaluate");
+    assert_eq!(q.requests, 47);
+    assert!(
+        q.grade2_in_top5 >= 0.90,
+        "grade-2 in top 5 fell to {:.3}; misses {:?}",
+        q.grade2_in_top5,
+        q.misses
+    );
+}
