@@ -146,21 +146,13 @@ impl Importer<'_> {
                 self.report.firms_created += 1;
                 accounts::create_firm(
                     self.conn,
-                    NewFirm {
-                        name: f.name.trim().to_string(),
-                        uscc: uscc.to_string(),
+                    firm_at(
+                        loc,
+                        f.name.trim(),
+                        uscc,
                         community_id,
-                        address: loc
-                            .get("address")
-                            .and_then(Value::as_str)
-                            .unwrap_or("")
-                            .to_string(),
-                        lat: loc.get("lat").and_then(Value::as_f64),
-                        lon: loc.get("lon").and_then(Value::as_f64),
-                        contact_name: String::new(),
-                        contact_phone: String::new(),
-                        verified: self.opts.verify_firms,
-                    },
+                        self.opts.verify_firms,
+                    ),
                 )?
             }
         };
@@ -271,13 +263,13 @@ impl Importer<'_> {
     }
 }
 
-fn provisional_firm(loc: &Value) -> Firm {
-    let t = now();
-    Firm {
-        id: String::new(),
-        name: String::new(),
-        uscc: String::new(),
-        community_id: String::new(),
+/// A firm at the line's location (firms take their address and coordinates
+/// from the first listing that names them).
+fn firm_at(loc: &Value, name: &str, uscc: &str, community_id: String, verified: bool) -> NewFirm {
+    NewFirm {
+        name: name.to_string(),
+        uscc: uscc.to_string(),
+        community_id,
         address: loc
             .get("address")
             .and_then(Value::as_str)
@@ -287,12 +279,12 @@ fn provisional_firm(loc: &Value) -> Firm {
         lon: loc.get("lon").and_then(Value::as_f64),
         contact_name: String::new(),
         contact_phone: String::new(),
-        verified: false,
-        verified_at: None,
-        verified_by: None,
-        created_at: t,
-        updated_at: t,
+        verified,
     }
+}
+
+fn provisional_firm(loc: &Value) -> Firm {
+    accounts::firm_row(firm_at(loc, "", "", String::new(), false))
 }
 
 /// Creates or updates the listing for one prepared line.

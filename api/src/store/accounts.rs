@@ -164,7 +164,8 @@ pub struct NewFirm {
     pub verified: bool,
 }
 
-fn firm_row(f: NewFirm) -> Firm {
+/// The row a new firm would have (a fresh id, timestamps now).
+pub fn firm_row(f: NewFirm) -> Firm {
     let t = now();
     Firm {
         id: new_id(),

@@ -39,6 +39,21 @@ pub struct ListingView {
 
 type ViewRow = (Listing, String, bool, String);
 
+/// Listings joined with the firm and community names a view shows.
+macro_rules! joined_views {
+    () => {
+        listings::table
+            .inner_join(firms::table)
+            .inner_join(communities::table)
+            .select((
+                Listing::as_select(),
+                firms::name,
+                firms::verified,
+                communities::name,
+            ))
+    };
+}
+
 fn to_view((listing, firm_name, firm_verified, community_name): ViewRow) -> ListingView {
     ListingView {
         listing,
@@ -111,16 +126,8 @@ pub fn close(conn: &mut DbConnection, id: &str, at: NaiveDateTime) -> StoreResul
 }
 
 pub fn get(conn: &mut DbConnection, id: &str) -> StoreResult<Option<ListingView>> {
-    Ok(listings::table
-        .inner_join(firms::table)
-        .inner_join(communities::table)
+    Ok(joined_views!()
         .filter(listings::id.eq(id))
-        .select((
-            Listing::as_select(),
-            firms::name,
-            firms::verified,
-            communities::name,
-        ))
         .first::<ViewRow>(conn)
         .optional()?
         .map(to_view))
@@ -161,16 +168,7 @@ pub fn list(
     viewer: &Viewer,
     f: &ListFilter,
 ) -> StoreResult<Vec<ListingView>> {
-    let mut q = listings::table
-        .inner_join(firms::table)
-        .inner_join(communities::table)
-        .select((
-            Listing::as_select(),
-            firms::name,
-            firms::verified,
-            communities::name,
-        ))
-        .into_boxed();
+    let mut q = joined_views!().into_boxed();
 
     let public = listings::visibility.eq("public");
     match viewer.clone() {
@@ -235,16 +233,8 @@ pub fn get_many(conn: &mut DbConnection, ids: &[String]) -> StoreResult<Vec<List
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    Ok(listings::table
-        .inner_join(firms::table)
-        .inner_join(communities::table)
+    Ok(joined_views!()
         .filter(listings::id.eq_any(ids))
-        .select((
-            Listing::as_select(),
-            firms::name,
-            firms::verified,
-            communities::name,
-        ))
         .load::<ViewRow>(conn)?
         .into_iter()
         .map(to_view)
@@ -257,16 +247,7 @@ pub fn scan(
     after_id: Option<&str>,
     limit: i64,
 ) -> StoreResult<Vec<ListingView>> {
-    let mut q = listings::table
-        .inner_join(firms::table)
-        .inner_join(communities::table)
-        .select((
-            Listing::as_select(),
-            firms::name,
-            firms::verified,
-            communities::name,
-        ))
-        .into_boxed();
+    let mut q = joined_views!().into_boxed();
     if let Some(a) = after_id {
         q = q.filter(listings::id.gt(a.to_string()));
     }
