@@ -291,3 +291,52 @@ async fn a_missing_file_is_an_error() {
         "{e:#}"
     );
 }
+
+/// The command-line import keeps a local search index in step as it writes,
+/// and finds the index busy (not corrupted) when a server holds it.
+#[tokio::test]
+async fn import_indexes_locally_and_leaves_a_busy_index_alone() {
+    use zhiqilian::indexer::{LocalIndexer, index_dir};
+    use zhiqilian_search_index::{ListingIndex, SearchRequest, Vocabulary};
+
+    let app = spawn_app().await;
+    let node = tempfile::tempdir().expect("node data dir");
+    let vocab_dir = node.path().join("vocab");
+    let db = app.db();
+    let dir = node.path().to_path_buf();
+    let (report, seq) = tokio::task::spawn_blocking(move || {
+        let indexer = LocalIndexer::spawn(db.clone(), &dir, &vocab_dir).expect("index free");
+        let report = import_file(
+            &db,
+            Path::new(DEV_LISTINGS),
+            ImportOptions {
+                verify_firms: true,
+                progress: false,
+            },
+        )
+        .expect("import");
+        (report, indexer.finish().expect("indexer"))
+    })
+    .await
+    .expect("task");
+    assert_eq!(report.created, 167);
+    assert_eq!(seq, app.change_head().await);
+    let opened =
+        ListingIndex::open_or_create(&index_dir(node.path()), Vocabulary::shared_builtin())
+            .expect("reopen");
+    assert!(!opened.needs_rebuild);
+    assert_eq!(opened.index.num_docs(), 167);
+    assert!(
+        !opened
+            .index
+            .search(&SearchRequest::text("荧光定量PCR仪"))
+            .expect("search")
+            .hits
+            .is_empty()
+    );
+
+    // While something holds the index, the importer reports it and leaves it be.
+    let busy = LocalIndexer::spawn(app.db(), node.path(), &node.path().join("vocab"));
+    assert!(busy.is_err());
+    assert_eq!(opened.index.num_docs(), 167);
+}

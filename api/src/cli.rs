@@ -235,7 +235,21 @@ async fn import(config: Config, a: ImportArgs) -> anyhow::Result<i32> {
     };
     let path = a.file.clone();
     let started = std::time::Instant::now();
-    let report = tokio::task::spawn_blocking(move || import_file(&db, &path, opts)).await??;
+    let vocab_dir = config
+        .vocab_dir
+        .clone()
+        .unwrap_or_else(|| config.data_dir.join("vocab"));
+    let data_dir = config.data_dir.clone();
+    let (report, indexed) = tokio::task::spawn_blocking(move || {
+        // Index while importing: the other core keeps the local search index
+        // in step, so the import is searchable when it ends.
+        let indexer = crate::indexer::LocalIndexer::spawn(db.clone(), &data_dir, &vocab_dir);
+        let report = import_file(&db, &path, opts);
+        let indexed = indexer.map(|i| i.finish());
+        (report, indexed)
+    })
+    .await?;
+    let report = report?;
     let secs = started.elapsed().as_secs_f64();
     for e in &report.errors {
         eprintln!(
@@ -247,7 +261,7 @@ async fn import(config: Config, a: ImportArgs) -> anyhow::Result<i32> {
         );
     }
     println!(
-        "{} lines: {} created, {} updated, {} unchanged, {} failed; {} communities and {} firms created; {:.2}s",
+        "{} lines: {} created, {} updated, {} unchanged, {} failed; {} communities and {} firms created; {:.2}s ({:.0} lines/s)",
         report.lines,
         report.created,
         report.updated,
@@ -255,7 +269,17 @@ async fn import(config: Config, a: ImportArgs) -> anyhow::Result<i32> {
         report.failed_lines(),
         report.communities_created,
         report.firms_created,
-        secs
+        secs,
+        report.lines as f64 / secs.max(1e-9),
     );
+    match indexed {
+        Ok(Ok(seq)) => println!("search index up to date (change {seq})"),
+        Ok(Err(e)) => {
+            eprintln!("search index not updated ({e:#}); it catches up when the server starts")
+        }
+        Err(e) => println!(
+            "search index not updated here ({e:#}); the running server's indexer applies the import"
+        ),
+    }
     Ok(if report.errors.is_empty() { 0 } else { 1 })
 }

@@ -14,7 +14,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use zhiqilian_matcher::{FieldError, Uscc};
 
-use crate::listing_form::{self, ListingInput};
+use crate::listing_form::{self, Draft, ListingInput};
 use crate::store::accounts::{self, NewCommunity, NewFirm};
 use crate::store::models::{Firm, Listing};
 use crate::store::{Db, DbConnection, StoreError, StoreResult, listings, now};
@@ -68,12 +68,12 @@ struct FirmLine {
     uscc: String,
 }
 
-/// One parsed line, ready to write.
+/// One parsed and validated line, ready to write.
 struct Prepared {
     line: usize,
     key: String,
     firm: Firm,
-    input: ListingInput,
+    draft: Draft,
 }
 
 enum Outcome {
@@ -240,25 +240,48 @@ impl Importer<'_> {
         // Check the listing itself before touching the database, against a
         // provisional firm at the line's location, so every problem of a bad
         // line is reported and a bad line creates no firm.
+        let mut draft = None;
         if let Some(input) = &input {
-            let provisional = provisional_firm(&loc);
-            if let Err(errs) = listing_form::validate(input, &provisional, now()) {
-                errors.extend(field_errors(line, errs));
+            match listing_form::validate(input, &provisional_firm(&loc), now()) {
+                Ok(d) => draft = Some(d),
+                Err(errs) => errors.extend(field_errors(line, errs)),
             }
         }
-        let (Some(key), Some(community), Some(firm_line), Some(uscc), Some(input), true) =
-            (key, community, firm_line, uscc, input, errors.is_empty())
+        let (
+            Some(key),
+            Some(community),
+            Some(firm_line),
+            Some(uscc),
+            Some(input),
+            Some(draft),
+            true,
+        ) = (
+            key,
+            community,
+            firm_line,
+            uscc,
+            input,
+            draft,
+            errors.is_empty(),
+        )
         else {
             return Err(errors);
         };
         let firm = self
             .firm(&firm_line, &uscc, &community, &loc)
             .map_err(|e| vec![err(line, "firm", format!("写入企业失败：{e}"))])?;
+        // Without a location of its own the listing takes its firm's, which
+        // may differ from this line's when the firm was created earlier.
+        let draft = if input.location.is_none() {
+            listing_form::validate(&input, &firm, now()).map_err(|e| field_errors(line, e))?
+        } else {
+            draft
+        };
         Ok(Prepared {
             line,
             key,
             firm,
-            input,
+            draft,
         })
     }
 }
@@ -287,15 +310,17 @@ fn provisional_firm(loc: &Value) -> Firm {
     accounts::firm_row(firm_at(loc, "", "", String::new(), false))
 }
 
-/// Creates or updates the listing for one prepared line.
-fn write(conn: &mut DbConnection, p: &Prepared) -> Result<Outcome, LineError> {
+/// Creates or updates the listing for one prepared line; `existing` is the
+/// stored listing with the line's key, if any.
+fn write(
+    conn: &mut DbConnection,
+    p: &Prepared,
+    existing: Option<&Listing>,
+) -> Result<Outcome, LineError> {
     let at = now();
-    let draft = listing_form::validate(&p.input, &p.firm, at).map_err(|mut e| {
-        let f = e.remove(0);
-        err(p.line, &f.field, f.message)
-    })?;
+    let draft = p.draft.clone();
     let db_err = |e: StoreError| err(p.line, "key", format!("写入失败：{e}"));
-    match listings::by_ext_key(conn, &p.key).map_err(db_err)? {
+    match existing.cloned() {
         None => {
             let row = listing_form::new_row(&p.firm, None, Some(p.key.clone()), draft, at);
             listings::insert(conn, &row).map_err(db_err)?;
@@ -333,20 +358,39 @@ fn flush(imp: &mut Importer<'_>, batch: &mut Vec<Prepared>) {
     if batch.is_empty() {
         return;
     }
+    let keys: Vec<String> = batch.iter().map(|p| p.key.clone()).collect();
+    let existing = match listings::by_ext_keys(imp.conn, &keys) {
+        Ok(found) => found,
+        Err(e) => {
+            for p in batch.drain(..) {
+                imp.report
+                    .errors
+                    .push(err(p.line, "key", format!("读取失败：{e}")));
+            }
+            return;
+        }
+    };
     let conn = &mut *imp.conn;
     // The whole batch in one transaction; on any failure, redo it line by
     // line so one bad row costs only itself.
     let whole = conn.transaction::<_, LineError, _>(|c| {
         batch
             .iter()
-            .map(|p| write(c, p))
+            .map(|p| write(c, p, existing.get(&p.key)))
             .collect::<Result<Vec<_>, _>>()
     });
     match whole {
         Ok(outcomes) => outcomes.into_iter().for_each(|o| tally(&mut imp.report, o)),
         Err(_) => {
             for p in batch.iter() {
-                match imp.conn.transaction::<_, LineError, _>(|c| write(c, p)) {
+                let stored = listings::by_ext_key(imp.conn, &p.key);
+                let r = match stored {
+                    Ok(stored) => imp
+                        .conn
+                        .transaction::<_, LineError, _>(|c| write(c, p, stored.as_ref())),
+                    Err(e) => Err(err(p.line, "key", format!("读取失败：{e}"))),
+                };
+                match r {
                     Ok(o) => tally(&mut imp.report, o),
                     Err(e) => imp.report.errors.push(e),
                 }
@@ -379,6 +423,11 @@ pub fn import_file(db: &Db, path: &Path, opts: ImportOptions) -> anyhow::Result<
     };
 
     let mut conn = db.conn()?;
+    if let DbConnection::Sqlite(c) = &mut *conn {
+        // A bulk import is re-runnable (idempotent on `key`), so it need not
+        // fsync every batch; one checkpoint at the end makes it durable.
+        diesel::connection::SimpleConnection::batch_execute(c, "PRAGMA synchronous = NORMAL")?;
+    }
     let mut imp = Importer {
         conn: &mut conn,
         opts,
@@ -413,7 +462,14 @@ pub fn import_file(db: &Db, path: &Path, opts: ImportOptions) -> anyhow::Result<
         }
     }
     flush(&mut imp, &mut batch);
+    let mut report = imp.report;
+    if let DbConnection::Sqlite(c) = &mut *conn {
+        diesel::connection::SimpleConnection::batch_execute(
+            c,
+            "PRAGMA wal_checkpoint(FULL); PRAGMA synchronous = FULL",
+        )?;
+    }
     bar.finish_and_clear();
-    imp.report.errors.sort_by_key(|e| e.line);
-    Ok(imp.report)
+    report.errors.sort_by_key(|e| e.line);
+    Ok(report)
 }

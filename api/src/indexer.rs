@@ -345,3 +345,45 @@ async fn run(
         }
     }
 }
+
+/// An indexer thread for command-line tools (import): keeps this node's
+/// index in step while the tool writes, when no server holds the index.
+pub struct LocalIndexer {
+    done: Arc<AtomicBool>,
+    thread: std::thread::JoinHandle<anyhow::Result<i64>>,
+}
+
+impl LocalIndexer {
+    /// Opens the local index (rebuilding it if needed) and starts applying
+    /// changes; an error when the index is in use by a server.
+    pub fn spawn(db: Db, data_dir: &Path, vocab_dir: &Path) -> anyhow::Result<LocalIndexer> {
+        let vocab = load_vocabulary(vocab_dir)?;
+        let dir = index_dir(data_dir);
+        let outcome = ListingIndex::open_or_create(&dir, vocab)
+            .map_err(|e| anyhow::anyhow!("search index {} unavailable: {e}", dir.display()))?;
+        let done = Arc::new(AtomicBool::new(false));
+        let flag = done.clone();
+        let thread = std::thread::spawn(move || -> anyhow::Result<i64> {
+            let index = outcome.index;
+            if outcome.needs_rebuild {
+                rebuild(&db, &index, |_| {})?;
+            }
+            while !flag.load(Ordering::SeqCst) {
+                apply_pending(&db, &index)?;
+                std::thread::sleep(POLL);
+            }
+            let seq = apply_pending(&db, &index)?;
+            index.close()?;
+            Ok(seq)
+        });
+        Ok(LocalIndexer { done, thread })
+    }
+
+    /// Applies what is left and closes the index; the sequence reached.
+    pub fn finish(self) -> anyhow::Result<i64> {
+        self.done.store(true, Ordering::SeqCst);
+        self.thread
+            .join()
+            .map_err(|_| anyhow::anyhow!("indexer thread panicked"))?
+    }
+}

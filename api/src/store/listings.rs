@@ -276,3 +276,17 @@ pub fn touch_firm(conn: &mut DbConnection, firm_id: &str) -> StoreResult<Option<
 pub fn count(conn: &mut DbConnection) -> StoreResult<i64> {
     Ok(listings::table.count().get_result(conn)?)
 }
+
+/// The listings with these external keys, by key.
+pub fn by_ext_keys(
+    conn: &mut DbConnection,
+    keys: &[String],
+) -> StoreResult<std::collections::HashMap<String, Listing>> {
+    Ok(listings::table
+        .filter(listings::ext_key.eq_any(keys))
+        .select(Listing::as_select())
+        .load(conn)?
+        .into_iter()
+        .filter_map(|l| l.ext_key.clone().map(|k| (k, l)))
+        .collect())
+}
