@@ -280,7 +280,7 @@ const MULTIPLIERS: &[(char, f64)] = &[('万', 1e4), ('千', 1e3), ('亿', 1e8)];
 ///
 /// The full-width comma is kept: in Chinese text "，" is punctuation, and
 /// treating it as a digit separator would glue "200，500吨" into 200500.
-fn fold(s: &str) -> String {
+pub(crate) fn fold(s: &str) -> String {
     s.chars()
         .map(|c| match c {
             '\u{3000}' => ' ',
