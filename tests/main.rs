@@ -9,4 +9,5 @@ mod helpers;
 mod http_basics;
 mod import;
 mod listings;
+mod matches;
 mod search;

@@ -58,13 +58,25 @@ pub async fn prepare_state(config: Config) -> anyhow::Result<AppState> {
     let vocab =
         tokio::task::spawn_blocking(move || crate::indexer::load_vocabulary(&vocab_dir)).await??;
     let search = crate::indexer::start(db.clone(), &config.data_dir, vocab).await?;
+    let weights = Arc::new(load_weights(config.matcher_weights.as_deref())?);
     Ok(AppState {
         config: Arc::new(config),
         db,
         jwt,
         dummy_hash,
         search,
+        weights,
     })
+}
+
+/// Matcher weights: defaults, or a TOML file overriding some of them.
+pub fn load_weights(path: Option<&std::path::Path>) -> anyhow::Result<zhiqilian_matcher::Weights> {
+    let Some(path) = path else {
+        return Ok(zhiqilian_matcher::Weights::default());
+    };
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("matcher_weights: cannot read {}", path.display()))?;
+    toml::from_str(&text).map_err(|e| anyhow::anyhow!("matcher_weights ({}): {e}", path.display()))
 }
 
 /// Registers routes, extractor error handlers and middleware.

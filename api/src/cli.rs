@@ -50,6 +50,9 @@ pub enum Command {
     /// searched among offers of the same kind; share with a grade-2 offer in
     /// the top 5.
     EvalSearch(EvalArgs),
+    /// Matching quality on a labelled data set: nDCG@5, P@1 and Recall@10
+    /// per direction and per kind, through the API's retrieval and scoring.
+    Eval(EvalArgs),
 }
 
 #[derive(Debug, Args)]
@@ -111,6 +114,29 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<i32> {
         } => admin_create(config, a).await,
         Command::Import(a) => import(config, a).await,
         Command::Reindex => reindex(config).await,
+        Command::Eval(a) => {
+            let data = a.data.clone();
+            let weights = zhiqilian_matcher::Weights::default();
+            let q =
+                tokio::task::spawn_blocking(move || crate::eval::match_quality(&data, &weights))
+                    .await??;
+            if a.json {
+                println!("{}", serde_json::to_string(&q)?);
+            } else {
+                let line = |name: &str, r: &crate::eval::RankQuality| {
+                    println!(
+                        "{name:<18} n={:<3} nDCG@5 {:.3}  P@1 {:.3}  P@1(grade 2) {:.3}  Recall@10 {:.3}",
+                        r.anchors, r.ndcg5, r.p1, r.p1_grade2, r.recall10
+                    )
+                };
+                line("request → offers", &q.forward);
+                for (k, r) in &q.per_kind {
+                    line(&format!("  {k}"), r);
+                }
+                line("offer → requests", &q.reverse);
+            }
+            Ok(0)
+        }
         Command::EvalSearch(a) => {
             let data = a.data.clone();
             let q =

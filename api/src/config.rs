@@ -26,6 +26,8 @@ pub struct Config {
     /// Folder with userdict.txt / synonyms.txt / stopwords.txt overriding the
     /// shipped vocabulary; default `<data_dir>/vocab` when it exists.
     pub vocab_dir: Option<PathBuf>,
+    /// TOML file of matcher weights overriding the defaults.
+    pub matcher_weights: Option<PathBuf>,
     pub login_max_failures: u32,
     pub login_window_secs: u64,
     pub login_lock_secs: u64,
@@ -125,6 +127,7 @@ config_keys! {
     body_limit_bytes: usize,
     log_format: String,
     vocab_dir: String,
+    matcher_weights: String,
     login_max_failures: u32,
     login_window_secs: u64,
     login_lock_secs: u64,
@@ -267,6 +270,11 @@ impl Config {
             log_format,
             vocab_dir: l
                 .vocab_dir
+                .as_ref()
+                .map(|(v, _)| PathBuf::from(v.trim()))
+                .filter(|p| !p.as_os_str().is_empty()),
+            matcher_weights: l
+                .matcher_weights
                 .as_ref()
                 .map(|(v, _)| PathBuf::from(v.trim()))
                 .filter(|p| !p.as_os_str().is_empty()),

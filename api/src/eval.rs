@@ -162,3 +162,153 @@ pub fn search_quality(data: &Path) -> anyhow::Result<SearchQuality> {
         misses,
     })
 }
+
+/// Ranking quality of one direction.
+#[derive(Debug, Default, Serialize)]
+pub struct RankQuality {
+    /// Anchors with at least one judged pair.
+    pub anchors: usize,
+    /// nDCG@5 with gain 2^grade − 1.
+    #[serde(rename = "ndcg@5")]
+    pub ndcg5: f64,
+    /// Share of anchors whose top candidate is judged relevant (grade ≥ 1).
+    #[serde(rename = "p@1")]
+    pub p1: f64,
+    /// Share of anchors whose top candidate has grade 2.
+    #[serde(rename = "p@1_grade2")]
+    pub p1_grade2: f64,
+    /// Mean share of judged relevant (grade ≥ 1) candidates in the top 10.
+    #[serde(rename = "recall@10")]
+    pub recall10: f64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct MatchQuality {
+    #[serde(flatten)]
+    pub forward: RankQuality,
+    pub per_kind: std::collections::BTreeMap<String, RankQuality>,
+    /// Offers ranked against requests: the same pairs with roles swapped.
+    pub reverse: RankQuality,
+}
+
+#[derive(Default)]
+struct Acc {
+    n: usize,
+    ndcg: f64,
+    p1: f64,
+    p1g2: f64,
+    recall: f64,
+}
+
+impl Acc {
+    fn add(&mut self, ranked: &[String], grades: &HashMap<&str, u8>) {
+        let gain = |g: u8| (2f64.powi(g as i32)) - 1.0;
+        let dcg: f64 = ranked
+            .iter()
+            .take(5)
+            .enumerate()
+            .map(|(i, k)| gain(*grades.get(k.as_str()).unwrap_or(&0)) / ((i + 2) as f64).log2())
+            .sum();
+        let mut ideal: Vec<u8> = grades.values().copied().collect();
+        ideal.sort_unstable_by(|a, b| b.cmp(a));
+        let idcg: f64 = ideal
+            .iter()
+            .take(5)
+            .enumerate()
+            .map(|(i, g)| gain(*g) / ((i + 2) as f64).log2())
+            .sum();
+        let top = ranked
+            .first()
+            .and_then(|k| grades.get(k.as_str()))
+            .copied()
+            .unwrap_or(0);
+        let relevant = grades.values().filter(|g| **g >= 1).count();
+        let found = ranked
+            .iter()
+            .take(10)
+            .filter(|k| grades.get(k.as_str()).is_some_and(|g| *g >= 1))
+            .count();
+        self.n += 1;
+        self.ndcg += if idcg > 0.0 { dcg / idcg } else { 0.0 };
+        self.p1 += f64::from(u8::from(top >= 1));
+        self.p1g2 += f64::from(u8::from(top >= 2));
+        self.recall += if relevant > 0 {
+            found as f64 / relevant as f64
+        } else {
+            0.0
+        };
+    }
+
+    fn done(&self) -> RankQuality {
+        let m = |x: f64| if self.n == 0 { 0.0 } else { x / self.n as f64 };
+        RankQuality {
+            anchors: self.n,
+            ndcg5: m(self.ndcg),
+            p1: m(self.p1),
+            p1_grade2: m(self.p1g2),
+            recall10: m(self.recall),
+        }
+    }
+}
+
+/// Runs the matcher for every judged request (and, reversed, every judged
+/// offer) through the same retrieval and scoring path as the API.
+pub fn match_quality(
+    data: &Path,
+    weights: &zhiqilian_matcher::Weights,
+) -> anyhow::Result<MatchQuality> {
+    let loaded = load(data)?;
+    let judged = judgments(data)?;
+    let mut by_request: HashMap<&str, HashMap<&str, u8>> = HashMap::new();
+    let mut by_offer: HashMap<&str, HashMap<&str, u8>> = HashMap::new();
+    for j in &judged {
+        by_request
+            .entry(j.request.as_str())
+            .or_default()
+            .insert(j.offer.as_str(), j.grade);
+        by_offer
+            .entry(j.offer.as_str())
+            .or_default()
+            .insert(j.request.as_str(), j.grade);
+    }
+    let mut conn = loaded.db.conn()?;
+    let rank = |conn: &mut crate::store::DbConnection,
+                key: &str|
+     -> anyhow::Result<Option<(String, Vec<String>)>> {
+        let Some(id) = loaded.id_of.get(key) else {
+            return Ok(None);
+        };
+        let Some(anchor) = listings::get(conn, id)? else {
+            return Ok(None);
+        };
+        let found = crate::matching::find_matches(conn, &loaded.index, &anchor, None, weights, 50)?;
+        let keys = found
+            .iter()
+            .filter_map(|c| loaded.key_of.get(&c.view.listing.id).cloned())
+            .collect();
+        Ok(Some((anchor.listing.kind.clone(), keys)))
+    };
+    let mut forward = Acc::default();
+    let mut kinds: std::collections::BTreeMap<String, Acc> = Default::default();
+    let mut requests: Vec<&&str> = by_request.keys().collect();
+    requests.sort();
+    for r in requests {
+        if let Some((kind, ranked)) = rank(&mut conn, r)? {
+            forward.add(&ranked, &by_request[*r]);
+            kinds.entry(kind).or_default().add(&ranked, &by_request[*r]);
+        }
+    }
+    let mut reverse = Acc::default();
+    let mut offers: Vec<&&str> = by_offer.keys().collect();
+    offers.sort();
+    for o in offers {
+        if let Some((_, ranked)) = rank(&mut conn, o)? {
+            reverse.add(&ranked, &by_offer[*o]);
+        }
+    }
+    Ok(MatchQuality {
+        forward: forward.done(),
+        per_kind: kinds.into_iter().map(|(k, a)| (k, a.done())).collect(),
+        reverse: reverse.done(),
+    })
+}

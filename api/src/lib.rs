@@ -12,6 +12,7 @@ pub mod eval;
 pub mod import;
 pub mod indexer;
 pub mod listing_form;
+pub mod matching;
 pub mod routes;
 pub mod state;
 pub mod store;

@@ -16,4 +16,6 @@ pub struct AppState {
     pub dummy_hash: String,
     /// This node's search index and its indexer.
     pub search: SearchIndex,
+    /// Scoring weights of the matcher.
+    pub weights: Arc<zhiqilian_matcher::Weights>,
 }

@@ -6,6 +6,7 @@ pub mod communities;
 pub mod firms;
 pub mod health;
 pub mod listings;
+pub mod matches;
 pub mod pagination;
 pub mod search;
 
@@ -51,6 +52,7 @@ api_routes! {
     "/api/v1/listings/search" => { get: search::search },
     "/api/v1/listings/{id}" => { get: listings::get, patch: listings::update },
     "/api/v1/listings/{id}/close" => { post: listings::close },
+    "/api/v1/listings/{id}/matches" => { get: matches::for_listing },
 }
 
 async fn method_not_allowed(req: HttpRequest) -> Result<HttpResponse, ApiError> {

@@ -118,7 +118,7 @@ fn decode_offset(cursor: Option<&str>) -> Result<usize, ApiError> {
 }
 
 /// The search-side form of the listing visibility rule.
-fn rule_for(viewer: &Viewer) -> Option<VisibilityRule> {
+pub fn rule_for(viewer: &Viewer) -> Option<VisibilityRule> {
     match viewer {
         Viewer::Admin => None,
         Viewer::Staff { community_id } => Some(VisibilityRule {
