@@ -61,7 +61,8 @@ async fn a_request_gets_the_right_offers_first_with_reasons_and_no_decoys() {
     let far = post(
         &app,
         &w.c.admin,
-        route("offer", "北仑至上海洋山港 拖头运输", "北仑", "上海洋山港"),
+        // The same offer from a firm of another community.
+        route("offer", "北仑到上海洋山 集卡每天有车", "北仑", "上海洋山港"),
     )
     .await;
     let reversed = post(
@@ -109,6 +110,7 @@ async fn a_request_gets_the_right_offers_first_with_reasons_and_no_decoys() {
     // In-park (内循环) is preferred: the same-community offer gets the bonus.
     assert_eq!(factor(&item(&good), "community"), Some(1.0));
     assert_eq!(factor(&item(&far), "community"), Some(0.0));
+    assert_eq!(ids[0], good, "in-park offer first: {ids:?}");
     let top = item(&good);
     let score = top["score"].as_f64().expect("score");
     assert!((0.0..=1.0).contains(&score));
