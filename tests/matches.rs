@@ -184,3 +184,155 @@ fn dev_set_matching_quality_holds() {
         q.reverse.ndcg5
     );
 }
+
+async fn records(app: &TestApp, token: &str, query: &str) -> Vec<Value> {
+    app.all_pages(&format!("/api/v1/matches{query}"), token)
+        .await
+}
+
+async fn wait_for_records(app: &TestApp, token: &str, query: &str, n: usize) -> Vec<Value> {
+    for _ in 0..100 {
+        let r = records(app, token, query).await;
+        if r.len() >= n {
+            return r;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("fewer than {n} match records for {query} after 10 s");
+}
+
+#[tokio::test]
+async fn new_listings_become_match_records_with_a_lifecycle_and_visibility() {
+    let app = spawn_app().await;
+    let w = app.world().await;
+    let offer = post(
+        &app,
+        &w.b.admin,
+        json!({"side": "offer", "kind": "equipment", "title": "空压机出租 37kW 螺杆式",
+               "attributes": {"equipment_type": "空压机", "mode": "出租"}}),
+    )
+    .await;
+    let request = post(
+        &app,
+        &w.a.admin,
+        json!({"side": "request", "kind": "equipment", "title": "急租空压机 产线停了", "urgency": "emergency",
+               "attributes": {"equipment_type": "空压机", "mode": "出租"}}),
+    )
+    .await;
+
+    // The request is matched right after it is indexed.
+    let mine = wait_for_records(&app, &w.a.admin.token, "", 1).await;
+    assert_eq!(mine.len(), 1, "{mine:?}");
+    let m = &mine[0];
+    assert_eq!(m["request"]["id"], request);
+    assert_eq!(m["offer"]["id"], offer);
+    assert_eq!(m["status"], "suggested");
+    assert!(!m["factors"].as_array().expect("factors").is_empty());
+    let id = m["id"].as_str().expect("id").to_string();
+    let path = format!("/api/v1/matches/{id}");
+
+    // Both firms and their community's staff see it; nobody else does.
+    for token in [
+        &w.a.admin.token,
+        &w.b.admin.token,
+        &w.staff1.token,
+        &w.admin.token,
+    ] {
+        app.get(&path, token).await.expect(200);
+    }
+    for token in [&w.c.admin.token, &w.staff2.token] {
+        app.get(&path, token).await.expect_problem(404, "not_found");
+        assert!(records(&app, token, "").await.is_empty());
+    }
+    let created = app
+        .db()
+        .run(|c| zhiqilian::store::matches::events_of(c, "match.created"))
+        .await
+        .expect("events");
+    assert_eq!(
+        created
+            .iter()
+            .filter(|(_, subject, _)| *subject == id)
+            .count(),
+        1
+    );
+
+    // suggested → contacted → agreed; no way back, no skipping.
+    let patch = |status: &str| json!({ "status": status });
+    app.patch(&path, &w.c.admin.token, &patch("contacted"))
+        .await
+        .expect_problem(404, "not_found");
+    app.patch(&path, &w.a.admin.token, &patch("agreed"))
+        .await
+        .expect_problem(409, "invalid_transition");
+    app.patch(&path, &w.a.admin.token, &patch("bogus"))
+        .await
+        .expect_problem(422, "validation_failed");
+    assert_eq!(
+        app.patch(&path, &w.b.admin.token, &patch("contacted"))
+            .await
+            .expect(200)["status"],
+        "contacted"
+    );
+    assert_eq!(
+        app.patch(&path, &w.a.admin.token, &patch("agreed"))
+            .await
+            .expect(200)["status"],
+        "agreed"
+    );
+    app.patch(&path, &w.a.admin.token, &patch("contacted"))
+        .await
+        .expect_problem(409, "invalid_transition");
+    assert_eq!(
+        records(&app, &w.b.admin.token, "?status=agreed")
+            .await
+            .len(),
+        1
+    );
+    assert!(
+        records(&app, &w.b.admin.token, "?status=suggested")
+            .await
+            .is_empty()
+    );
+    app.get("/api/v1/matches?status=maybe", &w.a.admin.token)
+        .await
+        .expect_problem(422, "validation_failed");
+}
+
+#[tokio::test]
+async fn closing_a_listing_expires_its_open_match_records() {
+    let app = spawn_app().await;
+    let w = app.world().await;
+    let offer = post(
+        &app,
+        &w.b.admin,
+        json!({"side": "offer", "kind": "material", "title": "ADC12铝锭 现货 20吨", "attributes": {"material_name": "铝锭", "grade": "ADC12"}}),
+    )
+    .await;
+    post(
+        &app,
+        &w.a.admin,
+        json!({"side": "request", "kind": "material", "title": "求购ADC12铝锭 10吨", "attributes": {"material_name": "铝锭", "grade": "ADC12"}}),
+    )
+    .await;
+    let m = wait_for_records(&app, &w.a.admin.token, "?status=suggested", 1).await;
+    let id = m[0]["id"].as_str().expect("id").to_string();
+    app.post_empty(&format!("/api/v1/listings/{offer}/close"), &w.b.admin.token)
+        .await
+        .expect(200);
+    let mut status = String::new();
+    for _ in 0..100 {
+        status = app
+            .get(&format!("/api/v1/matches/{id}"), &w.a.admin.token)
+            .await
+            .expect(200)["status"]
+            .as_str()
+            .expect("status")
+            .to_string();
+        if status == "expired" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(status, "expired");
+}

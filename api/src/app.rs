@@ -57,8 +57,9 @@ pub async fn prepare_state(config: Config) -> anyhow::Result<AppState> {
         .unwrap_or_else(|| config.data_dir.join("vocab"));
     let vocab =
         tokio::task::spawn_blocking(move || crate::indexer::load_vocabulary(&vocab_dir)).await??;
-    let search = crate::indexer::start(db.clone(), &config.data_dir, vocab).await?;
     let weights = Arc::new(load_weights(config.matcher_weights.as_deref())?);
+    let search =
+        crate::indexer::start(db.clone(), &config.data_dir, vocab, weights.clone()).await?;
     Ok(AppState {
         config: Arc::new(config),
         db,

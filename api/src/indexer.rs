@@ -11,7 +11,7 @@ use std::time::Duration;
 use anyhow::Context;
 use chrono::{NaiveDate, NaiveTime};
 use tokio::sync::{Notify, watch};
-use zhiqilian_matcher::{Price, Quantity};
+use zhiqilian_matcher::{Price, Quantity, Weights};
 use zhiqilian_search_index::{ListingDoc, ListingIndex, Vocabulary};
 
 use crate::store::listings::{self, ListingView};
@@ -185,12 +185,19 @@ pub fn rebuild(db: &Db, index: &ListingIndex, progress: impl FnMut(u64)) -> anyh
 
 /// Applies pending changes; returns the sequence now applied.
 pub fn apply_pending(db: &Db, index: &ListingIndex) -> anyhow::Result<i64> {
+    apply_changes(db, index).map(|(seq, _)| seq)
+}
+
+/// Applies pending changes; returns the sequence now applied and the ids of
+/// the listings that changed.
+pub fn apply_changes(db: &Db, index: &ListingIndex) -> anyhow::Result<(i64, Vec<String>)> {
+    let mut changed = Vec::new();
     loop {
         let from = index.applied_seq();
         let mut conn = db.conn()?;
         let batch = changes::since(&mut conn, from, BATCH)?;
         let Some(last) = batch.last().map(|c| c.seq) else {
-            return Ok(from);
+            return Ok((from, changed));
         };
         let mut ids: Vec<String> = batch.iter().map(|c| c.listing_id.clone()).collect();
         ids.sort();
@@ -207,8 +214,11 @@ pub fn apply_pending(db: &Db, index: &ListingIndex) -> anyhow::Result<i64> {
             index.delete(id)?;
         }
         index.commit(last)?;
+        changed.extend(ids);
         if (batch.len() as i64) < BATCH {
-            return Ok(last);
+            changed.sort();
+            changed.dedup();
+            return Ok((last, changed));
         }
     }
 }
@@ -265,38 +275,54 @@ pub fn reindex(
 
 /// Opens (rebuilding if missing, corrupt or outdated) this node's index and
 /// starts its indexer task.
-pub async fn start(db: Db, data_dir: &Path, vocab: Arc<Vocabulary>) -> anyhow::Result<SearchIndex> {
+pub async fn start(
+    db: Db,
+    data_dir: &Path,
+    vocab: Arc<Vocabulary>,
+    weights: Arc<Weights>,
+) -> anyhow::Result<SearchIndex> {
     let dir = index_dir(data_dir);
     let db2 = db.clone();
-    let index = tokio::task::spawn_blocking(move || -> anyhow::Result<ListingIndex> {
-        let outcome = ListingIndex::open_or_create(&dir, vocab)
-            .with_context(|| format!("cannot open search index {}", dir.display()))?;
-        let index = outcome.index;
-        if outcome.needs_rebuild {
-            let why = outcome.reason.map(|r| r.to_string()).unwrap_or_default();
-            tracing::info!(reason = %why, "rebuilding the search index from the database");
-            let started = std::time::Instant::now();
-            let n = rebuild(&db2, &index, |_| {})?;
+    let (index, changed) =
+        tokio::task::spawn_blocking(move || -> anyhow::Result<(ListingIndex, Vec<String>)> {
+            let outcome = ListingIndex::open_or_create(&dir, vocab)
+                .with_context(|| format!("cannot open search index {}", dir.display()))?;
+            let index = outcome.index;
+            if outcome.needs_rebuild {
+                let why = outcome.reason.map(|r| r.to_string()).unwrap_or_default();
+                tracing::info!(reason = %why, "rebuilding the search index from the database");
+                let started = std::time::Instant::now();
+                let n = rebuild(&db2, &index, |_| {})?;
+                tracing::info!(
+                    listings = n,
+                    secs = started.elapsed().as_secs_f64(),
+                    "search index rebuilt"
+                );
+            }
+            // Changes made while this node was down are matched once it runs;
+            // a full rebuild is not (every listing would be matched again).
+            let (applied, changed) = apply_changes(&db2, &index)?;
             tracing::info!(
-                listings = n,
-                secs = started.elapsed().as_secs_f64(),
-                "search index rebuilt"
+                seq = applied,
+                docs = index.num_docs(),
+                "search index caught up"
             );
-        }
-        let applied = apply_pending(&db2, &index)?;
-        tracing::info!(
-            seq = applied,
-            docs = index.num_docs(),
-            "search index caught up"
-        );
-        Ok(index)
-    })
-    .await??;
+            Ok((index, changed))
+        })
+        .await??;
     let index = Arc::new(index);
     let (tx, rx) = watch::channel(index.applied_seq());
     let wake = Arc::new(Notify::new());
     let stop = Arc::new(AtomicBool::new(false));
-    let task = tokio::spawn(run(db, index.clone(), tx, wake.clone(), stop.clone()));
+    let task = tokio::spawn(run(
+        db,
+        index.clone(),
+        tx,
+        wake.clone(),
+        stop.clone(),
+        weights,
+        changed,
+    ));
     Ok(SearchIndex {
         index,
         applied: rx,
@@ -312,6 +338,8 @@ async fn run(
     tx: watch::Sender<i64>,
     wake: Arc<Notify>,
     stop: Arc<AtomicBool>,
+    weights: Arc<Weights>,
+    mut to_match: Vec<String>,
 ) {
     let mut failures = 0u32;
     loop {
@@ -319,9 +347,28 @@ async fn run(
             return;
         }
         let (db2, index2) = (db.clone(), index.clone());
-        match tokio::task::spawn_blocking(move || apply_pending(&db2, &index2)).await {
-            Ok(Ok(seq)) => {
+        match tokio::task::spawn_blocking(move || apply_changes(&db2, &index2)).await {
+            Ok(Ok((seq, changed))) => {
                 failures = 0;
+                to_match.extend(changed);
+                if !to_match.is_empty() {
+                    let ids = std::mem::take(&mut to_match);
+                    let (db3, index3, w) = (db.clone(), index.clone(), weights.clone());
+                    let done = tokio::task::spawn_blocking(move || {
+                        crate::matching::match_changed(&db3, &index3, &w, &ids)
+                    })
+                    .await;
+                    match done {
+                        Ok(Ok(n)) if n > 0 => {
+                            tracing::debug!(created = n, "match suggestions stored")
+                        }
+                        Ok(Ok(_)) => {}
+                        Ok(Err(e)) => {
+                            tracing::warn!(error = %e, "matching changed listings failed")
+                        }
+                        Err(e) => tracing::error!(error = %e, "matching task panicked"),
+                    }
+                }
                 tx.send_if_modified(|v| {
                     let changed = *v != seq;
                     *v = seq;

@@ -10,8 +10,102 @@ use zhiqilian_matcher::{
 };
 use zhiqilian_search_index::{ListingDoc, ListingIndex, SearchRequest, VisibilityRule};
 
-use crate::store::listings::{self, ListingView};
-use crate::store::{DbConnection, StoreResult};
+use crate::store::listings::{self, ListingView, Viewer, visible_to};
+use crate::store::matches::{self, Suggestion};
+use crate::store::{Db, DbConnection, StoreResult};
+
+/// Suggestions stored per listing.
+pub const SUGGESTIONS: usize = 5;
+
+/// The search-side form of the listing visibility rule.
+pub fn rule_for(viewer: &Viewer) -> Option<VisibilityRule> {
+    match viewer {
+        Viewer::Admin => None,
+        Viewer::Staff { community_id } => Some(VisibilityRule {
+            full_communities: vec![community_id.clone()],
+            ..VisibilityRule::default()
+        }),
+        Viewer::Member {
+            firm_id,
+            community_id,
+        } => Some(VisibilityRule {
+            allowed_communities: vec![community_id.clone()],
+            own_firm: Some(firm_id.clone()),
+            ..VisibilityRule::default()
+        }),
+        Viewer::Guest => Some(VisibilityRule::default()),
+    }
+}
+
+/// Matches listings that just changed and stores their best suggestions as
+/// match records; closed or expired listings expire their records. Returns
+/// the number of records created. Blocking.
+pub fn match_changed(
+    db: &Db,
+    index: &ListingIndex,
+    weights: &Weights,
+    ids: &[String],
+) -> anyhow::Result<usize> {
+    let mut conn = db.conn()?;
+    let mut created = 0;
+    let now = Utc::now().naive_utc();
+    for id in ids {
+        let Some(anchor) = listings::get(&mut conn, id)? else {
+            continue;
+        };
+        let l = &anchor.listing;
+        if l.status != "open" || l.expires_at.is_some_and(|t| t <= now) {
+            matches::expire_for_listing(&mut conn, id)?;
+            continue;
+        }
+        // Suggest only what the anchor's firm may see, and only to firms
+        // that may see the anchor.
+        let viewer = Viewer::Member {
+            firm_id: l.firm_id.clone(),
+            community_id: l.community_id.clone(),
+        };
+        let found = find_matches(
+            &mut conn,
+            index,
+            &anchor,
+            rule_for(&viewer),
+            weights,
+            SUGGESTIONS,
+        )?;
+        let suggestions: Vec<Suggestion> = found
+            .into_iter()
+            .filter(|c| {
+                visible_to(
+                    &anchor,
+                    &Viewer::Member {
+                        firm_id: c.view.listing.firm_id.clone(),
+                        community_id: c.view.listing.community_id.clone(),
+                    },
+                )
+            })
+            .map(|c| {
+                let (req, off) = if l.side == "request" {
+                    (l, &c.view.listing)
+                } else {
+                    (&c.view.listing, l)
+                };
+                Suggestion {
+                    request_id: req.id.clone(),
+                    offer_id: off.id.clone(),
+                    request_firm_id: req.firm_id.clone(),
+                    offer_firm_id: off.firm_id.clone(),
+                    request_community_id: req.community_id.clone(),
+                    offer_community_id: off.community_id.clone(),
+                    score: c.score,
+                    partial: c.partial,
+                    factors: serde_json::to_string(&c.factors).unwrap_or_else(|_| "[]".into()),
+                }
+            })
+            .collect();
+        created += matches::store_suggestions(&mut conn, &suggestions)?;
+    }
+    Ok(created)
+}
 
 /// Candidates fetched from the index before scoring.
 const RETRIEVE: usize = 100;

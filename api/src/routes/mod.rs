@@ -53,6 +53,8 @@ api_routes! {
     "/api/v1/listings/{id}" => { get: listings::get, patch: listings::update },
     "/api/v1/listings/{id}/close" => { post: listings::close },
     "/api/v1/listings/{id}/matches" => { get: matches::for_listing },
+    "/api/v1/matches" => { get: matches::list },
+    "/api/v1/matches/{id}" => { get: matches::get, patch: matches::update },
 }
 
 async fn method_not_allowed(req: HttpRequest) -> Result<HttpResponse, ApiError> {

@@ -7,12 +7,13 @@ use base64::Engine;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use zhiqilian_matcher::{Kind, Side, Urgency};
-use zhiqilian_search_index::{GeoFilter, SearchRequest, SortOrder, VisibilityRule};
+use zhiqilian_search_index::{GeoFilter, SearchRequest, SortOrder};
 
 use super::listings::{ListingOut, listing_out};
 use super::pagination;
 use crate::auth::Caller;
 use crate::error::ApiError;
+use crate::matching::rule_for;
 use crate::state::AppState;
 use crate::store::listings::{self as store, Viewer, visible_to};
 use crate::store::{accounts, now};
@@ -115,26 +116,6 @@ fn decode_offset(cursor: Option<&str>) -> Result<usize, ApiError> {
         .and_then(|s| s.strip_prefix("o:").and_then(|n| n.parse::<usize>().ok()))
         .filter(|o| *o <= MAX_OFFSET)
         .ok_or_else(|| ApiError::field("cursor", "invalid_format", "cursor 无效"))
-}
-
-/// The search-side form of the listing visibility rule.
-pub fn rule_for(viewer: &Viewer) -> Option<VisibilityRule> {
-    match viewer {
-        Viewer::Admin => None,
-        Viewer::Staff { community_id } => Some(VisibilityRule {
-            full_communities: vec![community_id.clone()],
-            ..VisibilityRule::default()
-        }),
-        Viewer::Member {
-            firm_id,
-            community_id,
-        } => Some(VisibilityRule {
-            allowed_communities: vec![community_id.clone()],
-            own_firm: Some(firm_id.clone()),
-            ..VisibilityRule::default()
-        }),
-        Viewer::Guest => Some(VisibilityRule::default()),
-    }
 }
 
 /// Parses and checks the query into an index request.

@@ -12,6 +12,7 @@
 pub mod accounts;
 pub mod changes;
 pub mod listings;
+pub mod matches;
 pub mod models;
 pub mod schema;
 

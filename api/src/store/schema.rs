@@ -133,6 +133,35 @@ diesel::joinable!(community_staff -> communities (community_id));
 diesel::joinable!(listings -> firms (firm_id));
 diesel::joinable!(listings -> communities (community_id));
 
+diesel::table! {
+    match_records (id) {
+        id -> Text,
+        request_id -> Text,
+        offer_id -> Text,
+        request_firm_id -> Text,
+        offer_firm_id -> Text,
+        request_community_id -> Text,
+        offer_community_id -> Text,
+        score -> Double,
+        partial -> Bool,
+        factors -> Text,
+        status -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    events (seq) {
+        seq -> BigInt,
+        #[sql_name = "type"]
+        event_type -> Text,
+        subject_id -> Text,
+        payload -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     communities,
     users,
@@ -143,4 +172,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     login_throttle,
     listings,
     listing_changes,
+    match_records,
+    events,
 );

@@ -1,0 +1,290 @@
+//! Match records (stored suggestions with a lifecycle) and the event log.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::schema::{events, match_records};
+use super::{DbConnection, StoreError, StoreResult, new_id, now};
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = match_records)]
+pub struct MatchRecord {
+    pub id: String,
+    pub request_id: String,
+    pub offer_id: String,
+    pub request_firm_id: String,
+    pub offer_firm_id: String,
+    pub request_community_id: String,
+    pub offer_community_id: String,
+    pub score: f64,
+    pub partial: bool,
+    pub factors: String,
+    pub status: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// A pair the matcher proposes.
+#[derive(Debug, Clone)]
+pub struct Suggestion {
+    pub request_id: String,
+    pub offer_id: String,
+    pub request_firm_id: String,
+    pub offer_firm_id: String,
+    pub request_community_id: String,
+    pub offer_community_id: String,
+    pub score: f64,
+    pub partial: bool,
+    pub factors: String,
+}
+
+/// Appends an event for later consumers (notifications, webhooks, streams).
+pub fn append_event(
+    conn: &mut DbConnection,
+    event_type: &str,
+    subject_id: &str,
+    payload: &serde_json::Value,
+) -> StoreResult<()> {
+    diesel::insert_into(events::table)
+        .values((
+            events::event_type.eq(event_type),
+            events::subject_id.eq(subject_id),
+            events::payload.eq(payload.to_string()),
+            events::created_at.eq(now()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+fn event_payload(r: &MatchRecord) -> serde_json::Value {
+    serde_json::json!({
+        "match_id": r.id,
+        "request_id": r.request_id,
+        "offer_id": r.offer_id,
+        "request_firm_id": r.request_firm_id,
+        "offer_firm_id": r.offer_firm_id,
+        "status": r.status,
+        "score": r.score,
+    })
+}
+
+/// `INSERT … ON CONFLICT DO NOTHING`: 1 if inserted, 0 if the pair exists.
+fn insert_ignoring_duplicate(conn: &mut DbConnection, row: &MatchRecord) -> StoreResult<usize> {
+    Ok(match conn {
+        DbConnection::Sqlite(c) => diesel::insert_into(match_records::table)
+            .values(row)
+            .on_conflict_do_nothing()
+            .execute(c)?,
+        DbConnection::Postgresql(c) => diesel::insert_into(match_records::table)
+            .values(row)
+            .on_conflict_do_nothing()
+            .execute(c)?,
+    })
+}
+
+/// Stores suggestions: a new pair becomes a `suggested` record with a
+/// `match.created` event; a pair still `suggested` gets its new score. The
+/// unique (request, offer) pair makes this safe to run on several nodes: the
+/// insert that loses the race changes nothing and emits nothing.
+pub fn store_suggestions(
+    conn: &mut DbConnection,
+    suggestions: &[Suggestion],
+) -> StoreResult<usize> {
+    let mut created = 0;
+    for s in suggestions {
+        let t = now();
+        let row = MatchRecord {
+            id: new_id(),
+            request_id: s.request_id.clone(),
+            offer_id: s.offer_id.clone(),
+            request_firm_id: s.request_firm_id.clone(),
+            offer_firm_id: s.offer_firm_id.clone(),
+            request_community_id: s.request_community_id.clone(),
+            offer_community_id: s.offer_community_id.clone(),
+            score: s.score,
+            partial: s.partial,
+            factors: s.factors.clone(),
+            status: "suggested".into(),
+            created_at: t,
+            updated_at: t,
+        };
+        let inserted = conn.transaction(|c| -> StoreResult<bool> {
+            if insert_ignoring_duplicate(c, &row)? == 1 {
+                append_event(c, "match.created", &row.id, &event_payload(&row))?;
+                return Ok(true);
+            }
+            diesel::update(
+                match_records::table
+                    .filter(match_records::request_id.eq(&s.request_id))
+                    .filter(match_records::offer_id.eq(&s.offer_id))
+                    .filter(match_records::status.eq("suggested")),
+            )
+            .set((
+                match_records::score.eq(s.score),
+                match_records::partial.eq(s.partial),
+                match_records::factors.eq(&s.factors),
+                match_records::updated_at.eq(t),
+            ))
+            .execute(c)?;
+            Ok(false)
+        })?;
+        created += usize::from(inserted);
+    }
+    Ok(created)
+}
+
+/// Expires the open records of a listing that closed.
+pub fn expire_for_listing(conn: &mut DbConnection, listing_id: &str) -> StoreResult<usize> {
+    conn.transaction(|c| {
+        let open: Vec<MatchRecord> = match_records::table
+            .filter(
+                match_records::request_id
+                    .eq(listing_id)
+                    .or(match_records::offer_id.eq(listing_id)),
+            )
+            .filter(match_records::status.eq_any(["suggested", "contacted"]))
+            .select(MatchRecord::as_select())
+            .load(c)?;
+        for r in &open {
+            let n = diesel::update(
+                match_records::table
+                    .find(&r.id)
+                    .filter(match_records::status.eq(&r.status)),
+            )
+            .set((
+                match_records::status.eq("expired"),
+                match_records::updated_at.eq(now()),
+            ))
+            .execute(c)?;
+            if n == 1 {
+                let mut after = r.clone();
+                after.status = "expired".into();
+                let mut payload = event_payload(&after);
+                payload["previous_status"] = serde_json::json!(r.status);
+                append_event(c, "match.status_changed", &r.id, &payload)?;
+            }
+        }
+        Ok(open.len())
+    })
+}
+
+pub fn get(conn: &mut DbConnection, id: &str) -> StoreResult<Option<MatchRecord>> {
+    Ok(match_records::table
+        .find(id)
+        .select(MatchRecord::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Who may see match records: both firms, their communities' staff, admins.
+#[derive(Debug, Clone)]
+pub enum MatchScope {
+    All,
+    Community(String),
+    Firm(String),
+    Nobody,
+}
+
+pub fn visible(r: &MatchRecord, scope: &MatchScope) -> bool {
+    match scope {
+        MatchScope::All => true,
+        MatchScope::Community(c) => r.request_community_id == *c || r.offer_community_id == *c,
+        MatchScope::Firm(f) => r.request_firm_id == *f || r.offer_firm_id == *f,
+        MatchScope::Nobody => false,
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct MatchFilter {
+    pub status: Option<String>,
+    pub listing_id: Option<String>,
+    pub before_id: Option<String>,
+    pub limit: i64,
+}
+
+/// Records in scope, newest first, paged by id.
+pub fn list(
+    conn: &mut DbConnection,
+    scope: &MatchScope,
+    f: &MatchFilter,
+) -> StoreResult<Vec<MatchRecord>> {
+    let mut q = match_records::table
+        .select(MatchRecord::as_select())
+        .into_boxed();
+    match scope.clone() {
+        MatchScope::All => {}
+        MatchScope::Community(c) => {
+            q = q.filter(
+                match_records::request_community_id
+                    .eq(c.clone())
+                    .or(match_records::offer_community_id.eq(c)),
+            )
+        }
+        MatchScope::Firm(firm) => {
+            q = q.filter(
+                match_records::request_firm_id
+                    .eq(firm.clone())
+                    .or(match_records::offer_firm_id.eq(firm)),
+            )
+        }
+        MatchScope::Nobody => return Ok(Vec::new()),
+    }
+    if let Some(s) = &f.status {
+        q = q.filter(match_records::status.eq(s.clone()));
+    }
+    if let Some(l) = &f.listing_id {
+        q = q.filter(
+            match_records::request_id
+                .eq(l.clone())
+                .or(match_records::offer_id.eq(l.clone())),
+        );
+    }
+    if let Some(b) = &f.before_id {
+        q = q.filter(match_records::id.lt(b.clone()));
+    }
+    Ok(q.order(match_records::id.desc())
+        .limit(f.limit)
+        .load(conn)?)
+}
+
+/// Moves a record from `from` to `to` if it is still in `from`; records a
+/// `match.status_changed` event. `Ok(None)` when it had moved meanwhile.
+pub fn set_status(
+    conn: &mut DbConnection,
+    id: &str,
+    from: &str,
+    to: &str,
+) -> StoreResult<Option<MatchRecord>> {
+    conn.transaction(|c| {
+        let n = diesel::update(
+            match_records::table
+                .find(id)
+                .filter(match_records::status.eq(from)),
+        )
+        .set((
+            match_records::status.eq(to),
+            match_records::updated_at.eq(now()),
+        ))
+        .execute(c)?;
+        if n == 0 {
+            return Ok(None);
+        }
+        let r = get(c, id)?.ok_or(StoreError::NotFound)?;
+        let mut payload = event_payload(&r);
+        payload["previous_status"] = serde_json::json!(from);
+        append_event(c, "match.status_changed", id, &payload)?;
+        Ok(Some(r))
+    })
+}
+
+/// Events of one type, oldest first (tests and consumers).
+pub fn events_of(
+    conn: &mut DbConnection,
+    event_type: &str,
+) -> StoreResult<Vec<(i64, String, String)>> {
+    Ok(events::table
+        .filter(events::event_type.eq(event_type))
+        .order(events::seq.asc())
+        .select((events::seq, events::subject_id, events::payload))
+        .load(conn)?)
+}
