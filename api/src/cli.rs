@@ -116,7 +116,7 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<i32> {
         Command::Reindex => reindex(config).await,
         Command::Eval(a) => {
             let data = a.data.clone();
-            let weights = zhiqilian_matcher::Weights::default();
+            let weights = crate::app::load_weights(config.matcher_weights.as_deref())?;
             let q =
                 tokio::task::spawn_blocking(move || crate::eval::match_quality(&data, &weights))
                     .await??;
@@ -134,6 +134,9 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<i32> {
                     line(&format!("  {k}"), r);
                 }
                 line("offer → requests", &q.reverse);
+                for (r, top) in &q.misses {
+                    println!("  miss {r}: top {}", top.join(" "));
+                }
             }
             Ok(0)
         }

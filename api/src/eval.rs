@@ -189,6 +189,8 @@ pub struct MatchQuality {
     pub per_kind: std::collections::BTreeMap<String, RankQuality>,
     /// Offers ranked against requests: the same pairs with roles swapped.
     pub reverse: RankQuality,
+    /// Requests whose top offer is not judged relevant, with their top 3.
+    pub misses: Vec<(String, Vec<String>)>,
 }
 
 #[derive(Default)]
@@ -290,10 +292,18 @@ pub fn match_quality(
     };
     let mut forward = Acc::default();
     let mut kinds: std::collections::BTreeMap<String, Acc> = Default::default();
+    let mut misses = Vec::new();
     let mut requests: Vec<&&str> = by_request.keys().collect();
     requests.sort();
     for r in requests {
         if let Some((kind, ranked)) = rank(&mut conn, r)? {
+            if ranked
+                .first()
+                .and_then(|k| by_request[*r].get(k.as_str()))
+                .is_none_or(|g| *g == 0)
+            {
+                misses.push((r.to_string(), ranked.iter().take(3).cloned().collect()));
+            }
             forward.add(&ranked, &by_request[*r]);
             kinds.entry(kind).or_default().add(&ranked, &by_request[*r]);
         }
@@ -310,5 +320,6 @@ pub fn match_quality(
         forward: forward.done(),
         per_kind: kinds.into_iter().map(|(k, a)| (k, a.done())).collect(),
         reverse: reverse.done(),
+        misses,
     })
 }

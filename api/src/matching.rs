@@ -8,7 +8,9 @@ use chrono::{NaiveDate, Utc};
 use zhiqilian_matcher::{
     CROSS_KIND_RULES, Kind, MatchListing, Price, Quantity, Scored, Side, Urgency, Weights, score,
 };
-use zhiqilian_search_index::{ListingDoc, ListingIndex, SearchRequest, VisibilityRule};
+use zhiqilian_search_index::{
+    GeoFilter, ListingDoc, ListingIndex, SearchRequest, SortOrder, VisibilityRule,
+};
 
 use crate::store::listings::{self, ListingView, Viewer, visible_to};
 use crate::store::matches::{self, Suggestion};
@@ -107,8 +109,11 @@ pub fn match_changed(
     Ok(created)
 }
 
-/// Candidates fetched from the index before scoring.
+/// Candidates fetched from the index by text before scoring.
 const RETRIEVE: usize = 100;
+/// Candidates fetched by place: the nearest of a compatible kind.
+const NEARBY: usize = 50;
+const NEARBY_KM: f64 = 50.0;
 
 /// A scored candidate.
 #[derive(Debug, Clone)]
@@ -201,29 +206,54 @@ pub fn find_matches(
     let Some(a) = match_listing(anchor) else {
         return Ok(Vec::new());
     };
-    let request = SearchRequest {
+    let base = SearchRequest {
         side: Some(a.side.opposite().as_str().to_string()),
         kinds: compatible_kinds(&a),
         exclude_firm: Some(a.firm_id.clone()),
         visible_to: visibility,
         active_at: Some(Utc::now().timestamp()),
         limit: RETRIEVE,
-        ..SearchRequest::text(query_text(anchor))
+        ..SearchRequest::default()
     };
-    let hits = match index.search(&request) {
-        Ok(r) => r.hits,
-        Err(e) => {
-            tracing::warn!(error = %e, listing = %anchor.listing.id, "match retrieval failed");
-            return Ok(Vec::new());
+    // Two channels: the words of the listing, and — whatever their wording —
+    // the nearest listings of a compatible kind (in-park first, 内循环).
+    let by_text = SearchRequest {
+        text: query_text(anchor),
+        ..base.clone()
+    };
+    let by_place = a.location().map(|(lat, lon)| SearchRequest {
+        near: Some(GeoFilter {
+            lat,
+            lon,
+            radius_km: Some(NEARBY_KM),
+        }),
+        sort: Some(SortOrder::Distance),
+        limit: NEARBY,
+        ..base
+    });
+    let mut hits = Vec::new();
+    for req in std::iter::once(by_text).chain(by_place) {
+        match index.search(&req) {
+            Ok(r) => hits.push(r.hits),
+            Err(e) => {
+                tracing::warn!(error = %e, listing = %anchor.listing.id, "match retrieval failed");
+            }
         }
-    };
-    // BM25 is unbounded: relative to the best hit it becomes a [0, 1] factor.
-    let best = hits.iter().map(|h| h.score).fold(0f32, f32::max);
-    let relevance: HashMap<String, f32> = hits
+    }
+    let mut hits = hits.into_iter();
+    let text_hits = hits.next().unwrap_or_default();
+    let near_hits = hits.next().unwrap_or_default();
+    // BM25 is unbounded: relative to the best hit it becomes a [0, 1] factor;
+    // a candidate found only by place matched no word worth ranking.
+    let best = text_hits.iter().map(|h| h.score).fold(0f32, f32::max);
+    let mut relevance: HashMap<String, f32> = text_hits
         .iter()
         .map(|h| (h.id.clone(), if best > 0.0 { h.score / best } else { 0.0 }))
         .collect();
-    let ids: Vec<String> = hits.into_iter().map(|h| h.id).collect();
+    for h in &near_hits {
+        relevance.entry(h.id.clone()).or_insert(0.0);
+    }
+    let ids: Vec<String> = relevance.keys().cloned().collect();
     let views = listings::get_many(conn, &ids)?;
     let now = Utc::now();
     let mut out: Vec<Candidate> = views

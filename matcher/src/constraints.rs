@@ -307,7 +307,7 @@ fn logistics(request: &MatchListing, offer: &MatchListing, out: &mut Vec<Violati
     {
         let reversed = extract::same_place(ro, od) && extract::same_place(rd, oo);
         let forward = extract::same_place(ro, oo) && extract::same_place(rd, od);
-        if reversed && !forward {
+        if reversed && !forward && !extract::bidirectional(offer) {
             out.push(Violation::new(
                 keys::REVERSED_ROUTE,
                 format!("线路方向相反：需求 {ro}→{rd}，供给 {oo}→{od}"),
@@ -596,6 +596,33 @@ mod tests {
             json!({}),
         );
         assert!(violations(&r, &forward).is_empty());
+    }
+
+    #[test]
+    fn a_two_way_line_serves_the_reverse_direction() {
+        let r = listing(
+            Side::Request,
+            Kind::Logistics,
+            "A",
+            "北仑→平湖 30吨",
+            json!({"origin": "北仑", "destination": "平湖"}),
+        );
+        let one_way = listing(
+            Side::Offer,
+            Kind::Logistics,
+            "B",
+            "平湖→北仑 13米高栏",
+            json!({"origin": "平湖", "destination": "北仑"}),
+        );
+        assert_eq!(keys_of(&r, &one_way), [keys::REVERSED_ROUTE]);
+        let two_way = listing(
+            Side::Offer,
+            Kind::Logistics,
+            "B",
+            "平湖↔北仑 13米高栏 往返专线",
+            json!({"origin": "平湖", "destination": "北仑"}),
+        );
+        assert!(violations(&r, &two_way).is_empty());
     }
 
     #[test]

@@ -212,6 +212,15 @@ fn route_in_text(text: &str) -> Option<(String, String)> {
     None
 }
 
+/// Whether a logistics offer runs both ways (平湖↔北仑, 往返专线, 双向): then a
+/// request in the opposite direction is served too.
+pub(crate) fn bidirectional(l: &MatchListing) -> bool {
+    let text = l.text();
+    ["↔", "⇄", "<->", "往返", "双向", "来回"]
+        .iter()
+        .any(|w| text.contains(w))
+}
+
 /// The route of a logistics listing: `origin`/`destination` attributes, else
 /// "A→B" in the title, else in the description.
 pub(crate) fn route(l: &MatchListing) -> Route {

@@ -343,7 +343,14 @@ fn material(request: &MatchListing, offer: &MatchListing, parts: &mut Parts) {
 }
 
 fn logistics(request: &MatchListing, offer: &MatchListing, parts: &mut Parts) {
-    let (need, have) = (extract::route(request), extract::route(offer));
+    let (need, mut have) = (extract::route(request), extract::route(offer));
+    // A two-way line read against the request's direction.
+    if extract::bidirectional(offer)
+        && let (Some(n), Some(h)) = (&need.origin, &have.destination)
+        && extract::same_place(n, h)
+    {
+        std::mem::swap(&mut have.origin, &mut have.destination);
+    }
     for (n, h, label) in [
         (&need.origin, &have.origin, "起点"),
         (&need.destination, &have.destination, "终点"),
