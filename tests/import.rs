@@ -340,3 +340,25 @@ async fn import_indexes_locally_and_leaves_a_busy_index_alone() {
     assert!(busy.is_err());
     assert_eq!(opened.index.num_docs(), 167);
 }
+
+/// A key repeated within one file: the first line creates the listing, the
+/// later one updates it (the bulk insert of the batch falls back to lines).
+#[tokio::test]
+async fn a_key_repeated_in_one_file_creates_then_updates() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let first = std::fs::read_to_string(DEV_LISTINGS)
+        .expect("dev listings")
+        .lines()
+        .next()
+        .expect("a line")
+        .to_string();
+    let mut second: Value = serde_json::from_str(&first).expect("json");
+    second["title"] = json!("380T注塑代加工 PP/ABS件（更新）");
+    let path = write_lines(dir.path(), &[first, second.to_string()]);
+    let report = import(&app, &path).await;
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    assert_eq!((report.created, report.updated), (1, 1));
+    let head = app.change_head().await;
+    assert_eq!(head, 2, "one change per write");
+}

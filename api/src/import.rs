@@ -373,11 +373,29 @@ fn flush(imp: &mut Importer<'_>, batch: &mut Vec<Prepared>) {
     let conn = &mut *imp.conn;
     // The whole batch in one transaction; on any failure, redo it line by
     // line so one bad row costs only itself.
+    // New listings go in as one bulk insert; a key repeated within the
+    // batch fails it, and the line-by-line pass then sorts it out.
     let whole = conn.transaction::<_, LineError, _>(|c| {
-        batch
-            .iter()
-            .map(|p| write(c, p, existing.get(&p.key)))
-            .collect::<Result<Vec<_>, _>>()
+        let at = now();
+        let mut fresh = Vec::new();
+        let mut outcomes = Vec::with_capacity(batch.len());
+        for p in batch.iter() {
+            match existing.get(&p.key) {
+                None => {
+                    fresh.push(listing_form::new_row(
+                        &p.firm,
+                        None,
+                        Some(p.key.clone()),
+                        p.draft.clone(),
+                        at,
+                    ));
+                    outcomes.push(Outcome::Created);
+                }
+                Some(stored) => outcomes.push(write(c, p, Some(stored))?),
+            }
+        }
+        listings::insert_many(c, &fresh).map_err(|e| err(0, "key", e.to_string()))?;
+        Ok(outcomes)
     });
     match whole {
         Ok(outcomes) => outcomes.into_iter().for_each(|o| tally(&mut imp.report, o)),

@@ -81,3 +81,42 @@ pub fn head(conn: &mut DbConnection) -> StoreResult<i64> {
         .first(conn)?;
     Ok(max.unwrap_or(0))
 }
+
+/// Appends one change per listing; call it last in a write transaction.
+pub fn append_many(
+    conn: &mut DbConnection,
+    listing_ids: &[String],
+    op: ChangeOp,
+) -> StoreResult<()> {
+    let at = now();
+    let rows: Vec<_> = listing_ids
+        .iter()
+        .map(|id| {
+            (
+                listing_changes::listing_id.eq(id.as_str()),
+                listing_changes::op.eq(op.as_str()),
+                listing_changes::created_at.eq(at),
+            )
+        })
+        .collect();
+    match conn {
+        DbConnection::Postgresql(c) => {
+            diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
+                .bind::<BigInt, _>(CHANGE_LOG_LOCK)
+                .execute(c)?;
+            for chunk in rows.chunks(1_000) {
+                diesel::insert_into(listing_changes::table)
+                    .values(chunk)
+                    .execute(c)?;
+            }
+        }
+        DbConnection::Sqlite(c) => {
+            for chunk in rows.chunks(1_000) {
+                diesel::insert_into(listing_changes::table)
+                    .values(chunk)
+                    .execute(c)?;
+            }
+        }
+    }
+    Ok(())
+}

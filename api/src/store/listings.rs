@@ -290,3 +290,27 @@ pub fn by_ext_keys(
         .filter_map(|l| l.ext_key.clone().map(|k| (k, l)))
         .collect())
 }
+
+/// Inserts many new listings and their change-log rows in one transaction
+/// (bulk import).
+pub fn insert_many(conn: &mut DbConnection, rows: &[Listing]) -> StoreResult<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    conn.transaction(|conn| {
+        // Well under SQLite's limit of 32766 bound variables per statement.
+        for chunk in rows.chunks(200) {
+            let n = match conn {
+                DbConnection::Sqlite(c) => diesel::insert_into(listings::table)
+                    .values(chunk)
+                    .execute(c),
+                DbConnection::Postgresql(c) => diesel::insert_into(listings::table)
+                    .values(chunk)
+                    .execute(c),
+            };
+            n.map_err(|e| StoreError::unique_as_conflict(e, "listing key"))?;
+        }
+        let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+        changes::append_many(conn, &ids, ChangeOp::Upsert)
+    })
+}
