@@ -57,6 +57,16 @@ fn access(caller: &Caller, f: &Firm) -> (bool, bool) {
     (manage || f.verified, manage)
 }
 
+/// 403 for a firm the caller may see but not act on, 404 for one they may
+/// not see at all.
+fn refuse(caller: &Caller, f: &Firm, why: &str) -> ApiError {
+    if access(caller, f).0 {
+        ApiError::forbidden(why)
+    } else {
+        ApiError::not_found("企业")
+    }
+}
+
 /// Absent fields default to blank so that validation reports them all
 /// together instead of serde stopping at the first one.
 #[derive(Debug, Default, Deserialize)]
@@ -247,12 +257,11 @@ pub async fn verify(
 ) -> Result<HttpResponse, ApiError> {
     let f = load_firm(&state, id.into_inner()).await?;
     if !caller.can_administer_community(&f.community_id) {
-        let (see, _) = access(&caller, &f);
-        return Err(if see {
-            ApiError::forbidden("只有企业所在社区的工作人员可以认证企业")
-        } else {
-            ApiError::not_found("企业")
-        });
+        return Err(refuse(
+            &caller,
+            &f,
+            "只有企业所在社区的工作人员可以认证企业",
+        ));
     }
     let by = caller.user_id.clone();
     let f = state
@@ -291,12 +300,7 @@ pub async fn add_member(
 ) -> Result<HttpResponse, ApiError> {
     let f = load_firm(&state, id.into_inner()).await?;
     if !caller.is_firm_admin_of(&f.id) {
-        let (see, _) = access(&caller, &f);
-        return Err(if see {
-            ApiError::forbidden("只有企业管理员可以添加成员")
-        } else {
-            ApiError::not_found("企业")
-        });
+        return Err(refuse(&caller, &f, "只有企业管理员可以添加成员"));
     }
     let b = body.into_inner();
     let role = b.role.unwrap_or_else(|| "member".into());
