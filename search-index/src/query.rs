@@ -743,10 +743,17 @@ fn make_hits(
 /// The highlighted fragment, or the start of the plain text when nothing matched in it.
 fn highlight(generator: Option<&SnippetGenerator>, text: &str, fallback_chars: usize) -> String {
     if let Some(generator) = generator {
-        let mut snippet = generator.snippet(text);
-        if !snippet.is_empty() {
-            snippet.set_snippet_prefix_postfix("<em>", "</em>");
-            return snippet.to_html();
+        // A highlight is never worth a failed search: should tantivy's
+        // fragment arithmetic ever trip on an odd token, fall back to plain text.
+        let html = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let mut snippet = generator.snippet(text);
+            (!snippet.is_empty()).then(|| {
+                snippet.set_snippet_prefix_postfix("<em>", "</em>");
+                snippet.to_html()
+            })
+        }));
+        if let Ok(Some(html)) = html {
+            return html;
         }
     }
     let mut cut: String = text.chars().take(fallback_chars).collect();

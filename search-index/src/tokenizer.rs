@@ -399,7 +399,15 @@ impl Tokenizer for ZhTokenizer {
 
     fn token_stream<'a>(&'a mut self, text: &'a str) -> VecTokenStream {
         let normalized = Normalized::new(text);
-        let tokens = word_tokens(&self.vocab, &normalized.text, Mode::Search);
+        let mut tokens = word_tokens(&self.vocab, &normalized.text, Mode::Search);
+        // Tantivy's snippet generator ends a fragment at the end of the last
+        // token it saw; a sub-word (`350`) after its whole word (`un350a5`)
+        // would cut the fragment short of the highlight and panic. Streaming
+        // tokens by end offset keeps fragments covering every token; the
+        // index uses each token's explicit position, not the stream order.
+        tokens.sort_by(|a, b| {
+            (a.range.end, a.range.start, &a.text).cmp(&(b.range.end, b.range.start, &b.text))
+        });
         VecTokenStream::new(&normalized, tokens)
     }
 }

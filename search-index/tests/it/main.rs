@@ -3,3 +3,4 @@
 mod fixtures;
 mod lifecycle;
 mod search;
+mod snippet_regression;
