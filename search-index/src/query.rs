@@ -3,16 +3,18 @@
 //!
 //! Text becomes a disjunction of term queries over the word fields (title ×3, attributes ×2,
 //! description ×1, firm name ×0.5), synonym terms at [`SYNONYM_BOOST`], and character bigrams
-//! on the char field (×0.3) for recall when jieba segments a document differently than the
-//! query. Only quoted input ("…") is required to appear as a phrase: `QueryParser` would turn
-//! an unspaced query such as 北京大学公寓 into one phrase and find nothing.
+//! (indexed as terms of the char field, ×0.3) for recall when jieba segments a document
+//! differently than the query. Terms found in a large share of the index only add to the
+//! score (see [`text_query`]). Only quoted input ("…") is required to appear as a phrase:
+//! `QueryParser` would turn an unspaced query such as 北京大学公寓 into one phrase and find
+//! nothing.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::Bound;
 
 use serde::{Deserialize, Serialize};
 use tantivy::collector::{Collector, Count, SegmentCollector, TopDocs};
-use tantivy::columnar::StrColumn;
+use tantivy::columnar::{Cardinality, Column, StrColumn};
 use tantivy::query::doc_predicate_query::{DocPredicateQuery, FunctionPredicate};
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, Occur, PhraseQuery, Query, RangeQuery,
@@ -23,9 +25,9 @@ use tantivy::snippet::SnippetGenerator;
 use tantivy::{DocAddress, DocId, Score, Searcher, SegmentOrdinal, SegmentReader, TantivyDocument};
 
 use crate::error::IndexError;
-use crate::schema::{Fields, enum_value, names, valid_coordinates};
+use crate::schema::{Fields, NO_POINT, enum_value, names, unit_vector, valid_coordinates};
 use crate::synonyms::SYNONYM_BOOST;
-use crate::tokenizer::{Mode, WordToken, char_tokens, is_cjk, word_tokens};
+use crate::tokenizer::{Mode, WordToken, char_tokens, is_cjk, is_cjk_bigram, word_tokens};
 use crate::vocab::Vocabulary;
 
 /// Most hits one request returns.
@@ -47,13 +49,22 @@ const WORD_FIELD_BOOSTS: [(WordField, f32); 4] = [
     (WordField::FirmName, 0.5),
 ];
 const CHAR_FIELD_BOOST: f32 = 0.3;
+/// A word, synonym or bigram in more than this share of the index only adds to the score
+/// (see [`text_query`]).
+const COMMON_TERM_SHARE: f64 = 0.02;
+/// ... but never one found in fewer documents than this: below it a union is cheap anyway,
+/// and small parks keep plain "any word" matching.
+const COMMON_TERM_MIN_DOCS: u64 = 2_000;
+/// Filter value sets up to this size are unions of term queries (see [`raw_set_query`]).
+const SMALL_TERM_SET: usize = 8;
+/// Common units that add to the score, rarest first; the rest are left out.
+const MAX_BOOSTERS: usize = 12;
 /// Bytes of a description snippet (~80 CJK characters).
 const DESCRIPTION_SNIPPET_BYTES: usize = 240;
 /// Titles are short: show them whole.
 const TITLE_SNIPPET_BYTES: usize = 1_000;
 const FALLBACK_DESCRIPTION_CHARS: usize = 80;
 const EARTH_RADIUS_KM: f64 = 6_371.0;
-const KM_PER_DEGREE_LAT: f64 = 111.32;
 
 /// One clause of a boolean query.
 type Clause = (Occur, Box<dyn Query>);
@@ -142,6 +153,12 @@ pub struct SearchRequest {
     pub offset: usize,
     /// Capped at [`MAX_LIMIT`]; 0 returns only the total and facets.
     pub limit: usize,
+    /// Count every match and its facets (default). Retrieval that only needs the top hits
+    /// (matching) turns it off; `total` is then the number of hits returned.
+    pub count: bool,
+    /// Highlight snippets in hits (default). Without them hits are read from fast fields
+    /// alone, never from the document store.
+    pub snippets: bool,
 }
 
 impl Default for SearchRequest {
@@ -164,6 +181,8 @@ impl Default for SearchRequest {
             sort: None,
             offset: 0,
             limit: 20,
+            count: true,
+            snippets: true,
         }
     }
 }
@@ -332,7 +351,7 @@ pub(crate) fn analyze_query(vocab: &Vocabulary, raw: &str) -> QueryAnalysis {
 fn char_clauses(chars: &[WordToken], vocab: &Vocabulary) -> Vec<CharClause> {
     let cjk = |t: &WordToken| t.text.chars().next().is_some_and(is_cjk);
     // Touching in the text, not just in positions: a space the user typed separates words.
-    let adjacent = |a: &WordToken, b: &WordToken| a.range.end == b.range.start && cjk(a) && cjk(b);
+    let adjacent = is_cjk_bigram;
     let mut clauses = Vec::new();
     for (i, t) in chars.iter().enumerate() {
         let next = chars.get(i + 1);
@@ -366,37 +385,109 @@ fn filter(query: Box<dyn Query>) -> Clause {
     (Occur::Must, Box::new(ConstScoreQuery::new(query, 0.0)))
 }
 
-fn text_query(f: &Fields, analysis: &QueryAnalysis) -> Option<Box<dyn Query>> {
+/// One thing the text asks for (a word, a synonym alternative, a character bigram) as a
+/// query over every field it is looked up in, with how many documents contain it.
+struct TextUnit {
+    /// Should-clauses, one per field: units join one flat union (nested unions cost a second
+    /// merge per document).
+    clauses: Vec<Clause>,
+    doc_freq: u64,
+}
+
+/// Documents containing `term` in a field (deleted documents included, as tantivy counts).
+fn doc_freq(searcher: &Searcher, term: &Term) -> u64 {
+    searcher.doc_freq(term).unwrap_or(u64::MAX)
+}
+
+/// A word (or a synonym alternative of several words that must all occur) in every word field.
+fn word_unit(searcher: &Searcher, f: &Fields, tokens: &[String], boost: f32) -> TextUnit {
     let mut clauses: Vec<Clause> = Vec::new();
-    for term in &analysis.terms {
-        for (field, boost) in WORD_FIELD_BOOSTS {
-            clauses.push((
-                Occur::Should,
-                boosted(term_query(field.field(f), term), boost),
-            ));
-        }
+    let mut unit_freq = 0;
+    for (field, field_boost) in WORD_FIELD_BOOSTS {
+        let field = field.field(f);
+        let query = match tokens {
+            [single] => term_query(field, single),
+            many => Box::new(BooleanQuery::intersection(
+                many.iter().map(|t| term_query(field, t)).collect(),
+            )),
+        };
+        // All tokens must occur: the rarest bounds how many documents can match. Fields
+        // overlap (a title word is mostly in the description too), so the largest field
+        // stands for the whole.
+        let field_freq = tokens
+            .iter()
+            .map(|t| doc_freq(searcher, &Term::from_field_text(field, t)))
+            .min()
+            .unwrap_or(0);
+        unit_freq = unit_freq.max(field_freq);
+        clauses.push((Occur::Should, boosted(query, boost * field_boost)));
     }
+    TextUnit {
+        clauses,
+        doc_freq: unit_freq,
+    }
+}
+
+/// Documents a term must be in fewer of than this to narrow a search down: the larger of
+/// [`COMMON_TERM_SHARE`] of the index and [`COMMON_TERM_MIN_DOCS`].
+fn common_cutoff(searcher: &Searcher) -> u64 {
+    let docs = searcher.num_docs();
+    ((docs as f64 * COMMON_TERM_SHARE) as u64).max(COMMON_TERM_MIN_DOCS)
+}
+
+/// The text part of a search, after the "common terms" scheme of Lucene and Elasticsearch:
+/// when a typed word is found in fewer documents than [`common_cutoff`], the words, synonyms
+/// and bigrams that rare decide which documents match (any of them will do) and the common
+/// ones (出租, 求购, 吨 in a large park) only add to the score of documents that matched
+/// anyway, so a long title does not drag in half the index and need every one of those
+/// documents scored, counted and faceted. A query of common words alone matches any of them,
+/// as in a small park. Quoted phrases are always required.
+fn text_query(searcher: &Searcher, f: &Fields, analysis: &QueryAnalysis) -> Option<Box<dyn Query>> {
+    let typed: Vec<TextUnit> = analysis
+        .terms
+        .iter()
+        .map(|term| word_unit(searcher, f, std::slice::from_ref(term), 1.0))
+        .collect();
+    let mut others: Vec<TextUnit> = Vec::new();
     for tokens in &analysis.synonyms {
-        for (field, boost) in WORD_FIELD_BOOSTS {
-            let field = field.field(f);
-            let query = match tokens.as_slice() {
-                [single] => term_query(field, single),
-                many => Box::new(BooleanQuery::intersection(
-                    many.iter().map(|t| term_query(field, t)).collect(),
-                )),
-            };
-            clauses.push((Occur::Should, boosted(query, boost * SYNONYM_BOOST)));
-        }
+        others.push(word_unit(searcher, f, tokens, SYNONYM_BOOST));
     }
     for clause in &analysis.char_clauses {
-        let query: Box<dyn Query> = match clause {
-            CharClause::Term(t) => term_query(f.all_chars, t),
-            CharClause::Bigram(a, b) => Box::new(PhraseQuery::new(vec![
-                Term::from_field_text(f.all_chars, a),
-                Term::from_field_text(f.all_chars, b),
-            ])),
+        let text = match clause {
+            CharClause::Term(t) => t.clone(),
+            CharClause::Bigram(a, b) => format!("{a}{b}"),
         };
-        clauses.push((Occur::Should, boosted(query, CHAR_FIELD_BOOST)));
+        let term = Term::from_field_text(f.all_chars, &text);
+        others.push(TextUnit {
+            doc_freq: doc_freq(searcher, &term),
+            clauses: vec![(
+                Occur::Should,
+                boosted(
+                    Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs)),
+                    CHAR_FIELD_BOOST,
+                ),
+            )],
+        });
+    }
+    let cutoff = common_cutoff(searcher);
+    // Only a rare typed word narrows the search; synonyms and bigrams then narrow along with
+    // it. A query of common words alone (厂房出租) keeps matching any of them.
+    let narrows = typed.iter().any(|u| u.doc_freq < cutoff);
+    let (rare, common): (Vec<TextUnit>, Vec<TextUnit>) = typed
+        .into_iter()
+        .chain(others)
+        .partition(|u| narrows && u.doc_freq < cutoff);
+    let mut clauses: Vec<Clause> = Vec::new();
+    if rare.iter().all(|u| u.doc_freq == 0) {
+        // Nothing rare is in the index after all: any word will do, as in a small park.
+        clauses.extend(common.into_iter().flat_map(|u| u.clauses));
+    } else {
+        let deciding: Vec<Clause> = rare.into_iter().flat_map(|u| u.clauses).collect();
+        clauses.push((Occur::Must, Box::new(BooleanQuery::new(deciding))));
+        let mut boosters = common;
+        boosters.sort_by_key(|u| u.doc_freq);
+        boosters.truncate(MAX_BOOSTERS);
+        clauses.extend(boosters.into_iter().flat_map(|u| u.clauses));
     }
     for phrase in &analysis.phrases {
         let query: Box<dyn Query> = match phrase.as_slice() {
@@ -424,17 +515,23 @@ fn raw_term_query(field: Field, value: &str) -> Box<dyn Query> {
     ))
 }
 
+/// Any of `values`. A handful become a union of term queries, which an intersection can skip
+/// through; more become a term set, which reads every posting into a bit set first.
 fn raw_set_query(field: Field, values: impl IntoIterator<Item = String>) -> Box<dyn Query> {
-    Box::new(TermSetQuery::new(
-        values.into_iter().map(|v| Term::from_field_text(field, &v)),
-    ))
-}
-
-fn f64_range(field: Field, low: f64, high: f64) -> Box<dyn Query> {
-    Box::new(RangeQuery::new(
-        Bound::Included(Term::from_field_f64(field, low)),
-        Bound::Included(Term::from_field_f64(field, high)),
-    ))
+    let terms: Vec<Term> = values
+        .into_iter()
+        .map(|v| Term::from_field_text(field, &v))
+        .collect();
+    if terms.len() <= SMALL_TERM_SET {
+        Box::new(BooleanQuery::union(
+            terms
+                .into_iter()
+                .map(|t| Box::new(TermQuery::new(t, IndexRecordOption::Basic)) as Box<dyn Query>)
+                .collect(),
+        ))
+    } else {
+        Box::new(TermSetQuery::new(terms))
+    }
 }
 
 /// Great-circle distance in kilometres.
@@ -544,44 +641,90 @@ fn filter_clauses(f: &Fields, req: &SearchRequest) -> Result<Vec<Clause>, IndexE
                     "radius must be a positive number of km, got {radius}"
                 )));
             }
-            clauses.extend(radius_filter(f, near.lat, near.lon, radius));
+            clauses.extend(radius_filter(near.lat, near.lon, radius));
         }
     }
     Ok(clauses)
 }
 
-/// A bounding box on the indexed lat/lon (cheap, prunes most documents) and the exact
-/// haversine distance on what is left.
-fn radius_filter(f: &Fields, lat: f64, lon: f64, radius_km: f64) -> Vec<Clause> {
-    let mut clauses = Vec::new();
-    let dlat = radius_km / KM_PER_DEGREE_LAT;
-    clauses.push(filter(f64_range(f.lat, lat - dlat, lat + dlat)));
-    let cos_lat = (lat.abs() + dlat).min(90.0).to_radians().cos();
-    // Near a pole or across the antimeridian a longitude box is not one interval; the exact
-    // check alone is still correct there.
-    if cos_lat > 1e-6 {
-        let dlon = radius_km / (KM_PER_DEGREE_LAT * cos_lat);
-        if lon - dlon >= -180.0 && lon + dlon <= 180.0 {
-            clauses.push(filter(f64_range(f.lon, lon - dlon, lon + dlon)));
-        }
-    }
+/// Documents within `radius_km` of a point, by chord length on the unit sphere (exact, see
+/// [`crate::schema::unit_vector`]); documents without a location drop out.
+fn radius_filter(lat: f64, lon: f64, radius_km: f64) -> Vec<Clause> {
+    let within = Within::new(lat, lon, radius_km);
     let exact = FunctionPredicate::from(move |segment: &SegmentReader| {
-        let lats = segment.fast_fields().column_opt::<f64>(names::LAT)?;
-        let lons = segment.fast_fields().column_opt::<f64>(names::LON)?;
-        Ok(move |doc: DocId| match (&lats, &lons) {
-            (Some(lats), Some(lons)) => match (lats.first(doc), lons.first(doc)) {
-                (Some(a), Some(b)) => haversine_km(lat, lon, a, b) <= radius_km,
-                _ => false,
-            },
-            _ => false,
+        let points = PointColumns::open(segment)?;
+        Ok(move |doc: DocId| {
+            points
+                .as_ref()
+                .is_some_and(|p| p.chord2(doc, within.center) <= within.max_chord2)
         })
     });
-    clauses.push(filter(Box::new(DocPredicateQuery::from(exact))));
-    clauses
+    vec![filter(Box::new(DocPredicateQuery::from(exact)))]
+}
+
+/// "Within `radius_km` of a point" as a bound on the squared chord between unit vectors.
+#[derive(Debug, Clone, Copy)]
+struct Within {
+    center: [f64; 3],
+    max_chord2: f64,
+}
+
+impl Within {
+    fn new(lat: f64, lon: f64, radius_km: f64) -> Within {
+        let angle = (radius_km / EARTH_RADIUS_KM).min(std::f64::consts::PI);
+        let chord = 2.0 * (angle / 2.0).sin();
+        Within {
+            center: unit_vector(lat, lon),
+            max_chord2: chord * chord,
+        }
+    }
+}
+
+/// A document's first value in a fast-field column. Columns where every document has exactly
+/// one value (kind, community, created_at, the unit-sphere point) are read directly; the
+/// general path looks the document's rows up first and costs several times more per document.
+fn first_value<T: PartialOrd + Copy + std::fmt::Debug + Send + Sync + 'static>(
+    column: &Column<T>,
+    doc: DocId,
+) -> Option<T> {
+    if column.get_cardinality() == Cardinality::Full {
+        Some(column.values.get_val(doc))
+    } else {
+        column.first(doc)
+    }
+}
+
+/// A segment's unit-sphere columns (every document has a value).
+struct PointColumns {
+    columns: [Column<f64>; 3],
+}
+
+impl PointColumns {
+    fn open(segment: &SegmentReader) -> tantivy::Result<Option<PointColumns>> {
+        let fast = segment.fast_fields();
+        let x = fast.column_opt::<f64>(names::GEO_X)?;
+        let y = fast.column_opt::<f64>(names::GEO_Y)?;
+        let z = fast.column_opt::<f64>(names::GEO_Z)?;
+        Ok(match (x, y, z) {
+            (Some(x), Some(y), Some(z)) => Some(PointColumns { columns: [x, y, z] }),
+            _ => None,
+        })
+    }
+
+    /// Squared chord from `doc` to `p`; huge for documents without a location.
+    fn chord2(&self, doc: DocId, p: [f64; 3]) -> f64 {
+        let mut sum = 0.0;
+        for (column, c) in self.columns.iter().zip(p) {
+            let v = first_value(column, doc).unwrap_or(NO_POINT[0]);
+            sum += (v - c) * (v - c);
+        }
+        sum
+    }
 }
 
 /// The full query for a request, and whether it has any text to rank by.
 pub(crate) fn build_query(
+    searcher: &Searcher,
     f: &Fields,
     vocab: &Vocabulary,
     req: &SearchRequest,
@@ -590,7 +733,7 @@ pub(crate) fn build_query(
     let text = if analysis.is_empty() {
         None
     } else {
-        text_query(f, &analysis)
+        text_query(searcher, f, &analysis)
     };
     let has_text = text.is_some();
     let mut clauses = Vec::new();
@@ -611,7 +754,7 @@ pub(crate) fn execute(
     vocab: &Vocabulary,
     req: &SearchRequest,
 ) -> Result<SearchResults, IndexError> {
-    let (query, has_text) = build_query(f, vocab, req)?;
+    let (query, has_text) = build_query(searcher, f, vocab, req)?;
     let limit = req.limit.min(MAX_LIMIT);
     let offset = req.offset.min(MAX_OFFSET);
     let center = req.near.map(|n| (n.lat, n.lon));
@@ -620,18 +763,14 @@ pub(crate) fn execute(
         (Some(SortOrder::Newest), _, _) | (_, false, _) => SortOrder::Newest,
         _ => SortOrder::Relevance,
     };
-    let counting = (Count, FacetCollector);
-    let (total, facets, ranked) = if limit == 0 {
-        let (total, facets) = searcher.search(&*query, &counting)?;
-        (total, facets, Vec::new())
+    let counting = (req.count || limit == 0).then_some((Count, FacetCollector));
+    let (counted, ranked) = if limit == 0 {
+        let counted = searcher.search(&*query, &counting)?;
+        (counted, Vec::new())
     } else {
         let top = TopDocs::with_limit(limit).and_offset(offset);
         match sort {
-            SortOrder::Relevance => {
-                let ((total, facets), top) =
-                    searcher.search(&*query, &(counting, top.order_by_score()))?;
-                (total, facets, top)
-            }
+            SortOrder::Relevance => searcher.search(&*query, &(counting, top.order_by_score()))?,
             SortOrder::Newest => {
                 let collector = top.tweak_score(|segment: &SegmentReader| {
                     let created = segment
@@ -640,45 +779,43 @@ pub(crate) fn execute(
                         .ok()
                         .flatten();
                     move |doc: DocId, score: Score| {
-                        let at = created.as_ref().and_then(|c| c.first(doc));
+                        let at = created.as_ref().and_then(|c| first_value(c, doc));
                         (at.unwrap_or(i64::MIN), score)
                     }
                 });
-                let ((total, facets), top) = searcher.search(&*query, &(counting, collector))?;
-                (total, facets, strip_key(top))
+                let (counted, top) = searcher.search(&*query, &(counting, collector))?;
+                (counted, strip_key(top))
             }
             SortOrder::Distance => {
                 let (lat, lon) = center.unwrap_or_default();
+                let origin = unit_vector(lat, lon);
                 let collector = top.tweak_score(move |segment: &SegmentReader| {
-                    let lats = segment
-                        .fast_fields()
-                        .column_opt::<f64>(names::LAT)
-                        .ok()
-                        .flatten();
-                    let lons = segment
-                        .fast_fields()
-                        .column_opt::<f64>(names::LON)
-                        .ok()
-                        .flatten();
+                    let points = PointColumns::open(segment).ok().flatten();
                     move |doc: DocId, score: Score| {
-                        let point = lats
+                        // Larger keys rank first: the negated chord puts the nearest on top,
+                        // listings without a location last.
+                        let key = points
                             .as_ref()
-                            .and_then(|c| c.first(doc))
-                            .zip(lons.as_ref().and_then(|c| c.first(doc)));
-                        // Larger keys rank first: the negated distance puts the nearest on top.
-                        let key =
-                            point.map_or(f64::NEG_INFINITY, |(a, b)| -haversine_km(lat, lon, a, b));
+                            .map_or(f64::NEG_INFINITY, |p| -p.chord2(doc, origin));
                         (key, score)
                     }
                 });
-                let ((total, facets), top) = searcher.search(&*query, &(counting, collector))?;
-                (total, facets, strip_key(top))
+                let (counted, top) = searcher.search(&*query, &(counting, collector))?;
+                (counted, strip_key(top))
             }
         }
     };
-    let hits = make_hits(searcher, f, &*query, has_text, center, ranked)?;
+    let hits = if req.snippets {
+        make_hits(searcher, f, &*query, has_text, center, ranked)?
+    } else {
+        plain_hits(searcher, center, ranked)?
+    };
+    let (total, facets) = match counted {
+        Some((total, facets)) => (total as u64, facets),
+        None => (hits.len() as u64, Facets::default()),
+    };
     Ok(SearchResults {
-        total: total as u64,
+        total,
         hits,
         facets,
     })
@@ -735,6 +872,45 @@ fn make_hits(
             score,
             distance_km,
             snippets,
+        });
+    }
+    Ok(hits)
+}
+
+/// Hits without snippets, from fast fields alone (no document-store reads).
+fn plain_hits(
+    searcher: &Searcher,
+    center: Option<(f64, f64)>,
+    ranked: Vec<(Score, DocAddress)>,
+) -> Result<Vec<Hit>, IndexError> {
+    let mut hits = Vec::with_capacity(ranked.len());
+    let mut id = String::new();
+    for (score, address) in ranked {
+        let segment = searcher.segment_reader(address.segment_ord);
+        let fast = segment.fast_fields();
+        let ids = fast.str(names::ID)?;
+        id.clear();
+        if let Some(column) = &ids
+            && let Some(ord) = column.term_ords(address.doc_id).next()
+        {
+            column
+                .ord_to_str(ord, &mut id)
+                .map_err(tantivy::TantivyError::from)?;
+        }
+        let first = |name: &str| -> Option<f64> {
+            fast.column_opt::<f64>(name)
+                .ok()
+                .flatten()
+                .and_then(|c| c.first(address.doc_id))
+        };
+        let distance_km = center
+            .zip(first(names::LAT).zip(first(names::LON)))
+            .map(|((clat, clon), (lat, lon))| haversine_km(clat, clon, lat, lon));
+        hits.push(Hit {
+            id: id.clone(),
+            score,
+            distance_km,
+            snippets: Snippets::default(),
         });
     }
     Ok(hits)
@@ -842,6 +1018,13 @@ struct FacetSegmentCollector {
 
 fn count_ords(slot: &mut Option<(StrColumn, Vec<u64>)>, doc: DocId) {
     if let Some((column, counts)) = slot {
+        if column.ords().get_cardinality() == Cardinality::Full {
+            let ord = column.ords().values.get_val(doc);
+            if let Some(count) = counts.get_mut(ord as usize) {
+                *count += 1;
+            }
+            return;
+        }
         for ord in column.term_ords(doc) {
             if let Some(count) = counts.get_mut(ord as usize) {
                 *count += 1;
@@ -960,6 +1143,49 @@ mod tests {
         assert!(a.terms.len() <= MAX_QUERY_TERMS);
         assert!(a.char_clauses.len() <= MAX_CHAR_CLAUSES);
         assert!(analysis("，。！？😀🚜").is_empty());
+    }
+
+    #[test]
+    fn chord_bound_agrees_with_haversine() {
+        const KM_PER_DEGREE_LAT: f64 = 111.32;
+        // A deterministic spread of points around centres across latitudes and radii.
+        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let chord2 = |a: [f64; 3], b: [f64; 3]| -> f64 {
+            a.iter().zip(b).map(|(x, y)| (x - y).powi(2)).sum()
+        };
+        for (lat, lon) in [
+            (18.3, 109.5),
+            (29.87, 121.55),
+            (45.8, 126.6),
+            (78.2, 15.6),
+            (-33.9, 151.2),
+        ] {
+            for radius in [0.5, 5.0, 20.0, 50.0, 300.0, 5_000.0, 30_000.0] {
+                let within = Within::new(lat, lon, radius);
+                for _ in 0..2_000 {
+                    let spread = (radius * 1.3 / KM_PER_DEGREE_LAT).min(90.0);
+                    let a = (lat + (next() * 2.0 - 1.0) * spread).clamp(-90.0, 90.0);
+                    let b = (lon + (next() * 2.0 - 1.0) * spread * 2.0 + 540.0) % 360.0 - 180.0;
+                    let d = haversine_km(lat, lon, a, b);
+                    if (d - radius).abs() < 1e-6 {
+                        continue; // rounding at the very edge
+                    }
+                    assert_eq!(
+                        chord2(unit_vector(a, b), within.center) <= within.max_chord2,
+                        d <= radius,
+                        "({lat}, {lon}) r={radius} -> ({a}, {b}) d={d}"
+                    );
+                }
+            }
+        }
+        // No location is farther than anything.
+        assert!(chord2(NO_POINT, unit_vector(0.0, 0.0)) > 4.0);
     }
 
     #[test]

@@ -12,7 +12,7 @@ use crate::tokenizer::{CHAR_TOKENIZER, WORD_TOKENIZER};
 
 /// Bump whenever the schema, a tokenizer or what a field holds changes: an index written with
 /// another version is reported as needing a rebuild.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Field names, also the fast-field names used by collectors and sort keys.
 pub(crate) mod names {
@@ -37,13 +37,17 @@ pub(crate) mod names {
     pub const EXPIRES_AT: &str = "expires_at";
     pub const LAT: &str = "lat";
     pub const LON: &str = "lon";
+    /// The location as a point on the unit sphere (see [`super::unit_vector`]).
+    pub const GEO_X: &str = "geo_x";
+    pub const GEO_Y: &str = "geo_y";
+    pub const GEO_Z: &str = "geo_z";
     pub const VERIFIED: &str = "verified";
 }
 
 /// The schema of [`SCHEMA_VERSION`].
 pub fn build_schema() -> Schema {
     let mut b = Schema::builder();
-    b.add_text_field(names::ID, STRING | STORED);
+    b.add_text_field(names::ID, STRING | STORED | tantivy::schema::FAST);
     let words = |stored: bool| {
         let options = TextOptions::default().set_indexing_options(
             TextFieldIndexing::default()
@@ -89,6 +93,11 @@ pub fn build_schema() -> Schema {
     b.add_i64_field(names::EXPIRES_AT, numeric());
     b.add_f64_field(names::LAT, numeric().set_stored());
     b.add_f64_field(names::LON, numeric().set_stored());
+    // Every document has these (a far-away stand-in without a location), so reading them is a
+    // plain column lookup.
+    for name in [names::GEO_X, names::GEO_Y, names::GEO_Z] {
+        b.add_f64_field(name, NumericOptions::default().set_fast());
+    }
     b.add_bool_field(names::VERIFIED, INDEXED | tantivy::schema::FAST);
     b.build()
 }
@@ -117,6 +126,9 @@ pub(crate) struct Fields {
     pub expires_at: Field,
     pub lat: Field,
     pub lon: Field,
+    pub geo_x: Field,
+    pub geo_y: Field,
+    pub geo_z: Field,
     pub verified: Field,
 }
 
@@ -144,6 +156,9 @@ impl Fields {
             expires_at: schema.get_field(names::EXPIRES_AT)?,
             lat: schema.get_field(names::LAT)?,
             lon: schema.get_field(names::LON)?,
+            geo_x: schema.get_field(names::GEO_X)?,
+            geo_y: schema.get_field(names::GEO_Y)?,
+            geo_z: schema.get_field(names::GEO_Z)?,
             verified: schema.get_field(names::VERIFIED)?,
         })
     }
@@ -246,11 +261,16 @@ impl ListingDoc {
         doc.add_i64(f.available_until, self.available_until.unwrap_or(OPEN_END));
         doc.add_i64(f.created_at, self.created_at);
         doc.add_i64(f.expires_at, self.expires_at.unwrap_or(OPEN_END));
+        let mut point = NO_POINT;
         if let (Some(lat), Some(lon)) = (self.lat, self.lon)
             && valid_coordinates(lat, lon)
         {
             doc.add_f64(f.lat, lat);
             doc.add_f64(f.lon, lon);
+            point = unit_vector(lat, lon);
+        }
+        for (field, value) in [f.geo_x, f.geo_y, f.geo_z].into_iter().zip(point) {
+            doc.add_f64(field, value);
         }
         doc.add_bool(f.verified, self.verified);
         Ok(doc)
@@ -274,6 +294,22 @@ impl ListingDoc {
         parts.join("\n")
     }
 }
+
+/// A latitude/longitude as a point on the unit sphere. The straight-line (chord) distance
+/// between two such points grows strictly with their great-circle distance, so distance
+/// filters and sorts compare chords: exact, and no trigonometry per document.
+pub(crate) fn unit_vector(lat: f64, lon: f64) -> [f64; 3] {
+    let (phi, lambda) = (lat.to_radians(), lon.to_radians());
+    [
+        phi.cos() * lambda.cos(),
+        phi.cos() * lambda.sin(),
+        phi.sin(),
+    ]
+}
+
+/// Where documents without a location sit: farther from every point of the unit sphere than
+/// any two points of it are from each other (squared chord ≥ 243 > 4).
+pub(crate) const NO_POINT: [f64; 3] = [10.0, 10.0, 10.0];
 
 pub(crate) fn valid_coordinates(lat: f64, lon: f64) -> bool {
     lat.is_finite()

@@ -412,16 +412,45 @@ impl Tokenizer for ZhTokenizer {
     }
 }
 
-/// The "zh_char" tantivy tokenizer: one token per CJK character, Latin runs whole. It backs the
-/// recall field and quoted phrases, which then match any substring regardless of how jieba
-/// happened to segment it.
+/// Character tokens plus, at the position of each CJK character that has a CJK neighbour to
+/// its right in the same run, the bigram of the two: what the "zh_char" field indexes. Recall
+/// clauses then look up a bigram as one term instead of matching a two-character phrase, and
+/// quoted phrases still match character by character.
+pub(crate) fn char_and_bigram_tokens(text: &str) -> Vec<WordToken> {
+    let chars = char_tokens(text);
+    let mut tokens = Vec::with_capacity(chars.len() * 2);
+    for (i, t) in chars.iter().enumerate() {
+        tokens.push(t.clone());
+        if let Some(next) = chars.get(i + 1)
+            && is_cjk_bigram(t, next)
+        {
+            tokens.push(WordToken {
+                text: format!("{}{}", t.text, next.text),
+                range: t.range.start..next.range.end,
+                position: t.position,
+                char_len: 2,
+            });
+        }
+    }
+    tokens
+}
+
+/// Two character tokens that form an indexed bigram: both CJK and touching in the text.
+pub(crate) fn is_cjk_bigram(a: &WordToken, b: &WordToken) -> bool {
+    let cjk = |t: &WordToken| t.text.chars().next().is_some_and(is_cjk);
+    a.range.end == b.range.start && cjk(a) && cjk(b)
+}
+
+/// The "zh_char" tantivy tokenizer: one token per CJK character, Latin runs whole, and the
+/// bigram of every two adjacent CJK characters. It backs the recall field and quoted phrases,
+/// which then match any substring regardless of how jieba happened to segment it.
 #[derive(Clone, Default)]
 pub struct ZhCharTokenizer;
 
 impl ZhCharTokenizer {
     /// Token texts of `text`, in order.
     pub fn tokens(&self, text: &str) -> Vec<String> {
-        char_tokens(&Normalized::new(text).text)
+        char_and_bigram_tokens(&Normalized::new(text).text)
             .into_iter()
             .map(|t| t.text)
             .collect()
@@ -433,7 +462,7 @@ impl Tokenizer for ZhCharTokenizer {
 
     fn token_stream<'a>(&'a mut self, text: &'a str) -> VecTokenStream {
         let normalized = Normalized::new(text);
-        let tokens = char_tokens(&normalized.text);
+        let tokens = char_and_bigram_tokens(&normalized.text);
         VecTokenStream::new(&normalized, tokens)
     }
 }
@@ -602,8 +631,19 @@ mod tests {
     fn char_tokenizer_splits_cjk_and_keeps_latin_runs() {
         assert_eq!(
             ZhCharTokenizer.tokens("3t叉车PCR仪"),
-            vec!["3t", "叉", "车", "pcr", "仪"]
+            vec!["3t", "叉", "叉车", "车", "pcr", "仪"]
         );
+        // a space the user typed separates words: no bigram across it, nor across Latin
+        assert_eq!(
+            ZhCharTokenizer.tokens("叉车 出租"),
+            vec!["叉", "叉车", "车", "出", "出租", "租"]
+        );
+        let bigrams: Vec<(String, usize)> = char_and_bigram_tokens("厂房a库")
+            .into_iter()
+            .filter(|t| t.char_len == 2)
+            .map(|t| (t.text, t.position))
+            .collect();
+        assert_eq!(bigrams, vec![("厂房".to_string(), 0)]);
         let tokens = char_tokens(&Normalized::new("叉车， 出租。急").text);
         let positions: Vec<usize> = tokens.iter().map(|t| t.position).collect();
         // the comma takes no position, the full stop leaves a gap

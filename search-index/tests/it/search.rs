@@ -481,3 +481,50 @@ fn expired_listings_drop_out_when_active_at_is_given() {
     // Without the filter, expiry is not applied.
     assert!(ids(&index, &text("叉车出租")).contains(&"o-forklift".to_string()));
 }
+
+/// A park large enough for 出租 to be a common word (in far more than 2% of its listings and
+/// more than 2,000 of them): a query that also names something rare finds only listings with
+/// the rare word, ranked by both; a query of common words alone still finds them all.
+#[test]
+fn common_words_only_add_to_the_score_of_rarer_matches() {
+    use zhiqilian_search_index::{ListingDoc, ListingIndex};
+    let index = ListingIndex::create_in_ram(crate::fixtures::vocab()).expect("index");
+    let listing = |id: String, title: String| ListingDoc {
+        id,
+        side: "offer".into(),
+        kind: "space".into(),
+        status: "open".into(),
+        community: "c1".into(),
+        urgency: "normal".into(),
+        visibility: "public".into(),
+        firm: "f1".into(),
+        title,
+        verified: true,
+        created_at: 1,
+        ..ListingDoc::default()
+    };
+    let filler: u64 = 2_400;
+    for i in 0..filler {
+        index
+            .upsert(&listing(
+                format!("space-{i}"),
+                format!("标准厂房出租 {i}号楼"),
+            ))
+            .expect("upsert");
+    }
+    index
+        .upsert(&listing("forklift-rent".into(), "合力叉车出租".into()))
+        .expect("upsert");
+    index
+        .upsert(&listing("forklift-sale".into(), "合力叉车转让".into()))
+        .expect("upsert");
+    index.commit(1).expect("commit");
+
+    let results = index.search(&text("叉车出租")).expect("search");
+    let found: Vec<&str> = results.hits.iter().map(|h| h.id.as_str()).collect();
+    assert_eq!(found, vec!["forklift-rent", "forklift-sale"]);
+    assert_eq!(results.total, 2);
+
+    let all = index.search(&text("厂房出租")).expect("search");
+    assert_eq!(all.total, filler + 1, "common words alone still match");
+}
