@@ -213,6 +213,9 @@ pub fn find_matches(
         visible_to: visibility,
         active_at: Some(Utc::now().timestamp()),
         limit: RETRIEVE,
+        // Ranking needs neither totals, facets nor highlights.
+        count: false,
+        snippets: false,
         ..SearchRequest::default()
     };
     // Two channels: the words of the listing, and — whatever their wording —

@@ -228,6 +228,8 @@ fn build_request(q: &SearchQuery, viewer: &Viewer) -> Result<SearchRequest, ApiE
         sort,
         offset,
         limit,
+        count: true,
+        snippets: true,
     })
 }
 
