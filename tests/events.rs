@@ -214,6 +214,14 @@ async fn resuming_after_a_disconnect_loses_and_repeats_nothing() {
         .await;
     assert_eq!(message_seqs(&got, &tid), (1..=9).collect::<Vec<i64>>());
     assert!(s.drain(Duration::from_millis(300)).await.is_empty());
+
+    // An id from beyond the log (a restored database) starts at its head.
+    let mut s = app.events(&w.b.admin.token, Some(1_000_000_000)).await;
+    let head = ready(&mut s).await;
+    assert!(head < 1_000_000_000);
+    say(&app, &w.a.admin.token, &tid, "m-10", "第10条").await;
+    let got = s.until(WAIT, |e| e.event == "message.created").await;
+    assert_eq!(message_seqs(&got, &tid), vec![10]);
 }
 
 #[tokio::test]

@@ -122,10 +122,10 @@ pub async fn stream(
     // Register before reading the log, so nothing committed in between is
     // missed; what arrives twice is dropped by id.
     let sub = state.events.subscribe(audience.clone());
-    let start = match resume {
-        Some(n) => n,
-        None => state.db.run(stream::head).await?,
-    };
+    let head = state.db.run(stream::head).await?;
+    // An id above the head (from before a restore of the database) would
+    // hold back every event until the log caught up with it.
+    let start = resume.map_or(head, |n| n.min(head));
     let heartbeat = Duration::from_secs(state.config.events_heartbeat_secs);
     let mut hello = String::new();
     let _ = write!(
@@ -137,7 +137,7 @@ pub async fn stream(
         audience: Arc::new(audience),
         sub,
         last: start,
-        catch_up: resume.is_some(),
+        catch_up: start < head,
         heartbeat: tokio::time::interval_at(tokio::time::Instant::now() + heartbeat, heartbeat),
         until: tokio::time::Instant::now() + Duration::from_secs(left as u64),
         shutdown: shutdown_signal(),
