@@ -96,6 +96,7 @@ if s:
     print(f"| {r['rate']} msg/s with {s['held']} streams held ({s['of_firm_b']} + 1 receive each message) | {lat(s['latency_while_held'])} | {load(s['server_while_messages_flow'])} |")
     print()
     print(f"streams opened in {s['opened_in_s']} s; server RSS before {s['server_rss_mib_before']} MiB; "
-          f"fanned-out messages received {s['fanned_out_messages_received']}; streams still open at the end {s['still_open_at_end']}")
+          f"messages received by the {s['of_firm_b']} other streams of firm b {s['fanned_out_messages_received']} of {s['fanned_out_messages_expected']}; "
+          f"streams still open at the end {s['still_open_at_end']}")
 PY
 echo "results in $OUT_DIR" >&2

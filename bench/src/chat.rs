@@ -532,6 +532,8 @@ async fn main() -> Res<()> {
         let (loaded, load) = measured(a.pid, latency_run(&chat, a.duration, "busy")).await;
         let loaded = loaded?;
         eprintln!("  {loaded}\n  {load}");
+        // Let the other streams read what is still on its way before counting.
+        tokio::time::sleep(Duration::from_secs(2)).await;
         let mut ended = 0;
         while readers.try_join_next().is_some() {
             ended += 1;
@@ -546,6 +548,7 @@ async fn main() -> Res<()> {
             "latency_while_held": loaded,
             "server_while_messages_flow": load,
             "fanned_out_messages_received": received.load(Ordering::Relaxed),
+            "fanned_out_messages_expected": a.fanout as u64 * a.rate as u64 * a.duration,
             "still_open_at_end": still_open,
         });
         readers.abort_all();
