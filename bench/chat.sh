@@ -19,7 +19,8 @@
 # Knobs (defaults in brackets): RATE [100] DURATION [30] STREAMS [5000] FANOUT [50] IDLE [30]
 #   WORKERS [unset: CPU count] DATABASE_URL [sqlite in the scratch folder] SKIP_BUILD [0]
 #   CARGO_TARGET_DIR [target] KEEP [0] OUT_DIR [$TMPDIR/zql-chat-bench-DATE]
-# Load generator and server share the machine; figures are of the server process only.
+# Load generator and server share the machine; CPU and RSS are the server process's, with the
+# CPU of the load generator and of everything else on the machine (noise) beside them.
 
 set -euo pipefail
 export LC_ALL=C
@@ -86,9 +87,9 @@ r = json.load(open(sys.argv[1]))
 def lat(x):
     return f"{x['p50_ms']} | {x['p90_ms']} | {x['p99_ms']} | {x['max_ms']} | {x['delivered']}/{x['messages']}"
 def load(x):
-    return f"{x['server_cpu_cores']} | {x['server_rss_mib_peak']}"
-print("| run | p50 ms | p90 ms | p99 ms | max ms | delivered | server CPU (cores) | server RSS peak (MiB) |")
-print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    return f"{x['server_cpu_cores']} | {x['server_rss_mib_peak']} | {x['bench_cpu_cores']} | {x['other_cpu_cores']}"
+print("| run | p50 ms | p90 ms | p99 ms | max ms | delivered | server CPU (cores) | server RSS peak (MiB) | bench CPU | other CPU |")
+print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
 print(f"| {r['rate']} msg/s, one subscriber | {lat(r['latency_one_subscriber'])} | {load(r['server_during_latency_one_subscriber'])} |")
 s = r.get("streams")
 if s:

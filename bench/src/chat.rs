@@ -259,10 +259,30 @@ fn proc_stats(pid: u32) -> (u64, u64) {
     (ticks, rss)
 }
 
-/// Server CPU (cores) and peak RSS (MiB) while `f` runs.
+/// Busy clock ticks of the whole machine (all cores).
+fn machine_busy() -> u64 {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let f: Vec<u64> = stat
+        .lines()
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    // user nice system idle iowait irq softirq steal
+    let total: u64 = f.iter().take(8).sum();
+    total - f.get(3).copied().unwrap_or(0) - f.get(4).copied().unwrap_or(0)
+}
+
+/// Server CPU (cores) and peak RSS (MiB) while `f` runs, with the CPU of
+/// this load generator and of everything else on the machine (noise).
 async fn measured<T>(pid: u32, f: impl std::future::Future<Output = T>) -> (T, Value) {
     let ticks_per_sec = 100.0; // USER_HZ on Linux
+    let me = std::process::id();
     let (t0, _) = proc_stats(pid);
+    let (own0, _) = proc_stats(me);
+    let busy0 = machine_busy();
     let started = Instant::now();
     let peak = Arc::new(AtomicUsize::new(0));
     let p2 = peak.clone();
@@ -276,14 +296,20 @@ async fn measured<T>(pid: u32, f: impl std::future::Future<Output = T>) -> (T, V
     let out = f.await;
     sampler.abort();
     let (t1, rss_end) = proc_stats(pid);
+    let (own1, _) = proc_stats(me);
+    let busy1 = machine_busy();
     let secs = started.elapsed().as_secs_f64();
     let cores = (t1 - t0) as f64 / ticks_per_sec / secs;
+    let own = (own1 - own0) as f64 / ticks_per_sec / secs;
+    let other = ((busy1 - busy0) as f64 / ticks_per_sec / secs - cores - own).max(0.0);
     let peak = peak.load(Ordering::Relaxed).max(rss_end as usize);
     (
         out,
         json!({
             "seconds": round(secs, 1),
             "server_cpu_cores": round(cores, 3),
+            "bench_cpu_cores": round(own, 3),
+            "other_cpu_cores": round(other, 2),
             "server_rss_mib_end": round(rss_end as f64 / 1024.0, 1),
             "server_rss_mib_peak": round(peak as f64 / 1024.0, 1),
         }),
