@@ -74,7 +74,7 @@ for _ in $(seq 1 200); do
   sleep 0.1
 done
 
-echo "machine: nproc $(nproc), $(free -g | awk '/Mem:/{print $2}') GiB, load $(cut -d' ' -f1-3 /proc/loadavg); code $(git rev-parse --short HEAD); database ${DATABASE_URL:+postgres}${DATABASE_URL:-sqlite}" | tee "$OUT_DIR/machine.txt" >&2
+echo "machine: nproc $(nproc), $(free -g | awk '/Mem:/{print $2}') GiB, load $(cut -d' ' -f1-3 /proc/loadavg); code $(git rev-parse --short HEAD); database $([[ -n ${DATABASE_URL:-} ]] && echo postgres || echo sqlite)" | tee "$OUT_DIR/machine.txt" >&2
 
 "$BIN/chat-bench" --url "http://$ZQL_BIND" --secret "$ZQL_JWT_SECRET" \
   --admin-login bench-admin@park.example --admin-password 'bench-Admin-Passw0rd' \
