@@ -627,3 +627,141 @@ pub fn assert_problem_type(r: &Reply) {
         r.body
     );
 }
+
+// ------------------------------------------------------------ event streams
+
+/// One Server-Sent Event.
+#[derive(Debug, Clone)]
+pub struct Sse {
+    pub id: Option<i64>,
+    pub event: String,
+    pub data: Value,
+}
+
+/// An open `GET /api/v1/events` stream.
+pub struct EventStream {
+    resp: reqwest::Response,
+    buf: String,
+    /// Comment lines (heartbeats) seen so far.
+    pub comments: usize,
+    /// The server ended the stream.
+    pub ended: bool,
+}
+
+impl TestApp {
+    /// Opens the caller's event stream (optionally resuming after an id);
+    /// it must open.
+    pub async fn events(&self, token: &str, last_event_id: Option<i64>) -> EventStream {
+        let mut req = self
+            .client
+            .get(self.url("/api/v1/events"))
+            .bearer_auth(token)
+            .timeout(std::time::Duration::from_secs(600));
+        if let Some(n) = last_event_id {
+            req = req.header("last-event-id", n.to_string());
+        }
+        EventStream::open(req).await
+    }
+}
+
+impl EventStream {
+    pub async fn open(req: RequestBuilder) -> EventStream {
+        let resp = req.send().await.expect("event stream request");
+        assert_eq!(resp.status(), StatusCode::OK, "event stream status");
+        assert_eq!(
+            resp.headers()
+                .get(CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok()),
+            Some("text/event-stream")
+        );
+        EventStream {
+            resp,
+            buf: String::new(),
+            comments: 0,
+            ended: false,
+        }
+    }
+
+    /// The next event (heartbeats counted, not returned); `None` when
+    /// nothing arrives within `wait` or the stream ended.
+    pub async fn next(&mut self, wait: std::time::Duration) -> Option<Sse> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            while let Some(i) = self.buf.find("\n\n") {
+                let frame: String = self.buf.drain(..i + 2).collect();
+                let mut ev = Sse {
+                    id: None,
+                    event: "message".into(),
+                    data: Value::Null,
+                };
+                let mut is_event = false;
+                for line in frame.lines() {
+                    if line.starts_with(':') {
+                        self.comments += 1;
+                    } else if let Some(v) = line.strip_prefix("id: ") {
+                        ev.id = Some(v.parse().expect("numeric event id"));
+                        is_event = true;
+                    } else if let Some(v) = line.strip_prefix("event: ") {
+                        ev.event = v.to_string();
+                        is_event = true;
+                    } else if let Some(v) = line.strip_prefix("data: ") {
+                        ev.data = serde_json::from_str(v).expect("JSON event data");
+                        is_event = true;
+                    }
+                }
+                if is_event {
+                    return Some(ev);
+                }
+            }
+            if self.ended {
+                return None;
+            }
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            if left.is_zero() {
+                return None;
+            }
+            match tokio::time::timeout(left, self.resp.chunk()).await {
+                Ok(Ok(Some(b))) => self.buf.push_str(&String::from_utf8_lossy(&b)),
+                Ok(_) => self.ended = true,
+                Err(_) => return None,
+            }
+        }
+    }
+
+    /// Events until one satisfies `done` (which is included); panics after
+    /// `wait`.
+    pub async fn until(
+        &mut self,
+        wait: std::time::Duration,
+        done: impl Fn(&Sse) -> bool,
+    ) -> Vec<Sse> {
+        let deadline = tokio::time::Instant::now() + wait;
+        let mut seen = Vec::new();
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            match self.next(left).await {
+                Some(e) => {
+                    let stop = done(&e);
+                    seen.push(e);
+                    if stop {
+                        return seen;
+                    }
+                }
+                None => panic!("event not received within {wait:?}; got {seen:#?}"),
+            }
+        }
+    }
+
+    /// Every event arriving within `wait`.
+    pub async fn drain(&mut self, wait: std::time::Duration) -> Vec<Sse> {
+        let deadline = tokio::time::Instant::now() + wait;
+        let mut seen = Vec::new();
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            match self.next(left).await {
+                Some(e) => seen.push(e),
+                None => return seen,
+            }
+        }
+    }
+}

@@ -4,6 +4,7 @@
 mod auth;
 mod communities;
 mod contract;
+mod events;
 mod firms;
 mod helpers;
 mod http_basics;
@@ -11,3 +12,4 @@ mod import;
 mod listings;
 mod matches;
 mod search;
+mod threads;

@@ -60,6 +60,7 @@ pub async fn prepare_state(config: Config) -> anyhow::Result<AppState> {
     let weights = Arc::new(load_weights(config.matcher_weights.as_deref())?);
     let search =
         crate::indexer::start(db.clone(), &config.data_dir, vocab, weights.clone()).await?;
+    let events = crate::events::Hub::start(db.clone()).await?;
     Ok(AppState {
         config: Arc::new(config),
         db,
@@ -67,6 +68,7 @@ pub async fn prepare_state(config: Config) -> anyhow::Result<AppState> {
         dummy_hash,
         search,
         weights,
+        events,
     })
 }
 

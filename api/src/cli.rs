@@ -201,8 +201,35 @@ async fn reindex(config: Config) -> anyhow::Result<i32> {
 async fn serve(config: Config) -> anyhow::Result<i32> {
     let (server, addr) = crate::app::build_server(config).await?;
     tracing::info!(%addr, "zhiqilian serving on http://{addr}");
+    // The server stops gracefully on SIGINT/SIGTERM; open event streams end
+    // at once rather than hold the shutdown until its timeout.
+    tokio::spawn(async {
+        stop_signal().await;
+        crate::events::shutdown_streams();
+    });
     server.await?;
     Ok(0)
+}
+
+#[cfg(unix)]
+async fn stop_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    match signal(SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+        }
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
+
+#[cfg(not(unix))]
+async fn stop_signal() {
+    let _ = tokio::signal::ctrl_c().await;
 }
 
 async fn open_db(config: &Config) -> anyhow::Result<Db> {

@@ -31,6 +31,10 @@ pub struct Config {
     pub login_max_failures: u32,
     pub login_window_secs: u64,
     pub login_lock_secs: u64,
+    /// Seconds between heartbeat comments on an idle event stream.
+    pub events_heartbeat_secs: u64,
+    /// The longest chat message, in characters.
+    pub message_max_chars: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -131,6 +135,8 @@ config_keys! {
     login_max_failures: u32,
     login_window_secs: u64,
     login_lock_secs: u64,
+    events_heartbeat_secs: u64,
+    message_max_chars: usize,
 }
 
 /// The key on the line a TOML error points into: type errors name only
@@ -291,6 +297,18 @@ impl Config {
                 86_400,
             )?,
             login_lock_secs: range("login_lock_secs", pick(&l.login_lock_secs, 60), 1, 86_400)?,
+            events_heartbeat_secs: range(
+                "events_heartbeat_secs",
+                pick(&l.events_heartbeat_secs, 15),
+                1,
+                300,
+            )?,
+            message_max_chars: range(
+                "message_max_chars",
+                pick(&l.message_max_chars, 4000),
+                1,
+                100_000,
+            )?,
         })
     }
 }
@@ -349,6 +367,10 @@ mod tests {
         assert_eq!(e.key, "jwt_secret");
         let e = load(&[], Some("bnid = \"x\"\n")).unwrap_err();
         assert_eq!(e.key, "bnid", "{e}");
+        let e = load(&[("ZQL_EVENTS_HEARTBEAT_SECS", "0")], None).unwrap_err();
+        assert_eq!(e.key, "events_heartbeat_secs");
+        let e = load(&[], Some("message_max_chars = 0\n")).unwrap_err();
+        assert_eq!(e.key, "message_max_chars");
         let e = load(&[], Some("workers = \"two\"\n")).unwrap_err();
         assert!(e.to_string().contains("workers"), "{e}");
     }

@@ -9,6 +9,7 @@ pub mod cli;
 pub mod config;
 pub mod error;
 pub mod eval;
+pub mod events;
 pub mod import;
 pub mod indexer;
 pub mod listing_form;

@@ -18,4 +18,6 @@ pub struct AppState {
     pub search: SearchIndex,
     /// Scoring weights of the matcher.
     pub weights: Arc<zhiqilian_matcher::Weights>,
+    /// Fan-out of new events to the live streams held on this node.
+    pub events: crate::events::Hub,
 }

@@ -12,7 +12,7 @@ use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::listings::Viewer;
-use tokens::{Claims, TokenError};
+use tokens::{Claims, TicketClaims, TokenError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FirmRole {
@@ -50,15 +50,30 @@ pub struct Caller {
     pub platform_admin: bool,
     pub firm: Option<FirmMembership>,
     pub staff_community: Option<String>,
+    /// When the credential expires (Unix seconds): a live stream ends then.
+    pub expires_at: i64,
 }
 
 impl Caller {
     fn from_claims(c: Claims) -> Caller {
-        let firm = match (
-            c.firm,
-            c.frole.as_deref().and_then(FirmRole::parse),
-            c.fcmty,
-        ) {
+        Caller::from_roles(c.sub, c.adm, c.firm, c.frole, c.fcmty, c.staff, c.exp)
+    }
+
+    /// A stream ticket stands for the access token it was issued against.
+    pub fn from_ticket(t: TicketClaims) -> Caller {
+        Caller::from_roles(t.sub, t.adm, t.firm, t.frole, t.fcmty, t.staff, t.until)
+    }
+
+    fn from_roles(
+        user_id: String,
+        platform_admin: bool,
+        firm: Option<String>,
+        frole: Option<String>,
+        fcmty: Option<String>,
+        staff_community: Option<String>,
+        expires_at: i64,
+    ) -> Caller {
+        let firm = match (firm, frole.as_deref().and_then(FirmRole::parse), fcmty) {
             (Some(firm_id), Some(role), Some(community_id)) => Some(FirmMembership {
                 firm_id,
                 role,
@@ -67,10 +82,11 @@ impl Caller {
             _ => None,
         };
         Caller {
-            user_id: c.sub,
-            platform_admin: c.adm,
+            user_id,
+            platform_admin,
             firm,
-            staff_community: c.staff,
+            staff_community,
+            expires_at,
         }
     }
 
@@ -140,7 +156,8 @@ fn bearer(req: &HttpRequest) -> Result<&str, ApiError> {
     Ok(token.trim())
 }
 
-fn authenticate(req: &HttpRequest) -> Result<Caller, ApiError> {
+/// The caller of a request with a bearer token.
+pub fn authenticate(req: &HttpRequest) -> Result<Caller, ApiError> {
     let state = req
         .app_data::<web::Data<AppState>>()
         .ok_or_else(|| ApiError::internal("application state missing"))?;

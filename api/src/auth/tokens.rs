@@ -32,11 +32,39 @@ pub struct Claims {
     pub staff: Option<String>,
 }
 
+/// A short-lived ticket that opens an event stream where a client cannot
+/// send headers (`EventSource` in browsers and the mini-program). It has
+/// its own audience, so it is no access token and an access token is no
+/// ticket.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct TicketClaims {
+    pub sub: String,
+    pub iss: String,
+    pub aud: String,
+    pub iat: i64,
+    /// Until when the ticket opens a stream.
+    pub exp: i64,
+    /// When the access token it was issued against expires: the stream
+    /// ends then.
+    pub until: i64,
+    #[serde(default)]
+    pub adm: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub firm: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub frole: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fcmty: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub staff: Option<String>,
+}
+
 #[derive(Clone)]
 pub struct JwtKeys {
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
+    ticket_validation: Validation,
     pub issuer: String,
     pub audience: String,
     pub ttl_secs: i64,
@@ -57,10 +85,14 @@ impl JwtKeys {
         validation.set_audience(&[audience]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         validation.leeway = 5;
+        let mut ticket_validation = validation.clone();
+        ticket_validation.set_audience(&[ticket_audience(audience)]);
+        ticket_validation.leeway = 0;
         JwtKeys {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
             validation,
+            ticket_validation,
             issuer: issuer.to_string(),
             audience: audience.to_string(),
             ttl_secs,
@@ -74,6 +106,30 @@ impl JwtKeys {
     pub fn verify(&self, token: &str) -> Result<Claims, TokenError> {
         use jsonwebtoken::errors::ErrorKind;
         jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+            .map(|d| d.claims)
+            .map_err(|e| match e.kind() {
+                ErrorKind::ExpiredSignature => TokenError::Expired,
+                _ => TokenError::Invalid,
+            })
+    }
+}
+
+/// The audience of stream tickets.
+pub fn ticket_audience(api_audience: &str) -> String {
+    format!("{api_audience}:events")
+}
+
+impl JwtKeys {
+    pub fn sign_ticket(
+        &self,
+        claims: &TicketClaims,
+    ) -> Result<String, jsonwebtoken::errors::Error> {
+        jsonwebtoken::encode(&Header::new(ALG), claims, &self.encoding)
+    }
+
+    pub fn verify_ticket(&self, ticket: &str) -> Result<TicketClaims, TokenError> {
+        use jsonwebtoken::errors::ErrorKind;
+        jsonwebtoken::decode::<TicketClaims>(ticket, &self.decoding, &self.ticket_validation)
             .map(|d| d.claims)
             .map_err(|e| match e.kind() {
                 ErrorKind::ExpiredSignature => TokenError::Expired,
@@ -177,6 +233,30 @@ mod tests {
         assert_eq!(other.verify(&t), Err(TokenError::Invalid));
         let wrong_aud = JwtKeys::new(&[7u8; 32], "zhiqilian", "someone-else", 900);
         assert_eq!(wrong_aud.verify(&t), Err(TokenError::Invalid));
+        // An access token opens no stream.
+        assert_eq!(k.verify_ticket(&t), Err(TokenError::Invalid));
+    }
+
+    #[test]
+    fn tickets_are_not_access_tokens() {
+        let k = JwtKeys::new(&[7u8; 32], "zhiqilian", "zhiqilian-api", 900);
+        let c = claims(60);
+        let ticket = TicketClaims {
+            sub: c.sub,
+            iss: c.iss,
+            aud: ticket_audience(&c.aud),
+            iat: c.iat,
+            exp: c.iat + 60,
+            until: c.exp,
+            adm: false,
+            firm: None,
+            frole: None,
+            fcmty: None,
+            staff: None,
+        };
+        let t = k.sign_ticket(&ticket).expect("sign");
+        assert_eq!(k.verify_ticket(&t).expect("verify").sub, "u1");
+        assert_eq!(k.verify(&t), Err(TokenError::Invalid));
     }
 
     #[test]

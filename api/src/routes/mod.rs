@@ -3,12 +3,14 @@
 
 pub mod auth;
 pub mod communities;
+pub mod events;
 pub mod firms;
 pub mod health;
 pub mod listings;
 pub mod matches;
 pub mod pagination;
 pub mod search;
+pub mod threads;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 
@@ -55,6 +57,15 @@ api_routes! {
     "/api/v1/listings/{id}/matches" => { get: matches::for_listing },
     "/api/v1/matches" => { get: matches::list },
     "/api/v1/matches/{id}" => { get: matches::get, patch: matches::update },
+    "/api/v1/threads" => { get: threads::list, post: threads::create },
+    "/api/v1/threads/{id}" => { get: threads::get },
+    "/api/v1/threads/{id}/close" => { post: threads::close },
+    "/api/v1/threads/{id}/reopen" => { post: threads::reopen },
+    "/api/v1/threads/{id}/join" => { post: threads::join },
+    "/api/v1/threads/{id}/messages" => { get: threads::messages, post: threads::post_message },
+    "/api/v1/threads/{id}/read" => { post: threads::mark_read },
+    "/api/v1/events" => { get: events::stream },
+    "/api/v1/events/ticket" => { post: events::ticket },
 }
 
 async fn method_not_allowed(req: HttpRequest) -> Result<HttpResponse, ApiError> {

@@ -4,7 +4,8 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::schema::{events, match_records};
-use super::{DbConnection, StoreError, StoreResult, new_id, now};
+use super::stream::{self, NewEvent};
+use super::{DbConnection, StoreError, StoreResult, new_id, now, threads};
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = match_records)]
@@ -68,6 +69,21 @@ fn event_payload(r: &MatchRecord) -> serde_json::Value {
     })
 }
 
+/// The live-stream event of a record: both firms and their communities'
+/// staff receive it.
+fn stream_event(event_type: &'static str, r: &MatchRecord, payload: serde_json::Value) -> NewEvent {
+    NewEvent {
+        event_type,
+        audience: vec![
+            stream::firm(&r.request_firm_id),
+            stream::firm(&r.offer_firm_id),
+            stream::community(&r.request_community_id),
+            stream::community(&r.offer_community_id),
+        ],
+        payload,
+    }
+}
+
 /// `INSERT … ON CONFLICT DO NOTHING`: 1 if inserted, 0 if the pair exists.
 fn insert_ignoring_duplicate(conn: &mut DbConnection, row: &MatchRecord) -> StoreResult<usize> {
     Ok(match conn {
@@ -111,6 +127,10 @@ pub fn store_suggestions(
         let inserted = conn.transaction(|c| -> StoreResult<bool> {
             if insert_ignoring_duplicate(c, &row)? == 1 {
                 append_event(c, "match.created", &row.id, &event_payload(&row))?;
+                stream::append(
+                    c,
+                    &[stream_event("match.created", &row, event_payload(&row))],
+                )?;
                 return Ok(true);
             }
             diesel::update(
@@ -128,6 +148,9 @@ pub fn store_suggestions(
             .execute(c)?;
             Ok(false)
         })?;
+        if inserted {
+            stream::committed();
+        }
         created += usize::from(inserted);
     }
     Ok(created)
@@ -135,7 +158,7 @@ pub fn store_suggestions(
 
 /// Expires the open records of a listing that closed.
 pub fn expire_for_listing(conn: &mut DbConnection, listing_id: &str) -> StoreResult<usize> {
-    conn.transaction(|c| {
+    let (n, announced) = conn.transaction::<_, StoreError, _>(|c| {
         let open: Vec<MatchRecord> = match_records::table
             .filter(
                 match_records::request_id
@@ -145,6 +168,7 @@ pub fn expire_for_listing(conn: &mut DbConnection, listing_id: &str) -> StoreRes
             .filter(match_records::status.eq_any(["suggested", "contacted"]))
             .select(MatchRecord::as_select())
             .load(c)?;
+        let mut live = Vec::new();
         for r in &open {
             let n = diesel::update(
                 match_records::table
@@ -162,10 +186,17 @@ pub fn expire_for_listing(conn: &mut DbConnection, listing_id: &str) -> StoreRes
                 let mut payload = event_payload(&after);
                 payload["previous_status"] = serde_json::json!(r.status);
                 append_event(c, "match.status_changed", &r.id, &payload)?;
+                live.extend(threads::on_match_status(c, &r.id, "expired")?);
+                live.push(stream_event("match.status_changed", &after, payload));
             }
         }
-        Ok(open.len())
-    })
+        stream::append(c, &live)?;
+        Ok((open.len(), !live.is_empty()))
+    })?;
+    if announced {
+        stream::committed();
+    }
+    Ok(n)
 }
 
 pub fn get(conn: &mut DbConnection, id: &str) -> StoreResult<Option<MatchRecord>> {
@@ -255,7 +286,7 @@ pub fn set_status(
     from: &str,
     to: &str,
 ) -> StoreResult<Option<MatchRecord>> {
-    conn.transaction(|c| {
+    let r = conn.transaction::<_, StoreError, _>(|c| {
         let n = diesel::update(
             match_records::table
                 .find(id)
@@ -273,8 +304,15 @@ pub fn set_status(
         let mut payload = event_payload(&r);
         payload["previous_status"] = serde_json::json!(from);
         append_event(c, "match.status_changed", id, &payload)?;
+        let mut live = threads::on_match_status(c, id, to)?;
+        live.push(stream_event("match.status_changed", &r, payload));
+        stream::append(c, &live)?;
         Ok(Some(r))
-    })
+    })?;
+    if r.is_some() {
+        stream::committed();
+    }
+    Ok(r)
 }
 
 /// Events of one type, oldest first (tests and consumers).

@@ -15,6 +15,8 @@ pub mod listings;
 pub mod matches;
 pub mod models;
 pub mod schema;
+pub mod stream;
+pub mod threads;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -26,6 +28,18 @@ use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/sqlite");
 pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/postgres");
+
+/// Runs one diesel expression on the concrete connection of either backend,
+/// for what `MultiConnection` cannot express (RETURNING, ON CONFLICT).
+macro_rules! on_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::store::DbConnection::Sqlite($c) => $body,
+            $crate::store::DbConnection::Postgresql($c) => $body,
+        }
+    };
+}
+pub(crate) use on_backend;
 
 /// A connection to either backend; queries written against it run on both.
 #[derive(diesel::MultiConnection)]

@@ -162,6 +162,83 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    threads (id) {
+        id -> Text,
+        subject_type -> Text,
+        listing_id -> Nullable<Text>,
+        match_id -> Nullable<Text>,
+        subject_key -> Text,
+        firm_a_id -> Text,
+        firm_b_id -> Text,
+        community_a_id -> Text,
+        community_b_id -> Text,
+        status -> Text,
+        last_seq -> BigInt,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        closed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    thread_staff (thread_id, user_id) {
+        thread_id -> Text,
+        user_id -> Text,
+        community_id -> Text,
+        joined_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    messages (id) {
+        id -> Text,
+        thread_id -> Text,
+        seq -> BigInt,
+        kind -> Text,
+        author_user_id -> Nullable<Text>,
+        author_firm_id -> Nullable<Text>,
+        author_role -> Text,
+        author_name -> Text,
+        body -> Text,
+        event -> Nullable<Text>,
+        listing_ref -> Nullable<Text>,
+        client_msg_id -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    thread_reads (thread_id, user_id) {
+        thread_id -> Text,
+        user_id -> Text,
+        last_read_seq -> BigInt,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    stream_events (id) {
+        id -> BigInt,
+        #[sql_name = "type"]
+        event_type -> Text,
+        payload -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    stream_event_audience (audience, event_id) {
+        audience -> Text,
+        event_id -> BigInt,
+    }
+}
+
+diesel::joinable!(thread_staff -> threads (thread_id));
+diesel::joinable!(messages -> threads (thread_id));
+diesel::joinable!(stream_event_audience -> stream_events (event_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     communities,
     users,
@@ -174,4 +251,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     listing_changes,
     match_records,
     events,
+    threads,
+    thread_staff,
+    messages,
+    thread_reads,
+    stream_events,
+    stream_event_audience,
 );

@@ -1,0 +1,253 @@
+//! `GET /api/v1/events`: one Server-Sent Events stream per client carrying
+//! new messages, thread changes and match events of the caller's firm,
+//! resumable with `Last-Event-ID`; and the stream tickets that open it
+//! where a client cannot send headers.
+
+use std::fmt::Write as _;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use actix_web::http::header;
+use actix_web::web::Bytes;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::{Deserialize, Serialize};
+use tokio::sync::watch;
+
+use crate::auth::tokens::{TicketClaims, TokenError, ticket_audience};
+use crate::auth::{Caller, authenticate};
+use crate::error::ApiError;
+use crate::events::{Subscription, audience_of, shutdown_signal};
+use crate::state::AppState;
+use crate::store::Db;
+use crate::store::stream::{self, StreamEvent};
+
+/// How long a stream ticket opens a stream.
+pub const TICKET_TTL_SECS: i64 = 60;
+/// Events read per query while a stream catches up.
+const CATCH_UP_PAGE: i64 = 500;
+/// Events written to the client at once.
+const CHUNK_EVENTS: usize = 64;
+/// What `EventSource` waits before reconnecting (ms).
+const RETRY_MS: u32 = 3000;
+
+#[derive(Debug, Serialize)]
+pub struct TicketOut {
+    pub ticket: String,
+    pub expires_in: i64,
+}
+
+/// `POST /api/v1/events/ticket`: a ticket for `GET /api/v1/events?ticket=`
+/// valid for 60 s; the stream it opens ends when the access token it was
+/// issued against expires.
+pub async fn ticket(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
+    let now = chrono::Utc::now().timestamp();
+    let firm = caller.firm.as_ref();
+    let claims = TicketClaims {
+        sub: caller.user_id.clone(),
+        iss: state.jwt.issuer.clone(),
+        aud: ticket_audience(&state.jwt.audience),
+        iat: now,
+        exp: (now + TICKET_TTL_SECS).min(caller.expires_at),
+        until: caller.expires_at,
+        adm: caller.platform_admin,
+        firm: firm.map(|f| f.firm_id.clone()),
+        frole: firm.map(|f| f.role.as_str().to_string()),
+        fcmty: firm.map(|f| f.community_id.clone()),
+        staff: caller.staff_community.clone(),
+    };
+    let ticket = state.jwt.sign_ticket(&claims).map_err(ApiError::internal)?;
+    Ok(HttpResponse::Ok().json(TicketOut {
+        ticket,
+        expires_in: claims.exp - now,
+    }))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StreamQuery {
+    pub ticket: Option<String>,
+    /// For clients that reconnect by hand: the same as `Last-Event-ID`.
+    pub last_event_id: Option<String>,
+}
+
+fn resume_point(req: &HttpRequest, q: &StreamQuery) -> Result<Option<i64>, ApiError> {
+    let (field, raw) = match req.headers().get("last-event-id") {
+        Some(v) => ("Last-Event-ID", v.to_str().unwrap_or("x").to_string()),
+        None => match &q.last_event_id {
+            Some(v) => ("last_event_id", v.clone()),
+            None => return Ok(None),
+        },
+    };
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    raw.parse::<i64>()
+        .ok()
+        .filter(|n| *n >= 0)
+        .map(Some)
+        .ok_or_else(|| ApiError::field(field, "invalid_format", "须为此前收到的事件 id"))
+}
+
+/// `GET /api/v1/events`: the caller's live stream.
+pub async fn stream(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    q: web::Query<StreamQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let q = q.into_inner();
+    let caller = match &q.ticket {
+        Some(t) => state
+            .jwt
+            .verify_ticket(t)
+            .map(Caller::from_ticket)
+            .map_err(|e| match e {
+                TokenError::Expired => {
+                    ApiError::unauthorized("ticket_expired", "事件流票据已过期，请重新获取")
+                }
+                TokenError::Invalid => ApiError::unauthorized("invalid_ticket", "事件流票据无效"),
+            })?,
+        None => authenticate(&req)?,
+    };
+    let left = caller.expires_at - chrono::Utc::now().timestamp();
+    if left <= 0 {
+        return Err(ApiError::unauthorized(
+            "token_expired",
+            "访问令牌已过期，请刷新",
+        ));
+    }
+    let resume = resume_point(&req, &q)?;
+    let audience = audience_of(&caller);
+    // Register before reading the log, so nothing committed in between is
+    // missed; what arrives twice is dropped by id.
+    let sub = state.events.subscribe(audience.clone());
+    let head = state.db.run(stream::head).await?;
+    // An id above the head (from before a restore of the database) would
+    // hold back every event until the log caught up with it.
+    let start = resume.map_or(head, |n| n.min(head));
+    let heartbeat = Duration::from_secs(state.config.events_heartbeat_secs);
+    let mut hello = String::new();
+    let _ = write!(
+        hello,
+        "retry: {RETRY_MS}\nid: {start}\nevent: ready\ndata: {{\"last_event_id\":{start}}}\n\n"
+    );
+    let sse = Sse {
+        db: state.db.clone(),
+        audience: Arc::new(audience),
+        sub,
+        last: start,
+        catch_up: start < head,
+        heartbeat: tokio::time::interval_at(tokio::time::Instant::now() + heartbeat, heartbeat),
+        until: tokio::time::Instant::now() + Duration::from_secs(left as u64),
+        shutdown: shutdown_signal(),
+        hello: Some(Bytes::from(hello)),
+        finished: false,
+    };
+    let body = futures_util::stream::unfold(sse, |mut s| async move {
+        let chunk = s.next_chunk().await?;
+        Some((Ok::<_, std::convert::Infallible>(chunk), s))
+    });
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, "text/event-stream"))
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .insert_header(("x-accel-buffering", "no"))
+        .streaming(body))
+}
+
+/// One client's stream: catch up from the log, then live events from the
+/// hub, heartbeats in between. Dropped (and so unregistered) as soon as
+/// the client goes away.
+struct Sse {
+    db: Db,
+    audience: Arc<Vec<String>>,
+    sub: Subscription,
+    /// The last event id sent: nothing at or below it is sent again.
+    last: i64,
+    catch_up: bool,
+    heartbeat: tokio::time::Interval,
+    until: tokio::time::Instant,
+    shutdown: watch::Receiver<bool>,
+    hello: Option<Bytes>,
+    finished: bool,
+}
+
+impl Sse {
+    async fn next_chunk(&mut self) -> Option<Bytes> {
+        if let Some(h) = self.hello.take() {
+            return Some(h);
+        }
+        if self.finished || *self.shutdown.borrow() {
+            return None;
+        }
+        loop {
+            if self.sub.lagged.swap(false, Ordering::SeqCst) {
+                // Events were dropped for this stream: read them back.
+                while self.sub.rx.try_recv().is_ok() {}
+                self.catch_up = true;
+            }
+            if self.catch_up {
+                let (audience, after) = (self.audience.clone(), self.last);
+                let page = self
+                    .db
+                    .run(move |c| stream::for_audience(c, &audience, after, CATCH_UP_PAGE))
+                    .await;
+                match page {
+                    Ok(events) => {
+                        if (events.len() as i64) < CATCH_UP_PAGE {
+                            self.catch_up = false;
+                        }
+                        if let Some(chunk) = self.frames(events.iter()) {
+                            return Some(chunk);
+                        }
+                        continue;
+                    }
+                    Err(e) => {
+                        // The client reconnects and resumes from its last id.
+                        tracing::warn!(error = %e, "event stream could not catch up; closing it");
+                        return None;
+                    }
+                }
+            }
+            tokio::select! {
+                biased;
+                _ = self.shutdown.changed() => return None,
+                _ = tokio::time::sleep_until(self.until) => {
+                    self.finished = true;
+                    return Some(Bytes::from_static(b"event: expired\ndata: {}\n\n"));
+                }
+                ev = self.sub.rx.recv() => {
+                    let first = ev?;
+                    let mut batch = vec![first];
+                    while batch.len() < CHUNK_EVENTS {
+                        match self.sub.rx.try_recv() {
+                            Ok(e) => batch.push(e),
+                            Err(_) => break,
+                        }
+                    }
+                    if let Some(chunk) = self.frames(batch.iter().map(|e| &**e)) {
+                        return Some(chunk);
+                    }
+                }
+                _ = self.heartbeat.tick() => return Some(Bytes::from_static(b": ping\n\n")),
+            }
+        }
+    }
+
+    /// SSE frames of the events above the last one sent.
+    fn frames<'a>(&mut self, events: impl Iterator<Item = &'a StreamEvent>) -> Option<Bytes> {
+        let mut out = String::new();
+        for e in events {
+            if e.id <= self.last {
+                continue;
+            }
+            self.last = e.id;
+            let _ = write!(
+                out,
+                "id: {}\nevent: {}\ndata: {}\n\n",
+                e.id, e.event_type, e.payload
+            );
+        }
+        (!out.is_empty()).then(|| Bytes::from(out))
+    }
+}

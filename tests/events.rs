@@ -1,0 +1,385 @@
+//! `GET /api/v1/events`: authentication (header or ticket), delivery only
+//! to participants, resuming after a disconnect with nothing lost or
+//! repeated, heartbeats; and, on PostgreSQL, delivery across two server
+//! processes on one database.
+
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::helpers::*;
+use crate::threads::say;
+
+const WAIT: Duration = Duration::from_secs(10);
+
+async fn thread_between_a_and_b(app: &TestApp, w: &World) -> String {
+    let listing = app
+        .create_listing(&w.b.admin, &space_offer("1000㎡ 仓库出租"))
+        .await;
+    let r = app
+        .post(
+            "/api/v1/threads",
+            &w.a.admin.token,
+            &json!({ "listing_id": id_of(&listing) }),
+        )
+        .await;
+    id_of(r.expect(201))
+}
+
+async fn ready(s: &mut EventStream) -> i64 {
+    let e = s.until(WAIT, |e| e.event == "ready").await;
+    let r = e.last().expect("ready");
+    assert_eq!(r.data["last_event_id"], r.id.expect("ready id"));
+    r.id.expect("ready id")
+}
+
+fn message_seqs(events: &[Sse], thread: &str) -> Vec<i64> {
+    events
+        .iter()
+        .filter(|e| e.event == "message.created" && e.data["thread_id"] == thread)
+        .map(|e| e.data["seq"].as_i64().expect("seq"))
+        .collect()
+}
+
+#[tokio::test]
+async fn streams_need_a_token_or_a_ticket() {
+    let app = spawn_app().await;
+    let w = app.world().await;
+    let r = app.get_anon("/api/v1/events").await;
+    r.expect_problem(401, "unauthenticated");
+    let r = app.get_anon("/api/v1/events?ticket=nonsense").await;
+    r.expect_problem(401, "invalid_ticket");
+    // An access token is no ticket.
+    let r = app
+        .get_anon(&format!("/api/v1/events?ticket={}", w.a.admin.token))
+        .await;
+    r.expect_problem(401, "invalid_ticket");
+    app.post_empty("/api/v1/events/ticket", "nonsense")
+        .await
+        .expect_problem(401, "invalid_token");
+    let r = app
+        .request(
+            reqwest::Method::GET,
+            "/api/v1/events?last_event_id=abc",
+            Some(&w.a.admin.token),
+            None,
+        )
+        .await;
+    assert_eq!(r.expect_invalid(), vec!["last_event_id".to_string()]);
+
+    // A ticket opens the stream of the user it was issued to.
+    let t = app
+        .post_empty("/api/v1/events/ticket", &w.b.admin.token)
+        .await;
+    let ticket = t.expect(200)["ticket"]
+        .as_str()
+        .expect("ticket")
+        .to_string();
+    assert!(t.body["expires_in"].as_i64().expect("expires_in") <= 60);
+    let mut s = EventStream::open(
+        app.client
+            .get(app.url(&format!("/api/v1/events?ticket={ticket}")))
+            .timeout(Duration::from_secs(60)),
+    )
+    .await;
+    ready(&mut s).await;
+    let tid = thread_between_a_and_b(&app, &w).await;
+    say(&app, &w.a.admin.token, &tid, "t-1", "您好").await;
+    let got = s.until(WAIT, |e| e.event == "message.created").await;
+    assert_eq!(got.last().expect("message").data["text"], "您好");
+}
+
+#[tokio::test]
+async fn only_participants_receive_a_threads_events() {
+    let app = spawn_app().await;
+    let w = app.world().await;
+    let tid = thread_between_a_and_b(&app, &w).await;
+    let colleague = app.add_member(&w.a.admin, &w.a.id).await;
+    let mut a2 = app.events(&colleague.token, None).await;
+    let mut b = app.events(&w.b.admin.token, None).await;
+    let mut c = app.events(&w.c.admin.token, None).await;
+    let mut staff1 = app.events(&w.staff1.token, None).await;
+    let mut staff2 = app.events(&w.staff2.token, None).await;
+    for s in [&mut a2, &mut b, &mut c, &mut staff1, &mut staff2] {
+        ready(s).await;
+    }
+
+    say(&app, &w.a.admin.token, &tid, "m-1", "明天能看仓库吗？").await;
+    for s in [&mut a2, &mut b] {
+        let got = s.until(WAIT, |e| e.event == "message.created").await;
+        let m = &got.last().expect("message").data;
+        assert_eq!(m["thread_id"], tid);
+        assert_eq!(m["seq"], 1);
+        assert_eq!(m["author"]["firm_id"], w.a.id);
+    }
+    // Staff receive a thread's events once they join, and not before.
+    app.post_empty(&format!("/api/v1/threads/{tid}/join"), &w.staff1.token)
+        .await
+        .expect(200);
+    let got = staff1
+        .until(WAIT, |e| {
+            e.event == "message.created" && e.data["event"] == "staff_joined"
+        })
+        .await;
+    assert!(message_seqs(&got, &tid).iter().all(|s| *s != 1), "{got:#?}");
+    say(&app, &w.b.admin.token, &tid, "m-2", "可以，上午九点。").await;
+    let got = staff1
+        .until(WAIT, |e| e.event == "message.created" && e.data["seq"] == 3)
+        .await;
+    assert_eq!(
+        got.last().expect("message").data["text"],
+        "可以，上午九点。"
+    );
+    // By now everyone's events have gone out: the others got nothing.
+    b.until(WAIT, |e| e.event == "message.created" && e.data["seq"] == 3)
+        .await;
+    for s in [&mut c, &mut staff2] {
+        let leaked = s.drain(Duration::from_millis(500)).await;
+        assert!(leaked.is_empty(), "{leaked:#?}");
+    }
+
+    // My read marker reaches my other streams.
+    let mut a1 = app.events(&w.a.admin.token, None).await;
+    ready(&mut a1).await;
+    app.post(
+        &format!("/api/v1/threads/{tid}/read"),
+        &w.a.admin.token,
+        &json!({ "seq": 3 }),
+    )
+    .await
+    .expect(200);
+    let got = a1.until(WAIT, |e| e.event == "thread.read").await;
+    assert_eq!(got.last().expect("read").data["last_read_seq"], 3);
+    let others = a2.drain(Duration::from_millis(300)).await;
+    assert!(
+        others.iter().all(|e| e.event != "thread.read"),
+        "{others:#?}"
+    );
+}
+
+#[tokio::test]
+async fn resuming_after_a_disconnect_loses_and_repeats_nothing() {
+    let app = spawn_app().await;
+    let w = app.world().await;
+    let tid = thread_between_a_and_b(&app, &w).await;
+    let mut s = app.events(&w.b.admin.token, None).await;
+    let start = ready(&mut s).await;
+    for i in 1..=3 {
+        say(
+            &app,
+            &w.a.admin.token,
+            &tid,
+            &format!("m-{i}"),
+            &format!("第{i}条"),
+        )
+        .await;
+    }
+    let got = s
+        .until(WAIT, |e| e.event == "message.created" && e.data["seq"] == 3)
+        .await;
+    assert_eq!(message_seqs(&got, &tid), vec![1, 2, 3]);
+    let last = got.last().and_then(|e| e.id).expect("event id");
+    assert!(last > start);
+    drop(s);
+
+    // Written while b was away, from both sides.
+    for i in 4..=8 {
+        let token = if i % 2 == 0 {
+            &w.a.admin.token
+        } else {
+            &w.b.admin.token
+        };
+        say(&app, token, &tid, &format!("m-{i}"), &format!("第{i}条")).await;
+    }
+    let mut s = app.events(&w.b.admin.token, Some(last)).await;
+    assert_eq!(ready(&mut s).await, last);
+    let got = s
+        .until(WAIT, |e| e.event == "message.created" && e.data["seq"] == 8)
+        .await;
+    assert_eq!(message_seqs(&got, &tid), vec![4, 5, 6, 7, 8]);
+    let ids: Vec<i64> = got.iter().filter_map(|e| e.id).collect();
+    assert!(ids.windows(2).all(|p| p[0] < p[1]), "{ids:?}");
+    // Then live, with no repeats.
+    say(&app, &w.a.admin.token, &tid, "m-9", "第9条").await;
+    let got = s
+        .until(WAIT, |e| e.event == "message.created" && e.data["seq"] == 9)
+        .await;
+    assert_eq!(message_seqs(&got, &tid), vec![9]);
+
+    // Resuming from the very start replays everything once, in order.
+    let mut s = app.events(&w.b.admin.token, Some(start)).await;
+    ready(&mut s).await;
+    let got = s
+        .until(WAIT, |e| e.event == "message.created" && e.data["seq"] == 9)
+        .await;
+    assert_eq!(message_seqs(&got, &tid), (1..=9).collect::<Vec<i64>>());
+    assert!(s.drain(Duration::from_millis(300)).await.is_empty());
+
+    // An id from beyond the log (a restored database) starts at its head.
+    let mut s = app.events(&w.b.admin.token, Some(1_000_000_000)).await;
+    let head = ready(&mut s).await;
+    assert!(head < 1_000_000_000);
+    say(&app, &w.a.admin.token, &tid, "m-10", "第10条").await;
+    let got = s.until(WAIT, |e| e.event == "message.created").await;
+    assert_eq!(message_seqs(&got, &tid), vec![10]);
+}
+
+#[tokio::test]
+async fn idle_streams_get_heartbeats() {
+    let app = spawn_app_with(&[("ZQL_EVENTS_HEARTBEAT_SECS", "1")]).await;
+    let w = app.world().await;
+    let mut s = app.events(&w.a.admin.token, None).await;
+    ready(&mut s).await;
+    assert!(s.drain(Duration::from_millis(2500)).await.is_empty());
+    assert!(s.comments >= 2, "{} heartbeats", s.comments);
+    assert!(!s.ended);
+}
+
+// ----------------------------------------------------- two server processes
+
+/// A `zhiqilian serve` child process on a database of the test's.
+struct Node {
+    child: std::process::Child,
+    address: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Node {
+    fn start(database_url: &str) -> Node {
+        use std::io::BufRead;
+        let dir = tempfile::tempdir().expect("node data dir");
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_zhiqilian"))
+            .arg("serve")
+            .env("ZQL_BIND", "127.0.0.1:0")
+            .env("ZQL_DATA_DIR", dir.path())
+            .env("ZQL_DATABASE_URL", database_url)
+            .env("ZQL_JWT_SECRET", JWT_SECRET)
+            .env("ZQL_WORKERS", "1")
+            .env("ZQL_DB_POOL_SIZE", "4")
+            .env("ZQL_LOG_FORMAT", "json")
+            .env("ZQL_LOG", "info")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("start a server process");
+        let stderr = child.stderr.take().expect("stderr");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut tx = Some(tx);
+            for line in std::io::BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                if let Some(rest) = line.split("serving on http://").nth(1) {
+                    let addr: String = rest
+                        .chars()
+                        .take_while(|c| c.is_ascii_digit() || *c == '.' || *c == ':')
+                        .collect();
+                    if let Some(tx) = tx.take() {
+                        let _ = tx.send(addr);
+                    }
+                }
+            }
+        });
+        let addr = rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("the server process reports its address");
+        Node {
+            child,
+            address: format!("http://{addr}"),
+            _dir: dir,
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+}
+
+#[tokio::test]
+async fn two_server_processes_on_one_postgres_database_deliver_each_others_events() {
+    let app = spawn_app().await;
+    if app.backend_name() != "postgres" {
+        eprintln!("two-node delivery needs ZQL_TEST_DATABASE_URL (PostgreSQL): skipped");
+        return;
+    }
+    let w = app.world().await;
+    let tid = thread_between_a_and_b(&app, &w).await;
+    let (node_a, node_b) = (
+        Node::start(&app.database_url),
+        Node::start(&app.database_url),
+    );
+    let post_via = |node: &Node, token: &str, cid: &str, text: &str| {
+        app.client
+            .post(node.url(&format!("/api/v1/threads/{tid}/messages")))
+            .bearer_auth(token)
+            .json(&json!({ "client_msg_id": cid, "text": text }))
+    };
+    let stream_on = |node: &Node, token: &str, last: Option<i64>| {
+        let mut req = app
+            .client
+            .get(node.url("/api/v1/events"))
+            .bearer_auth(token)
+            .timeout(Duration::from_secs(120));
+        if let Some(n) = last {
+            req = req.header("last-event-id", n.to_string());
+        }
+        req
+    };
+
+    // b listens on node B; a writes through node A.
+    let mut on_b = EventStream::open(stream_on(&node_b, &w.b.admin.token, None)).await;
+    ready(&mut on_b).await;
+    let mut on_a = EventStream::open(stream_on(&node_a, &w.a.admin.token, None)).await;
+    ready(&mut on_a).await;
+    let r = app
+        .send(post_via(&node_a, &w.a.admin.token, "n-1", "A 节点发出"))
+        .await;
+    r.expect(201);
+    let got = on_b.until(WAIT, |e| e.event == "message.created").await;
+    assert_eq!(got.last().expect("message").data["text"], "A 节点发出");
+    let last = got.last().and_then(|e| e.id).expect("id");
+    // And the other way round.
+    app.send(post_via(&node_b, &w.b.admin.token, "n-2", "B 节点回复"))
+        .await
+        .expect(201);
+    let got = on_a
+        .until(WAIT, |e| e.event == "message.created" && e.data["seq"] == 2)
+        .await;
+    assert_eq!(message_seqs(&got, &tid), vec![1, 2]);
+
+    // b drops off node B; a keeps writing through node A; b comes back to
+    // node B and gets exactly what it missed, then live events.
+    on_b.until(WAIT, |e| e.event == "message.created" && e.data["seq"] == 2)
+        .await;
+    drop(on_b);
+    for i in 3..=6 {
+        app.send(post_via(
+            &node_a,
+            &w.a.admin.token,
+            &format!("n-{i}"),
+            &format!("第{i}条"),
+        ))
+        .await
+        .expect(201);
+    }
+    let mut on_b = EventStream::open(stream_on(&node_b, &w.b.admin.token, Some(last))).await;
+    ready(&mut on_b).await;
+    let got = on_b
+        .until(WAIT, |e| e.event == "message.created" && e.data["seq"] == 6)
+        .await;
+    assert_eq!(message_seqs(&got, &tid), vec![2, 3, 4, 5, 6]);
+    app.send(post_via(&node_a, &w.a.admin.token, "n-7", "第7条"))
+        .await
+        .expect(201);
+    let got = on_b
+        .until(WAIT, |e| e.event == "message.created" && e.data["seq"] == 7)
+        .await;
+    assert_eq!(message_seqs(&got, &tid), vec![7]);
+}
