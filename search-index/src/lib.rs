@@ -30,7 +30,7 @@ pub use error::{IndexError, VocabError};
 pub use index::{ListingIndex, OpenOutcome, RebuildReason};
 pub use query::{
     FacetCount, Facets, GeoFilter, Hit, MAX_LIMIT, SearchRequest, SearchResults, Snippets,
-    SortOrder, VisibilityRule,
+    SortOrder, VisibilityRule, haversine_km,
 };
 pub use schema::{ListingDoc, SCHEMA_VERSION};
 pub use tokenizer::{CHAR_TOKENIZER, WORD_TOKENIZER, ZhCharTokenizer, ZhTokenizer};

@@ -767,6 +767,22 @@ pub(crate) fn execute(
     let (counted, ranked) = if limit == 0 {
         let counted = searcher.search(&*query, &counting)?;
         (counted, Vec::new())
+    } else if !has_text {
+        let order = match (sort, center) {
+            (SortOrder::Distance, Some((lat, lon))) => BrowseOrder::Nearest(unit_vector(lat, lon)),
+            _ => BrowseOrder::Newest,
+        };
+        let collector = BrowseCollector {
+            keep: offset + limit,
+            order,
+        };
+        let (total, facets, top) = searcher.search(&*query, &collector)?;
+        let ranked = top
+            .into_iter()
+            .skip(offset)
+            .map(|(_, address)| (1.0, address))
+            .collect();
+        (req.count.then_some((total, facets)), ranked)
     } else {
         let top = TopDocs::with_limit(limit).and_offset(offset);
         match sort {
@@ -977,6 +993,7 @@ impl Collector for FacetCollector {
         Ok(FacetSegmentCollector {
             kind: open(names::KIND)?,
             community: open(names::COMMUNITY)?,
+            buf: Vec::new(),
         })
     }
 
@@ -1014,6 +1031,7 @@ fn ranked_counts(counts: BTreeMap<String, u64>) -> Vec<FacetCount> {
 struct FacetSegmentCollector {
     kind: Option<(StrColumn, Vec<u64>)>,
     community: Option<(StrColumn, Vec<u64>)>,
+    buf: Vec<u64>,
 }
 
 fn count_ords(slot: &mut Option<(StrColumn, Vec<u64>)>, doc: DocId) {
@@ -1046,6 +1064,34 @@ fn resolve_ords(slot: Option<(StrColumn, Vec<u64>)>) -> HashMap<String, u64> {
     out
 }
 
+/// Counts the values of a block of documents: one batched column read where every document
+/// has exactly one value.
+fn count_ords_block(slot: &mut Option<(StrColumn, Vec<u64>)>, docs: &[DocId], buf: &mut Vec<u64>) {
+    let Some((column, counts)) = slot else {
+        return;
+    };
+    if column.ords().get_cardinality() == Cardinality::Full {
+        buf.resize(docs.len(), 0);
+        column.ords().values.get_vals(docs, buf);
+        for &ord in buf.iter() {
+            if let Some(count) = counts.get_mut(ord as usize) {
+                *count += 1;
+            }
+        }
+    } else {
+        for &doc in docs {
+            count_ords(slot, doc);
+        }
+    }
+}
+
+impl FacetSegmentCollector {
+    fn collect_docs(&mut self, docs: &[DocId]) {
+        count_ords_block(&mut self.kind, docs, &mut self.buf);
+        count_ords_block(&mut self.community, docs, &mut self.buf);
+    }
+}
+
 impl SegmentCollector for FacetSegmentCollector {
     type Fruit = FacetMaps;
 
@@ -1054,8 +1100,184 @@ impl SegmentCollector for FacetSegmentCollector {
         count_ords(&mut self.community, doc);
     }
 
+    fn collect_block(&mut self, docs: &[DocId]) {
+        self.collect_docs(docs);
+    }
+
     fn harvest(self) -> FacetMaps {
         (resolve_ords(self.kind), resolve_ords(self.community))
+    }
+}
+
+/// Order of a search without text.
+#[derive(Debug, Clone, Copy)]
+enum BrowseOrder {
+    Newest,
+    /// Nearest to this unit-sphere point.
+    Nearest([f64; 3]),
+}
+
+/// A search without text in one pass: total, facets and the top `keep` documents by creation
+/// time or distance. It needs no scores, so tantivy hands it blocks of matching documents and
+/// the sort key is read a block at a time; listing pages of a large park ("everything open,
+/// newest first") visit every open listing and are dominated by this per-document work.
+struct BrowseCollector {
+    keep: usize,
+    order: BrowseOrder,
+}
+
+/// Sort key (larger first) and document.
+type Keyed = (f64, DocAddress);
+
+struct BrowseSegmentCollector {
+    segment_ord: SegmentOrdinal,
+    count: usize,
+    facets: FacetSegmentCollector,
+    keep: usize,
+    order: BrowseOrder,
+    created: Option<Column<i64>>,
+    points: Option<PointColumns>,
+    /// Min-heap of the best `keep` so far: (key, reversed doc) so that among equal keys the
+    /// lower document wins, as in tantivy's top collectors.
+    top: std::collections::BinaryHeap<std::cmp::Reverse<(OrdF64, std::cmp::Reverse<DocId>)>>,
+    keys: Vec<i64>,
+}
+
+/// An `f64` with a total order (`f64::total_cmp`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct OrdF64(f64);
+
+impl Eq for OrdF64 {}
+
+impl PartialOrd for OrdF64 {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for OrdF64 {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.total_cmp(&other.0)
+    }
+}
+
+impl BrowseSegmentCollector {
+    fn offer(&mut self, key: f64, doc: DocId) {
+        if self.keep == 0 {
+            return;
+        }
+        let entry = std::cmp::Reverse((OrdF64(key), std::cmp::Reverse(doc)));
+        if self.top.len() < self.keep {
+            self.top.push(entry);
+        } else if let Some(worst) = self.top.peek()
+            && entry < *worst
+        {
+            self.top.pop();
+            self.top.push(entry);
+        }
+    }
+}
+
+impl Collector for BrowseCollector {
+    type Fruit = (usize, Facets, Vec<Keyed>);
+    type Child = BrowseSegmentCollector;
+
+    fn for_segment(
+        &self,
+        segment_ord: SegmentOrdinal,
+        segment: &SegmentReader,
+    ) -> tantivy::Result<BrowseSegmentCollector> {
+        let (created, points) = match self.order {
+            BrowseOrder::Newest => (
+                segment.fast_fields().column_opt::<i64>(names::CREATED_AT)?,
+                None,
+            ),
+            BrowseOrder::Nearest(_) => (None, PointColumns::open(segment)?),
+        };
+        Ok(BrowseSegmentCollector {
+            segment_ord,
+            count: 0,
+            facets: FacetCollector.for_segment(segment_ord, segment)?,
+            keep: self.keep,
+            order: self.order,
+            created,
+            points,
+            top: std::collections::BinaryHeap::new(),
+            keys: Vec::new(),
+        })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        false
+    }
+
+    fn merge_fruits(
+        &self,
+        fruits: Vec<(usize, FacetMaps, Vec<Keyed>)>,
+    ) -> tantivy::Result<Self::Fruit> {
+        let mut total = 0;
+        let mut maps = Vec::with_capacity(fruits.len());
+        let mut top: Vec<Keyed> = Vec::new();
+        for (count, facets, hits) in fruits {
+            total += count;
+            maps.push(facets);
+            top.extend(hits);
+        }
+        top.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+        top.truncate(self.keep);
+        Ok((total, FacetCollector.merge_fruits(maps)?, top))
+    }
+}
+
+impl SegmentCollector for BrowseSegmentCollector {
+    type Fruit = (usize, FacetMaps, Vec<Keyed>);
+
+    fn collect(&mut self, doc: DocId, _score: Score) {
+        self.collect_block(&[doc]);
+    }
+
+    fn collect_block(&mut self, docs: &[DocId]) {
+        self.count += docs.len();
+        self.facets.collect_docs(docs);
+        match self.order {
+            BrowseOrder::Newest => {
+                let mut keys = std::mem::take(&mut self.keys);
+                keys.clear();
+                match &self.created {
+                    Some(c) if c.get_cardinality() == Cardinality::Full => {
+                        keys.resize(docs.len(), 0);
+                        c.values.get_vals(docs, &mut keys);
+                    }
+                    Some(c) => keys.extend(docs.iter().map(|&d| c.first(d).unwrap_or(i64::MIN))),
+                    None => keys.resize(docs.len(), i64::MIN),
+                }
+                for (&doc, &key) in docs.iter().zip(&keys) {
+                    self.offer(key as f64, doc);
+                }
+                self.keys = keys;
+            }
+            BrowseOrder::Nearest(origin) => {
+                for &doc in docs {
+                    let key = self
+                        .points
+                        .as_ref()
+                        .map_or(f64::NEG_INFINITY, |p| -p.chord2(doc, origin));
+                    self.offer(key, doc);
+                }
+            }
+        }
+    }
+
+    fn harvest(self) -> Self::Fruit {
+        let segment_ord = self.segment_ord;
+        let top = self
+            .top
+            .into_iter()
+            .map(|std::cmp::Reverse((key, std::cmp::Reverse(doc)))| {
+                (key.0, DocAddress::new(segment_ord, doc))
+            })
+            .collect();
+        (self.count, self.facets.harvest(), top)
     }
 }
 
