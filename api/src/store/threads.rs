@@ -347,6 +347,29 @@ fn advance_read(
     Ok(n > 0)
 }
 
+/// Inside a transaction: posts a system message and tells the thread's
+/// audience about it and about the thread's new state (appended last, as
+/// the event log requires). Returns the thread as it now is.
+fn announce(
+    c: &mut DbConnection,
+    thread_id: &str,
+    event: &str,
+    body: String,
+    at: NaiveDateTime,
+) -> StoreResult<Thread> {
+    let m = insert_system(c, thread_id, event, body, at)?;
+    let t = get(c, thread_id)?.ok_or(StoreError::NotFound)?;
+    let aud = audience(c, &t)?;
+    stream::append(
+        c,
+        &[
+            message_event(&m, &aud),
+            thread_event("thread.updated", &t, &aud),
+        ],
+    )?;
+    Ok(t)
+}
+
 /// Inserts a system message (allowed in closed threads too).
 fn insert_system(
     c: &mut DbConnection,
@@ -501,17 +524,7 @@ pub fn set_open(
         } else {
             ("closed", format!("{by_name} 关闭了对话"))
         };
-        let m = insert_system(c, thread_id, event, body, at)?;
-        let t = get(c, thread_id)?.ok_or(StoreError::NotFound)?;
-        let aud = audience(c, &t)?;
-        stream::append(
-            c,
-            &[
-                message_event(&m, &aud),
-                thread_event("thread.updated", &t, &aud),
-            ],
-        )?;
-        Ok(Some(t))
+        announce(c, thread_id, event, body, at).map(Some)
     })?;
     if r.is_some() {
         stream::committed();
@@ -542,23 +555,8 @@ pub fn join_staff(
         if n == 0 {
             return Ok(None);
         }
-        let m = insert_system(
-            c,
-            thread_id,
-            "staff_joined",
-            format!("社区工作人员 {name} 加入了对话"),
-            at,
-        )?;
-        let t = get(c, thread_id)?.ok_or(StoreError::NotFound)?;
-        let aud = audience(c, &t)?;
-        stream::append(
-            c,
-            &[
-                message_event(&m, &aud),
-                thread_event("thread.updated", &t, &aud),
-            ],
-        )?;
-        Ok(Some(t))
+        let body = format!("社区工作人员 {name} 加入了对话");
+        announce(c, thread_id, "staff_joined", body, at).map(Some)
     })?;
     if r.is_some() {
         stream::committed();
