@@ -899,28 +899,34 @@ fn plain_hits(
     center: Option<(f64, f64)>,
     ranked: Vec<(Score, DocAddress)>,
 ) -> Result<Vec<Hit>, IndexError> {
+    type SegmentColumns = (Option<StrColumn>, Option<Column<f64>>, Option<Column<f64>>);
+    // Columns are opened once per segment, not once per hit.
+    let mut columns: HashMap<SegmentOrdinal, SegmentColumns> = HashMap::new();
     let mut hits = Vec::with_capacity(ranked.len());
     let mut id = String::new();
     for (score, address) in ranked {
-        let segment = searcher.segment_reader(address.segment_ord);
-        let fast = segment.fast_fields();
-        let ids = fast.str(names::ID)?;
+        let (ids, lats, lons) = match columns.entry(address.segment_ord) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                let fast = searcher.segment_reader(address.segment_ord).fast_fields();
+                e.insert((
+                    fast.str(names::ID)?,
+                    fast.column_opt::<f64>(names::LAT)?,
+                    fast.column_opt::<f64>(names::LON)?,
+                ))
+            }
+        };
         id.clear();
-        if let Some(column) = &ids
+        if let Some(column) = ids
             && let Some(ord) = column.term_ords(address.doc_id).next()
         {
             column
                 .ord_to_str(ord, &mut id)
                 .map_err(tantivy::TantivyError::from)?;
         }
-        let first = |name: &str| -> Option<f64> {
-            fast.column_opt::<f64>(name)
-                .ok()
-                .flatten()
-                .and_then(|c| c.first(address.doc_id))
-        };
+        let first = |c: &Option<Column<f64>>| c.as_ref().and_then(|c| c.first(address.doc_id));
         let distance_km = center
-            .zip(first(names::LAT).zip(first(names::LON)))
+            .zip(first(lats).zip(first(lons)))
             .map(|((clat, clon), (lat, lon))| haversine_km(clat, clon, lat, lon));
         hits.push(Hit {
             id: id.clone(),
