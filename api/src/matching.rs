@@ -232,6 +232,10 @@ pub fn find_matches(
         }),
         sort: Some(SortOrder::Distance),
         limit: NEARBY,
+        // In-park first (内循环): the nearest within the anchor's own community. Listings of
+        // neighbouring communities come through the text channel. The community's postings
+        // bound the work, where a radius alone would measure every listing of the kind.
+        community: a.community_id.clone(),
         ..base
     });
     let mut hits = Vec::new();
