@@ -61,7 +61,10 @@ impl Caller {
 
     /// A stream ticket stands for the access token it was issued against.
     pub fn from_ticket(t: TicketClaims) -> Caller {
-        Caller::from_roles(t.sub, t.adm, t.firm, t.frole, t.fcmty, t.staff, t.until)
+        Caller::from_claims(Claims {
+            exp: t.until,
+            ..t.claims
+        })
     }
 
     fn from_roles(

@@ -38,25 +38,13 @@ pub struct Claims {
 /// ticket.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct TicketClaims {
-    pub sub: String,
-    pub iss: String,
-    pub aud: String,
-    pub iat: i64,
-    /// Until when the ticket opens a stream.
-    pub exp: i64,
+    /// The caller's claims, with the ticket's own audience and a short `exp`
+    /// (until when the ticket opens a stream).
+    #[serde(flatten)]
+    pub claims: Claims,
     /// When the access token it was issued against expires: the stream
     /// ends then.
     pub until: i64,
-    #[serde(default)]
-    pub adm: bool,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub firm: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub frole: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fcmty: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub staff: Option<String>,
 }
 
 #[derive(Clone)]
@@ -242,20 +230,15 @@ mod tests {
         let k = JwtKeys::new(&[7u8; 32], "zhiqilian", "zhiqilian-api", 900);
         let c = claims(60);
         let ticket = TicketClaims {
-            sub: c.sub,
-            iss: c.iss,
-            aud: ticket_audience(&c.aud),
-            iat: c.iat,
-            exp: c.iat + 60,
             until: c.exp,
-            adm: false,
-            firm: None,
-            frole: None,
-            fcmty: None,
-            staff: None,
+            claims: Claims {
+                aud: ticket_audience(&c.aud),
+                exp: c.iat + 60,
+                ..c
+            },
         };
         let t = k.sign_ticket(&ticket).expect("sign");
-        assert_eq!(k.verify_ticket(&t).expect("verify").sub, "u1");
+        assert_eq!(k.verify_ticket(&t).expect("verify").claims.sub, "u1");
         assert_eq!(k.verify(&t), Err(TokenError::Invalid));
     }
 

@@ -14,7 +14,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 
-use crate::auth::tokens::{TicketClaims, TokenError, ticket_audience};
+use crate::auth::tokens::{Claims, TicketClaims, TokenError, ticket_audience};
 use crate::auth::{Caller, authenticate};
 use crate::error::ApiError;
 use crate::events::{Subscription, audience_of, shutdown_signal};
@@ -44,22 +44,24 @@ pub async fn ticket(state: web::Data<AppState>, caller: Caller) -> Result<HttpRe
     let now = chrono::Utc::now().timestamp();
     let firm = caller.firm.as_ref();
     let claims = TicketClaims {
-        sub: caller.user_id.clone(),
-        iss: state.jwt.issuer.clone(),
-        aud: ticket_audience(&state.jwt.audience),
-        iat: now,
-        exp: (now + TICKET_TTL_SECS).min(caller.expires_at),
+        claims: Claims {
+            sub: caller.user_id.clone(),
+            iss: state.jwt.issuer.clone(),
+            aud: ticket_audience(&state.jwt.audience),
+            iat: now,
+            exp: (now + TICKET_TTL_SECS).min(caller.expires_at),
+            adm: caller.platform_admin,
+            firm: firm.map(|f| f.firm_id.clone()),
+            frole: firm.map(|f| f.role.as_str().to_string()),
+            fcmty: firm.map(|f| f.community_id.clone()),
+            staff: caller.staff_community.clone(),
+        },
         until: caller.expires_at,
-        adm: caller.platform_admin,
-        firm: firm.map(|f| f.firm_id.clone()),
-        frole: firm.map(|f| f.role.as_str().to_string()),
-        fcmty: firm.map(|f| f.community_id.clone()),
-        staff: caller.staff_community.clone(),
     };
     let ticket = state.jwt.sign_ticket(&claims).map_err(ApiError::internal)?;
     Ok(HttpResponse::Ok().json(TicketOut {
         ticket,
-        expires_in: claims.exp - now,
+        expires_in: claims.claims.exp - now,
     }))
 }
 
