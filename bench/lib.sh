@@ -1,6 +1,8 @@
 # bench/lib.sh — shell helpers shared by the benchmark scripts (sourced, not run).
 # They expect, where they use them: $SUMMARY (out), $SERVER_PID (mem_line, mem_field,
-# wait_quiet), $QUIET_WAIT and $QUIET_CORES (wait_quiet).
+# wait_quiet, run_step), $QUIET_WAIT and $QUIET_CORES (wait_quiet, step_retry), and for
+# run_step: $OUT_DIR, $ROWS, $URLS, $OHA, $CONNECTIONS, $P99_TARGET_MS, $MIN_COMPLETION,
+# $BASE, $LOGIN, $PASSWORD.
 
 log() { printf '[%s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -45,4 +47,78 @@ wait_quiet() {
     fi
     log "waiting for a quiet machine: other processes use $other cores"
   done
+}
+
+# run_step LABEL TARGET(search|matches|bare) RATE DURATION -> appends a TSV row to $ROWS, echoes it.
+# Columns: label target rate achieved completion p50 p99 p999 max errors srv_cores oha_cores
+#          other_cores srv_ms_per_req held
+run_step() {
+  local label=$1 what=$2 rate=$3 dur=$4
+  local json="$OUT_DIR/oha-$label.json" args=()
+  if [[ $what != bare ]]; then
+    local token
+    token=$(login) || die "sign-in failed before step $label"
+    args=(-H "authorization: Bearer $token" --urls-from-file "$URLS")
+  else
+    args=("$BASE/healthz")
+  fi
+  local c0 s0 b0 t0 c1 s1 b1 t1
+  kill -0 "$SERVER_PID" 2>/dev/null || die "server died before step $label"
+  ((QUIET_WAIT > 0)) && wait_quiet >/dev/null
+  s0=$(proc_ticks "$SERVER_PID"); b0=$(sys_busy_ticks); t0=$(now)
+  times >"$OUT_DIR/.times0"
+  "$OHA" --no-tui -z "${dur}s" -w -q "$rate" --latency-correction -c "$CONNECTIONS" \
+    -t 30s --output-format json -o "$json" "${args[@]}" &
+  OHA_PID=$!
+  echo "$OHA_PID" >"$OUT_DIR/.oha.pid"
+  wait "$OHA_PID" || die "oha failed in step $label"
+  OHA_PID=""
+  rm -f "$OUT_DIR/.oha.pid"
+  times >"$OUT_DIR/.times1"
+  s1=$(proc_ticks "$SERVER_PID"); b1=$(sys_busy_ticks); t1=$(now)
+  c0=$(child_cpu_secs "$OUT_DIR/.times0"); c1=$(child_cpu_secs "$OUT_DIR/.times1")
+  local wall ticks row
+  wall=$(fsub "$t1" "$t0"); ticks=$(getconf CLK_TCK)
+  row=$(jq -r --arg lbl "$label" --arg what "$what" --argjson rate "$rate" \
+    --argjson dur "$dur" --argjson wall "$wall" --argjson tck "$ticks" \
+    --argjson srv "$(fsub "$s1" "$s0")" --argjson busy "$(fsub "$b1" "$b0")" \
+    --argjson oha "$(fsub "$c1" "$c0")" --argjson target "$P99_TARGET_MS" \
+    --argjson minc "$MIN_COMPLETION" '
+    def ms: . * 1000;
+    (.statusCodeDistribution // {}) as $codes
+    | ([$codes | to_entries[] | .value] | add // 0) as $done
+    | ([$codes | to_entries[] | select(.key | test("^2")) | .value] | add // 0) as $ok
+    | (([.errorDistribution // {} | to_entries[] | .value] | add // 0) + ($done - $ok)) as $errors
+    | ($ok / $dur) as $achieved
+    | ($ok / ($rate * $dur)) as $completion
+    | (.latencyPercentiles // {}) as $p
+    | (($srv / $tck) / $wall) as $srv_cores
+    | ($oha / $wall) as $oha_cores
+    | ([(($busy - $srv) / $tck) / $wall - $oha_cores, 0] | max) as $other
+    | (if $ok > 0 then ($srv / $tck * 1000) / $ok else 0 end) as $msreq
+    | (($p.p99 // 1e9) | ms) as $p99
+    | (if $errors == 0 and $p99 <= $target and $completion >= $minc then "yes" else "no" end) as $held
+    | [$lbl, $what, $rate, ($achieved | floor), ($completion * 100 | floor / 100),
+       (($p.p50 // 0) | ms), $p99, (($p["p99.9"] // 0) | ms), ((.summary.slowest // 0) | ms),
+       $errors, $srv_cores, $oha_cores, $other, $msreq, $held]
+    | map(if type == "number" and (. != floor) then (. * 1000 | round / 1000) else . end)
+    | @tsv' "$json") || die "cannot parse $json"
+  printf '%s\n' "$row" >>"$ROWS"
+  log "$(printf '%s' "$row" | awk -F'\t' '{ printf "%-16s %5s req/s: achieved %s, p50 %s ms, p99 %s ms, p99.9 %s ms, errors %s, server %s cores, %s ms/req, oha %s, other %s -> held: %s", $1, $3, $4, $6, $7, $8, $10, $11, $14, $12, $13, $15 }')"
+  printf '%s\n' "$row"
+}
+
+held_of() { awk -F'\t' '{ print $15 }' <<<"$1"; }
+
+noisy() { awk -F'\t' -v q="$QUIET_CORES" '{ exit !($13 >= q) }' <<<"$1"; }
+
+# step_retry WHAT RATE: one ladder step, run again once if it missed amid noise.
+step_retry() {
+  local row
+  row=$(run_step "$1-$2" "$1" "$2" "$DURATION")
+  if [[ $(held_of "$row") != yes && $RETRY_NOISY = 1 ]] && noisy "$row"; then
+    log "$1 at $2 req/s missed while other processes were busy: once more"
+    row=$(run_step "$1-$2-retry" "$1" "$2" "$DURATION")
+  fi
+  printf '%s\n' "$row"
 }
