@@ -4,6 +4,30 @@
 # run_step: $OUT_DIR, $ROWS, $URLS, $OHA, $CONNECTIONS, $P99_TARGET_MS, $MIN_COMPLETION,
 # $BASE, $LOGIN, $PASSWORD.
 
+# On exit: stops perf, oha and the server (by PID), removes the scratch folder unless
+# $KEEP = 1, and keeps the exit status.
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  # run_step may run in a subshell: its oha PID is in a file.
+  [[ -z $OHA_PID && -s $OUT_DIR/.oha.pid ]] && OHA_PID=$(cat "$OUT_DIR/.oha.pid")
+  rm -f "$OUT_DIR/.oha.pid" "$OUT_DIR/.times0" "$OUT_DIR/.times1"
+  for pid in "$PERF_PID" "$OHA_PID"; do
+    [[ -n $pid ]] && kill -INT "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
+  done
+  if [[ -n $SERVER_PID ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
+    kill -TERM "$SERVER_PID" 2>/dev/null || true
+    for _ in $(seq 1 30); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.5; done
+    kill -KILL "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+  fi
+  if [[ -n $SCRATCH && -d $SCRATCH ]]; then
+    if [[ $KEEP = 1 ]]; then log "kept scratch folder $SCRATCH"; else rm -rf -- "$SCRATCH"; fi
+  fi
+  log "results in $OUT_DIR"
+  exit "$rc"
+}
+
 log() { printf '[%s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 out() { printf '%s\n' "$*" | tee -a "$SUMMARY"; }
