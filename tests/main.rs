@@ -12,4 +12,5 @@ mod import;
 mod listings;
 mod matches;
 mod search;
+mod staff;
 mod threads;
