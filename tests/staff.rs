@@ -353,7 +353,7 @@ async fn claim_broker_resolve_with_clocks_audit_threads_and_notifications() {
     );
     let by_colleague = app
         .get(
-            &format!("/api/v1/staff/audit?action=case.brokered&limit=1"),
+            "/api/v1/staff/audit?action=case.brokered&limit=1",
             &w.staff1.token,
         )
         .await;
@@ -654,7 +654,7 @@ async fn notifications_coalesce_per_thread_arrive_live_and_are_private() {
     assert!(mine.iter().all(|n| n["type"] != "message"), "{mine:?}");
 
     // Someone else's notification does not exist for me.
-    let nid = id_of(&items[0]);
+    let nid = id_of(items[0]);
     app.post_empty(
         &format!("/api/v1/notifications/{nid}/read"),
         &w.a.admin.token,
