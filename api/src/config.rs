@@ -35,6 +35,10 @@ pub struct Config {
     pub events_heartbeat_secs: u64,
     /// The longest chat message, in characters.
     pub message_max_chars: usize,
+    /// Seconds a stopping server waits for in-flight requests.
+    pub shutdown_timeout_secs: u64,
+    /// Seconds between the expiry and SLA sweeps.
+    pub sweep_interval_secs: u64,
     /// Staff case targets per urgency (`sla_emergency`, `sla_urgent`:
     /// claim/contact/resolve minutes).
     pub sla: crate::sla::SlaConfig,
@@ -142,6 +146,8 @@ config_keys! {
     message_max_chars: usize,
     sla_emergency: String,
     sla_urgent: String,
+    shutdown_timeout_secs: u64,
+    sweep_interval_secs: u64,
 }
 
 /// The key on the line a TOML error points into: type errors name only
@@ -325,6 +331,18 @@ impl Config {
                 100_000,
             )?,
             sla,
+            shutdown_timeout_secs: range(
+                "shutdown_timeout_secs",
+                pick(&l.shutdown_timeout_secs, 10),
+                0,
+                3600,
+            )?,
+            sweep_interval_secs: range(
+                "sweep_interval_secs",
+                pick(&l.sweep_interval_secs, 15),
+                1,
+                3600,
+            )?,
         })
     }
 }
