@@ -67,6 +67,7 @@ pub async fn prepare_state(config: Config) -> anyhow::Result<AppState> {
         weights.clone(),
         config.sla,
         std::time::Duration::from_secs(config.sweep_interval_secs),
+        config.background_jobs.clone(),
     ));
     Ok(AppState {
         config: Arc::new(config),

@@ -63,6 +63,8 @@ struct Ctx {
     sla: SlaConfig,
     /// How often the expiry and SLA sweeps run.
     sweep: Duration,
+    /// The jobs this node takes part in.
+    jobs: Vec<String>,
     owner: String,
     counters: Arc<Counters>,
 }
@@ -77,6 +79,7 @@ impl Background {
         weights: Arc<Weights>,
         sla: SlaConfig,
         sweep: Duration,
+        jobs: Vec<String>,
     ) -> Background {
         let node_id = crate::store::new_id();
         let counters = Arc::new(Counters::default());
@@ -87,6 +90,7 @@ impl Background {
             weights,
             sla,
             sweep,
+            jobs,
             owner: node_id.clone(),
             counters: counters.clone(),
         };
@@ -131,12 +135,15 @@ async fn run(ctx: Ctx, mut applied: watch::Receiver<i64>, mut stop: watch::Recei
         if *stop.borrow() {
             return;
         }
-        step(&ctx, "matching", match_step).await;
-        if last_expiry.is_none_or(|t| t.elapsed() >= ctx.sweep) {
+        let on = |job: &str| ctx.jobs.iter().any(|j| j == job);
+        if on("matching") {
+            step(&ctx, "matching", match_step).await;
+        }
+        if on("expiry") && last_expiry.is_none_or(|t| t.elapsed() >= ctx.sweep) {
             step(&ctx, "expiry", expiry_step).await;
             last_expiry = Some(Instant::now());
         }
-        if last_sla.is_none_or(|t| t.elapsed() >= ctx.sweep) {
+        if on("sla") && last_sla.is_none_or(|t| t.elapsed() >= ctx.sweep) {
             step(&ctx, "sla", sla_step).await;
             last_sla = Some(Instant::now());
         }

@@ -39,6 +39,9 @@ pub struct Config {
     pub shutdown_timeout_secs: u64,
     /// Seconds between the expiry and SLA sweeps.
     pub sweep_interval_secs: u64,
+    /// Background jobs this node takes part in (`matching`, `expiry`,
+    /// `sla`; comma-separated, empty for none).
+    pub background_jobs: Vec<String>,
     /// Staff case targets per urgency (`sla_emergency`, `sla_urgent`:
     /// claim/contact/resolve minutes).
     pub sla: crate::sla::SlaConfig,
@@ -148,6 +151,7 @@ config_keys! {
     sla_urgent: String,
     shutdown_timeout_secs: u64,
     sweep_interval_secs: u64,
+    background_jobs: String,
 }
 
 /// The key on the line a TOML error points into: type errors name only
@@ -266,6 +270,19 @@ impl Config {
             }
         }
 
+        let (jobs_s, o) = pick(&l.background_jobs, crate::background::JOBS.join(","));
+        let mut background_jobs = Vec::new();
+        for j in jobs_s.split(',').map(str::trim).filter(|j| !j.is_empty()) {
+            if !crate::background::JOBS.contains(&j) {
+                return Err(ConfigError::new(
+                    "background_jobs",
+                    o,
+                    format!("unknown job {j:?}; expected some of matching, expiry, sla"),
+                ));
+            }
+            background_jobs.push(j.to_string());
+        }
+
         let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
         Ok(Config {
             bind,
@@ -337,6 +354,7 @@ impl Config {
                 0,
                 3600,
             )?,
+            background_jobs,
             sweep_interval_secs: range(
                 "sweep_interval_secs",
                 pick(&l.sweep_interval_secs, 15),
