@@ -148,6 +148,24 @@ pub async fn build_server_on(config: Config, listener: TcpListener) -> anyhow::R
                     })
                 })
             })
+            .wrap_fn(|req, srv| {
+                let started = std::time::Instant::now();
+                let method = req.method().to_string();
+                let route = req
+                    .match_pattern()
+                    .unwrap_or_else(|| "unmatched".to_string());
+                srv.call(req).map(move |res| {
+                    if let Ok(r) = &res {
+                        crate::metrics::record(
+                            &method,
+                            &route,
+                            r.status().as_u16(),
+                            started.elapsed(),
+                        );
+                    }
+                    res
+                })
+            })
             .wrap(TracingLogger::default())
     })
     .workers(workers)

@@ -39,6 +39,9 @@ pub struct Config {
     pub shutdown_timeout_secs: u64,
     /// Seconds between the expiry and SLA sweeps.
     pub sweep_interval_secs: u64,
+    /// Bearer token a Prometheus scraper presents to `/metrics`; without
+    /// it only loopback callers may scrape.
+    pub metrics_token: Option<String>,
     /// Background jobs this node takes part in (`matching`, `expiry`,
     /// `sla`; comma-separated, empty for none).
     pub background_jobs: Vec<String>,
@@ -152,6 +155,7 @@ config_keys! {
     shutdown_timeout_secs: u64,
     sweep_interval_secs: u64,
     background_jobs: String,
+    metrics_token: String,
 }
 
 /// The key on the line a TOML error points into: type errors name only
@@ -355,6 +359,17 @@ impl Config {
                 3600,
             )?,
             background_jobs,
+            metrics_token: match &l.metrics_token {
+                Some((t, o)) if t.trim().len() < 16 => {
+                    return Err(ConfigError::new(
+                        "metrics_token",
+                        *o,
+                        "must be at least 16 characters",
+                    ));
+                }
+                Some((t, _)) => Some(t.trim().to_string()),
+                None => None,
+            },
             sweep_interval_secs: range(
                 "sweep_interval_secs",
                 pick(&l.sweep_interval_secs, 15),

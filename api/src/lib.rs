@@ -15,6 +15,7 @@ pub mod import;
 pub mod indexer;
 pub mod listing_form;
 pub mod matching;
+pub mod metrics;
 pub mod routes;
 pub mod sla;
 pub mod state;
