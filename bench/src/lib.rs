@@ -8,6 +8,7 @@
 
 pub mod firms;
 pub mod items;
+pub mod load;
 pub mod places;
 pub mod rng;
 pub mod text;
