@@ -261,7 +261,7 @@ async fn seed(a: SeedArgs) -> Res<()> {
                     Some(json!({
                         "name": format!("压测企业{}{i}有限公司", a.tag),
                         "uscc": uscc, "community_id": community,
-                        "address": c["district"].as_str().unwrap_or("宁波市北仑区"),
+                        "address": format!("{}{}号厂房", c["name"].as_str().unwrap_or("宁波市北仑区"), i + 1),
                         "lat": c["lat"].as_f64().unwrap_or(29.93),
                         "lon": c["lon"].as_f64().unwrap_or(121.87),
                         "contact_name": "王经理", "contact_phone": "0574-86880000",
