@@ -32,7 +32,8 @@ pub struct TestApp {
     pub database_url: String,
     pub client: reqwest::Client,
     db: Option<Db>,
-    server: tokio::task::JoinHandle<std::io::Result<()>>,
+    /// The in-process server; `None` when the test runs server processes.
+    server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
     /// (admin URL, database name) of a per-test PostgreSQL database.
     pg: Option<(String, String)>,
     _dir: tempfile::TempDir,
@@ -41,7 +42,9 @@ pub struct TestApp {
 impl Drop for TestApp {
     fn drop(&mut self) {
         // Dropping the server future closes the listener and stops workers.
-        self.server.abort();
+        if let Some(s) = &self.server {
+            s.abort();
+        }
         self.db.take();
         if let Some((admin_url, name)) = self.pg.take() {
             match PgConnection::establish(&admin_url) {
@@ -183,10 +186,11 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(&[]).await
 }
 
-/// Starts a server with extra configuration (env-style `ZQL_*` keys).
-pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
-    let dir = tempfile::tempdir().expect("temp data dir");
-    let (database_url, pg) = match std::env::var("ZQL_TEST_DATABASE_URL") {
+/// A fresh database for one test: a SQLite file in `dir`, or with
+/// `ZQL_TEST_DATABASE_URL` a new PostgreSQL database. Returns its URL and,
+/// for PostgreSQL, (admin URL, name) to drop it afterwards.
+fn test_database(dir: &std::path::Path) -> (String, Option<(String, String)>) {
+    match std::env::var("ZQL_TEST_DATABASE_URL") {
         Ok(admin_url) if !admin_url.trim().is_empty() => {
             let name = format!("zqlt_{}", uuid::Uuid::now_v7().simple());
             let mut c = PgConnection::establish(&admin_url)
@@ -196,11 +200,22 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
                 .unwrap_or_else(|e| panic!("cannot create test database {name}: {e}"));
             (with_database(&admin_url, &name), Some((admin_url, name)))
         }
-        _ => (
-            format!("sqlite://{}/zhiqilian.db", dir.path().display()),
-            None,
-        ),
-    };
+        _ => (format!("sqlite://{}/zhiqilian.db", dir.display()), None),
+    }
+}
+
+fn test_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .no_proxy()
+        .timeout(std::time::Duration::from_secs(30))
+        .build()
+        .expect("http client")
+}
+
+/// Starts a server with extra configuration (env-style `ZQL_*` keys).
+pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
+    let dir = tempfile::tempdir().expect("temp data dir");
+    let (database_url, pg) = test_database(dir.path());
     let mut env: HashMap<String, String> = [
         ("ZQL_DATA_DIR", dir.path().display().to_string()),
         ("ZQL_DATABASE_URL", database_url.clone()),
@@ -222,17 +237,35 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
         .expect("build the server");
     let server = tokio::spawn(server);
     let db = Db::connect(&database_url, 1).expect("test's own database handle");
-    let client = reqwest::Client::builder()
-        .no_proxy()
-        .timeout(std::time::Duration::from_secs(30))
-        .build()
-        .expect("http client");
     TestApp {
         address: format!("http://{addr}"),
         database_url,
-        client,
+        client: test_client(),
         db: Some(db),
-        server,
+        server: Some(server),
+        pg,
+        _dir: dir,
+    }
+}
+
+/// A fresh data folder and database (migrated) with no server in this
+/// process, for tests that run `zhiqilian serve` processes on them: set
+/// `address` to a running process's before using the HTTP helpers.
+pub async fn database_only() -> TestApp {
+    let dir = tempfile::tempdir().expect("temp data dir");
+    let (database_url, pg) = test_database(dir.path());
+    let db = Db::connect(&database_url, 1).expect("test's own database handle");
+    let d = db.clone();
+    tokio::task::spawn_blocking(move || d.migrate())
+        .await
+        .expect("migration task")
+        .expect("migrate the test database");
+    TestApp {
+        address: String::new(),
+        database_url,
+        client: test_client(),
+        db: Some(db),
+        server: None,
         pg,
         _dir: dir,
     }
@@ -255,6 +288,11 @@ fn with_database(admin_url: &str, name: &str) -> String {
 impl TestApp {
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
+    }
+
+    /// The test's data folder (the server's `data_dir`).
+    pub fn data_dir(&self) -> &std::path::Path {
+        self._dir.path()
     }
 
     /// A handle on the same database the server uses.

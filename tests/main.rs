@@ -4,6 +4,7 @@
 mod auth;
 mod communities;
 mod contract;
+mod crash;
 mod events;
 mod firms;
 mod helpers;
@@ -11,6 +12,7 @@ mod http_basics;
 mod import;
 mod listings;
 mod matches;
+mod process;
 mod search;
 mod staff;
 mod threads;

@@ -21,7 +21,11 @@ use crate::store::Db;
 pub async fn prepare_state(config: Config) -> anyhow::Result<AppState> {
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("cannot create data dir {}", config.data_dir.display()))?;
-    let db = Db::connect(&config.database_url, config.db_pool_size)?;
+    let db = Db::connect_with(
+        &config.database_url,
+        config.db_pool_size,
+        std::time::Duration::from_secs(config.db_timeout_secs),
+    )?;
     let db2 = db.clone();
     let applied = tokio::task::spawn_blocking(move || db2.migrate()).await??;
     for v in &applied {

@@ -38,6 +38,9 @@ pub struct Config {
     /// Staff case targets per urgency (`sla_emergency`, `sla_urgent`:
     /// claim/contact/resolve minutes).
     pub sla: crate::sla::SlaConfig,
+    /// Longest wait for a database connection (and, on SQLite, for the
+    /// write lock) before a request fails with 503.
+    pub db_timeout_secs: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -142,6 +145,7 @@ config_keys! {
     message_max_chars: usize,
     sla_emergency: String,
     sla_urgent: String,
+    db_timeout_secs: u64,
 }
 
 /// The key on the line a TOML error points into: type errors name only
@@ -325,6 +329,7 @@ impl Config {
                 100_000,
             )?,
             sla,
+            db_timeout_secs: range("db_timeout_secs", pick(&l.db_timeout_secs, 5), 1, 300)?,
         })
     }
 }
