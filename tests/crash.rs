@@ -19,20 +19,22 @@ const CYCLES: usize = 5;
 const LISTINGS_BEFORE_KILL: usize = 30;
 const MESSAGES_BEFORE_KILL: usize = 10;
 /// The word every listing of this test carries, to find them all by search.
-const MARK: &str = "zqcrash";
+pub const MARK: &str = "zqcrash";
 
 #[derive(Default)]
-struct Acked {
+pub struct Acked {
     /// Listing id → title.
-    listings: BTreeMap<String, String>,
+    pub listings: BTreeMap<String, String>,
+    /// Listing id → when its request was sent.
+    pub sent: BTreeMap<String, Instant>,
     /// Message id → client_msg_id.
-    messages: BTreeMap<String, String>,
-    /// Answers that were neither 2xx nor a cut connection: (what, status, body).
-    refused: Vec<String>,
-    cut: usize,
+    pub messages: BTreeMap<String, String>,
+    /// Answers that were neither 2xx nor a cut connection.
+    pub refused: Vec<String>,
+    pub cut: usize,
 }
 
-struct Traffic {
+pub struct Traffic {
     stop: Arc<AtomicBool>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
@@ -53,7 +55,7 @@ fn writer(
     stop: Arc<AtomicBool>,
     acked: Arc<Mutex<Acked>>,
     body: impl Fn(usize) -> Value + Send + 'static,
-    record: fn(&mut Acked, &Value, &Value),
+    record: fn(&mut Acked, &Value, &Value, Instant),
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let client = client();
@@ -61,6 +63,7 @@ fn writer(
         while !stop.load(Ordering::SeqCst) {
             i += 1;
             let sent = body(i);
+            let sent_at = Instant::now();
             let r = client
                 .post(format!("{base}{path}"))
                 .bearer_auth(&token)
@@ -84,7 +87,7 @@ fn writer(
             };
             let mut a = acked.lock().expect("acked");
             if status.is_success() {
-                record(&mut a, &sent, &answer);
+                record(&mut a, &sent, &answer, sent_at);
             } else {
                 a.refused.push(format!("POST {path} → {status}: {answer}"));
             }
@@ -92,7 +95,9 @@ fn writer(
     })
 }
 
-fn start_traffic(
+/// Three firms create listings and two post messages in `thread`, each
+/// as fast as the server answers, until stopped.
+pub fn start_traffic(
     app: &TestApp,
     w: &World,
     thread: &str,
@@ -117,9 +122,11 @@ fn start_traffic(
                     "visibility": "public",
                 })
             },
-            |a, sent, answer| {
+            |a, sent, answer, at| {
                 let id = answer["id"].as_str().unwrap_or_default().to_string();
-                a.listings.insert(id, sent["title"].as_str().unwrap_or("").into());
+                a.sent.insert(id.clone(), at);
+                a.listings
+                    .insert(id, sent["title"].as_str().unwrap_or("").into());
             },
         ));
     }
@@ -131,7 +138,7 @@ fn start_traffic(
             stop.clone(),
             acked.clone(),
             move |i| json!({ "client_msg_id": format!("c{cycle}w{n}n{i}"), "text": format!("第{i}条") }),
-            |a, sent, answer| {
+            |a, sent, answer, _| {
                 let id = answer["id"].as_str().unwrap_or_default().to_string();
                 a.messages
                     .insert(id, sent["client_msg_id"].as_str().unwrap_or("").into());
@@ -142,7 +149,7 @@ fn start_traffic(
 }
 
 impl Traffic {
-    async fn stop(self) {
+    pub async fn stop(self) {
         self.stop.store(true, Ordering::SeqCst);
         for t in self.tasks {
             t.await.expect("client task");
@@ -151,14 +158,14 @@ impl Traffic {
 }
 
 /// Every listing the platform admin can list (all of them).
-async fn listed(app: &TestApp, token: &str) -> HashSet<String> {
+pub async fn listed(app: &TestApp, token: &str) -> HashSet<String> {
     ids(&app.all_pages("/api/v1/listings?limit=100", token).await)
         .into_iter()
         .collect()
 }
 
 /// Every message of the thread, in seq order: (id, seq).
-async fn messages(app: &TestApp, token: &str, thread: &str) -> Vec<(String, i64)> {
+pub async fn messages(app: &TestApp, token: &str, thread: &str) -> Vec<(String, i64)> {
     let mut out = Vec::new();
     let mut after = 0;
     loop {
@@ -181,25 +188,30 @@ async fn messages(app: &TestApp, token: &str, thread: &str) -> Vec<(String, i64)
 }
 
 /// Ids of the listings search finds for the test's mark.
-async fn searched(app: &TestApp, token: &str) -> HashSet<String> {
-    app.all_pages(&format!("/api/v1/listings/search?q={MARK}&limit=100"), token)
-        .await
-        .iter()
-        .map(|h| h["listing"]["id"].as_str().expect("hit id").to_string())
-        .collect()
+pub async fn searched(app: &TestApp, token: &str) -> HashSet<String> {
+    app.all_pages(
+        &format!("/api/v1/listings/search?q={MARK}&limit=100"),
+        token,
+    )
+    .await
+    .iter()
+    .map(|h| h["listing"]["id"].as_str().expect("hit id").to_string())
+    .collect()
 }
 
 fn lost_report<'a>(what: &str, lost: impl Iterator<Item = (&'a String, &'a String)>) -> String {
-    let lines: Vec<String> = lost.map(|(id, label)| format!("  {id} ({label})")).collect();
-    format!("{} acknowledged {what} lost:\n{}", lines.len(), lines.join("\n"))
+    let lines: Vec<String> = lost
+        .map(|(id, label)| format!("  {id} ({label})"))
+        .collect();
+    format!(
+        "{} acknowledged {what} lost:\n{}",
+        lines.len(),
+        lines.join("\n")
+    )
 }
 
-#[tokio::test]
-async fn acknowledged_writes_survive_kill_9_and_reach_search() {
-    let started = Instant::now();
-    let mut app = database_only().await;
-    let mut node = ServerProcess::start(app.data_dir(), &app.database_url, &[]);
-    app.address = node.address.clone();
+/// The usual world plus a thread between firms a and b.
+pub async fn world_with_thread(app: &TestApp) -> (World, String) {
     let w = app.world().await;
     let offer = app
         .create_listing(&w.b.admin, &space_offer("1000㎡ 仓库出租"))
@@ -213,6 +225,16 @@ async fn acknowledged_writes_survive_kill_9_and_reach_search() {
         .await
         .expect(201),
     );
+    (w, thread)
+}
+
+#[tokio::test]
+async fn acknowledged_writes_survive_kill_9_and_reach_search() {
+    let started = Instant::now();
+    let mut app = database_only().await;
+    let mut node = ServerProcess::start(app.data_dir(), &app.database_url, &[]);
+    app.address = node.address.clone();
+    let (w, thread) = world_with_thread(&app).await;
     let acked = Arc::new(Mutex::new(Acked::default()));
 
     for cycle in 1..=CYCLES {
@@ -259,7 +281,10 @@ async fn acknowledged_writes_survive_kill_9_and_reach_search() {
 
         // In the database (through the API), with nothing lost.
         let in_db = listed(&app, &w.admin.token).await;
-        let lost: Vec<_> = listings.iter().filter(|(id, _)| !in_db.contains(*id)).collect();
+        let lost: Vec<_> = listings
+            .iter()
+            .filter(|(id, _)| !in_db.contains(*id))
+            .collect();
         assert!(
             lost.is_empty(),
             "cycle {cycle}, {}",

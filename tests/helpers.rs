@@ -290,6 +290,11 @@ impl TestApp {
         format!("{}{}", self.address, path)
     }
 
+    /// (admin URL, database name) of the test's own PostgreSQL database.
+    pub fn pg_database(&self) -> Option<(String, String)> {
+        self.pg.clone()
+    }
+
     /// The test's data folder (the server's `data_dir`).
     pub fn data_dir(&self) -> &std::path::Path {
         self._dir.path()

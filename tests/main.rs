@@ -2,10 +2,12 @@
 //! ephemeral port with its own database and talks to it over HTTP.
 
 mod auth;
+mod backup;
 mod communities;
 mod contract;
 mod crash;
 mod events;
+mod fault;
 mod firms;
 mod helpers;
 mod http_basics;
