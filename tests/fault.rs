@@ -216,3 +216,50 @@ async fn requests_fail_cleanly_while_the_database_is_away_and_recover_after() {
         (settled - outage_end).as_secs_f64()
     );
 }
+
+/// The error a query gets when its connection is gone (PostgreSQL: the
+/// session terminated under it; SQLite: the write lock never came) is 503
+/// `database_unavailable`, not a 500.
+#[tokio::test]
+async fn a_lost_connection_or_a_held_lock_is_unavailable_not_internal() {
+    use zhiqilian::error::ApiError;
+    use zhiqilian::store::StoreError;
+    let app = database_only().await;
+    let e = tokio::task::spawn_blocking(move || -> StoreError {
+        let e = match app.pg_database() {
+            Some((admin_url, _)) => {
+                let mut c = PgConnection::establish(&app.database_url).expect("connect");
+                let mut admin = PgConnection::establish(&admin_url).expect("admin");
+                admin
+                    .batch_execute(&format!(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                         WHERE datname = '{}' AND pid <> pg_backend_pid();",
+                        app.pg_database().expect("pg").1
+                    ))
+                    .expect("terminate");
+                c.batch_execute("SELECT 1")
+                    .expect_err("the session is gone")
+            }
+            None => {
+                let path = app.database_url.strip_prefix("sqlite://").expect("sqlite");
+                let mut holder = SqliteConnection::establish(path).expect("open");
+                holder.batch_execute("BEGIN IMMEDIATE;").expect("lock");
+                let mut c = SqliteConnection::establish(path).expect("open");
+                c.batch_execute("PRAGMA busy_timeout = 200;")
+                    .expect("pragma");
+                c.batch_execute("CREATE TABLE t (x INTEGER);")
+                    .expect_err("the write lock is taken")
+            }
+        };
+        drop(app);
+        StoreError::from(e)
+    })
+    .await
+    .expect("task");
+    assert!(matches!(e, StoreError::Unavailable(_)), "{e:?}");
+    let api = ApiError::from(e);
+    assert_eq!(
+        (api.status.as_u16(), api.code),
+        (503, "database_unavailable")
+    );
+}

@@ -131,10 +131,6 @@ impl ServerProcess {
         self.spawn();
     }
 
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{}", self.address, path)
-    }
-
     pub fn log_tail(&self) -> String {
         self.log.lock().map(|l| l.join("\n")).unwrap_or_default()
     }
