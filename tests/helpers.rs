@@ -31,12 +31,26 @@ pub struct TestApp {
     pub address: String,
     pub database_url: String,
     pub client: reqwest::Client,
+    /// The node's state (its background work, index, configuration).
+    pub state: NodeState,
     db: Option<Db>,
     /// The in-process server; `None` when the test runs server processes.
     server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
     /// (admin URL, database name) of a per-test PostgreSQL database.
     pg: Option<(String, String)>,
     _dir: tempfile::TempDir,
+}
+
+/// The state of a node running in this process.
+pub struct NodeState(Option<actix_web::web::Data<zhiqilian::state::AppState>>);
+
+impl std::ops::Deref for NodeState {
+    type Target = zhiqilian::state::AppState;
+    fn deref(&self) -> &zhiqilian::state::AppState {
+        self.0
+            .as_deref()
+            .expect("the server runs in another process: no state here")
+    }
 }
 
 impl Drop for TestApp {
@@ -186,10 +200,10 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(&[]).await
 }
 
-/// A fresh database for one test: a SQLite file in `dir`, or with
-/// `ZQL_TEST_DATABASE_URL` a new PostgreSQL database. Returns its URL and,
-/// for PostgreSQL, (admin URL, name) to drop it afterwards.
-fn test_database(dir: &std::path::Path) -> (String, Option<(String, String)>) {
+/// With `ZQL_TEST_DATABASE_URL`, a new PostgreSQL database for one test:
+/// its URL and (admin URL, name) to drop it afterwards; else nothing (the
+/// test uses a SQLite file in its data dir).
+fn test_database() -> (Option<String>, Option<(String, String)>) {
     match std::env::var("ZQL_TEST_DATABASE_URL") {
         Ok(admin_url) if !admin_url.trim().is_empty() => {
             let name = format!("zqlt_{}", uuid::Uuid::now_v7().simple());
@@ -198,9 +212,12 @@ fn test_database(dir: &std::path::Path) -> (String, Option<(String, String)>) {
             diesel::sql_query(format!("CREATE DATABASE {name}"))
                 .execute(&mut c)
                 .unwrap_or_else(|e| panic!("cannot create test database {name}: {e}"));
-            (with_database(&admin_url, &name), Some((admin_url, name)))
+            (
+                Some(with_database(&admin_url, &name)),
+                Some((admin_url, name)),
+            )
         }
-        _ => (format!("sqlite://{}/zhiqilian.db", dir.display()), None),
+        _ => (None, None),
     }
 }
 
@@ -214,8 +231,18 @@ fn test_client() -> reqwest::Client {
 
 /// Starts a server with extra configuration (env-style `ZQL_*` keys).
 pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
+    let (database_url, pg) = test_database();
+    let mut app = spawn_node(database_url, extra).await;
+    app.pg = pg;
+    app
+}
+
+/// Starts a node with its own data dir (index) on `database_url`, or on a
+/// SQLite file in that data dir.
+async fn spawn_node(database_url: Option<String>, extra: &[(&str, &str)]) -> TestApp {
     let dir = tempfile::tempdir().expect("temp data dir");
-    let (database_url, pg) = test_database(dir.path());
+    let database_url =
+        database_url.unwrap_or_else(|| format!("sqlite://{}/zhiqilian.db", dir.path().display()));
     let mut env: HashMap<String, String> = [
         ("ZQL_DATA_DIR", dir.path().display().to_string()),
         ("ZQL_DATABASE_URL", database_url.clone()),
@@ -232,7 +259,7 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
     let config = zhiqilian::config::Config::load_from(None, &|k| env.get(k).cloned())
         .expect("test configuration");
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
-    let (server, addr) = zhiqilian::app::build_server_on(config, listener)
+    let (server, addr, state) = zhiqilian::app::build_server_on(config, listener)
         .await
         .expect("build the server");
     let server = tokio::spawn(server);
@@ -241,9 +268,10 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
         address: format!("http://{addr}"),
         database_url,
         client: test_client(),
+        state: NodeState(Some(state)),
         db: Some(db),
         server: Some(server),
-        pg,
+        pg: None,
         _dir: dir,
     }
 }
@@ -253,7 +281,9 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
 /// `address` to a running process's before using the HTTP helpers.
 pub async fn database_only() -> TestApp {
     let dir = tempfile::tempdir().expect("temp data dir");
-    let (database_url, pg) = test_database(dir.path());
+    let (database_url, pg) = test_database();
+    let database_url =
+        database_url.unwrap_or_else(|| format!("sqlite://{}/zhiqilian.db", dir.path().display()));
     let db = Db::connect(&database_url, 1).expect("test's own database handle");
     let d = db.clone();
     tokio::task::spawn_blocking(move || d.migrate())
@@ -264,10 +294,23 @@ pub async fn database_only() -> TestApp {
         address: String::new(),
         database_url,
         client: test_client(),
+        state: NodeState(None),
         db: Some(db),
         server: None,
         pg,
         _dir: dir,
+    }
+}
+
+impl TestApp {
+    /// A second node on this app's database, with its own data dir, index
+    /// and background loop (drop it before this app).
+    pub async fn another_node(&self) -> TestApp {
+        self.another_node_with(&[]).await
+    }
+
+    pub async fn another_node_with(&self, extra: &[(&str, &str)]) -> TestApp {
+        spawn_node(Some(self.database_url.clone()), extra).await
     }
 }
 

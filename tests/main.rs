@@ -2,6 +2,7 @@
 //! ephemeral port with its own database and talks to it over HTTP.
 
 mod auth;
+mod background;
 mod backup;
 mod communities;
 mod contract;

@@ -5,6 +5,7 @@
 
 pub mod app;
 pub mod auth;
+pub mod background;
 pub mod backup;
 pub mod cli;
 pub mod config;
