@@ -91,20 +91,22 @@ async fn a_backup_taken_while_clients_write_is_consistent_and_restores() {
     let n = acked.lock().expect("acked").listings.len();
     wait_acked(&acked, n + 10).await;
     traffic.stop().await;
-    let a = acked.lock().expect("acked");
-    assert!(
-        a.refused.is_empty(),
-        "writes refused during the backup:\n{}",
-        a.refused.join("\n")
-    );
-    let after: HashSet<String> = a
-        .sent
-        .iter()
-        .filter(|(_, at)| **at > ended)
-        .map(|(id, _)| id.clone())
-        .collect();
-    let during = a.listings.len() - before.len() - after.len();
-    drop(a);
+    let (after, during) = {
+        let a = acked.lock().expect("acked");
+        assert!(
+            a.refused.is_empty(),
+            "writes refused during the backup:\n{}",
+            a.refused.join("\n")
+        );
+        let after: HashSet<String> = a
+            .sent
+            .iter()
+            .filter(|(_, at)| **at > ended)
+            .map(|(id, _)| id.clone())
+            .collect();
+        let during = a.listings.len() - before.len() - after.len();
+        (after, during)
+    };
     assert!(after.len() >= 10);
 
     // The file is a sound database holding every acknowledged write.

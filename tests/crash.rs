@@ -269,15 +269,15 @@ async fn acknowledged_writes_survive_kill_9_and_reach_search() {
         app.address = node.address.clone();
         let restart_secs = killed_at.elapsed().as_secs_f64();
 
-        let a = acked.lock().expect("acked");
-        assert!(
-            a.refused.is_empty(),
-            "cycle {cycle}: writes refused:\n{}",
-            a.refused.join("\n")
-        );
-        let (listings, msgs) = (a.listings.clone(), a.messages.clone());
-        let cut = a.cut;
-        drop(a);
+        let (listings, msgs, cut) = {
+            let a = acked.lock().expect("acked");
+            assert!(
+                a.refused.is_empty(),
+                "cycle {cycle}: writes refused:\n{}",
+                a.refused.join("\n")
+            );
+            (a.listings.clone(), a.messages.clone(), a.cut)
+        };
 
         // In the database (through the API), with nothing lost.
         let in_db = listed(&app, &w.admin.token).await;

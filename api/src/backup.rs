@@ -245,30 +245,19 @@ fn check_tables(c: &mut SqliteConnection, what: &Path) -> anyhow::Result<()> {
 /// Holds the search index's writer lock: while it is held no server runs on
 /// this data folder (every server holds it for as long as it runs).
 pub struct IndexGuard {
-    _lock: Option<File>,
+    _lock: Option<zhiqilian_search_index::WriterLock>,
 }
 
 pub fn lock_index(index_dir: &Path) -> anyhow::Result<IndexGuard> {
     if !index_dir.is_dir() {
         return Ok(IndexGuard { _lock: None });
     }
-    let path = index_dir.join(".tantivy-writer.lock");
-    let f = File::options()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(&path)
-        .with_context(|| format!("cannot open {}", path.display()))?;
-    match f.try_lock() {
-        Ok(()) => Ok(IndexGuard { _lock: Some(f) }),
-        Err(std::fs::TryLockError::WouldBlock) => bail!(
-            "a server is running on this data folder (it holds {}); stop it first",
-            path.display()
+    match zhiqilian_search_index::ListingIndex::lock_writer(index_dir)? {
+        Some(lock) => Ok(IndexGuard { _lock: Some(lock) }),
+        None => bail!(
+            "a server is running on this data folder (it holds the search index {}); stop it first",
+            index_dir.display()
         ),
-        Err(std::fs::TryLockError::Error(e)) => {
-            Err(e).with_context(|| format!("cannot lock {}", path.display()))
-        }
     }
 }
 
