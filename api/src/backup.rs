@@ -441,6 +441,52 @@ mod tests {
     }
 
     #[test]
+    fn writers_go_on_while_a_backup_runs_and_the_copy_is_the_snapshot_at_its_start() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = dir.path().join("zhiqilian.db");
+        let live = migrated(&db);
+        // Enough pages that the copy takes a while.
+        live.conn()
+            .expect("conn")
+            .batch_execute(
+                "CREATE TABLE ballast (b BLOB); \
+                 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 48) \
+                 INSERT INTO ballast SELECT randomblob(1048576) FROM n; \
+                 CREATE TABLE ticks (at INTEGER);",
+            )
+            .expect("ballast");
+        let to = dir.path().join("b.db");
+        let (db2, to2) = (db.clone(), to.clone());
+        let backup = std::thread::spawn(move || {
+            let t = Instant::now();
+            let s = backup(&db2, &to2, false).expect("backup");
+            (s, t, Instant::now())
+        });
+        let mut slowest = std::time::Duration::ZERO;
+        let mut during = 0;
+        while !backup.is_finished() {
+            let t = Instant::now();
+            live.conn()
+                .expect("conn")
+                .batch_execute("INSERT INTO ticks VALUES (1);")
+                .expect("a write during the backup");
+            slowest = slowest.max(t.elapsed());
+            during += 1;
+        }
+        let (_, began, ended) = backup.join().expect("backup thread");
+        let took = ended - began;
+        assert!(during >= 3, "only {during} writes in a {took:?} backup");
+        assert!(
+            slowest < std::time::Duration::from_millis(500),
+            "a write waited {slowest:?} during a {took:?} backup"
+        );
+        let copied = one(&to, "SELECT COUNT(*) AS n FROM ticks");
+        assert!(copied < during, "{copied} of {during} writes in the copy");
+        assert_eq!(one(&to, "SELECT COUNT(*) AS n FROM ballast"), 48);
+        eprintln!("{during} writes during a {took:?} backup, slowest {slowest:?}");
+    }
+
+    #[test]
     fn backup_and_restore_refuse_postgres_and_what_is_not_ours() {
         let e = sqlite_file("postgres://u@h/db").expect_err("postgres");
         assert!(e.to_string().contains("pg_dump"), "{e}");
