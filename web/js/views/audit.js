@@ -1,0 +1,53 @@
+// The community's audit log, newest first: every staff action with who did
+// it, when, and on what.
+
+import { api } from '../api.js';
+import { h, mount, errorBox, empty, label, fmtTime, AUDIT_ACTION } from '../ui.js';
+
+export function auditView() {
+  const st = { items: [], cursor: null };
+  const action = h('input', { name: 'action', placeholder: '操作类型，如 case.brokered', 'aria-label': '操作类型' });
+  const caseId = h('input', { name: 'case_id', placeholder: '工单编号', 'aria-label': '工单编号' });
+  const rows = h('tbody');
+  const more = h('button', { class: 'btn', type: 'button', hidden: true, onclick: () => load(true) }, '加载更多');
+  const el = h('section', { class: 'page' },
+    h('div', { class: 'page-head' }, h('h1', null, '审计日志')),
+    h('form', { class: 'toolbar', onsubmit: (e) => { e.preventDefault(); load(); } },
+      action, caseId, h('button', { class: 'btn btn-primary', type: 'submit' }, '筛选')),
+    h('div', { class: 'table-scroll' }, h('table', { class: 'data-table', id: 'audit' },
+      h('thead', null, h('tr', null, h('th', null, '时间'), h('th', null, '人员'), h('th', null, '操作'), h('th', null, '对象'), h('th', null, '详情'))),
+      rows)),
+    h('div', { class: 'more' }, more));
+
+  async function load(append = false) {
+    try {
+      const page = await api.get('/api/v1/staff/audit', {
+        action: action.value.trim(), case_id: caseId.value.trim(), limit: 50, cursor: append ? st.cursor : undefined,
+      });
+      st.items = append ? st.items.concat(page.items) : page.items;
+      st.cursor = page.next_cursor;
+      mount(rows, st.items.length ? st.items.map(row) : h('tr', null, h('td', { colspan: 5 }, empty('暂无记录。'))));
+      more.hidden = !st.cursor;
+    } catch (e) {
+      mount(rows, h('tr', null, h('td', { colspan: 5 }, errorBox(e, () => load()))));
+    }
+  }
+
+  function row(a) {
+    const subject = a.case_id
+      ? h('a', { href: `#/case/${encodeURIComponent(a.case_id)}` }, '工单')
+      : a.subject ? `${a.subject.type}` : '—';
+    const detail = a.detail && Object.keys(a.detail).length
+      ? Object.entries(a.detail).map(([k, v]) => `${k}: ${typeof v === 'object' ? JSON.stringify(v) : v}`).join('；')
+      : '';
+    return h('tr', null,
+      h('td', null, fmtTime(a.at)),
+      h('td', null, a.actor?.name || '系统'),
+      h('td', null, label(AUDIT_ACTION, a.action)),
+      h('td', null, subject),
+      h('td', { class: 'small' }, detail));
+  }
+
+  load();
+  return { el };
+}
