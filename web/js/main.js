@@ -210,6 +210,14 @@ function route() {
   window.scrollTo(0, 0);
 }
 
+/** A script error is shown (and counted on <body data-errors>) rather than lost. */
+function reportError(message) {
+  document.body.dataset.errors = String(Number(document.body.dataset.errors || 0) + 1);
+  toast(`页面出错：${message}`, 'error');
+}
+window.addEventListener('error', (e) => reportError(e.message));
+window.addEventListener('unhandledrejection', (e) => reportError(errorText(e.reason)));
+
 window.addEventListener('hashchange', route);
 api.onSignedOut = (message) => loginScreen(message);
 

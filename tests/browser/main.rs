@@ -1,0 +1,343 @@
+//! The staff console in a real browser: the server runs in-process on an
+//! ephemeral port (temp SQLite data dir), headless Chromium is driven over
+//! WebDriver (chromedriver), and the firms are plain HTTP clients.
+//!
+//! Needs `chromium` and `chromium-driver` (Debian), so it is ignored in a
+//! plain `cargo test`; `.ci/run` runs it with `--ignored`. Paths can be
+//! changed with `ZQL_CHROMIUM` and `ZQL_CHROMEDRIVER`. Each step leaves a
+//! screenshot in `target/browser-screenshots/`.
+
+#[allow(dead_code)]
+#[path = "../helpers.rs"]
+mod helpers;
+
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail, ensure};
+use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+use serde_json::{Value, json};
+
+use helpers::{PASSWORD, Session, TestApp, spawn_app};
+
+/// How long the console may take to show something.
+const UI_WAIT: Duration = Duration::from_secs(20);
+
+/// A chromedriver process, ended when dropped.
+struct Driver {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+fn start_driver() -> Result<Driver> {
+    let bin = std::env::var("ZQL_CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
+    let port = free_port()?;
+    let child = Command::new(&bin)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .with_context(|| format!("cannot start {bin} (apt-get install chromium-driver)"))?;
+    let driver = Driver {
+        child,
+        url: format!("http://127.0.0.1:{port}"),
+    };
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        ensure!(Instant::now() < deadline, "chromedriver did not listen on {port}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Ok(driver)
+}
+
+async fn open_browser(driver: &Driver, profile: &Path) -> Result<Client> {
+    let binary = std::env::var("ZQL_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    let mut caps = serde_json::Map::new();
+    caps.insert("browserName".into(), json!("chrome"));
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": binary,
+            "args": [
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync",
+                "--disable-dev-shm-usage", "--lang=zh-CN", "--window-size=1366,900",
+                format!("--user-data-dir={}", profile.display()),
+            ],
+        }),
+    );
+    ClientBuilder::new(HttpConnector::new())
+        .capabilities(caps)
+        .connect(&driver.url)
+        .await
+        .context("cannot open a Chromium session through chromedriver")
+}
+
+/// Takes a screenshot per step, numbered in order.
+struct Shots {
+    dir: PathBuf,
+    n: usize,
+}
+
+impl Shots {
+    fn new() -> Result<Shots> {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/browser-screenshots");
+        std::fs::create_dir_all(&dir)?;
+        for e in std::fs::read_dir(&dir)? {
+            let p = e?.path();
+            if p.extension().is_some_and(|x| x == "png") {
+                std::fs::remove_file(p)?;
+            }
+        }
+        Ok(Shots { dir, n: 0 })
+    }
+
+    async fn take(&mut self, b: &Client, name: &str) -> Result<()> {
+        self.n += 1;
+        let path = self.dir.join(format!("{:02}-{name}.png", self.n));
+        let png = b.screenshot().await.context("screenshot")?;
+        std::fs::write(&path, png)?;
+        eprintln!("screenshot {}", path.display());
+        Ok(())
+    }
+}
+
+async fn wait_for(b: &Client, css: &str) -> Result<fantoccini::elements::Element> {
+    b.wait()
+        .at_most(UI_WAIT)
+        .every(Duration::from_millis(100))
+        .for_element(Locator::Css(css))
+        .await
+        .with_context(|| format!("the console did not show `{css}` within {UI_WAIT:?}"))
+}
+
+async fn fill(b: &Client, css: &str, text: &str) -> Result<()> {
+    let el = wait_for(b, css).await?;
+    el.clear().await?;
+    el.send_keys(text).await?;
+    Ok(())
+}
+
+async fn click(b: &Client, css: &str) -> Result<()> {
+    wait_for(b, css)
+        .await?
+        .click()
+        .await
+        .with_context(|| format!("click `{css}`"))
+}
+
+/// Texts of every element matching `css`.
+async fn texts(b: &Client, css: &str) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    for el in b.find_all(Locator::Css(css)).await? {
+        out.push(el.text().await?);
+    }
+    Ok(out)
+}
+
+async fn js(b: &Client, script: &str) -> Result<Value> {
+    Ok(b.execute(script, Vec::new()).await?)
+}
+
+fn offer_body() -> Value {
+    json!({
+        "side": "offer", "kind": "equipment",
+        "title": "380T注塑机 夜班机时共享",
+        "description": "海天MA3800两台，夜班空闲，可接外协注塑订单，当天可上机。",
+        "quantity": {"amount": 2, "unit": "台"},
+        "price": {"amount": 180, "unit": "元/小时"},
+        "attributes": {"equipment_type": "注塑机", "brand": "海天", "model": "MA3800",
+                       "mode": "共享机时", "clamping_force_t": 380}
+    })
+}
+
+fn emergency_body() -> Value {
+    json!({
+        "side": "request", "kind": "equipment",
+        "title": "注塑机故障停产 急需外协注塑机时",
+        "description": "一台注塑机液压系统故障，订单明早交货，急需今晚可用的注塑机 300 吨以上。",
+        "quantity": {"amount": 1, "unit": "台"},
+        "urgency": "emergency",
+        "attributes": {"equipment_type": "注塑机", "mode": "共享机时", "clamping_force_t": 300}
+    })
+}
+
+/// The firms' side: the thread the staff member opened, with the system
+/// message naming the broker and the staff member's message.
+async fn firm_sees_thread(app: &TestApp, who: &Session, thread_id: &str, staff_text: &str) -> Result<()> {
+    let threads = app.get("/api/v1/threads", &who.token).await;
+    let items = threads.expect(200)["items"].as_array().cloned().unwrap_or_default();
+    ensure!(
+        items.iter().any(|t| t["id"] == thread_id),
+        "{} does not see thread {thread_id}: {items:#?}",
+        who.login
+    );
+    let msgs = app
+        .get(&format!("/api/v1/threads/{thread_id}/messages"), &who.token)
+        .await;
+    let items = msgs.expect(200)["items"].as_array().cloned().unwrap_or_default();
+    ensure!(
+        items.iter().any(|m| m["kind"] == "system"),
+        "no system message in {thread_id}: {items:#?}"
+    );
+    ensure!(
+        items.iter().any(|m| m["kind"] == "text" && m["text"] == staff_text && m["author"]["role"] == "staff"),
+        "the staff message is missing from {thread_id}: {items:#?}"
+    );
+    Ok(())
+}
+
+async fn scenario(app: &TestApp, b: &Client, shots: &mut Shots) -> Result<()> {
+    // The park: a requesting firm, an offering firm, one staff member.
+    let admin = app.admin().await;
+    let community = app.create_community(&admin, "大港工业社区").await;
+    let requester = app.verified_firm(&community, &admin).await;
+    let offerer = app.verified_firm(&community, &admin).await;
+    let staff = app.create_staff(&admin, &community).await;
+    let offer = app
+        .post("/api/v1/listings?wait=indexed", &offerer.admin.token, &offer_body())
+        .await;
+    let offer_id = offer.expect(201)["id"].as_str().context("offer id")?.to_string();
+
+    // 1. The staff member signs in through the console.
+    b.goto(&app.url("/console")).await?;
+    wait_for(b, "#login-form").await?;
+    shots.take(b, "login").await?;
+    fill(b, "#login-form input[name=login]", &staff.login).await?;
+    fill(b, "#login-form input[name=password]", PASSWORD).await?;
+    click(b, "#login-form button[type=submit]").await?;
+    wait_for(b, "#queue[data-loaded]").await?;
+    wait_for(b, "#live-status[data-state=open]").await?;
+    ensure!(
+        b.find_all(Locator::Css(".case-row")).await?.is_empty(),
+        "the queue should start empty"
+    );
+    shots.take(b, "queue-empty").await?;
+
+    // 2. An emergency request posted through the API appears live.
+    js(b, "window.__sameDocument = true; return true;").await?;
+    let request = app
+        .post("/api/v1/listings", &requester.admin.token, &emergency_body())
+        .await;
+    let request_id = request.expect(201)["id"].as_str().context("request id")?.to_string();
+    let row = wait_for(b, ".case-row[data-case-id]").await?;
+    let case_id = row.attr("data-case-id").await?.context("data-case-id")?;
+    let row_text = row.text().await?;
+    ensure!(row_text.contains("注塑机故障停产"), "queue row: {row_text}");
+    ensure!(
+        js(b, "return window.__sameDocument === true;").await? == json!(true),
+        "the page was reloaded; the case must arrive live"
+    );
+    shots.take(b, "queue-live").await?;
+
+    // 3. The staff member opens it and sees the offer among the candidates,
+    //    with its score breakdown.
+    row.click().await?;
+    wait_for(b, &format!("#case[data-case-id='{case_id}'][data-status]")).await?;
+    let candidate = format!("#candidates .cand[data-offer-id='{offer_id}']");
+    wait_for(b, &candidate).await?;
+    click(b, &format!("{candidate} details.factors summary")).await?;
+    let reasons = texts(b, &format!("{candidate} .factor-reason")).await?;
+    ensure!(
+        !reasons.is_empty() && reasons.iter().all(|r| !r.trim().is_empty()),
+        "every factor carries a reason: {reasons:?}"
+    );
+    shots.take(b, "case").await?;
+
+    // 4. … and brokers it to that offer with a message.
+    let staff_text = "两家企业都在大港社区，请今晚直接联系安排上机。";
+    click(b, &format!("{candidate} input[name=offer]")).await?;
+    fill(b, "#broker-form textarea[name=broker-message]", staff_text).await?;
+    click(b, "#broker-form button[data-action=broker]").await?;
+    wait_for(b, "#case[data-status=brokered]").await?;
+    let contact = wait_for(b, "#contacts li[data-thread-id]").await?;
+    let thread_id = contact.attr("data-thread-id").await?.context("data-thread-id")?;
+    wait_for(b, "#case-chat .chat[data-loaded] .msg-system").await?;
+    shots.take(b, "brokered").await?;
+
+    // 5. Both firms' API clients see the thread, the system message and the
+    //    staff member's message.
+    firm_sees_thread(app, &requester.admin, &thread_id, staff_text).await?;
+    firm_sees_thread(app, &offerer.admin, &thread_id, staff_text).await?;
+
+    // 6. A firm answers; the message arrives live in the console's chat.
+    let reply = "收到，我们晚上八点派人过去对接。";
+    app.post(
+        &format!("/api/v1/threads/{thread_id}/messages"),
+        &offerer.admin.token,
+        &json!({"client_msg_id": "reply-1", "text": reply}),
+    )
+    .await
+    .expect(201);
+    let deadline = Instant::now() + UI_WAIT;
+    loop {
+        let shown = texts(b, "#case-chat .msg .msg-text").await?;
+        if shown.iter().any(|t| t == reply) {
+            break;
+        }
+        if Instant::now() > deadline {
+            bail!("the firm's reply did not arrive live: {shown:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    shots.take(b, "chat-live").await?;
+
+    // 7. The staff member resolves the case.
+    click(b, "button[data-action=resolve]").await?;
+    click(b, "dialog input[name=outcome][value=solved]").await?;
+    fill(b, "dialog textarea[name=note]", "已对接外协注塑机时，当晚恢复生产。").await?;
+    click(b, "dialog button[data-action=confirm-resolve]").await?;
+    wait_for(b, "#case[data-status=resolved] #outcome").await?;
+    shots.take(b, "resolved").await?;
+
+    let case = app.get(&format!("/api/v1/staff/cases/{case_id}"), &staff.token).await;
+    let case = case.expect(200);
+    ensure!(case["status"] == "resolved" && case["outcome"] == "solved", "{case:#}");
+    ensure!(case["listing"]["id"] == request_id.as_str(), "{case:#}");
+
+    ensure!(
+        js(b, "return document.body.dataset.errors || null;").await? == Value::Null,
+        "the console reported script errors"
+    );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs chromium and chromium-driver; .ci/run runs it with --ignored"]
+async fn staff_brokers_an_emergency_through_the_console() {
+    let started = Instant::now();
+    let app = spawn_app().await;
+    let driver = start_driver().expect("chromedriver");
+    let profile = tempfile::tempdir().expect("browser profile dir");
+    let browser = open_browser(&driver, profile.path()).await.expect("browser");
+    let mut shots = Shots::new().expect("screenshot dir");
+
+    let outcome = scenario(&app, &browser, &mut shots).await;
+    if outcome.is_err() {
+        let _ = shots.take(&browser, "failure").await;
+        if let Ok(Value::String(html)) = js(&browser, "return document.body.innerText;").await {
+            eprintln!("--- page text at failure ---\n{html}\n---");
+        }
+    }
+    let _ = browser.close().await;
+    drop(driver);
+    if let Err(e) = outcome {
+        panic!("browser scenario failed after {:?}: {e:#}", started.elapsed());
+    }
+    eprintln!("browser scenario passed in {:?}", started.elapsed());
+}
