@@ -35,6 +35,9 @@ pub struct Config {
     pub events_heartbeat_secs: u64,
     /// The longest chat message, in characters.
     pub message_max_chars: usize,
+    /// Staff case targets per urgency (`sla_emergency`, `sla_urgent`:
+    /// claim/contact/resolve minutes).
+    pub sla: crate::sla::SlaConfig,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -137,6 +140,8 @@ config_keys! {
     login_lock_secs: u64,
     events_heartbeat_secs: u64,
     message_max_chars: usize,
+    sla_emergency: String,
+    sla_urgent: String,
 }
 
 /// The key on the line a TOML error points into: type errors name only
@@ -245,6 +250,16 @@ impl Config {
             .parse::<LogFormat>()
             .map_err(|e| ConfigError::new("log_format", o, e))?;
 
+        let mut sla = crate::sla::SlaConfig::default();
+        for (key, v, slot) in [
+            ("sla_emergency", &l.sla_emergency, &mut sla.emergency),
+            ("sla_urgent", &l.sla_urgent, &mut sla.urgent),
+        ] {
+            if let Some((raw, o)) = v {
+                *slot = raw.parse().map_err(|e| ConfigError::new(key, *o, e))?;
+            }
+        }
+
         let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
         Ok(Config {
             bind,
@@ -309,6 +324,7 @@ impl Config {
                 1,
                 100_000,
             )?,
+            sla,
         })
     }
 }

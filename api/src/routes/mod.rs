@@ -8,8 +8,10 @@ pub mod firms;
 pub mod health;
 pub mod listings;
 pub mod matches;
+pub mod notifications;
 pub mod pagination;
 pub mod search;
+pub mod staff;
 pub mod threads;
 
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -66,6 +68,18 @@ api_routes! {
     "/api/v1/threads/{id}/read" => { post: threads::mark_read },
     "/api/v1/events" => { get: events::stream },
     "/api/v1/events/ticket" => { post: events::ticket },
+    "/api/v1/notifications" => { get: notifications::list },
+    "/api/v1/notifications/read-all" => { post: notifications::mark_all_read },
+    "/api/v1/notifications/{id}/read" => { post: notifications::mark_read },
+    "/api/v1/staff/queue" => { get: staff::queue },
+    "/api/v1/staff/cases/{id}" => { get: staff::get },
+    "/api/v1/staff/cases/{id}/claim" => { post: staff::claim },
+    "/api/v1/staff/cases/{id}/broker" => { post: staff::broker },
+    "/api/v1/staff/cases/{id}/resolve" => { post: staff::resolve },
+    "/api/v1/staff/cases/{id}/escalate" => { post: staff::escalate },
+    "/api/v1/staff/audit" => { get: staff::audit_log },
+    "/api/v1/staff/sla" => { get: staff::sla_summary },
+    "/api/v1/staff/stats" => { get: staff::park_stats },
 }
 
 async fn method_not_allowed(req: HttpRequest) -> Result<HttpResponse, ApiError> {
