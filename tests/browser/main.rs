@@ -134,11 +134,12 @@ async fn fill(b: &Client, css: &str, text: &str) -> Result<()> {
 }
 
 async fn click(b: &Client, css: &str) -> Result<()> {
-    wait_for(b, css)
-        .await?
-        .click()
-        .await
-        .with_context(|| format!("click `{css}`"))
+    let el = wait_for(b, css).await?;
+    // Clear of the sticky header, as a person would scroll.
+    let arg = serde_json::to_value(&el)?;
+    b.execute("arguments[0].scrollIntoView({block: 'center'});", vec![arg])
+        .await?;
+    el.click().await.with_context(|| format!("click `{css}`"))
 }
 
 /// Texts of every element matching `css`.

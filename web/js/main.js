@@ -82,7 +82,7 @@ function onEvent(type, data) {
   if (type === 'notification') {
     if (data && !data.read_at) {
       refreshUnread();
-      toast(`${label(NOTIFICATION, data.type)}：${data.title || ''}`);
+      toast(`${data.title || label(NOTIFICATION, data.type)}${data.body ? `：${data.body}` : ''}`);
     }
   }
   app.view?.onEvent?.(type, data);

@@ -113,6 +113,50 @@ export const AUDIT_ACTION = {
   'thread.joined': '加入会话',
   'firm.verified': '认证企业',
 };
+export const ATTRIBUTE = {
+  area_m2: '面积（㎡）',
+  ceiling_height_m: '层高（米）',
+  floor_load_t_per_m2: '楼面荷载（吨/㎡）',
+  power_kva: '电力容量（kVA）',
+  crane_t: '行车（吨）',
+  floor: '楼层',
+  usage: '用途',
+  fire_class: '防火等级',
+  equipment_type: '设备类型',
+  brand: '品牌',
+  model: '型号',
+  mode: '方式',
+  clamping_force_t: '锁模力（吨）',
+  travel_mm: '行程（毫米）',
+  tonnage_t: '吨位（吨）',
+  material_name: '物料名称',
+  grade: '牌号/等级',
+  packaging: '包装',
+  origin: '起点',
+  destination: '终点',
+  vehicle_type: '车型',
+  capacity_t: '载重（吨）',
+  volume_m3: '容积（m³）',
+  departure_date: '发车日期',
+  cold_chain: '冷链',
+  hazmat: '危险品',
+  job_type: '工种',
+  headcount: '人数',
+  skills: '技能',
+  period_days: '周期（天）',
+  service_type: '服务类型',
+  certification: '资质认证',
+};
+
+/** An attribute value as text: lists joined, yes/no in Chinese. */
+export function attrValue(v) {
+  if (Array.isArray(v)) return v.join('、');
+  if (v === true) return '是';
+  if (v === false) return '否';
+  if (v && typeof v === 'object') return JSON.stringify(v);
+  return String(v);
+}
+
 export const NOTIFICATION = {
   'match.suggested': '匹配推荐',
   message: '新消息',

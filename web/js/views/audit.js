@@ -6,7 +6,9 @@ import { h, mount, errorBox, empty, label, fmtTime, AUDIT_ACTION } from '../ui.j
 
 export function auditView() {
   const st = { items: [], cursor: null };
-  const action = h('input', { name: 'action', placeholder: '操作类型，如 case.brokered', 'aria-label': '操作类型' });
+  const action = h('select', { name: 'action', 'aria-label': '操作类型', onchange: () => load() },
+    h('option', { value: '' }, '全部操作'),
+    Object.entries(AUDIT_ACTION).map(([v, t]) => h('option', { value: v }, t)));
   const caseId = h('input', { name: 'case_id', placeholder: '工单编号', 'aria-label': '工单编号' });
   const rows = h('tbody');
   const more = h('button', { class: 'btn', type: 'button', hidden: true, onclick: () => load(true) }, '加载更多');
@@ -22,7 +24,7 @@ export function auditView() {
   async function load(append = false) {
     try {
       const page = await api.get('/api/v1/staff/audit', {
-        action: action.value.trim(), case_id: caseId.value.trim(), limit: 50, cursor: append ? st.cursor : undefined,
+        action: action.value, case_id: caseId.value.trim(), limit: 50, cursor: append ? st.cursor : undefined,
       });
       st.items = append ? st.items.concat(page.items) : page.items;
       st.cursor = page.next_cursor;

@@ -5,7 +5,7 @@
 import { api, ApiError } from '../api.js';
 import {
   h, mount, errorBox, empty, busy, dialog, toast, debounce, label, fmtTime, fmtAmount, fmtScore, fmtAgo,
-  urgencyBadge, statusBadge, badge, highlighted, KIND, SIDE, FACTOR, MATCH_STATUS, OUTCOME, AUDIT_ACTION,
+  urgencyBadge, statusBadge, badge, highlighted, attrValue, KIND, SIDE, FACTOR, MATCH_STATUS, OUTCOME, AUDIT_ACTION, ATTRIBUTE,
 } from '../ui.js';
 import { rateBar } from '../charts.js';
 import { slaTable, tick } from './sla.js';
@@ -118,7 +118,7 @@ export function caseView(ctx, caseId) {
         h('dt', null, '预算'), h('dd', null, fmtAmount(l.price)),
         h('dt', null, '时间'), h('dd', null, `${l.available_from || '—'} 至 ${l.available_until || '—'}`),
         h('dt', null, '地点'), h('dd', null, l.location?.address || '—'),
-        attrs.map(([k, v]) => [h('dt', null, k), h('dd', null, Array.isArray(v) ? v.join('、') : String(v))])),
+        attrs.map(([k, v]) => [h('dt', null, label(ATTRIBUTE, k)), h('dd', null, attrValue(v))])),
       l.description && h('p', { class: 'desc' }, l.description),
       h('h3', null, '求助企业'),
       h('dl', { class: 'facts' },
