@@ -147,7 +147,10 @@ mod tests {
             let text = std::str::from_utf8(&file.data).expect("utf-8");
             let dir = name.rsplit_once('/').map_or("", |(d, _)| d);
             for line in text.lines().filter(|l| l.contains(" from '")) {
-                let spec = line.split(" from '").nth(1).and_then(|s| s.split('\'').next());
+                let spec = line
+                    .split(" from '")
+                    .nth(1)
+                    .and_then(|s| s.split('\'').next());
                 let Some(spec) = spec else { continue };
                 assert!(
                     spec.starts_with('.'),

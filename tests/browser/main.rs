@@ -58,7 +58,10 @@ fn start_driver() -> Result<Driver> {
     };
     let deadline = Instant::now() + Duration::from_secs(15);
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        ensure!(Instant::now() < deadline, "chromedriver did not listen on {port}");
+        ensure!(
+            Instant::now() < deadline,
+            "chromedriver did not listen on {port}"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     Ok(driver)
@@ -126,6 +129,15 @@ async fn wait_for(b: &Client, css: &str) -> Result<fantoccini::elements::Element
         .with_context(|| format!("the console did not show `{css}` within {UI_WAIT:?}"))
 }
 
+async fn wait_gone(b: &Client, css: &str) -> Result<()> {
+    let deadline = Instant::now() + UI_WAIT;
+    while !b.find_all(Locator::Css(css)).await?.is_empty() {
+        ensure!(Instant::now() < deadline, "`{css}` still shown after {UI_WAIT:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Ok(())
+}
+
 async fn fill(b: &Client, css: &str, text: &str) -> Result<()> {
     let el = wait_for(b, css).await?;
     el.clear().await?;
@@ -180,9 +192,17 @@ fn emergency_body() -> Value {
 
 /// The firms' side: the thread the staff member opened, with the system
 /// message naming the broker and the staff member's message.
-async fn firm_sees_thread(app: &TestApp, who: &Session, thread_id: &str, staff_text: &str) -> Result<()> {
+async fn firm_sees_thread(
+    app: &TestApp,
+    who: &Session,
+    thread_id: &str,
+    staff_text: &str,
+) -> Result<()> {
     let threads = app.get("/api/v1/threads", &who.token).await;
-    let items = threads.expect(200)["items"].as_array().cloned().unwrap_or_default();
+    let items = threads.expect(200)["items"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     ensure!(
         items.iter().any(|t| t["id"] == thread_id),
         "{} does not see thread {thread_id}: {items:#?}",
@@ -191,13 +211,18 @@ async fn firm_sees_thread(app: &TestApp, who: &Session, thread_id: &str, staff_t
     let msgs = app
         .get(&format!("/api/v1/threads/{thread_id}/messages"), &who.token)
         .await;
-    let items = msgs.expect(200)["items"].as_array().cloned().unwrap_or_default();
+    let items = msgs.expect(200)["items"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     ensure!(
         items.iter().any(|m| m["kind"] == "system"),
         "no system message in {thread_id}: {items:#?}"
     );
     ensure!(
-        items.iter().any(|m| m["kind"] == "text" && m["text"] == staff_text && m["author"]["role"] == "staff"),
+        items.iter().any(|m| m["kind"] == "text"
+            && m["text"] == staff_text
+            && m["author"]["role"] == "staff"),
         "the staff message is missing from {thread_id}: {items:#?}"
     );
     Ok(())
@@ -211,9 +236,16 @@ async fn scenario(app: &TestApp, b: &Client, shots: &mut Shots) -> Result<()> {
     let offerer = app.verified_firm(&community, &admin).await;
     let staff = app.create_staff(&admin, &community).await;
     let offer = app
-        .post("/api/v1/listings?wait=indexed", &offerer.admin.token, &offer_body())
+        .post(
+            "/api/v1/listings?wait=indexed",
+            &offerer.admin.token,
+            &offer_body(),
+        )
         .await;
-    let offer_id = offer.expect(201)["id"].as_str().context("offer id")?.to_string();
+    let offer_id = offer.expect(201)["id"]
+        .as_str()
+        .context("offer id")?
+        .to_string();
 
     // 1. The staff member signs in through the console.
     b.goto(&app.url("/console")).await?;
@@ -233,9 +265,16 @@ async fn scenario(app: &TestApp, b: &Client, shots: &mut Shots) -> Result<()> {
     // 2. An emergency request posted through the API appears live.
     js(b, "window.__sameDocument = true; return true;").await?;
     let request = app
-        .post("/api/v1/listings", &requester.admin.token, &emergency_body())
+        .post(
+            "/api/v1/listings",
+            &requester.admin.token,
+            &emergency_body(),
+        )
         .await;
-    let request_id = request.expect(201)["id"].as_str().context("request id")?.to_string();
+    let request_id = request.expect(201)["id"]
+        .as_str()
+        .context("request id")?
+        .to_string();
     let row = wait_for(b, ".case-row[data-case-id]").await?;
     let case_id = row.attr("data-case-id").await?.context("data-case-id")?;
     let row_text = row.text().await?;
@@ -267,7 +306,10 @@ async fn scenario(app: &TestApp, b: &Client, shots: &mut Shots) -> Result<()> {
     click(b, "#broker-form button[data-action=broker]").await?;
     wait_for(b, "#case[data-status=brokered]").await?;
     let contact = wait_for(b, "#contacts li[data-thread-id]").await?;
-    let thread_id = contact.attr("data-thread-id").await?.context("data-thread-id")?;
+    let thread_id = contact
+        .attr("data-thread-id")
+        .await?
+        .context("data-thread-id")?;
     wait_for(b, "#case-chat .chat[data-loaded] .msg-system").await?;
     shots.take(b, "brokered").await?;
 
@@ -301,16 +343,71 @@ async fn scenario(app: &TestApp, b: &Client, shots: &mut Shots) -> Result<()> {
     // 7. The staff member resolves the case.
     click(b, "button[data-action=resolve]").await?;
     click(b, "dialog input[name=outcome][value=solved]").await?;
-    fill(b, "dialog textarea[name=note]", "已对接外协注塑机时，当晚恢复生产。").await?;
+    fill(
+        b,
+        "dialog textarea[name=note]",
+        "已对接外协注塑机时，当晚恢复生产。",
+    )
+    .await?;
     click(b, "dialog button[data-action=confirm-resolve]").await?;
     wait_for(b, "#case[data-status=resolved] #outcome").await?;
     shots.take(b, "resolved").await?;
 
-    let case = app.get(&format!("/api/v1/staff/cases/{case_id}"), &staff.token).await;
+    let case = app
+        .get(&format!("/api/v1/staff/cases/{case_id}"), &staff.token)
+        .await;
     let case = case.expect(200);
-    ensure!(case["status"] == "resolved" && case["outcome"] == "solved", "{case:#}");
+    ensure!(
+        case["status"] == "resolved" && case["outcome"] == "solved",
+        "{case:#}"
+    );
     ensure!(case["listing"]["id"] == request_id.as_str(), "{case:#}");
 
+    // 8. The other pages: firm verification through the UI, statistics with
+    //    charts, the audit log, notifications, search; then a tablet width.
+    let pending = app.register_firm(&community).await;
+    click(b, "a[data-nav=firms]").await?;
+    let verify = format!("#firms [data-firm-id='{}'] button[data-action=verify]", pending.id);
+    click(b, &verify).await?;
+    wait_gone(b, &verify).await?;
+    let firm = app.get(&format!("/api/v1/firms/{}", pending.id), &admin.token).await;
+    ensure!(firm.expect(200)["verified"] == true, "the firm was not verified");
+    shots.take(b, "firms").await?;
+
+    click(b, "a[data-nav=stats]").await?;
+    wait_for(b, "#stats .kpis").await?;
+    wait_for(b, "#stats svg.chart").await?;
+    wait_for(b, "#sla table").await?;
+    shots.take(b, "stats").await?;
+
+    click(b, "a[data-nav=audit]").await?;
+    wait_for(b, "#audit tbody tr td + td").await?;
+    let actions = texts(b, "#audit tbody tr td:nth-child(3)").await?;
+    for want in ["撮合对接", "结案", "认证企业"] {
+        ensure!(actions.iter().any(|a| a == want), "audit log lacks {want}: {actions:?}");
+    }
+    shots.take(b, "audit").await?;
+
+    click(b, "a[data-nav=notifications]").await?;
+    wait_for(b, "#notifications li[data-notification-id]").await?;
+    shots.take(b, "notifications").await?;
+
+    click(b, "a[data-nav=search]").await?;
+    fill(b, "form.search-form input[name=q]", "注塑机").await?;
+    click(b, "form.search-form button[type=submit]").await?;
+    wait_for(b, &format!("#hits .hit[data-listing-id='{offer_id}']")).await?;
+    shots.take(b, "search").await?;
+
+    b.set_window_size(820, 1180).await?;
+    click(b, "a[data-nav=queue]").await?;
+    click(b, ".tabs [data-status=resolved]").await?;
+    wait_for(b, &format!(".case-row[data-case-id='{case_id}'][data-status=resolved]")).await?;
+    shots.take(b, "tablet-queue").await?;
+
+    ensure!(
+        b.find_all(Locator::Css(".alert-error")).await?.is_empty(),
+        "an error is shown"
+    );
     ensure!(
         js(b, "return document.body.dataset.errors || null;").await? == Value::Null,
         "the console reported script errors"
@@ -325,7 +422,9 @@ async fn staff_brokers_an_emergency_through_the_console() {
     let app = spawn_app().await;
     let driver = start_driver().expect("chromedriver");
     let profile = tempfile::tempdir().expect("browser profile dir");
-    let browser = open_browser(&driver, profile.path()).await.expect("browser");
+    let browser = open_browser(&driver, profile.path())
+        .await
+        .expect("browser");
     let mut shots = Shots::new().expect("screenshot dir");
 
     let outcome = scenario(&app, &browser, &mut shots).await;
@@ -338,7 +437,10 @@ async fn staff_brokers_an_emergency_through_the_console() {
     let _ = browser.close().await;
     drop(driver);
     if let Err(e) = outcome {
-        panic!("browser scenario failed after {:?}: {e:#}", started.elapsed());
+        panic!(
+            "browser scenario failed after {:?}: {e:#}",
+            started.elapsed()
+        );
     }
     eprintln!("browser scenario passed in {:?}", started.elapsed());
 }

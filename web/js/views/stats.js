@@ -19,8 +19,8 @@ export function statsView() {
       h('button', { class: 'btn btn-primary', type: 'submit' }, '查询'), csv),
     body);
 
-  // `to` is a day: the window runs to the end of it.
-  const range = () => ({ from: from.value, to: to.value ? isoDate(new Date(new Date(to.value).getTime() + 86_400_000)) : undefined });
+  // Both ends are days (China Standard Time); `to` includes its whole day.
+  const range = () => ({ from: from.value, to: to.value });
 
   async function load() {
     try {
