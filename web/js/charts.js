@@ -28,8 +28,8 @@ function legend(series) {
  * @param {string[]} days  x labels (YYYY-MM-DD)
  * @param {{label: string, values: number[]}[]} series
  */
-export function lineChart(days, series, { height = 220 } = {}) {
-  const W = 640;
+export function lineChart(days, series, { height = 300 } = {}) {
+  const W = 960;
   const H = height;
   const pad = { l: 36, r: 12, t: 12, b: 28 };
   const iw = W - pad.l - pad.r;
@@ -73,9 +73,9 @@ export function lineChart(days, series, { height = 220 } = {}) {
  * @param {string[]} partLabels
  */
 export function stackedBars(rows, partLabels) {
-  const W = 640;
-  const rowH = 26;
-  const labelW = 96;
+  const W = 960;
+  const rowH = 28;
+  const labelW = 110;
   const H = rows.length * rowH + 8;
   const max = niceMax(Math.max(1, ...rows.map((r) => r.parts.reduce((a, b) => a + b, 0))));
   const iw = W - labelW - 48;

@@ -226,6 +226,7 @@ export function toast(message, kind = 'info') {
   const box = document.getElementById('toasts');
   const el = h('div', { class: `toast toast-${kind}` }, message);
   box.append(el);
+  while (box.children.length > 3) box.firstElementChild.remove();
   setTimeout(() => el.remove(), kind === 'error' ? 8000 : 4000);
 }
 

@@ -2,7 +2,27 @@
 // it, when, and on what.
 
 import { api } from '../api.js';
-import { h, mount, errorBox, empty, label, fmtTime, AUDIT_ACTION } from '../ui.js';
+import { h, mount, errorBox, empty, label, fmtTime, AUDIT_ACTION, OUTCOME } from '../ui.js';
+
+const SUBJECT = { firm: '企业', thread: '会话', listing: '信息', case: '工单', match: '匹配' };
+
+/** The detail of an entry in words; ids are left out, communities named. */
+function describe(detail, communities) {
+  const parts = [];
+  const community = (id) => communities.get(id) || id;
+  for (const [k, v] of Object.entries(detail || {})) {
+    if (v === null || v === undefined || v === '') continue;
+    if (k === 'name') parts.push(`企业：${v}`);
+    else if (k === 'outcome') parts.push(`结果：${label(OUTCOME, v)}`);
+    else if (k === 'note') parts.push(`说明：${v}`);
+    else if (k === 'message') parts.push(`留言：${v}`);
+    else if (k === 'offer_ids' && Array.isArray(v)) parts.push(`供给 ${v.length} 个`);
+    else if (k === 'from') parts.push(`自：${community(v)}`);
+    else if (k === 'to') parts.push(`转至：${community(v)}`);
+    else if (k === 'previous_claimant') parts.push('接手他人认领的工单');
+  }
+  return parts.join('；');
+}
 
 export function auditView() {
   const st = { items: [], cursor: null };
@@ -21,8 +41,14 @@ export function auditView() {
       rows)),
     h('div', { class: 'more' }, more));
 
+  let communities = null;
+
   async function load(append = false) {
     try {
+      if (!communities) {
+        const list = await api.get('/api/v1/communities').catch(() => ({ items: [] }));
+        communities = new Map(list.items.map((c) => [c.id, c.name]));
+      }
       const page = await api.get('/api/v1/staff/audit', {
         action: action.value, case_id: caseId.value.trim(), limit: 50, cursor: append ? st.cursor : undefined,
       });
@@ -38,16 +64,13 @@ export function auditView() {
   function row(a) {
     const subject = a.case_id
       ? h('a', { href: `#/case/${encodeURIComponent(a.case_id)}` }, '工单')
-      : a.subject ? `${a.subject.type}` : '—';
-    const detail = a.detail && Object.keys(a.detail).length
-      ? Object.entries(a.detail).map(([k, v]) => `${k}: ${typeof v === 'object' ? JSON.stringify(v) : v}`).join('；')
-      : '';
+      : label(SUBJECT, a.subject?.type);
     return h('tr', null,
-      h('td', null, fmtTime(a.at)),
-      h('td', null, a.actor?.name || '系统'),
-      h('td', null, label(AUDIT_ACTION, a.action)),
-      h('td', null, subject),
-      h('td', { class: 'small' }, detail));
+      h('td', { class: 'nowrap' }, fmtTime(a.at)),
+      h('td', { class: 'nowrap' }, a.actor?.name || '系统'),
+      h('td', { class: 'nowrap' }, label(AUDIT_ACTION, a.action)),
+      h('td', { class: 'nowrap' }, subject),
+      h('td', { class: 'small' }, describe(a.detail, communities)));
   }
 
   load();

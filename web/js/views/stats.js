@@ -31,13 +31,26 @@ export function statsView() {
     }
   }
 
+  /** The window's days (the service lists only days with data). */
+  function everyDay(first, last, rows) {
+    const out = [];
+    const start = new Date(`${first || rows[0]?.date}T00:00:00`);
+    const end = new Date(`${last || rows[rows.length - 1]?.date}T00:00:00`);
+    if (Number.isNaN(start.getTime()) || Number.isNaN(end.getTime())) return rows.map((d) => d.date);
+    for (let d = start; d <= end && out.length < 800; d = new Date(d.getFullYear(), d.getMonth(), d.getDate() + 1)) {
+      out.push(isoDate(d));
+    }
+    return out;
+  }
+
   function kpi(title, value, sub) {
     return h('div', { class: 'kpi' }, h('div', { class: 'kpi-title' }, title), h('div', { class: 'kpi-value' }, value), sub && h('div', { class: 'kpi-sub muted small' }, sub));
   }
 
   function render(st, sla) {
-    const daily = st.daily || [];
-    const days = daily.map((d) => d.date);
+    const days = everyDay(from.value, to.value, st.daily || []);
+    const byDate = new Map((st.daily || []).map((d) => [d.date, d]));
+    const daily = days.map((date) => byDate.get(date) || { date });
     mount(body,
       h('div', { class: 'kpis' },
         kpi('发布信息', String(st.listings?.total ?? 0), `需求 ${st.requests ?? 0} 条`),
@@ -47,7 +60,7 @@ export function statsView() {
         kpi('内循环率', fmtPct(st.in_park_rate), `园区内达成 ${st.agreed_in_park ?? 0} 对`),
         kpi('紧急求助按时解决', fmtPct(st.emergency_sla_rate), `${st.emergencies_solved_within_sla ?? 0} / ${st.emergencies ?? 0} 件`)),
       h('div', { class: 'card' }, h('h2', null, '每日趋势'),
-        days.length ? lineChart(days, [
+        (st.daily || []).length ? lineChart(days, [
           { label: '发布', values: daily.map((d) => d.listings ?? 0) },
           { label: '需求', values: daily.map((d) => d.requests ?? 0) },
           { label: '获得匹配', values: daily.map((d) => d.matched ?? 0) },
