@@ -3,6 +3,7 @@
 
 mod auth;
 mod communities;
+mod console;
 mod contract;
 mod events;
 mod firms;

@@ -132,7 +132,10 @@ async fn wait_for(b: &Client, css: &str) -> Result<fantoccini::elements::Element
 async fn wait_gone(b: &Client, css: &str) -> Result<()> {
     let deadline = Instant::now() + UI_WAIT;
     while !b.find_all(Locator::Css(css)).await?.is_empty() {
-        ensure!(Instant::now() < deadline, "`{css}` still shown after {UI_WAIT:?}");
+        ensure!(
+            Instant::now() < deadline,
+            "`{css}` still shown after {UI_WAIT:?}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     Ok(())
@@ -367,11 +370,19 @@ async fn scenario(app: &TestApp, b: &Client, shots: &mut Shots) -> Result<()> {
     //    charts, the audit log, notifications, search; then a tablet width.
     let pending = app.register_firm(&community).await;
     click(b, "a[data-nav=firms]").await?;
-    let verify = format!("#firms [data-firm-id='{}'] button[data-action=verify]", pending.id);
+    let verify = format!(
+        "#firms [data-firm-id='{}'] button[data-action=verify]",
+        pending.id
+    );
     click(b, &verify).await?;
     wait_gone(b, &verify).await?;
-    let firm = app.get(&format!("/api/v1/firms/{}", pending.id), &admin.token).await;
-    ensure!(firm.expect(200)["verified"] == true, "the firm was not verified");
+    let firm = app
+        .get(&format!("/api/v1/firms/{}", pending.id), &admin.token)
+        .await;
+    ensure!(
+        firm.expect(200)["verified"] == true,
+        "the firm was not verified"
+    );
     shots.take(b, "firms").await?;
 
     click(b, "a[data-nav=stats]").await?;
@@ -384,7 +395,10 @@ async fn scenario(app: &TestApp, b: &Client, shots: &mut Shots) -> Result<()> {
     wait_for(b, "#audit tbody tr td + td").await?;
     let actions = texts(b, "#audit tbody tr td:nth-child(3)").await?;
     for want in ["撮合对接", "结案", "认证企业"] {
-        ensure!(actions.iter().any(|a| a == want), "audit log lacks {want}: {actions:?}");
+        ensure!(
+            actions.iter().any(|a| a == want),
+            "audit log lacks {want}: {actions:?}"
+        );
     }
     shots.take(b, "audit").await?;
 
@@ -401,7 +415,11 @@ async fn scenario(app: &TestApp, b: &Client, shots: &mut Shots) -> Result<()> {
     b.set_window_size(820, 1180).await?;
     click(b, "a[data-nav=queue]").await?;
     click(b, ".tabs [data-status=resolved]").await?;
-    wait_for(b, &format!(".case-row[data-case-id='{case_id}'][data-status=resolved]")).await?;
+    wait_for(
+        b,
+        &format!(".case-row[data-case-id='{case_id}'][data-status=resolved]"),
+    )
+    .await?;
     shots.take(b, "tablet-queue").await?;
 
     ensure!(

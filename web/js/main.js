@@ -100,6 +100,7 @@ async function refreshUnread() {
 // ------------------------------------------------------------------ sign-in
 
 function loginScreen(message) {
+  app.me = null;
   app.live?.stop();
   app.live = null;
   app.view?.destroy?.();

@@ -16,7 +16,7 @@ const CANDIDATE_POLL_MS = 3000;
 const CANDIDATE_POLLS = 20;
 
 export function caseView(ctx, caseId) {
-  const st = { c: null, selected: new Set(), extra: new Map(), thread: null, chat: null, polls: 0 };
+  const st = { c: null, selected: new Set(), extra: new Map(), thread: null, chat: null, polls: 0, openFactors: new Set() };
   const el = h('section', { class: 'page page-case', id: 'case', dataset: { caseId } }, h('p', { class: 'muted' }, '正在加载工单…'));
   let pollTimer = null;
 
@@ -181,7 +181,10 @@ export function caseView(ctx, caseId) {
             k.partial && badge('仅部分满足', 'muted'),
             l.firm?.verified && badge('已认证', 'ok'),
             contacted && badge('已对接', 'ok')))),
-      h('details', { class: 'factors' },
+      h('details', {
+        class: 'factors', open: st.openFactors.has(l.id),
+        ontoggle: (e) => (e.currentTarget.open ? st.openFactors.add(l.id) : st.openFactors.delete(l.id)),
+      },
         h('summary', null, '得分构成'),
         factorTable(factors)));
   }
