@@ -91,28 +91,38 @@ async fn open_browser(driver: &Driver, profile: &Path) -> Result<Client> {
         .context("cannot open a Chromium session through chromedriver")
 }
 
-/// Takes a screenshot per step, numbered in order.
+/// Takes a screenshot per step: `<test>-<nn>-<step>.png`.
 struct Shots {
     dir: PathBuf,
+    test: &'static str,
     n: usize,
 }
 
 impl Shots {
-    fn new() -> Result<Shots> {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/browser-screenshots");
+    fn new(test: &'static str) -> Result<Shots> {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .parent()
+            .context("workspace root")?
+            .join("target/browser-screenshots");
         std::fs::create_dir_all(&dir)?;
         for e in std::fs::read_dir(&dir)? {
             let p = e?.path();
-            if p.extension().is_some_and(|x| x == "png") {
+            let ours = p
+                .file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with(&format!("{test}-")) && n.ends_with(".png"));
+            if ours {
                 std::fs::remove_file(p)?;
             }
         }
-        Ok(Shots { dir, n: 0 })
+        Ok(Shots { dir, test, n: 0 })
     }
 
     async fn take(&mut self, b: &Client, name: &str) -> Result<()> {
         self.n += 1;
-        let path = self.dir.join(format!("{:02}-{name}.png", self.n));
+        let path = self
+            .dir
+            .join(format!("{}-{:02}-{name}.png", self.test, self.n));
         let png = b.screenshot().await.context("screenshot")?;
         std::fs::write(&path, png)?;
         eprintln!("screenshot {}", path.display());
@@ -149,25 +159,70 @@ async fn fill(b: &Client, css: &str, text: &str) -> Result<()> {
 }
 
 async fn click(b: &Client, css: &str) -> Result<()> {
-    let el = wait_for(b, css).await?;
-    // Clear of the sticky header, as a person would scroll.
-    let arg = serde_json::to_value(&el)?;
-    b.execute("arguments[0].scrollIntoView({block: 'center'});", vec![arg])
-        .await?;
-    el.click().await.with_context(|| format!("click `{css}`"))
+    // A live update may re-render the element between finding and clicking
+    // it: find it again then.
+    let deadline = Instant::now() + UI_WAIT;
+    loop {
+        let el = wait_for(b, css).await?;
+        // Clear of the sticky header, as a person would scroll.
+        let arg = serde_json::to_value(&el)?;
+        let done = match b
+            .execute("arguments[0].scrollIntoView({block: 'center'});", vec![arg])
+            .await
+        {
+            Ok(_) => el.click().await,
+            Err(e) => Err(e),
+        };
+        match done {
+            Ok(()) => return Ok(()),
+            Err(e) if e.is_stale_element_reference() && Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            Err(e) => return Err(e).with_context(|| format!("click `{css}`")),
+        }
+    }
 }
 
-/// Texts of every element matching `css`.
+/// Texts of every element matching `css`, read in one script.
 async fn texts(b: &Client, css: &str) -> Result<Vec<String>> {
-    let mut out = Vec::new();
-    for el in b.find_all(Locator::Css(css)).await? {
-        out.push(el.text().await?);
-    }
-    Ok(out)
+    let v = b
+        .execute(
+            "return Array.from(document.querySelectorAll(arguments[0]), (e) => e.innerText);",
+            vec![json!(css)],
+        )
+        .await?;
+    Ok(serde_json::from_value(v)?)
 }
 
 async fn js(b: &Client, script: &str) -> Result<Value> {
     Ok(b.execute(script, Vec::new()).await?)
+}
+
+/// An attribute of the first element matching `css`, read in one script
+/// (a live re-render cannot slip in between finding and reading).
+async fn attr_of(b: &Client, css: &str, attr: &str) -> Result<String> {
+    let v = b
+        .execute(
+            "const e = document.querySelector(arguments[0]); return e && e.getAttribute(arguments[1]);",
+            vec![json!(css), json!(attr)],
+        )
+        .await?;
+    v.as_str()
+        .map(str::to_string)
+        .with_context(|| format!("no `{attr}` on `{css}`"))
+}
+
+/// The visible text of the first element matching `css`.
+async fn text_of(b: &Client, css: &str) -> Result<String> {
+    let v = b
+        .execute(
+            "const e = document.querySelector(arguments[0]); return e && e.innerText;",
+            vec![json!(css)],
+        )
+        .await?;
+    v.as_str()
+        .map(str::to_string)
+        .with_context(|| format!("no `{css}`"))
 }
 
 fn offer_body() -> Value {
@@ -254,11 +309,7 @@ async fn scenario(app: &TestApp, b: &Client, shots: &mut Shots) -> Result<()> {
     b.goto(&app.url("/console")).await?;
     wait_for(b, "#login-form").await?;
     shots.take(b, "login").await?;
-    fill(b, "#login-form input[name=login]", &staff.login).await?;
-    fill(b, "#login-form input[name=password]", PASSWORD).await?;
-    click(b, "#login-form button[type=submit]").await?;
-    wait_for(b, "#queue[data-loaded]").await?;
-    wait_for(b, "#live-status[data-state=open]").await?;
+    sign_in(app, b, &staff).await?;
     ensure!(
         b.find_all(Locator::Css(".case-row")).await?.is_empty(),
         "the queue should start empty"
@@ -278,9 +329,9 @@ async fn scenario(app: &TestApp, b: &Client, shots: &mut Shots) -> Result<()> {
         .as_str()
         .context("request id")?
         .to_string();
-    let row = wait_for(b, ".case-row[data-case-id]").await?;
-    let case_id = row.attr("data-case-id").await?.context("data-case-id")?;
-    let row_text = row.text().await?;
+    wait_for(b, ".case-row[data-case-id]").await?;
+    let case_id = attr_of(b, ".case-row[data-case-id]", "data-case-id").await?;
+    let row_text = text_of(b, &format!(".case-row[data-case-id='{case_id}']")).await?;
     ensure!(row_text.contains("注塑机故障停产"), "queue row: {row_text}");
     ensure!(
         js(b, "return window.__sameDocument === true;").await? == json!(true),
@@ -290,7 +341,7 @@ async fn scenario(app: &TestApp, b: &Client, shots: &mut Shots) -> Result<()> {
 
     // 3. The staff member opens it and sees the offer among the candidates,
     //    with its score breakdown.
-    row.click().await?;
+    click(b, &format!(".case-row[data-case-id='{case_id}']")).await?;
     wait_for(b, &format!("#case[data-case-id='{case_id}'][data-status]")).await?;
     let candidate = format!("#candidates .cand[data-offer-id='{offer_id}']");
     wait_for(b, &candidate).await?;
@@ -308,11 +359,8 @@ async fn scenario(app: &TestApp, b: &Client, shots: &mut Shots) -> Result<()> {
     fill(b, "#broker-form textarea[name=broker-message]", staff_text).await?;
     click(b, "#broker-form button[data-action=broker]").await?;
     wait_for(b, "#case[data-status=brokered]").await?;
-    let contact = wait_for(b, "#contacts li[data-thread-id]").await?;
-    let thread_id = contact
-        .attr("data-thread-id")
-        .await?
-        .context("data-thread-id")?;
+    wait_for(b, "#contacts li[data-thread-id]").await?;
+    let thread_id = attr_of(b, "#contacts li[data-thread-id]", "data-thread-id").await?;
     wait_for(b, "#case-chat .chat[data-loaded] .msg-system").await?;
     shots.take(b, "brokered").await?;
 
@@ -433,9 +481,128 @@ async fn scenario(app: &TestApp, b: &Client, shots: &mut Shots) -> Result<()> {
     Ok(())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs chromium and chromium-driver; .ci/run runs it with --ignored"]
-async fn staff_brokers_an_emergency_through_the_console() {
+/// Signs `staff` in through the login form and waits for the live queue.
+async fn sign_in(app: &TestApp, b: &Client, staff: &Session) -> Result<()> {
+    b.goto(&app.url("/console")).await?;
+    fill(b, "#login-form input[name=login]", &staff.login).await?;
+    fill(b, "#login-form input[name=password]", PASSWORD).await?;
+    click(b, "#login-form button[type=submit]").await?;
+    wait_for(b, "#queue[data-loaded]").await?;
+    wait_for(b, "#live-status[data-state=open]").await?;
+    Ok(())
+}
+
+/// Another staff member holds the case: the console offers to take it over;
+/// then the case is escalated to a neighbouring community through the UI.
+async fn take_over_and_escalate(app: &TestApp, b: &Client, shots: &mut Shots) -> Result<()> {
+    let admin = app.admin().await;
+    let home = app.create_community(&admin, "大港工业社区").await;
+    let neighbour = app.create_community(&admin, "灵峰工业社区").await;
+    let requester = app.verified_firm(&home, &admin).await;
+    let me = app.create_staff(&admin, &home).await;
+    let colleague = app.create_staff(&admin, &home).await;
+    let next_door = app.create_staff(&admin, &neighbour).await;
+
+    let mut body = emergency_body();
+    body["urgency"] = json!("urgent");
+    body["title"] = json!("模具车间叉车故障 急借叉车三天");
+    body["kind"] = json!("equipment");
+    body["attributes"] = json!({"equipment_type": "叉车"});
+    let request = app
+        .post("/api/v1/listings", &requester.admin.token, &body)
+        .await;
+    let request_id = request.expect(201)["id"]
+        .as_str()
+        .context("request id")?
+        .to_string();
+    let queue = app.get("/api/v1/staff/queue", &colleague.token).await;
+    let case_id = queue.expect(200)["items"]
+        .as_array()
+        .and_then(|items| {
+            items
+                .iter()
+                .find(|c| c["listing"]["id"] == request_id.as_str())
+        })
+        .and_then(|c| c["id"].as_str())
+        .context("the case in the queue")?
+        .to_string();
+    app.post(
+        &format!("/api/v1/staff/cases/{case_id}/claim"),
+        &colleague.token,
+        &json!({}),
+    )
+    .await
+    .expect(200);
+
+    sign_in(app, b, &me).await?;
+    click(b, &format!(".case-row[data-case-id='{case_id}']")).await?;
+    wait_for(b, "#case[data-status=claimed]").await?;
+    click(b, "button[data-action=claim]").await?;
+    wait_for(b, "dialog button[data-action=take-over]").await?;
+    shots.take(b, "take-over").await?;
+    click(b, "dialog button[data-action=take-over]").await?;
+    let deadline = Instant::now() + UI_WAIT;
+    loop {
+        let case = app
+            .get(&format!("/api/v1/staff/cases/{case_id}"), &me.token)
+            .await;
+        if case.expect(200)["claimed_by"]["id"].is_string()
+            && js(
+                b,
+                "return !document.querySelector('button[data-action=claim]');",
+            )
+            .await?
+                == json!(true)
+        {
+            break;
+        }
+        ensure!(Instant::now() < deadline, "the take-over did not show");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let case = app
+        .get(&format!("/api/v1/staff/cases/{case_id}"), &me.token)
+        .await;
+    let me_id = app.get("/api/v1/me", &me.token).await.expect(200)["user"]["id"].clone();
+    ensure!(
+        case.expect(200)["claimed_by"]["id"] == me_id,
+        "not taken over: {:#}",
+        case.body
+    );
+
+    click(b, "button[data-action=escalate]").await?;
+    let select = wait_for(b, "dialog select[name=community]").await?;
+    select.select_by_value(&neighbour).await?;
+    fill(
+        b,
+        "dialog textarea[name=note]",
+        "本社区暂无空闲叉车，转灵峰社区协助。",
+    )
+    .await?;
+    shots.take(b, "escalate").await?;
+    click(b, "dialog button[data-action=confirm-escalate]").await?;
+    wait_for(b, "#case .actions.muted").await?;
+    shots.take(b, "escalated").await?;
+
+    let theirs = app.get("/api/v1/staff/queue", &next_door.token).await;
+    let items = theirs.expect(200)["items"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    ensure!(
+        items
+            .iter()
+            .any(|c| c["id"] == case_id.as_str() && c["escalated_from"]["id"] == home.as_str()),
+        "the neighbouring community's queue lacks the case: {items:#?}"
+    );
+    Ok(())
+}
+
+/// Starts the server, chromedriver and Chromium, runs `scenario`, and on
+/// failure leaves a screenshot and the page's text.
+async fn run<F>(test: &'static str, scenario: F)
+where
+    F: AsyncFnOnce(&TestApp, &Client, &mut Shots) -> Result<()>,
+{
     let started = Instant::now();
     let app = spawn_app().await;
     let driver = start_driver().expect("chromedriver");
@@ -443,22 +610,31 @@ async fn staff_brokers_an_emergency_through_the_console() {
     let browser = open_browser(&driver, profile.path())
         .await
         .expect("browser");
-    let mut shots = Shots::new().expect("screenshot dir");
+    let mut shots = Shots::new(test).expect("screenshot dir");
 
     let outcome = scenario(&app, &browser, &mut shots).await;
     if outcome.is_err() {
         let _ = shots.take(&browser, "failure").await;
-        if let Ok(Value::String(html)) = js(&browser, "return document.body.innerText;").await {
-            eprintln!("--- page text at failure ---\n{html}\n---");
+        if let Ok(Value::String(text)) = js(&browser, "return document.body.innerText;").await {
+            eprintln!("--- page text at failure ---\n{text}\n---");
         }
     }
     let _ = browser.close().await;
     drop(driver);
     if let Err(e) = outcome {
-        panic!(
-            "browser scenario failed after {:?}: {e:#}",
-            started.elapsed()
-        );
+        panic!("{test}: failed after {:?}: {e:#}", started.elapsed());
     }
-    eprintln!("browser scenario passed in {:?}", started.elapsed());
+    eprintln!("{test}: passed in {:?}", started.elapsed());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs chromium and chromium-driver; .ci/run runs it with --ignored"]
+async fn staff_brokers_an_emergency_through_the_console() {
+    run("broker", scenario).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs chromium and chromium-driver; .ci/run runs it with --ignored"]
+async fn staff_take_over_and_escalate_a_case() {
+    run("escalate", take_over_and_escalate).await;
 }

@@ -47,7 +47,10 @@ class Api {
     this.onSignedOut = () => {};
     try {
       const saved = JSON.parse(sessionStorage.getItem(STORE_KEY) || 'null');
-      if (saved?.refresh) this.session = saved;
+      if (saved?.refresh) {
+        this.session = saved;
+        this.schedule();
+      }
     } catch {
       sessionStorage.removeItem(STORE_KEY);
     }

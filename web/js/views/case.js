@@ -98,8 +98,12 @@ export function caseView(ctx, caseId) {
       render();
     } catch (e) {
       if (e instanceof ApiError && e.code === 'already_claimed' && !takeOver) {
-        dialog('工单已被认领', h('p', null, `${e.detail}。是否接手该工单？`), (close) =>
-          h('button', { class: 'btn btn-primary', type: 'button', onclick: async (ev) => { await busy(ev.currentTarget, () => claim(true)); close(); } }, '接手'));
+        st.c = await api.get(`/api/v1/staff/cases/${encodeURIComponent(caseId)}`).catch(() => st.c);
+        render();
+        const who = st.c.claimed_by?.name || '其他工作人员';
+        dialog('工单已被认领', h('p', null, `该工单已由${who}认领。是否接手？接手后由您负责后续处理。`), (close) =>
+          h('button', { class: 'btn btn-primary', type: 'button', dataset: { action: 'take-over' },
+            onclick: async (ev) => { await busy(ev.currentTarget, () => claim(true)); close(); } }, '接手'));
         return;
       }
       throw e;
@@ -137,7 +141,9 @@ export function caseView(ctx, caseId) {
         h('h2', null, `候选供给（${cands.length}）`),
         acting && h('button', { class: 'btn btn-small', type: 'button', onclick: pickOtherDialog }, '添加其他供给')));
     if (!cands.length && !st.extra.size) {
-      box.append(empty(c.status === 'resolved' ? '没有候选。' : '正在匹配候选供给…（也可以“添加其他供给”）'));
+      const waiting = acting && st.polls < CANDIDATE_POLLS;
+      box.append(empty(waiting ? '正在匹配候选供给…（也可以“添加其他供给”）'
+        : acting ? '暂无候选供给，可以“添加其他供给”。' : '暂无候选供给。'));
     }
     const list = h('div', { class: 'cand-list' });
     for (const k of cands) list.append(candidate(k, acting));
@@ -347,7 +353,7 @@ export function caseView(ctx, caseId) {
     const select = h('select', { name: 'community' }, communities.map((x) => h('option', { value: x.id }, `${x.name}${x.district ? `（${x.district}）` : ''}`)));
     const note = h('textarea', { name: 'note', rows: 3, maxlength: 2000, placeholder: '转派原因' });
     dialog('升级转派到其他社区', h('div', null, h('label', null, '接收社区', select), h('label', null, '说明', note)), (close) =>
-      h('button', { class: 'btn btn-primary', type: 'button', disabled: !communities.length, onclick: (e) => busy(e.currentTarget, async () => {
+      h('button', { class: 'btn btn-primary', type: 'button', dataset: { action: 'confirm-escalate' }, disabled: !communities.length, onclick: (e) => busy(e.currentTarget, async () => {
         const payload = { community_id: select.value };
         if (note.value.trim()) payload.note = note.value.trim();
         st.c = await api.post(`/api/v1/staff/cases/${caseId}/escalate`, payload);
