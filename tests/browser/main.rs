@@ -433,6 +433,20 @@ async fn scenario(app: &TestApp, b: &Client, shots: &mut Shots) -> Result<()> {
     );
     shots.take(b, "firms").await?;
 
+    click(b, "a[data-nav=threads]").await?;
+    click(b, &format!(".thread-row[data-thread-id='{thread_id}']")).await?;
+    wait_for(
+        b,
+        &format!(".page-chat .chat[data-thread-id='{thread_id}'][data-loaded]"),
+    )
+    .await?;
+    let shown = texts(b, ".page-chat .msg .msg-text").await?;
+    ensure!(
+        shown.iter().any(|t| t == reply) && shown.iter().any(|t| t == staff_text),
+        "the thread page lacks the messages: {shown:?}"
+    );
+    shots.take(b, "thread").await?;
+
     click(b, "a[data-nav=stats]").await?;
     wait_for(b, "#stats .kpis").await?;
     wait_for(b, "#stats svg.chart").await?;
