@@ -21,7 +21,10 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::{Value, json};
 
-use helpers::{PASSWORD, Session, TestApp, spawn_app};
+use helpers::{PASSWORD, Session, TestApp, spawn_app_with};
+
+/// The shortest access-token lifetime the service accepts.
+const SHORT_TTL_SECS: u64 = 30;
 
 /// How long the console may take to show something.
 const UI_WAIT: Duration = Duration::from_secs(20);
@@ -611,14 +614,51 @@ async fn take_over_and_escalate(app: &TestApp, b: &Client, shots: &mut Shots) ->
     Ok(())
 }
 
+/// With access tokens that live 30 s, the console refreshes its token and
+/// reopens its event stream with a new ticket: a case opened after the
+/// first token expired still arrives live, and opens.
+async fn outlive_the_access_token(app: &TestApp, b: &Client, shots: &mut Shots) -> Result<()> {
+    let admin = app.admin().await;
+    let community = app.create_community(&admin, "大港工业社区").await;
+    let requester = app.verified_firm(&community, &admin).await;
+    let staff = app.create_staff(&admin, &community).await;
+    sign_in(app, b, &staff).await?;
+    js(b, "window.__sameDocument = true; return true;").await?;
+
+    tokio::time::sleep(Duration::from_secs(SHORT_TTL_SECS + 4)).await;
+    // The firm's own token has expired too: it signs in again.
+    let firm = app.session(&requester.admin.login).await;
+    let request = app
+        .post("/api/v1/listings", &firm.token, &emergency_body())
+        .await;
+    request.expect(201);
+    wait_for(b, ".case-row[data-case-id]").await?;
+    wait_for(b, "#live-status[data-state=open]").await?;
+    ensure!(
+        js(b, "return window.__sameDocument === true;").await? == json!(true),
+        "the page was reloaded"
+    );
+    shots.take(b, "queue-after-expiry").await?;
+    click(b, ".case-row[data-case-id]").await?;
+    wait_for(b, "#case[data-status] #candidates").await?;
+    ensure!(
+        b.find_all(Locator::Css(".alert-error, #login-form"))
+            .await?
+            .is_empty(),
+        "an error or the sign-in form is shown"
+    );
+    shots.take(b, "case-after-expiry").await?;
+    Ok(())
+}
+
 /// Starts the server, chromedriver and Chromium, runs `scenario`, and on
 /// failure leaves a screenshot and the page's text.
-async fn run<F>(test: &'static str, scenario: F)
+async fn run<F>(test: &'static str, config: &[(&str, &str)], scenario: F)
 where
     F: AsyncFnOnce(&TestApp, &Client, &mut Shots) -> Result<()>,
 {
     let started = Instant::now();
-    let app = spawn_app().await;
+    let app = spawn_app_with(config).await;
     let driver = start_driver().expect("chromedriver");
     let profile = tempfile::tempdir().expect("browser profile dir");
     let browser = open_browser(&driver, profile.path())
@@ -644,11 +684,23 @@ where
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs chromium and chromium-driver; .ci/run runs it with --ignored"]
 async fn staff_brokers_an_emergency_through_the_console() {
-    run("broker", scenario).await;
+    run("broker", &[], scenario).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs chromium and chromium-driver; .ci/run runs it with --ignored"]
 async fn staff_take_over_and_escalate_a_case() {
-    run("escalate", take_over_and_escalate).await;
+    run("escalate", &[], take_over_and_escalate).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs chromium and chromium-driver; .ci/run runs it with --ignored"]
+async fn the_console_outlives_its_access_token() {
+    let ttl = SHORT_TTL_SECS.to_string();
+    run(
+        "expiry",
+        &[("ZQL_ACCESS_TOKEN_TTL_SECS", &ttl)],
+        outlive_the_access_token,
+    )
+    .await;
 }
