@@ -387,3 +387,65 @@ async fn two_server_processes_on_one_postgres_database_deliver_each_others_event
         .await;
     assert_eq!(message_seqs(&got, &tid), vec![7]);
 }
+
+/// SIGTERM: streams end with a `shutdown` event and a reconnect hint, the
+/// process exits cleanly and gives up its background leases at once.
+#[tokio::test]
+async fn a_stopping_server_ends_streams_with_a_hint_and_releases_its_leases() {
+    // The test's own node takes no background work: the process holds it.
+    let app = spawn_app_with(&[("ZQL_BACKGROUND_JOBS", "")]).await;
+    let w = app.world().await;
+    let mut node = Node::start(&app.database_url);
+    let owner = || async {
+        app.db()
+            .run(|c| zhiqilian::store::leases::state(c, "matching"))
+            .await
+            .expect("lease")
+            .expect("row")
+            .1
+    };
+    let started = std::time::Instant::now();
+    while owner().await.is_none() {
+        assert!(started.elapsed() < WAIT, "the process took no lease");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let req = app
+        .client
+        .get(node.url("/api/v1/events"))
+        .bearer_auth(&w.a.admin.token)
+        .timeout(Duration::from_secs(60));
+    let mut s = EventStream::open(req).await;
+    ready(&mut s).await;
+
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &node.child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let got = s.until(WAIT, |e| e.event == "shutdown").await;
+    assert_eq!(
+        got.last().expect("shutdown").data["reconnect_after_ms"],
+        1000
+    );
+    let exited = std::time::Instant::now();
+    let code = loop {
+        if let Some(code) = node.child.try_wait().expect("wait") {
+            break code;
+        }
+        assert!(
+            exited.elapsed() < Duration::from_secs(15),
+            "no exit after SIGTERM"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(code.success(), "{code:?}");
+    for job in zhiqilian::background::JOBS {
+        let (_, holder, _) = app
+            .db()
+            .run(move |c| zhiqilian::store::leases::state(c, job))
+            .await
+            .expect("lease")
+            .expect("row");
+        assert_eq!(holder, None, "{job} released");
+    }
+}

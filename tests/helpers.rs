@@ -31,6 +31,8 @@ pub struct TestApp {
     pub address: String,
     pub database_url: String,
     pub client: reqwest::Client,
+    /// The node's state (its background work, index, configuration).
+    pub state: actix_web::web::Data<zhiqilian::state::AppState>,
     db: Option<Db>,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
     /// (admin URL, database name) of a per-test PostgreSQL database.
@@ -185,7 +187,6 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts a server with extra configuration (env-style `ZQL_*` keys).
 pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
-    let dir = tempfile::tempdir().expect("temp data dir");
     let (database_url, pg) = match std::env::var("ZQL_TEST_DATABASE_URL") {
         Ok(admin_url) if !admin_url.trim().is_empty() => {
             let name = format!("zqlt_{}", uuid::Uuid::now_v7().simple());
@@ -194,13 +195,24 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
             diesel::sql_query(format!("CREATE DATABASE {name}"))
                 .execute(&mut c)
                 .unwrap_or_else(|e| panic!("cannot create test database {name}: {e}"));
-            (with_database(&admin_url, &name), Some((admin_url, name)))
+            (
+                Some(with_database(&admin_url, &name)),
+                Some((admin_url, name)),
+            )
         }
-        _ => (
-            format!("sqlite://{}/zhiqilian.db", dir.path().display()),
-            None,
-        ),
+        _ => (None, None),
     };
+    let mut app = spawn_node(database_url, extra).await;
+    app.pg = pg;
+    app
+}
+
+/// Starts a node with its own data dir (index) on `database_url`, or on a
+/// SQLite file in that data dir.
+async fn spawn_node(database_url: Option<String>, extra: &[(&str, &str)]) -> TestApp {
+    let dir = tempfile::tempdir().expect("temp data dir");
+    let database_url =
+        database_url.unwrap_or_else(|| format!("sqlite://{}/zhiqilian.db", dir.path().display()));
     let mut env: HashMap<String, String> = [
         ("ZQL_DATA_DIR", dir.path().display().to_string()),
         ("ZQL_DATABASE_URL", database_url.clone()),
@@ -217,7 +229,7 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
     let config = zhiqilian::config::Config::load_from(None, &|k| env.get(k).cloned())
         .expect("test configuration");
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
-    let (server, addr) = zhiqilian::app::build_server_on(config, listener)
+    let (server, addr, state) = zhiqilian::app::build_server_on(config, listener)
         .await
         .expect("build the server");
     let server = tokio::spawn(server);
@@ -231,10 +243,23 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
         address: format!("http://{addr}"),
         database_url,
         client,
+        state,
         db: Some(db),
         server,
-        pg,
+        pg: None,
         _dir: dir,
+    }
+}
+
+impl TestApp {
+    /// A second node on this app's database, with its own data dir, index
+    /// and background loop (drop it before this app).
+    pub async fn another_node(&self) -> TestApp {
+        self.another_node_with(&[]).await
+    }
+
+    pub async fn another_node_with(&self, extra: &[(&str, &str)]) -> TestApp {
+        spawn_node(Some(self.database_url.clone()), extra).await
     }
 }
 

@@ -2,6 +2,7 @@
 //! ephemeral port with its own database and talks to it over HTTP.
 
 mod auth;
+mod background;
 mod communities;
 mod console;
 mod contract;
@@ -13,4 +14,5 @@ mod import;
 mod listings;
 mod matches;
 mod search;
+mod staff;
 mod threads;

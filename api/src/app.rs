@@ -59,9 +59,17 @@ pub async fn prepare_state(config: Config) -> anyhow::Result<AppState> {
     let vocab =
         tokio::task::spawn_blocking(move || crate::indexer::load_vocabulary(&vocab_dir)).await??;
     let weights = Arc::new(load_weights(config.matcher_weights.as_deref())?);
-    let search =
-        crate::indexer::start(db.clone(), &config.data_dir, vocab, weights.clone()).await?;
+    let search = crate::indexer::start(db.clone(), &config.data_dir, vocab).await?;
     let events = crate::events::Hub::start(db.clone()).await?;
+    let background = Arc::new(crate::background::Background::start(
+        db.clone(),
+        search.index.clone(),
+        search.applied_watch(),
+        weights.clone(),
+        config.sla,
+        std::time::Duration::from_secs(config.sweep_interval_secs),
+        config.background_jobs.clone(),
+    ));
     Ok(AppState {
         config: Arc::new(config),
         db,
@@ -70,6 +78,7 @@ pub async fn prepare_state(config: Config) -> anyhow::Result<AppState> {
         search,
         weights,
         events,
+        background,
     })
 }
 
@@ -100,19 +109,28 @@ pub fn configure_app(cfg: &mut web::ServiceConfig, state: web::Data<AppState>) {
         .default_service(web::to(routes::not_found));
 }
 
+/// A built server (not yet awaited), the address it serves and its state.
+pub type Built = (Server, SocketAddr, web::Data<AppState>);
+
+/// After the server stopped: background work stops and releases its leases,
+/// the indexer finishes its batch.
+pub async fn wind_down(state: &AppState) {
+    state.background.shutdown().await;
+    state.search.shutdown().await;
+}
+
 /// Binds and returns the server (not yet awaited) and the address it serves.
-pub async fn build_server(config: Config) -> anyhow::Result<(Server, SocketAddr)> {
+pub async fn build_server(config: Config) -> anyhow::Result<Built> {
     let listener =
         TcpListener::bind(config.bind).with_context(|| format!("cannot bind {}", config.bind))?;
     build_server_on(config, listener).await
 }
 
-pub async fn build_server_on(
-    config: Config,
-    listener: TcpListener,
-) -> anyhow::Result<(Server, SocketAddr)> {
+pub async fn build_server_on(config: Config, listener: TcpListener) -> anyhow::Result<Built> {
     let workers = config.workers;
+    let shutdown_secs = config.shutdown_timeout_secs;
     let state = web::Data::new(prepare_state(config).await?);
+    let handle = state.clone();
     let addr = listener.local_addr()?;
     let request_id = HeaderName::from_static("x-request-id");
     let server = HttpServer::new(move || {
@@ -132,11 +150,29 @@ pub async fn build_server_on(
                     })
                 })
             })
+            .wrap_fn(|req, srv| {
+                let started = std::time::Instant::now();
+                let method = req.method().to_string();
+                let route = req
+                    .match_pattern()
+                    .unwrap_or_else(|| "unmatched".to_string());
+                srv.call(req).map(move |res| {
+                    if let Ok(r) = &res {
+                        crate::metrics::record(
+                            &method,
+                            &route,
+                            r.status().as_u16(),
+                            started.elapsed(),
+                        );
+                    }
+                    res
+                })
+            })
             .wrap(TracingLogger::default())
     })
     .workers(workers)
-    .shutdown_timeout(10)
+    .shutdown_timeout(shutdown_secs)
     .listen(listener)?
     .run();
-    Ok((server, addr))
+    Ok((server, addr, handle))
 }

@@ -5,6 +5,7 @@
 
 pub mod app;
 pub mod auth;
+pub mod background;
 pub mod cli;
 pub mod config;
 pub mod console;
@@ -15,6 +16,7 @@ pub mod import;
 pub mod indexer;
 pub mod listing_form;
 pub mod matching;
+pub mod metrics;
 pub mod routes;
 pub mod sla;
 pub mod state;

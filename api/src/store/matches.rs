@@ -165,6 +165,7 @@ pub fn store_suggestions(
 /// Expires the open records of a listing that closed.
 pub fn expire_for_listing(conn: &mut DbConnection, listing_id: &str) -> StoreResult<usize> {
     let (n, announced) = conn.transaction::<_, StoreError, _>(|c| {
+        super::begin_write(c)?;
         let open: Vec<MatchRecord> = match_records::table
             .filter(
                 match_records::request_id
