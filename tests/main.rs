@@ -4,6 +4,7 @@
 mod auth;
 mod background;
 mod communities;
+mod console;
 mod contract;
 mod events;
 mod firms;

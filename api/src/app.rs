@@ -12,6 +12,7 @@ use tracing_actix_web::{RequestId, TracingLogger};
 
 use crate::auth::{password, tokens};
 use crate::config::Config;
+use crate::console;
 use crate::error;
 use crate::routes;
 use crate::state::AppState;
@@ -106,6 +107,7 @@ pub fn configure_app(cfg: &mut web::ServiceConfig, state: web::Data<AppState>) {
         .app_data(web::QueryConfig::default().error_handler(|e, _| error::query_error(e).into()))
         .app_data(web::PathConfig::default().error_handler(|e, _| error::path_error(e).into()))
         .configure(routes::configure)
+        .configure(console::configure)
         .default_service(web::to(routes::not_found));
 }
 

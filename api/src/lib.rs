@@ -9,6 +9,7 @@ pub mod auth;
 pub mod background;
 pub mod cli;
 pub mod config;
+pub mod console;
 pub mod error;
 pub mod eval;
 pub mod events;
