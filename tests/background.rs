@@ -265,13 +265,6 @@ async fn expired_listings_expire_their_open_match_records() {
     panic!("the match record of an expired listing was not expired within 10 s");
 }
 
-fn metric(text: &str, name_and_labels: &str) -> Option<f64> {
-    text.lines()
-        .find(|l| l.starts_with(name_and_labels) && l[name_and_labels.len()..].starts_with(' '))
-        .and_then(|l| l.rsplit(' ').next())
-        .and_then(|v| v.parse().ok())
-}
-
 #[tokio::test]
 async fn metrics_show_requests_lag_background_work_and_streams() {
     let app = spawn_app().await;
