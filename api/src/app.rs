@@ -70,6 +70,7 @@ pub async fn prepare_state(config: Config) -> anyhow::Result<AppState> {
         std::time::Duration::from_secs(config.sweep_interval_secs),
         config.background_jobs.clone(),
     ));
+    let admission = crate::admission::Admission::new(config.max_in_flight);
     Ok(AppState {
         config: Arc::new(config),
         db,
@@ -79,6 +80,7 @@ pub async fn prepare_state(config: Config) -> anyhow::Result<AppState> {
         weights,
         events,
         background,
+        admission,
     })
 }
 
@@ -137,7 +139,9 @@ pub async fn build_server_on(config: Config, listener: TcpListener) -> anyhow::R
         let state = state.clone();
         let request_id = request_id.clone();
         App::new()
+            .app_data(state.admission.clone())
             .configure(|cfg| configure_app(cfg, state))
+            .wrap(actix_web::middleware::from_fn(crate::admission::admit))
             .wrap_fn(move |req, srv| {
                 let id = req.extensions().get::<RequestId>().map(|r| r.to_string());
                 let header = request_id.clone();

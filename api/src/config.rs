@@ -39,6 +39,8 @@ pub struct Config {
     pub shutdown_timeout_secs: u64,
     /// Seconds between the expiry and SLA sweeps.
     pub sweep_interval_secs: u64,
+    /// Requests served at once; more are answered 503 `overloaded` at once.
+    pub max_in_flight: usize,
     /// Bearer token a Prometheus scraper presents to `/metrics`; without
     /// it only loopback callers may scrape.
     pub metrics_token: Option<String>,
@@ -156,6 +158,7 @@ config_keys! {
     sweep_interval_secs: u64,
     background_jobs: String,
     metrics_token: String,
+    max_in_flight: usize,
 }
 
 /// The key on the line a TOML error points into: type errors name only
@@ -359,6 +362,12 @@ impl Config {
                 3600,
             )?,
             background_jobs,
+            max_in_flight: range(
+                "max_in_flight",
+                pick(&l.max_in_flight, 32 * cpus),
+                1,
+                100_000,
+            )?,
             metrics_token: match &l.metrics_token {
                 Some((t, o)) if t.trim().len() < 16 => {
                     return Err(ConfigError::new(

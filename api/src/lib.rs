@@ -3,6 +3,7 @@
 //! The REST service: configuration, the store, authentication, routes and
 //! the command-line tools around them.
 
+pub mod admission;
 pub mod app;
 pub mod auth;
 pub mod background;
