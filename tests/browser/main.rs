@@ -455,6 +455,16 @@ async fn scenario(app: &TestApp, b: &Client, shots: &mut Shots) -> Result<()> {
     wait_for(b, "#stats svg.chart").await?;
     wait_for(b, "#sla table").await?;
     shots.take(b, "stats").await?;
+    // The CSV download: fetched with the token, handed to the browser as a file.
+    let csv = r#"
+        const done = arguments[arguments.length - 1];
+        const made = URL.createObjectURL;
+        URL.createObjectURL = (blob) => { blob.text().then(done); URL.createObjectURL = made; return made(blob); };
+        document.querySelector('button[data-action=csv]').click();
+    "#;
+    let text = b.execute_async(csv, Vec::new()).await?;
+    let text = text.as_str().context("CSV text")?;
+    ensure!(text.lines().count() > 1, "CSV download: {text}");
 
     click(b, "a[data-nav=audit]").await?;
     wait_for(b, "#audit tbody tr td + td").await?;
