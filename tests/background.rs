@@ -264,3 +264,73 @@ async fn expired_listings_expire_their_open_match_records() {
     }
     panic!("the match record of an expired listing was not expired within 10 s");
 }
+
+#[tokio::test]
+async fn metrics_show_requests_lag_background_work_and_streams() {
+    let app = spawn_app().await;
+    let w = app.world().await;
+    app.get_anon("/healthz").await;
+    post(
+        &app,
+        &w.b.admin,
+        json!({"side": "offer", "kind": "equipment", "title": "空压机出租"}),
+    )
+    .await;
+    matched_up(&app).await;
+    let _stream = app.events(&w.a.admin.token, None).await;
+    let r = app.get_anon("/metrics").await;
+    assert_eq!(r.status, 200);
+    assert!(
+        r.header("content-type")
+            .unwrap_or_default()
+            .starts_with("text/plain")
+    );
+    let text = r.body.as_str().expect("text").to_string();
+    assert!(
+        metric(
+            &text,
+            r#"zql_http_requests_total{method="GET",route="/healthz",status="2xx"}"#
+        )
+        .is_some_and(|v| v >= 1.0),
+        "{text}"
+    );
+    assert!(
+        metric(
+            &text,
+            r#"zql_http_requests_total{method="POST",route="/api/v1/listings",status="2xx"}"#
+        )
+        .is_some_and(|v| v >= 1.0)
+    );
+    assert!(text.contains(
+        r#"zql_http_request_duration_seconds_bucket{method="GET",route="/healthz",le="0.005"}"#
+    ));
+    assert!(
+        metric(&text, r#"zql_background_total{kind="listings_matched"}"#).is_some_and(|v| v >= 1.0)
+    );
+    assert_eq!(
+        metric(&text, r#"zql_background_lease_held{job="matching"}"#),
+        Some(1.0)
+    );
+    assert!(metric(&text, "zql_index_lag_changes").is_some());
+    assert!(metric(&text, "zql_index_lag_seconds").is_some());
+    assert!(metric(&text, "zql_event_streams_open").is_some_and(|v| v >= 1.0));
+    assert!(metric(&text, r#"zql_db_pool_connections{state="idle"}"#).is_some());
+
+    // With a token configured, scrapers must present it.
+    let guarded = spawn_app_with(&[("ZQL_METRICS_TOKEN", "scrape-secret-0123456789")]).await;
+    guarded
+        .get_anon("/metrics")
+        .await
+        .expect_problem(403, "forbidden");
+    guarded
+        .get("/metrics", "wrong-token-0123456789")
+        .await
+        .expect_problem(403, "forbidden");
+    assert_eq!(
+        guarded
+            .get("/metrics", "scrape-secret-0123456789")
+            .await
+            .status,
+        200
+    );
+}

@@ -851,3 +851,11 @@ impl EventStream {
         }
     }
 }
+
+/// A sample's value in Prometheus text: `name{labels}` exactly as written.
+pub fn metric(text: &str, name_and_labels: &str) -> Option<f64> {
+    text.lines()
+        .find(|l| l.starts_with(name_and_labels) && l[name_and_labels.len()..].starts_with(' '))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+}

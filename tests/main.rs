@@ -5,6 +5,7 @@ mod auth;
 mod background;
 mod backup;
 mod communities;
+mod console;
 mod contract;
 mod crash;
 mod events;

@@ -12,6 +12,7 @@ use tracing_actix_web::{RequestId, TracingLogger};
 
 use crate::auth::{password, tokens};
 use crate::config::Config;
+use crate::console;
 use crate::error;
 use crate::routes;
 use crate::state::AppState;
@@ -73,6 +74,7 @@ pub async fn prepare_state(config: Config) -> anyhow::Result<AppState> {
         std::time::Duration::from_secs(config.sweep_interval_secs),
         config.background_jobs.clone(),
     ));
+    let admission = crate::admission::Admission::new(config.max_in_flight);
     Ok(AppState {
         config: Arc::new(config),
         db,
@@ -82,6 +84,7 @@ pub async fn prepare_state(config: Config) -> anyhow::Result<AppState> {
         weights,
         events,
         background,
+        admission,
     })
 }
 
@@ -108,6 +111,7 @@ pub fn configure_app(cfg: &mut web::ServiceConfig, state: web::Data<AppState>) {
         .app_data(web::QueryConfig::default().error_handler(|e, _| error::query_error(e).into()))
         .app_data(web::PathConfig::default().error_handler(|e, _| error::path_error(e).into()))
         .configure(routes::configure)
+        .configure(console::configure)
         .default_service(web::to(routes::not_found));
 }
 
@@ -139,7 +143,9 @@ pub async fn build_server_on(config: Config, listener: TcpListener) -> anyhow::R
         let state = state.clone();
         let request_id = request_id.clone();
         App::new()
+            .app_data(state.admission.clone())
             .configure(|cfg| configure_app(cfg, state))
+            .wrap(actix_web::middleware::from_fn(crate::admission::admit))
             .wrap_fn(move |req, srv| {
                 let id = req.extensions().get::<RequestId>().map(|r| r.to_string());
                 let header = request_id.clone();
@@ -150,6 +156,24 @@ pub async fn build_server_on(config: Config, listener: TcpListener) -> anyhow::R
                         }
                         r
                     })
+                })
+            })
+            .wrap_fn(|req, srv| {
+                let started = std::time::Instant::now();
+                let method = req.method().to_string();
+                let route = req
+                    .match_pattern()
+                    .unwrap_or_else(|| "unmatched".to_string());
+                srv.call(req).map(move |res| {
+                    if let Ok(r) = &res {
+                        crate::metrics::record(
+                            &method,
+                            &route,
+                            r.status().as_u16(),
+                            started.elapsed(),
+                        );
+                    }
+                    res
                 })
             })
             .wrap(TracingLogger::default())

@@ -39,6 +39,11 @@ pub struct Config {
     pub shutdown_timeout_secs: u64,
     /// Seconds between the expiry and SLA sweeps.
     pub sweep_interval_secs: u64,
+    /// Requests served at once; more are answered 503 `overloaded` at once.
+    pub max_in_flight: usize,
+    /// Bearer token a Prometheus scraper presents to `/metrics`; without
+    /// it only loopback callers may scrape.
+    pub metrics_token: Option<String>,
     /// Background jobs this node takes part in (`matching`, `expiry`,
     /// `sla`; comma-separated, empty for none).
     pub background_jobs: Vec<String>,
@@ -155,6 +160,8 @@ config_keys! {
     shutdown_timeout_secs: u64,
     sweep_interval_secs: u64,
     background_jobs: String,
+    metrics_token: String,
+    max_in_flight: usize,
     db_timeout_secs: u64,
 }
 
@@ -359,6 +366,23 @@ impl Config {
                 3600,
             )?,
             background_jobs,
+            max_in_flight: range(
+                "max_in_flight",
+                pick(&l.max_in_flight, 32 * cpus),
+                1,
+                100_000,
+            )?,
+            metrics_token: match &l.metrics_token {
+                Some((t, o)) if t.trim().len() < 16 => {
+                    return Err(ConfigError::new(
+                        "metrics_token",
+                        *o,
+                        "must be at least 16 characters",
+                    ));
+                }
+                Some((t, _)) => Some(t.trim().to_string()),
+                None => None,
+            },
             sweep_interval_secs: range(
                 "sweep_interval_secs",
                 pick(&l.sweep_interval_secs, 15),

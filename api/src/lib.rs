@@ -3,12 +3,14 @@
 //! The REST service: configuration, the store, authentication, routes and
 //! the command-line tools around them.
 
+pub mod admission;
 pub mod app;
 pub mod auth;
 pub mod background;
 pub mod backup;
 pub mod cli;
 pub mod config;
+pub mod console;
 pub mod error;
 pub mod eval;
 pub mod events;
@@ -16,6 +18,7 @@ pub mod import;
 pub mod indexer;
 pub mod listing_form;
 pub mod matching;
+pub mod metrics;
 pub mod routes;
 pub mod sla;
 pub mod state;

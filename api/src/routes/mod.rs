@@ -40,6 +40,7 @@ macro_rules! api_routes {
 api_routes! {
     "/healthz" => { get: health::healthz },
     "/readyz" => { get: health::readyz },
+    "/metrics" => { get: crate::metrics::scrape },
     "/api/v1/auth/login" => { post: auth::login },
     "/api/v1/auth/refresh" => { post: auth::refresh },
     "/api/v1/auth/logout" => { post: auth::logout },
