@@ -2,7 +2,8 @@
 //! concurrent clients create listings and post chat messages, then started
 //! again on the same data folder and database, several times over. Every
 //! write it acknowledged (a 2xx answer) must still be there, and in search
-//! once the indexer has caught up. Both backends.
+//! once the indexer has caught up; at the end the matching job has got
+//! through every change. Both backends.
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -330,6 +331,33 @@ async fn acknowledged_writes_survive_kill_9_and_reach_search() {
             msgs.len()
         );
     }
+    // Matched: the matching job (one node at a time, under a lease the
+    // killed process held until it runs out) gets through every change.
+    let head = app.change_head().await;
+    let waited = Instant::now();
+    let deadline = waited + Duration::from_secs(60);
+    loop {
+        let (position, _, _) = app
+            .db()
+            .run(|c| zhiqilian::store::leases::state(c, "matching"))
+            .await
+            .expect("matching job state")
+            .expect("matching job row");
+        if position >= head {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "matching stopped at change {position} of {head} after the restarts; server log:\n{}",
+            node.log_tail()
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    eprintln!(
+        "{}: every change up to {head} matched {:.1}s after the last restart",
+        app.backend_name(),
+        waited.elapsed().as_secs_f64()
+    );
     eprintln!(
         "{}: {CYCLES} kill -9 cycles in {:.1}s",
         app.backend_name(),
