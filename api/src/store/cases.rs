@@ -97,7 +97,7 @@ fn case_event(event_type: &'static str, k: &Case, title: &str, audience: Vec<Str
 
 /// The staff of the case's community (and of the community it came from)
 /// hear of a change.
-fn updated_event(k: &Case, title: &str) -> NewEvent {
+pub fn updated_event(k: &Case, title: &str) -> NewEvent {
     let mut audience = vec![stream::community(&k.community_id)];
     if let Some(from) = &k.escalated_from {
         audience.push(stream::community(from));
