@@ -332,10 +332,14 @@ pub fn restore(from: &Path, db: &Path, index_dir: &Path) -> anyhow::Result<Resto
         // Fold the live database's log into its file, so the file kept
         // aside is complete and no log is left to be replayed into the
         // restored one.
-        let mut c = open(db)?;
-        c.batch_execute("PRAGMA wal_checkpoint(TRUNCATE);")
-            .with_context(|| format!("cannot checkpoint {}", db.display()))?;
-        drop(c);
+        let folded = open(db).and_then(|mut c| {
+            c.batch_execute("PRAGMA wal_checkpoint(TRUNCATE);")
+                .with_context(|| format!("cannot checkpoint {}", db.display()))
+        });
+        if let Err(e) = folded {
+            let _ = std::fs::remove_file(&incoming);
+            return Err(e.context("nothing was changed"));
+        }
         let wal = beside(db, "-wal");
         if std::fs::metadata(&wal).is_ok_and(|m| m.len() > 0) {
             let _ = std::fs::remove_file(&incoming);
