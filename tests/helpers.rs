@@ -32,18 +32,33 @@ pub struct TestApp {
     pub database_url: String,
     pub client: reqwest::Client,
     /// The node's state (its background work, index, configuration).
-    pub state: actix_web::web::Data<zhiqilian::state::AppState>,
+    pub state: NodeState,
     db: Option<Db>,
-    server: tokio::task::JoinHandle<std::io::Result<()>>,
+    /// The in-process server; `None` when the test runs server processes.
+    server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
     /// (admin URL, database name) of a per-test PostgreSQL database.
     pg: Option<(String, String)>,
     _dir: tempfile::TempDir,
 }
 
+/// The state of a node running in this process.
+pub struct NodeState(Option<actix_web::web::Data<zhiqilian::state::AppState>>);
+
+impl std::ops::Deref for NodeState {
+    type Target = zhiqilian::state::AppState;
+    fn deref(&self) -> &zhiqilian::state::AppState {
+        self.0
+            .as_deref()
+            .expect("the server runs in another process: no state here")
+    }
+}
+
 impl Drop for TestApp {
     fn drop(&mut self) {
         // Dropping the server future closes the listener and stops workers.
-        self.server.abort();
+        if let Some(s) = &self.server {
+            s.abort();
+        }
         self.db.take();
         if let Some((admin_url, name)) = self.pg.take() {
             match PgConnection::establish(&admin_url) {
@@ -185,9 +200,11 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(&[]).await
 }
 
-/// Starts a server with extra configuration (env-style `ZQL_*` keys).
-pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
-    let (database_url, pg) = match std::env::var("ZQL_TEST_DATABASE_URL") {
+/// With `ZQL_TEST_DATABASE_URL`, a new PostgreSQL database for one test:
+/// its URL and (admin URL, name) to drop it afterwards; else nothing (the
+/// test uses a SQLite file in its data dir).
+fn test_database() -> (Option<String>, Option<(String, String)>) {
+    match std::env::var("ZQL_TEST_DATABASE_URL") {
         Ok(admin_url) if !admin_url.trim().is_empty() => {
             let name = format!("zqlt_{}", uuid::Uuid::now_v7().simple());
             let mut c = PgConnection::establish(&admin_url)
@@ -201,7 +218,20 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
             )
         }
         _ => (None, None),
-    };
+    }
+}
+
+fn test_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .no_proxy()
+        .timeout(std::time::Duration::from_secs(30))
+        .build()
+        .expect("http client")
+}
+
+/// Starts a server with extra configuration (env-style `ZQL_*` keys).
+pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
+    let (database_url, pg) = test_database();
     let mut app = spawn_node(database_url, extra).await;
     app.pg = pg;
     app
@@ -234,19 +264,40 @@ async fn spawn_node(database_url: Option<String>, extra: &[(&str, &str)]) -> Tes
         .expect("build the server");
     let server = tokio::spawn(server);
     let db = Db::connect(&database_url, 1).expect("test's own database handle");
-    let client = reqwest::Client::builder()
-        .no_proxy()
-        .timeout(std::time::Duration::from_secs(30))
-        .build()
-        .expect("http client");
     TestApp {
         address: format!("http://{addr}"),
         database_url,
-        client,
-        state,
+        client: test_client(),
+        state: NodeState(Some(state)),
         db: Some(db),
-        server,
+        server: Some(server),
         pg: None,
+        _dir: dir,
+    }
+}
+
+/// A fresh data folder and database (migrated) with no server in this
+/// process, for tests that run `zhiqilian serve` processes on them: set
+/// `address` to a running process's before using the HTTP helpers.
+pub async fn database_only() -> TestApp {
+    let dir = tempfile::tempdir().expect("temp data dir");
+    let (database_url, pg) = test_database();
+    let database_url =
+        database_url.unwrap_or_else(|| format!("sqlite://{}/zhiqilian.db", dir.path().display()));
+    let db = Db::connect(&database_url, 1).expect("test's own database handle");
+    let d = db.clone();
+    tokio::task::spawn_blocking(move || d.migrate())
+        .await
+        .expect("migration task")
+        .expect("migrate the test database");
+    TestApp {
+        address: String::new(),
+        database_url,
+        client: test_client(),
+        state: NodeState(None),
+        db: Some(db),
+        server: None,
+        pg,
         _dir: dir,
     }
 }
@@ -280,6 +331,16 @@ fn with_database(admin_url: &str, name: &str) -> String {
 impl TestApp {
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
+    }
+
+    /// (admin URL, database name) of the test's own PostgreSQL database.
+    pub fn pg_database(&self) -> Option<(String, String)> {
+        self.pg.clone()
+    }
+
+    /// The test's data folder (the server's `data_dir`).
+    pub fn data_dir(&self) -> &std::path::Path {
+        self._dir.path()
     }
 
     /// A handle on the same database the server uses.
@@ -531,6 +592,23 @@ impl TestApp {
             }
         }
         panic!("pagination of {path} did not end");
+    }
+
+    /// Moves the opening of a request's staff case `ago` into the past.
+    pub async fn backdate_case(&self, listing_id: &str, ago: chrono::Duration) {
+        use diesel::{ExpressionMethods, QueryDsl};
+        use zhiqilian::store::schema::cases;
+        let opened = chrono::Utc::now().naive_utc() - ago;
+        let id = listing_id.to_string();
+        self.db()
+            .run(move |c| {
+                diesel::update(cases::table.filter(cases::listing_id.eq(&id)))
+                    .set(cases::opened_at.eq(opened))
+                    .execute(c)?;
+                Ok(())
+            })
+            .await
+            .expect("backdate the case");
     }
 
     /// The newest sequence number of the listing change log.
@@ -789,4 +867,12 @@ impl EventStream {
             }
         }
     }
+}
+
+/// A sample's value in Prometheus text: `name{labels}` exactly as written.
+pub fn metric(text: &str, name_and_labels: &str) -> Option<f64> {
+    text.lines()
+        .find(|l| l.starts_with(name_and_labels) && l[name_and_labels.len()..].starts_with(' '))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
 }

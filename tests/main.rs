@@ -3,15 +3,20 @@
 
 mod auth;
 mod background;
+mod backup;
 mod communities;
+mod console;
 mod contract;
+mod crash;
 mod events;
+mod fault;
 mod firms;
 mod helpers;
 mod http_basics;
 mod import;
 mod listings;
 mod matches;
+mod process;
 mod search;
 mod staff;
 mod threads;

@@ -73,6 +73,7 @@ async fn audit_actions(app: &TestApp, token: &str, query: &str) -> Vec<String> {
 async fn urgent_and_emergency_requests_enter_only_their_communitys_queue() {
     let app = spawn_app().await;
     let w = app.world().await;
+    let mut live = app.events(&w.staff1.token, None).await;
     let offer = post_listing(&app, &w.b.admin, compressor_offer()).await;
     let emergency = post_listing(&app, &w.a.admin, compressor_emergency()).await;
     let mut urgent_body = listing("request", "space", "急需临时仓库 500平", "public");
@@ -90,6 +91,17 @@ async fn urgent_and_emergency_requests_enter_only_their_communitys_queue() {
     post_listing(&app, &w.b.admin, offer_body).await;
 
     let k = case_with_candidates(&app, &w.staff1, &emergency, 1).await;
+    // Staff streams heard of the case and of its candidates.
+    let heard = live
+        .until(Duration::from_secs(5), |e| {
+            e.event == "case.updated" && e.data["listing_id"] == emergency
+        })
+        .await;
+    assert!(
+        heard
+            .iter()
+            .any(|e| e.event == "case.opened" && e.data["listing_id"] == emergency)
+    );
     assert_eq!(k["status"], "open");
     assert_eq!(k["urgency"], "emergency");
     assert_eq!(k["community"]["id"], w.c1);
@@ -365,9 +377,6 @@ async fn claim_broker_resolve_with_clocks_audit_threads_and_notifications() {
 
 #[tokio::test]
 async fn overdue_cases_are_marked_and_summarised() {
-    use diesel::prelude::*;
-    use zhiqilian::store::schema::cases;
-
     let app = spawn_app().await;
     let w = app.world().await;
     let late = post_listing(&app, &w.a.admin, compressor_emergency()).await;
@@ -376,17 +385,8 @@ async fn overdue_cases_are_marked_and_summarised() {
     let fresh = post_listing(&app, &w.a.admin, fresh_body).await;
     // The emergency was opened 20 minutes ago: its 15-minute claim target
     // has passed.
-    let opened = chrono::Utc::now().naive_utc() - chrono::Duration::minutes(20);
-    let id = late.clone();
-    app.db()
-        .run(move |c| {
-            diesel::update(cases::table.filter(cases::listing_id.eq(&id)))
-                .set(cases::opened_at.eq(opened))
-                .execute(c)?;
-            Ok(())
-        })
-        .await
-        .unwrap();
+    app.backdate_case(&late, chrono::Duration::minutes(20))
+        .await;
     let q = queue(&app, &w.staff1.token, "").await;
     assert_eq!(q["counts"]["overdue"], 1);
     let overdue = queue(&app, &w.staff1.token, "?overdue=true").await;

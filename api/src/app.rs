@@ -12,6 +12,7 @@ use tracing_actix_web::{RequestId, TracingLogger};
 
 use crate::auth::{password, tokens};
 use crate::config::Config;
+use crate::console;
 use crate::error;
 use crate::routes;
 use crate::state::AppState;
@@ -21,7 +22,11 @@ use crate::store::Db;
 pub async fn prepare_state(config: Config) -> anyhow::Result<AppState> {
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("cannot create data dir {}", config.data_dir.display()))?;
-    let db = Db::connect(&config.database_url, config.db_pool_size)?;
+    let db = Db::connect_with(
+        &config.database_url,
+        config.db_pool_size,
+        std::time::Duration::from_secs(config.db_timeout_secs),
+    )?;
     let db2 = db.clone();
     let applied = tokio::task::spawn_blocking(move || db2.migrate()).await??;
     for v in &applied {
@@ -69,6 +74,7 @@ pub async fn prepare_state(config: Config) -> anyhow::Result<AppState> {
         std::time::Duration::from_secs(config.sweep_interval_secs),
         config.background_jobs.clone(),
     ));
+    let admission = crate::admission::Admission::new(config.max_in_flight);
     Ok(AppState {
         config: Arc::new(config),
         db,
@@ -78,6 +84,7 @@ pub async fn prepare_state(config: Config) -> anyhow::Result<AppState> {
         weights,
         events,
         background,
+        admission,
     })
 }
 
@@ -104,6 +111,7 @@ pub fn configure_app(cfg: &mut web::ServiceConfig, state: web::Data<AppState>) {
         .app_data(web::QueryConfig::default().error_handler(|e, _| error::query_error(e).into()))
         .app_data(web::PathConfig::default().error_handler(|e, _| error::path_error(e).into()))
         .configure(routes::configure)
+        .configure(console::configure)
         .default_service(web::to(routes::not_found));
 }
 
@@ -135,7 +143,9 @@ pub async fn build_server_on(config: Config, listener: TcpListener) -> anyhow::R
         let state = state.clone();
         let request_id = request_id.clone();
         App::new()
+            .app_data(state.admission.clone())
             .configure(|cfg| configure_app(cfg, state))
+            .wrap(actix_web::middleware::from_fn(crate::admission::admit))
             .wrap_fn(move |req, srv| {
                 let id = req.extensions().get::<RequestId>().map(|r| r.to_string());
                 let header = request_id.clone();

@@ -1,4 +1,5 @@
-//! The `zhiqilian` command line: serve (default), migrate, admin, import.
+//! The `zhiqilian` command line: serve (default), migrate, admin, import,
+//! reindex, backup and restore, evaluation.
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -53,6 +54,30 @@ pub enum Command {
     /// Matching quality on a labelled data set: nDCG@5, P@1 and Recall@10
     /// per direction and per kind, through the API's retrieval and scoring.
     Eval(EvalArgs),
+    /// Write a consistent copy of the SQLite database while the server runs
+    /// (PostgreSQL: use pg_dump).
+    Backup(BackupArgs),
+    /// Replace the SQLite database with a backup (stop the server first);
+    /// the current file is kept as `<db>.before-restore` and the search
+    /// index is rebuilt at the next start.
+    Restore(RestoreArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// The backup file to write.
+    #[arg(long, value_name = "FILE")]
+    pub to: PathBuf,
+    /// Replace FILE if it exists.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// A backup written by `zhiqilian backup`.
+    #[arg(long, value_name = "FILE")]
+    pub from: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -114,6 +139,8 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<i32> {
         } => admin_create(config, a).await,
         Command::Import(a) => import(config, a).await,
         Command::Reindex => reindex(config).await,
+        Command::Backup(a) => backup(config, a).await,
+        Command::Restore(a) => restore(config, a).await,
         Command::Eval(a) => {
             let data = a.data.clone();
             let weights = crate::app::load_weights(config.matcher_weights.as_deref())?;
@@ -163,6 +190,49 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<i32> {
             Ok(0)
         }
     }
+}
+
+async fn backup(config: Config, a: BackupArgs) -> anyhow::Result<i32> {
+    let db = crate::backup::sqlite_file(&config.database_url)?;
+    let s = tokio::task::spawn_blocking(move || {
+        crate::backup::backup(&db, &a.to, a.force).map(|s| (s, a.to))
+    })
+    .await??;
+    let (s, to) = s;
+    eprintln!(
+        "backup written to {}: {}, {} listings, migration {}, {:.2}s",
+        to.display(),
+        crate::backup::mib(s.bytes),
+        s.listings,
+        s.migration,
+        s.secs
+    );
+    Ok(0)
+}
+
+async fn restore(config: Config, a: RestoreArgs) -> anyhow::Result<i32> {
+    let db = crate::backup::sqlite_file(&config.database_url)?;
+    let index = crate::indexer::index_dir(&config.data_dir);
+    let r = tokio::task::spawn_blocking(move || {
+        crate::backup::restore(&a.from, &db, &index).map(|r| (r, db))
+    })
+    .await??;
+    let (r, db) = r;
+    if let Some(p) = &r.previous {
+        eprintln!("the previous database is kept as {}", p.display());
+    }
+    if r.index_removed {
+        eprintln!("search index removed: the next start rebuilds it from the database");
+    }
+    eprintln!(
+        "restored {}: {}, {} listings, migration {}, {:.2}s",
+        db.display(),
+        crate::backup::mib(r.summary.bytes),
+        r.summary.listings,
+        r.summary.migration,
+        r.summary.secs
+    );
+    Ok(0)
 }
 
 async fn reindex(config: Config) -> anyhow::Result<i32> {

@@ -39,6 +39,8 @@ pub struct Config {
     pub shutdown_timeout_secs: u64,
     /// Seconds between the expiry and SLA sweeps.
     pub sweep_interval_secs: u64,
+    /// Requests served at once; more are answered 503 `overloaded` at once.
+    pub max_in_flight: usize,
     /// Bearer token a Prometheus scraper presents to `/metrics`; without
     /// it only loopback callers may scrape.
     pub metrics_token: Option<String>,
@@ -48,6 +50,9 @@ pub struct Config {
     /// Staff case targets per urgency (`sla_emergency`, `sla_urgent`:
     /// claim/contact/resolve minutes).
     pub sla: crate::sla::SlaConfig,
+    /// Longest wait for a database connection (and, on SQLite, for the
+    /// write lock) before a request fails with 503.
+    pub db_timeout_secs: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -156,6 +161,8 @@ config_keys! {
     sweep_interval_secs: u64,
     background_jobs: String,
     metrics_token: String,
+    max_in_flight: usize,
+    db_timeout_secs: u64,
 }
 
 /// The key on the line a TOML error points into: type errors name only
@@ -359,6 +366,12 @@ impl Config {
                 3600,
             )?,
             background_jobs,
+            max_in_flight: range(
+                "max_in_flight",
+                pick(&l.max_in_flight, 32 * cpus),
+                1,
+                100_000,
+            )?,
             metrics_token: match &l.metrics_token {
                 Some((t, o)) if t.trim().len() < 16 => {
                     return Err(ConfigError::new(
@@ -376,6 +389,7 @@ impl Config {
                 1,
                 3600,
             )?,
+            db_timeout_secs: range("db_timeout_secs", pick(&l.db_timeout_secs, 5), 1, 300)?,
         })
     }
 }

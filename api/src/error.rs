@@ -102,6 +102,19 @@ impl ApiError {
         }
     }
 
+    /// 503 `database_unavailable`: no connection within `db_timeout_secs`,
+    /// a lost connection, or (SQLite) the write lock held elsewhere.
+    pub fn database_unavailable() -> ApiError {
+        ApiError {
+            retry_after_secs: Some(1),
+            ..ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "database_unavailable",
+                "数据库暂时不可用，请稍后重试",
+            )
+        }
+    }
+
     /// 500: the cause is logged, the client sees only the code.
     pub fn internal(cause: impl std::fmt::Display) -> ApiError {
         tracing::error!(error = %cause, "internal error");
@@ -155,7 +168,11 @@ impl From<StoreError> for ApiError {
             }
             StoreError::Pool(e) => {
                 tracing::warn!(error = %e, "database pool exhausted or unreachable");
-                ApiError::unavailable("数据库暂时不可用，请稍后重试")
+                ApiError::database_unavailable()
+            }
+            StoreError::Unavailable(e) => {
+                tracing::warn!(error = %e, "database unavailable");
+                ApiError::database_unavailable()
             }
             other => ApiError::internal(other),
         }

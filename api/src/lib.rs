@@ -3,11 +3,14 @@
 //! The REST service: configuration, the store, authentication, routes and
 //! the command-line tools around them.
 
+pub mod admission;
 pub mod app;
 pub mod auth;
 pub mod background;
+pub mod backup;
 pub mod cli;
 pub mod config;
+pub mod console;
 pub mod error;
 pub mod eval;
 pub mod events;

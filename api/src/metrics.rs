@@ -23,6 +23,7 @@ struct Http {
     registry: Registry,
     requests: IntCounterVec,
     latency: HistogramVec,
+    shed: prometheus::IntCounter,
 }
 
 /// Request metrics are process-wide (one server per process in production;
@@ -48,6 +49,14 @@ static HTTP: LazyLock<Http> = LazyLock::new(|| {
         &["method", "route"],
     )
     .expect("valid metric");
+    let shed = prometheus::IntCounter::new(
+        "zql_requests_shed_total",
+        "Requests answered 503 overloaded because max_in_flight were being served",
+    )
+    .expect("valid metric");
+    registry
+        .register(Box::new(shed.clone()))
+        .expect("unique metric");
     registry
         .register(Box::new(requests.clone()))
         .expect("unique metric");
@@ -58,8 +67,14 @@ static HTTP: LazyLock<Http> = LazyLock::new(|| {
         registry,
         requests,
         latency,
+        shed,
     }
 });
+
+/// Counts a request shed by admission control.
+pub fn shed() {
+    HTTP.shed.inc();
+}
 
 /// Records one request (called by the middleware once the response head
 /// is ready). Event streams count from open to the first bytes.
@@ -148,6 +163,13 @@ async fn node_registry(state: &AppState) -> Result<Registry, ApiError> {
         "zql_event_log_dispatched_id",
         "Last event id fanned out to this node's streams",
         state.events.dispatched(),
+    )
+    .map_err(fail)?;
+    gauge(
+        &r,
+        "zql_http_in_flight",
+        "Requests being served (admission control counts these)",
+        state.admission.in_flight(state.config.max_in_flight) as i64,
     )
     .map_err(fail)?;
     let (conns, idle) = state.db.pool_state();

@@ -22,4 +22,6 @@ pub struct AppState {
     pub events: crate::events::Hub,
     /// Matching, expiry and SLA sweeps under database leases.
     pub background: Arc<crate::background::Background>,
+    /// This server's in-flight limit.
+    pub admission: crate::admission::Admission,
 }

@@ -314,6 +314,26 @@ impl ListingIndex {
         Ok(())
     }
 
+    /// Takes the writer lock of the index in `dir` without opening it: a
+    /// proof that no process (a server, `reindex`) is writing there while
+    /// the guard lives. `None` when the lock is held elsewhere.
+    pub fn lock_writer(dir: &Path) -> Result<Option<WriterLock>, IndexError> {
+        use tantivy::directory::error::LockError;
+        use tantivy::directory::{Directory, INDEX_WRITER_LOCK, MmapDirectory};
+        let directory = MmapDirectory::open(dir).map_err(|e| IndexError::Io {
+            path: dir.to_path_buf(),
+            source: std::io::Error::other(e.to_string()),
+        })?;
+        match directory.acquire_lock(&INDEX_WRITER_LOCK) {
+            Ok(lock) => Ok(Some(WriterLock { _lock: lock })),
+            Err(LockError::LockBusy) => Ok(None),
+            Err(LockError::IoError(e)) => Err(IndexError::Io {
+                path: dir.to_path_buf(),
+                source: std::io::Error::new(e.kind(), e.to_string()),
+            }),
+        }
+    }
+
     fn writer(&self) -> MutexGuard<'_, IndexWriter> {
         // A panic while holding the lock leaves tantivy's writer itself consistent (it only
         // queues operations), so carry on rather than poison every later write.
@@ -443,6 +463,11 @@ fn is_tantivy_file(name: &str) -> bool {
     }
     let stem = name.split('.').next().unwrap_or_default();
     stem.len() == 32 && stem.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// Held writer lock of an index directory (see [`ListingIndex::lock_writer`]).
+pub struct WriterLock {
+    _lock: tantivy::directory::DirectoryLock,
 }
 
 #[cfg(test)]

@@ -27,7 +27,7 @@ pub mod tokenizer;
 pub mod vocab;
 
 pub use error::{IndexError, VocabError};
-pub use index::{ListingIndex, OpenOutcome, RebuildReason};
+pub use index::{ListingIndex, OpenOutcome, RebuildReason, WriterLock};
 pub use query::{
     FacetCount, Facets, GeoFilter, Hit, MAX_LIMIT, SearchRequest, SearchResults, Snippets,
     SortOrder, VisibilityRule, haversine_km,

@@ -59,9 +59,13 @@ pub enum StoreError {
     #[error("conflict: {0}")]
     Conflict(String),
     #[error(transparent)]
-    Query(#[from] diesel::result::Error),
+    Query(diesel::result::Error),
     #[error("database connection: {0}")]
     Pool(#[from] r2d2::PoolError),
+    /// The database could not take the work: the connection was lost, or
+    /// (SQLite) another process held the write lock past the timeout.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
     #[error("migrations: {0}")]
     Migration(String),
     #[error("blocking task failed: {0}")]
@@ -69,6 +73,38 @@ pub enum StoreError {
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
+
+impl From<diesel::result::Error> for StoreError {
+    fn from(e: diesel::result::Error) -> StoreError {
+        if is_unavailable(&e) {
+            StoreError::Unavailable(e.to_string())
+        } else {
+            StoreError::Query(e)
+        }
+    }
+}
+
+/// An error that says nothing about the request and everything about the
+/// database being out of reach: PostgreSQL closed the connection (restart,
+/// `pg_terminate_backend`, a database closed to connections) or SQLite's
+/// write lock stayed taken past `busy_timeout`. Retrying later may succeed.
+fn is_unavailable(e: &diesel::result::Error) -> bool {
+    use diesel::result::{DatabaseErrorKind, Error};
+    match e {
+        Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => true,
+        Error::DatabaseError(DatabaseErrorKind::Unknown, info) => {
+            let m = info.message();
+            m.starts_with("database is locked")
+                || m.starts_with("database table is locked")
+                || m.contains("terminating connection")
+                || m.contains("server closed the connection")
+                || m.contains("no connection to the server")
+        }
+        // The rollback after a lost connection failed too.
+        Error::BrokenTransactionManager => true,
+        _ => false,
+    }
+}
 
 impl StoreError {
     /// Maps a unique-constraint violation to `Conflict`, keeping other errors.
@@ -79,7 +115,7 @@ impl StoreError {
                 _,
             ) => StoreError::Conflict(what.to_string()),
             diesel::result::Error::NotFound => StoreError::NotFound,
-            other => StoreError::Query(other),
+            other => other.into(),
         }
     }
 }
@@ -146,21 +182,27 @@ impl ManageConnection for ConnManager {
 }
 
 #[derive(Debug)]
-struct SqlitePragmas;
+struct SqlitePragmas {
+    busy_timeout_ms: u128,
+}
 
 impl CustomizeConnection<DbConnection, r2d2::Error> for SqlitePragmas {
     fn on_acquire(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
         if let DbConnection::Sqlite(c) = conn {
             // FULL: an acknowledged write survives power loss, not only a crash.
-            c.batch_execute(
-                "PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; \
+            c.batch_execute(&format!(
+                "PRAGMA busy_timeout = {}; PRAGMA foreign_keys = ON; \
                  PRAGMA synchronous = FULL;",
-            )
+                self.busy_timeout_ms
+            ))
             .map_err(r2d2::Error::QueryError)?;
         }
         Ok(())
     }
 }
+
+/// How long work waits for the database by default (`db_timeout_secs`).
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The shared handle to the database: a pool plus the backend it talks to.
 #[derive(Clone)]
@@ -174,6 +216,13 @@ pub type PooledConn = r2d2::PooledConnection<ConnManager>;
 impl Db {
     /// Opens the pool (creating the SQLite file and its folder if needed).
     pub fn connect(url: &str, pool_size: u32) -> anyhow::Result<Db> {
+        Db::connect_with(url, pool_size, DEFAULT_TIMEOUT)
+    }
+
+    /// Opens the pool; `timeout` bounds the wait for a connection (and, on
+    /// SQLite, for the write lock), after which the work fails as
+    /// unavailable instead of hanging.
+    pub fn connect_with(url: &str, pool_size: u32, timeout: Duration) -> anyhow::Result<Db> {
         let backend = Backend::from_url(url).map_err(|e| anyhow::anyhow!(e))?;
         if let Backend::Sqlite { path } = &backend {
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -189,8 +238,10 @@ impl Db {
         };
         let pool = Pool::builder()
             .max_size(pool_size.max(1))
-            .connection_timeout(Duration::from_secs(10))
-            .connection_customizer(Box::new(SqlitePragmas))
+            .connection_timeout(timeout)
+            .connection_customizer(Box::new(SqlitePragmas {
+                busy_timeout_ms: timeout.as_millis(),
+            }))
             .build(manager)
             .map_err(|e| anyhow::anyhow!("cannot open database {}: {e}", backend.name()))?;
         Ok(Db { pool, backend })
