@@ -47,11 +47,11 @@
 # Environment knobs (defaults in brackets):
 #   DATA_DIR [unset]       use this imported data folder instead of generating N listings
 #   SEED [1]               gen-listings seed, the query mix and the request draws
-#   RATES ["50 100 150 200 250 300 400 500"]  mixed ladder, req/s
+#   RATES ["100 200 250 300 350 400 500"]  mixed ladder, req/s
 #   DURATION [60]          seconds per mixed ladder step
 #   MIN_RATE [10]          lowest rate tried when the first rate already misses
-#   BARE_RATES ["2000 5000 10000 15000 20000 25000 30000 40000"]  /healthz ladder, req/s
-#   BARE_DURATION [20]     seconds per /healthz step
+#   BARE_RATES ["5000 10000 20000 30000 40000 50000"]  /healthz ladder, req/s
+#   BARE_DURATION [15]     seconds per /healthz step
 #   P99_TARGET_MS [50]     p99 a step must stay under to hold (and no error at all)
 #   CONFIRM [2]            confirmation rounds (0 skips them)   CONFIRM_SECS [30]
 #   BURST_FACTOR [10]      burst rate = this x the found rate   BURST_SECS [120]
@@ -62,7 +62,7 @@
 #   FIRMS [10]  IDS [2000]  MATCH_IDS [500]  QUERIES [200]
 #   MAX_IN_FLIGHT [unset: the server's default]  ZQL_MAX_IN_FLIGHT for the server
 #   WORKERS [unset]        ZQL_WORKERS for the server (default: CPU count)
-#   QUIET_WAIT [15]        before each step (not the recovery), wait up to this many seconds
+#   QUIET_WAIT [10]        before each step (not the recovery), wait up to this many seconds
 #                          until other processes use less than $QUIET_CORES [0.3] cores
 #   RETRY_NOISY [1]        a ladder step that misses while other processes used more than
 #                          $QUIET_CORES cores is run once more; the retry decides, both shown
@@ -94,11 +94,11 @@ else
   [[ $N =~ ^[0-9]+$ && $N -gt 0 ]] || usage
 fi
 SEED=${SEED:-1}
-RATES=${RATES:-"50 100 150 200 250 300 400 500"}
+RATES=${RATES:-"100 200 250 300 350 400 500"}
 DURATION=${DURATION:-60}
 MIN_RATE=${MIN_RATE:-10}
-BARE_RATES=${BARE_RATES:-"2000 5000 10000 15000 20000 25000 30000 40000"}
-BARE_DURATION=${BARE_DURATION:-20}
+BARE_RATES=${BARE_RATES:-"5000 10000 20000 30000 40000 50000"}
+BARE_DURATION=${BARE_DURATION:-15}
 P99_TARGET_MS=${P99_TARGET_MS:-50}
 CONFIRM=${CONFIRM:-2}
 CONFIRM_SECS=${CONFIRM_SECS:-30}
@@ -113,7 +113,7 @@ FIRMS=${FIRMS:-10}
 IDS=${IDS:-2000}
 MATCH_IDS=${MATCH_IDS:-500}
 QUERIES=${QUERIES:-200}
-QUIET_WAIT=${QUIET_WAIT:-15}
+QUIET_WAIT=${QUIET_WAIT:-10}
 QUIET_CORES=${QUIET_CORES:-0.3}
 RETRY_NOISY=${RETRY_NOISY:-1}
 LOGIN=${LOGIN:-bench@example.com}
@@ -320,7 +320,7 @@ OPEN_TOTAL=$(curl -sf --max-time 60 -H "authorization: Bearer $TOKEN" \
   "$BASE/api/v1/listings/search?limit=1" | jq -er .total) || die "cannot count the open listings"
 DB_MIB=$(du -cm "$DATA"/zhiqilian.db* | tail -n 1 | cut -f1)
 INDEX_MIB=$(du -sm "$DATA/index" | cut -f1)
-ADMISSION=$(grep -o 'max_in_flight[^,}]*' "$OUT_DIR/serve.log" | head -n 1 || true)
+ADMISSION="max_in_flight ${MAX_IN_FLIGHT:-unset, so the server default: 32 x CPU count = $((32 * $(nproc)))}"
 log "server ready: $OPEN_TOTAL open listings; $MEM_IDLE"
 
 # ---------------------------------------------------------------- inputs
@@ -393,10 +393,10 @@ METRICS1=$(curl -sf --max-time 10 "$BASE/metrics" || true)
 MEM_LOADED=$(mem_line)
 HWM=$(mem_field VmHWM)
 # The server's own count of shed requests, when it keeps one.
-shed_count() { awk '/^[a-z_]*shed[a-z_]*(\{[^}]*\})? / { s += $NF } END { if (NR) printf "%d", s }' <<<"$1"; }
+shed_count() { awk '/^zql_requests_shed_total / { s += $NF } END { printf "%d", s }' <<<"$1"; }
 SHED_SERVER=""
-if grep -q 'shed' <<<"$METRICS1"; then
-  SHED_SERVER=$(( $(shed_count "$METRICS1") - $(shed_count "$METRICS0" || echo 0) ))
+if grep -q '^zql_requests_shed_total ' <<<"$METRICS1"; then
+  SHED_SERVER=$(($(shed_count "$METRICS1") - $(shed_count "$METRICS0")))
 fi
 
 # ---------------------------------------------------------------- summary
@@ -404,7 +404,7 @@ fi
 J() { jq -r "$2" "$OUT_DIR/step-$1.json"; }
 out "- data: $DATA_NOTE; $OPEN_TOTAL open listings at start; database ${DB_MIB} MiB, index ${INDEX_MIB} MiB"
 out "- inputs: $(wc -l <"$OUT_DIR/ids.txt") listing ids (bench/anchors.py; matches for the first $MATCH_IDS), $(wc -l <"$URLS") search URLs (bench/queries.py, seed $SEED$( ((BAD > 0)) && echo "; $BAD left out: not 200")), $(jq '.firms | length' "$OUT_DIR/setup.json") seeded firms and $(jq '.threads | length' "$OUT_DIR/setup.json") threads; reads, search and matches as the platform admin (no visibility filter, as in search.sh and matches.sh), new listings and messages as the seeded firms' users"
-out "- admission: ${ADMISSION:-not named in the start-up log}"
+out "- admission: $ADMISSION"
 out "- server memory: idle $MEM_IDLE; after warm-up $MEM_WARM; at the end $MEM_LOADED; idle CPU after warm-up $IDLE_CORES cores"
 out "- run time: $(( (SECONDS - T_START) / 60 )) min $(( (SECONDS - T_START) % 60 )) s"
 out ""
@@ -493,6 +493,6 @@ out "| found rate as a share of the bare ceiling | $RATIO$CONF_NOTE | |"
 out "| burst: no 5xx but 503 | $(BV .overall.server_5xx_not_503) | $(verdict "$(BV .overall.server_5xx_not_503) == 0") |"
 out "| burst: excess shed with 429/503 within 10 ms | $(BV .overall.shed.count) shed, p99 $(BV .overall.shed.p99_ms) ms, max $(BV .overall.shed.max_ms) ms; not sent $(BV '.overall.by_status.unsent // 0'), timeouts $(BV '.overall.by_status.timeout // 0') | $(verdict "$(BV .overall.shed.count) > 0 && $(BV .overall.shed.p99_ms) <= 10 && $(BV '.overall.by_status.unsent // 0') == 0") |"
 out "| burst: admitted requests p99 <= 500 ms | $(BV .overall.admitted.p99_ms) ms | $(verdict "$(BV .overall.admitted.p99_ms) <= 500") |"
-out "| back to normal by itself | recovery step: p99 $(J "$R" .overall.latency.p99_ms) ms, errors $(J "$R" .overall.errors) | $(verdict "\"$(J "$R" 'if .held then 1 else 0 end')\" == 1") |"
+out "| back to normal by itself | recovery step: p99 $(J "$R" .overall.latency.p99_ms) ms, errors $(J "$R" .overall.errors) | $(verdict "$(J "$R" 'if .held then 1 else 0 end') == 1") |"
 out ""
 log "done in $(( (SECONDS - T_START) / 60 )) min; summary in $SUMMARY"
