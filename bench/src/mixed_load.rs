@@ -476,7 +476,9 @@ async fn run(a: RunArgs) -> Res<()> {
         .no_proxy()
         .tcp_nodelay(true)
         .pool_max_idle_per_host(a.max_outstanding)
-        .pool_idle_timeout(Duration::from_secs(90))
+        // Below the server's keep-alive (actix: 5 s), so that no request is
+        // sent on a connection the server is closing.
+        .pool_idle_timeout(Duration::from_secs(3))
         .connect_timeout(Duration::from_secs(5))
         .timeout(Duration::from_secs_f64(a.timeout))
         .build()?;
