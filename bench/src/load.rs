@@ -239,7 +239,10 @@ mod tests {
         assert_eq!(s.offset(0), Duration::ZERO);
         assert_eq!(s.offset(3), Duration::from_secs(1));
         assert_eq!(s.offset(29_999), Duration::from_nanos(9_999_666_666_667));
-        assert_eq!(Schedule::new(20_000.0, 60.0).offset(1_199_999).as_micros(), 59_999_950);
+        assert_eq!(
+            Schedule::new(20_000.0, 60.0).offset(1_199_999).as_micros(),
+            59_999_950
+        );
     }
 
     /// A server that works one request at a time for 20 ms, offered 100
@@ -346,10 +349,7 @@ mod tests {
         assert_eq!(unsent.len(), 15);
         assert!(unsent.iter().all(|r| r.due >= ms(50)));
         assert!(records.iter().all(|r| !r.outcome.is_ok()));
-        assert_eq!(
-            records.iter().filter(|r| r.outcome.is_shed()).count(),
-            5
-        );
+        assert_eq!(records.iter().filter(|r| r.outcome.is_shed()).count(), 5);
     }
 
     #[test]

@@ -34,7 +34,10 @@ use zhiqilian_bench::{Config, Generator};
 type Res<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
 #[derive(Debug, Parser)]
-#[command(name = "mixed-load", about = "Open-loop mixed traffic for bench/load.sh")]
+#[command(
+    name = "mixed-load",
+    about = "Open-loop mixed traffic for bench/load.sh"
+)]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
@@ -238,10 +241,9 @@ async fn seed(a: SeedArgs) -> Res<()> {
     if communities.is_empty() {
         return Err("no community: import the listings first".into());
     }
-    let tag_seed = a
-        .tag
-        .bytes()
-        .fold(1469598103934665603u64, |h, b| (h ^ b as u64).wrapping_mul(1099511628211));
+    let tag_seed = a.tag.bytes().fold(1469598103934665603u64, |h, b| {
+        (h ^ b as u64).wrapping_mul(1099511628211)
+    });
     let mut rng = Rng::new(tag_seed);
     let mut listings = Listings::new(tag_seed);
     let mut firms = Vec::new();
@@ -409,9 +411,7 @@ fn figures(rs: &[&Record], secs: f64) -> Value {
     let ok = rs.iter().filter(|r| r.outcome.is_ok()).count();
     let answered = rs.iter().filter(|r| r.outcome != Outcome::Unsent);
     let lat = |f: &dyn Fn(&Record) -> bool| {
-        latency_json(Latency::of(
-            rs.iter().filter(|r| f(r)).map(|r| r.latency),
-        ))
+        latency_json(Latency::of(rs.iter().filter(|r| f(r)).map(|r| r.latency)))
     };
     json!({
         "scheduled": rs.len(),
@@ -443,9 +443,12 @@ async fn run(a: RunArgs) -> Res<()> {
     if !a.bare {
         let s = |v: &Value| v.as_str().unwrap_or_default().to_string();
         admin = Some(
-            api.login(&s(&setup["admin"]["login"]), &s(&setup["admin"]["password"]))
-                .await?
-                .into(),
+            api.login(
+                &s(&setup["admin"]["login"]),
+                &s(&setup["admin"]["password"]),
+            )
+            .await?
+            .into(),
         );
         for f in setup["firms"].as_array().ok_or("setup: no firms")? {
             firm_tokens.push(api.login(&s(&f["login"]), &s(&f["password"])).await?.into());
@@ -453,7 +456,12 @@ async fn run(a: RunArgs) -> Res<()> {
         for t in setup["threads"].as_array().ok_or("setup: no threads")? {
             let ends: Vec<usize> = t["firms"]
                 .as_array()
-                .map(|v| v.iter().filter_map(|x| x.as_u64()).map(|x| x as usize).collect())
+                .map(|v| {
+                    v.iter()
+                        .filter_map(|x| x.as_u64())
+                        .map(|x| x as usize)
+                        .collect()
+                })
                 .unwrap_or_default();
             threads.push((s(&t["id"]), ends));
         }
@@ -470,7 +478,11 @@ async fn run(a: RunArgs) -> Res<()> {
         return Err("--mix needs 5 weights, not all zero".into());
     }
     let mix = Mix::new(&weights);
-    let route_names: Vec<&str> = if a.bare { vec!["healthz"] } else { ROUTES.to_vec() };
+    let route_names: Vec<&str> = if a.bare {
+        vec!["healthz"]
+    } else {
+        ROUTES.to_vec()
+    };
 
     let client = reqwest::Client::builder()
         .no_proxy()
@@ -529,7 +541,10 @@ async fn run(a: RunArgs) -> Res<()> {
         };
         let req = match route {
             SEARCH => get(queries[rng.below(queries.len())].clone()),
-            READ => get(format!("{base}/api/v1/listings/{}", ids[rng.below(ids.len())])),
+            READ => get(format!(
+                "{base}/api/v1/listings/{}",
+                ids[rng.below(ids.len())]
+            )),
             MATCHES => get(format!(
                 "{base}/api/v1/listings/{}/matches?limit=10",
                 ids[rng.below(matches_n)]
@@ -687,9 +702,13 @@ async fn run(a: RunArgs) -> Res<()> {
         a.label,
         a.rate,
         ok as f64 / a.duration,
-        report["overall"]["latency"]["p50_ms"].as_f64().unwrap_or(0.0),
+        report["overall"]["latency"]["p50_ms"]
+            .as_f64()
+            .unwrap_or(0.0),
         p99,
-        report["overall"]["latency"]["max_ms"].as_f64().unwrap_or(0.0),
+        report["overall"]["latency"]["max_ms"]
+            .as_f64()
+            .unwrap_or(0.0),
         errors,
         shed,
         server_cores.map_or("-".into(), |c| format!("{c:.2}")),
