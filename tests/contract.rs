@@ -76,3 +76,33 @@ fn openapi_documents_exactly_the_registered_routes() {
         },
     );
 }
+
+/// Each operation's `x-client-scope` is what the route table enforces on
+/// API clients, so integrators read the truth.
+#[test]
+fn openapi_names_the_scope_each_route_enforces() {
+    let text = std::fs::read_to_string(SPEC).expect("openapi.yaml");
+    let spec: Spec = yaml_serde::from_str(&text).expect("openapi.yaml is YAML");
+    let mut wrong = Vec::new();
+    for (method, path, access) in zhiqilian::routes::ROUTE_ACCESS {
+        let documented = spec
+            .paths
+            .get(*path)
+            .and_then(|item| item.get(&method.to_lowercase()))
+            .and_then(|op| op.get("x-client-scope"))
+            .and_then(|v| v.as_str())
+            .map(str::to_string);
+        if documented.as_deref() != Some(access.spec_name()) {
+            wrong.push(format!(
+                "  {} {path}: x-client-scope {documented:?}, enforced {:?}",
+                method.to_uppercase(),
+                access.spec_name()
+            ));
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "x-client-scope disagrees:\n{}",
+        wrong.join("\n")
+    );
+}

@@ -2,6 +2,7 @@
 //! ephemeral port with its own database and talks to it over HTTP.
 
 mod auth;
+mod clients;
 mod communities;
 mod contract;
 mod events;

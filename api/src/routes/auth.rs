@@ -53,6 +53,8 @@ fn claims_for(
         frole: roles.membership.as_ref().map(|m| m.role.clone()),
         fcmty: firm_community,
         staff: roles.staff.as_ref().map(|s| s.community_id.clone()),
+        cid: None,
+        scope: None,
     }
 }
 

@@ -11,6 +11,7 @@
 
 pub mod accounts;
 pub mod changes;
+pub mod clients;
 pub mod listings;
 pub mod matches;
 pub mod models;

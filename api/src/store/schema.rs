@@ -258,3 +258,19 @@ diesel::allow_tables_to_appear_in_same_query!(
     stream_events,
     stream_event_audience,
 );
+
+diesel::table! {
+    api_clients (id) {
+        id -> Text,
+        name -> Text,
+        firm_id -> Nullable<Text>,
+        community_id -> Text,
+        user_id -> Text,
+        scopes -> Text,
+        secret_hash -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+        secret_rotated_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
