@@ -207,6 +207,11 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
         ("ZQL_WORKERS", "1".into()),
         ("ZQL_DB_POOL_SIZE", "4".into()),
         ("ZQL_JWT_SECRET", JWT_SECRET.into()),
+        // Tests send many requests from one address; the limits have
+        // tests of their own.
+        ("ZQL_RATE_LIMIT_IP_PER_MINUTE", "1000000".into()),
+        ("ZQL_RATE_LIMIT_CLIENT_PER_MINUTE", "1000000".into()),
+        ("ZQL_RATE_LIMIT_AUTH_PER_MINUTE", "1000000".into()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))

@@ -12,5 +12,6 @@ mod http_basics;
 mod import;
 mod listings;
 mod matches;
+mod protection;
 mod search;
 mod threads;

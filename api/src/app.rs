@@ -61,6 +61,7 @@ pub async fn prepare_state(config: Config) -> anyhow::Result<AppState> {
     let search =
         crate::indexer::start(db.clone(), &config.data_dir, vocab, weights.clone()).await?;
     let events = crate::events::Hub::start(db.clone()).await?;
+    let limits = crate::protect::Limits::new(&config);
     Ok(AppState {
         config: Arc::new(config),
         db,
@@ -69,6 +70,7 @@ pub async fn prepare_state(config: Config) -> anyhow::Result<AppState> {
         search,
         weights,
         events,
+        limits,
     })
 }
 
@@ -103,6 +105,31 @@ pub fn configure_app(cfg: &mut web::ServiceConfig, state: web::Data<AppState>) {
         .default_service(web::to(routes::not_found));
 }
 
+/// CORS for the configured origins only; with none, browsers on other
+/// origins get no CORS headers (and so no access).
+fn cors(origins: &[String]) -> actix_cors::Cors {
+    let mut c = actix_cors::Cors::default()
+        .allowed_methods(["GET", "POST", "PATCH", "DELETE"])
+        .allowed_headers([
+            actix_web::http::header::AUTHORIZATION,
+            actix_web::http::header::CONTENT_TYPE,
+            actix_web::http::header::IF_NONE_MATCH,
+            HeaderName::from_static("idempotency-key"),
+            HeaderName::from_static("last-event-id"),
+        ])
+        .expose_headers([
+            actix_web::http::header::ETAG,
+            actix_web::http::header::RETRY_AFTER,
+            HeaderName::from_static("x-request-id"),
+            HeaderName::from_static("idempotent-replayed"),
+        ])
+        .max_age(3600);
+    for o in origins {
+        c = c.allowed_origin(o);
+    }
+    c
+}
+
 /// Binds and returns the server (not yet awaited) and the address it serves.
 pub async fn build_server(config: Config) -> anyhow::Result<(Server, SocketAddr)> {
     let listener =
@@ -117,12 +144,27 @@ pub async fn build_server_on(
     let workers = config.workers;
     let state = web::Data::new(prepare_state(config).await?);
     let addr = listener.local_addr()?;
+    // Forgets idle rate-limit keys; ends with the server's state.
+    let pruning = Arc::downgrade(&state.clone().into_inner());
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            match pruning.upgrade() {
+                Some(s) => s.limits.prune(),
+                None => break,
+            }
+        }
+    });
     let request_id = HeaderName::from_static("x-request-id");
     let server = HttpServer::new(move || {
         let state = state.clone();
         let request_id = request_id.clone();
+        let cors = cors(&state.config.cors_allowed_origins);
         App::new()
             .configure(|cfg| configure_app(cfg, state))
+            .wrap(actix_web::middleware::from_fn(crate::protect::guard))
+            .wrap(cors)
             .wrap_fn(move |req, srv| {
                 let id = req.extensions().get::<RequestId>().map(|r| r.to_string());
                 let header = request_id.clone();

@@ -35,6 +35,18 @@ pub struct Config {
     pub events_heartbeat_secs: u64,
     /// The longest chat message, in characters.
     pub message_max_chars: usize,
+    /// Requests per minute from one IP address (callers without an API
+    /// client token), per node.
+    pub rate_limit_ip_per_minute: u32,
+    /// Requests per minute of one API client, per node.
+    pub rate_limit_client_per_minute: u32,
+    /// Sign-in, token and registration requests per minute from one IP.
+    pub rate_limit_auth_per_minute: u32,
+    /// The header a trusted reverse proxy puts the client's address in
+    /// (`X-Forwarded-For`: its last entry); unset: the peer address.
+    pub trusted_proxy_header: Option<String>,
+    /// Origins allowed to call the API from a browser (CORS); empty: none.
+    pub cors_allowed_origins: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -137,6 +149,11 @@ config_keys! {
     login_lock_secs: u64,
     events_heartbeat_secs: u64,
     message_max_chars: usize,
+    rate_limit_ip_per_minute: u32,
+    rate_limit_client_per_minute: u32,
+    rate_limit_auth_per_minute: u32,
+    trusted_proxy_header: String,
+    cors_allowed_origins: String,
 }
 
 /// The key on the line a TOML error points into: type errors name only
@@ -309,6 +326,55 @@ impl Config {
                 1,
                 100_000,
             )?,
+            rate_limit_ip_per_minute: range(
+                "rate_limit_ip_per_minute",
+                pick(&l.rate_limit_ip_per_minute, 1200),
+                1,
+                10_000_000,
+            )?,
+            rate_limit_client_per_minute: range(
+                "rate_limit_client_per_minute",
+                pick(&l.rate_limit_client_per_minute, 600),
+                1,
+                10_000_000,
+            )?,
+            rate_limit_auth_per_minute: range(
+                "rate_limit_auth_per_minute",
+                pick(&l.rate_limit_auth_per_minute, 30),
+                1,
+                10_000_000,
+            )?,
+            trusted_proxy_header: match &l.trusted_proxy_header {
+                Some((h, o)) if !h.trim().is_empty() => Some(
+                    actix_web::http::header::HeaderName::from_bytes(h.trim().as_bytes())
+                        .map_err(|_| {
+                            ConfigError::new("trusted_proxy_header", *o, "not a header name")
+                        })?
+                        .to_string(),
+                ),
+                _ => None,
+            },
+            cors_allowed_origins: match &l.cors_allowed_origins {
+                Some((list, o)) => {
+                    let origins: Vec<String> = list
+                        .split(',')
+                        .map(|s| s.trim().trim_end_matches('/').to_string())
+                        .filter(|s| !s.is_empty())
+                        .collect();
+                    if let Some(bad) = origins
+                        .iter()
+                        .find(|s| !(s.starts_with("https://") || s.starts_with("http://")))
+                    {
+                        return Err(ConfigError::new(
+                            "cors_allowed_origins",
+                            *o,
+                            format!("{bad:?} is not an origin (scheme://host[:port])"),
+                        ));
+                    }
+                    origins
+                }
+                None => Vec::new(),
+            },
         })
     }
 }

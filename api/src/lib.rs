@@ -14,6 +14,7 @@ pub mod import;
 pub mod indexer;
 pub mod listing_form;
 pub mod matching;
+pub mod protect;
 pub mod routes;
 pub mod state;
 pub mod store;

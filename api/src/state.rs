@@ -20,4 +20,6 @@ pub struct AppState {
     pub weights: Arc<zhiqilian_matcher::Weights>,
     /// Fan-out of new events to the live streams held on this node.
     pub events: crate::events::Hub,
+    /// Rate limiters of this node.
+    pub limits: crate::protect::Limits,
 }

@@ -12,6 +12,7 @@
 pub mod accounts;
 pub mod changes;
 pub mod clients;
+pub mod idempotency;
 pub mod listings;
 pub mod matches;
 pub mod models;
