@@ -14,4 +14,5 @@ mod listings;
 mod matches;
 mod protection;
 mod search;
+mod staff;
 mod threads;

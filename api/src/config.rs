@@ -47,6 +47,9 @@ pub struct Config {
     pub trusted_proxy_header: Option<String>,
     /// Origins allowed to call the API from a browser (CORS); empty: none.
     pub cors_allowed_origins: Vec<String>,
+    /// Staff case targets per urgency (`sla_emergency`, `sla_urgent`:
+    /// claim/contact/resolve minutes).
+    pub sla: crate::sla::SlaConfig,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -154,6 +157,8 @@ config_keys! {
     rate_limit_auth_per_minute: u32,
     trusted_proxy_header: String,
     cors_allowed_origins: String,
+    sla_emergency: String,
+    sla_urgent: String,
 }
 
 /// The key on the line a TOML error points into: type errors name only
@@ -261,6 +266,16 @@ impl Config {
         let log_format = log_format_s
             .parse::<LogFormat>()
             .map_err(|e| ConfigError::new("log_format", o, e))?;
+
+        let mut sla = crate::sla::SlaConfig::default();
+        for (key, v, slot) in [
+            ("sla_emergency", &l.sla_emergency, &mut sla.emergency),
+            ("sla_urgent", &l.sla_urgent, &mut sla.urgent),
+        ] {
+            if let Some((raw, o)) = v {
+                *slot = raw.parse().map_err(|e| ConfigError::new(key, *o, e))?;
+            }
+        }
 
         let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
         Ok(Config {
@@ -375,6 +390,7 @@ impl Config {
                 }
                 None => Vec::new(),
             },
+            sla,
         })
     }
 }

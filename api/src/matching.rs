@@ -19,6 +19,37 @@ use crate::store::{Db, DbConnection, StoreResult};
 /// Suggestions stored per listing.
 pub const SUGGESTIONS: usize = 5;
 
+/// How wide matching casts its net for a listing.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Net {
+    /// Suggestions stored.
+    pub suggestions: usize,
+    /// Radius of the nearby channel beyond the anchor's own community, used
+    /// when the community alone yields fewer than `suggestions / 2`
+    /// candidates; `None`: the community only.
+    pub beyond_km: Option<f64>,
+}
+
+impl Net {
+    /// Emergencies (a line stops today) look further: ten suggestions, and
+    /// neighbouring communities within 150 km when the park has too few.
+    pub fn of(anchor: &ListingView) -> Net {
+        if anchor.listing.side == "request" && anchor.listing.urgency == "emergency" {
+            Net {
+                suggestions: 2 * SUGGESTIONS,
+                beyond_km: Some(EMERGENCY_KM),
+            }
+        } else {
+            Net {
+                suggestions: SUGGESTIONS,
+                beyond_km: None,
+            }
+        }
+    }
+}
+
+const EMERGENCY_KM: f64 = 150.0;
+
 /// The search-side form of the listing visibility rule.
 pub fn rule_for(viewer: &Viewer) -> Option<VisibilityRule> {
     match viewer {
@@ -66,13 +97,14 @@ pub fn match_changed(
             firm_id: l.firm_id.clone(),
             community_id: l.community_id.clone(),
         };
+        let net = Net::of(&anchor);
         let found = find_matches(
             &mut conn,
             index,
             &anchor,
             rule_for(&viewer),
             weights,
-            SUGGESTIONS,
+            net.suggestions,
         )?;
         let suggestions: Vec<Suggestion> = found
             .into_iter()
@@ -101,6 +133,8 @@ pub fn match_changed(
                     score: c.score,
                     partial: c.partial,
                     factors: serde_json::to_string(&c.factors).unwrap_or_else(|_| "[]".into()),
+                    request_title: req.title.clone(),
+                    offer_title: off.title.clone(),
                 }
             })
             .collect();
@@ -238,18 +272,31 @@ pub fn find_matches(
         community: a.community_id.clone(),
         ..base
     });
-    let mut hits = Vec::new();
-    for req in std::iter::once(by_text).chain(by_place) {
-        match index.search(&req) {
-            Ok(r) => hits.push(r.hits),
-            Err(e) => {
-                tracing::warn!(error = %e, listing = %anchor.listing.id, "match retrieval failed");
-            }
+    let search = |req: &SearchRequest| match index.search(req) {
+        Ok(r) => r.hits,
+        Err(e) => {
+            tracing::warn!(error = %e, listing = %anchor.listing.id, "match retrieval failed");
+            Vec::new()
         }
+    };
+    let text_hits = search(&by_text);
+    let mut near_hits = by_place.as_ref().map(&search).unwrap_or_default();
+    // An emergency whose park has too few candidates: the nearest of the
+    // neighbouring communities too.
+    let net = Net::of(anchor);
+    if let (Some(km), Some(req)) = (net.beyond_km, &by_place)
+        && near_hits.len() < net.suggestions / 2
+    {
+        let wide = SearchRequest {
+            community: None,
+            near: req.near.map(|g| GeoFilter {
+                radius_km: Some(km),
+                ..g
+            }),
+            ..req.clone()
+        };
+        near_hits.extend(search(&wide));
     }
-    let mut hits = hits.into_iter();
-    let text_hits = hits.next().unwrap_or_default();
-    let near_hits = hits.next().unwrap_or_default();
     // BM25 is unbounded: relative to the best hit it becomes a [0, 1] factor;
     // a candidate found only by place matched no word worth ranking.
     let best = text_hits.iter().map(|h| h.score).fold(0f32, f32::max);

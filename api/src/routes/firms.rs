@@ -263,10 +263,10 @@ pub async fn verify(
             "只有企业所在社区的工作人员可以认证企业",
         ));
     }
-    let by = caller.user_id.clone();
+    let actor = super::threads::actor_of(&state, &caller).await?;
     let f = state
         .db
-        .run(move |c| accounts::verify_firm(c, &f.id, &by))
+        .run(move |c| accounts::verify_firm(c, &f.id, &actor))
         .await?
         .ok_or_else(|| ApiError::not_found("企业"))?;
     // Its listings' visibility changed: let the indexer pick that up now.

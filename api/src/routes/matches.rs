@@ -158,11 +158,25 @@ fn known_key(k: &str) -> &'static str {
         .unwrap_or("unknown")
 }
 
+/// The breakdown stored with a match record.
+pub fn stored_factors(json: &str) -> Vec<FactorOut> {
+    serde_json::from_str::<Vec<StoredFactor>>(json)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|f| FactorOut {
+            key: known_key(&f.key),
+            value: f.value,
+            weight: f.weight,
+            reason: f.reason_zh,
+        })
+        .collect()
+}
+
 fn record_out(
     r: MatchRecord,
     titles: &std::collections::HashMap<String, (String, String)>,
 ) -> MatchRecordOut {
-    let factors: Vec<StoredFactor> = serde_json::from_str(&r.factors).unwrap_or_default();
+    let factors = stored_factors(&r.factors);
     let listing_ref = |id: &str, firm: &str| {
         let (title, kind) = titles.get(id).cloned().unwrap_or_default();
         ListingRef {
@@ -179,15 +193,7 @@ fn record_out(
         status: r.status,
         score: r.score,
         partial: r.partial,
-        factors: factors
-            .into_iter()
-            .map(|f| FactorOut {
-                key: known_key(&f.key),
-                value: f.value,
-                weight: f.weight,
-                reason: f.reason_zh,
-            })
-            .collect(),
+        factors,
         created_at: r.created_at.and_utc(),
         updated_at: r.updated_at.and_utc(),
     }

@@ -9,8 +9,10 @@ pub mod firms;
 pub mod health;
 pub mod listings;
 pub mod matches;
+pub mod notifications;
 pub mod pagination;
 pub mod search;
+pub mod staff;
 pub mod threads;
 
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -101,6 +103,18 @@ api_routes! {
     "/api/v1/threads/{id}/read" => { post: threads::mark_read [ThreadsWrite] },
     "/api/v1/events" => { get: events::stream [EventsRead] },
     "/api/v1/events/ticket" => { post: events::ticket [EventsRead] },
+    "/api/v1/notifications" => { get: notifications::list [Users] },
+    "/api/v1/notifications/read-all" => { post: notifications::mark_all_read [Users] },
+    "/api/v1/notifications/{id}/read" => { post: notifications::mark_read [Users] },
+    "/api/v1/staff/queue" => { get: staff::queue [Users] },
+    "/api/v1/staff/cases/{id}" => { get: staff::get [Users] },
+    "/api/v1/staff/cases/{id}/claim" => { post: staff::claim [Users] },
+    "/api/v1/staff/cases/{id}/broker" => { post: staff::broker [Users] },
+    "/api/v1/staff/cases/{id}/resolve" => { post: staff::resolve [Users] },
+    "/api/v1/staff/cases/{id}/escalate" => { post: staff::escalate [Users] },
+    "/api/v1/staff/audit" => { get: staff::audit_log [Users] },
+    "/api/v1/staff/sla" => { get: staff::sla_summary [Users] },
+    "/api/v1/staff/stats" => { get: staff::park_stats [Users] },
 }
 
 async fn method_not_allowed(req: HttpRequest) -> Result<HttpResponse, ApiError> {

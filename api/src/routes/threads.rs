@@ -16,6 +16,7 @@ use super::pagination;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::store::audit::Actor;
 use crate::store::listings::{self as listing_store, visible_to};
 use crate::store::matches::{self as match_store, MatchRecord};
 use crate::store::threads::{
@@ -51,14 +52,16 @@ async fn load(state: &AppState, caller: &Caller, id: String) -> Result<(Thread, 
             if firm.as_deref().is_some_and(|f| t.has_firm(f)) {
                 return Ok(Some((t, Access::Firm)));
             }
-            if staff.as_deref().is_some_and(|s| t.in_community(s)) {
-                let joined = store::is_staff_participant(c, &t.id, &user)?;
-                let access = if joined {
-                    Access::Staff
-                } else {
-                    Access::Observer
-                };
-                return Ok(Some((t, access)));
+            if let Some(s) = staff.as_deref() {
+                // Staff who joined take part wherever the firms are (a case
+                // escalated to a neighbouring park); others may look at the
+                // threads of their community.
+                if store::is_staff_participant(c, &t.id, &user)? {
+                    return Ok(Some((t, Access::Staff)));
+                }
+                if t.in_community(s) {
+                    return Ok(Some((t, Access::Observer)));
+                }
             }
             Ok(None)
         })
@@ -420,15 +423,12 @@ pub async fn create(
     let access = if caller.firm_id().is_some_and(|f| t.has_firm(f)) {
         Access::Firm
     } else {
-        let (id, user, community) = (
-            t.id.clone(),
-            caller.user_id.clone(),
-            caller.staff_community.clone().unwrap_or_default(),
-        );
-        let name = display_name(&state, &caller).await?;
+        let id = t.id.clone();
+        let community = caller.staff_community.clone().unwrap_or_default();
+        let actor = actor_of(&state, &caller).await?;
         state
             .db
-            .run(move |c| store::join_staff(c, &id, &user, &community, &name))
+            .run(move |c| store::join_staff(c, &id, &actor, &community))
             .await?;
         Access::Staff
     };
@@ -516,15 +516,16 @@ async fn about_match(
                     .is_some_and(|s| r.request_community_id == s || r.offer_community_id == s)
         })
         .ok_or_else(|| ApiError::not_found("匹配记录"))?;
-    let mut row = blank_thread(caller);
-    row.subject_type = "match".into();
-    row.subject_key = format!("match:{}", r.id);
-    row.match_id = Some(r.id.clone());
-    row.firm_a_id = r.request_firm_id.clone();
-    row.community_a_id = r.request_community_id.clone();
-    row.firm_b_id = r.offer_firm_id.clone();
-    row.community_b_id = r.offer_community_id.clone();
+    let row = store::match_thread_row(&r, &caller.user_id, now());
     Ok(state.db.run(move |c| store::create(c, &row)).await?)
+}
+
+/// The caller as the audit log names them.
+pub async fn actor_of(state: &AppState, caller: &Caller) -> Result<Actor, ApiError> {
+    Ok(Actor {
+        user_id: caller.user_id.clone(),
+        name: display_name(state, caller).await?,
+    })
 }
 
 async fn display_name(state: &AppState, caller: &Caller) -> Result<String, ApiError> {
@@ -727,15 +728,12 @@ pub async fn join(
         return Err(ApiError::forbidden("企业成员本就参与对话，无需加入"));
     }
     if access == Access::Observer {
-        let name = display_name(&state, &caller).await?;
-        let (tid, user, community) = (
-            t.id.clone(),
-            caller.user_id.clone(),
-            caller.staff_community.clone().unwrap_or_default(),
-        );
+        let tid = t.id.clone();
+        let community = caller.staff_community.clone().unwrap_or_default();
+        let actor = actor_of(&state, &caller).await?;
         state
             .db
-            .run(move |c| store::join_staff(c, &tid, &user, &community, &name))
+            .run(move |c| store::join_staff(c, &tid, &actor, &community))
             .await?;
     }
     let t = reload(&state, t.id).await?;

@@ -279,23 +279,58 @@ pub fn list_firms(conn: &mut DbConnection, f: &FirmFilter) -> StoreResult<Vec<Fi
 /// Marks a firm verified and queues its listings for re-indexing (what
 /// others may see of them changes); returns the updated row, or None if it
 /// was absent.
-pub fn verify_firm(conn: &mut DbConnection, id: &str, by: &str) -> StoreResult<Option<Firm>> {
+/// Verifies a firm (once: verifying again changes nothing), with the audit
+/// entry and the firm members' notification in the same transaction.
+pub fn verify_firm(
+    conn: &mut DbConnection,
+    id: &str,
+    actor: &super::audit::Actor,
+) -> StoreResult<Option<Firm>> {
     let t = now();
-    conn.transaction(|conn| {
+    let (firm, announced) = conn.transaction::<_, StoreError, _>(|conn| {
         let n = diesel::update(firms::table.find(id).filter(firms::verified.eq(false)))
             .set((
                 firms::verified.eq(true),
                 firms::verified_at.eq(Some(t)),
-                firms::verified_by.eq(Some(by)),
+                firms::verified_by.eq(Some(&actor.user_id)),
                 firms::updated_at.eq(t),
             ))
             .execute(conn)?;
-        // Verifying twice is harmless: the first verification stands.
-        if n == 1 {
-            super::listings::touch_firm(conn, id)?;
-        }
-        get_firm(conn, id)
-    })
+        let firm = get_firm(conn, id)?;
+        let (Some(f), 1) = (&firm, n) else {
+            return Ok((firm, false));
+        };
+        super::listings::touch_firm(conn, id)?;
+        super::audit::record(
+            conn,
+            actor,
+            &f.community_id,
+            "firm.verified",
+            None,
+            ("firm", id),
+            serde_json::json!({ "name": f.name }),
+        )?;
+        let users = super::notifications::firm_members(conn, &[id.to_string()])?;
+        let live = super::notifications::notify(
+            conn,
+            &users,
+            &super::notifications::NewNotification {
+                kind: "firm.verified",
+                title: "企业认证通过".into(),
+                body: format!("{} 已通过社区认证", f.name),
+                subject_type: "firm",
+                subject_id: id.to_string(),
+                thread_id: None,
+                group_key: None,
+            },
+        )?;
+        super::stream::append(conn, &live)?;
+        Ok((firm, !live.is_empty()))
+    })?;
+    if announced {
+        super::stream::committed();
+    }
+    Ok(firm)
 }
 
 // ------------------------------------------------------------- refresh tokens

@@ -4,9 +4,11 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use super::cases;
 use super::changes::{self, ChangeOp};
 use super::models::Listing;
 use super::schema::{communities, firms, listings};
+use super::stream::{self, NewEvent};
 use super::{DbConnection, StoreError, StoreResult};
 
 /// Who is looking: decides which listings are visible.
@@ -78,19 +80,37 @@ pub fn visible_to(v: &ListingView, viewer: &Viewer) -> bool {
 }
 
 pub fn insert(conn: &mut DbConnection, row: &Listing) -> StoreResult<i64> {
-    conn.transaction(|conn| {
+    with_case(conn, |conn| {
         diesel::insert_into(listings::table)
             .values(row)
             .execute(conn)
             .map_err(|e| StoreError::unique_as_conflict(e, "listing key"))?;
-        changes::append(conn, &row.id, ChangeOp::Upsert)
+        let seq = changes::append(conn, &row.id, ChangeOp::Upsert)?;
+        Ok((seq, cases::open_for(conn, row)?))
     })
+}
+
+/// Runs a listing write whose request may open (or change) a staff case:
+/// the case's events are appended last and announced after the commit.
+fn with_case<T>(
+    conn: &mut DbConnection,
+    write: impl FnOnce(&mut DbConnection) -> StoreResult<(T, Vec<NewEvent>)>,
+) -> StoreResult<T> {
+    let (out, announced) = conn.transaction::<_, StoreError, _>(|conn| {
+        let (out, live) = write(conn)?;
+        stream::append(conn, &live)?;
+        Ok((out, !live.is_empty()))
+    })?;
+    if announced {
+        stream::committed();
+    }
+    Ok(out)
 }
 
 /// Replaces a listing if it still has `expected_version` (optimistic
 /// concurrency: two editors cannot silently overwrite each other).
 pub fn update(conn: &mut DbConnection, row: &Listing, expected_version: i32) -> StoreResult<i64> {
-    conn.transaction(|conn| {
+    with_case(conn, |conn| {
         let n = diesel::update(
             listings::table
                 .find(&row.id)
@@ -103,7 +123,8 @@ pub fn update(conn: &mut DbConnection, row: &Listing, expected_version: i32) -> 
                 "listing was changed concurrently".into(),
             ));
         }
-        changes::append(conn, &row.id, ChangeOp::Upsert)
+        let seq = changes::append(conn, &row.id, ChangeOp::Upsert)?;
+        Ok((seq, cases::open_for(conn, row)?))
     })
 }
 
@@ -297,7 +318,7 @@ pub fn insert_many(conn: &mut DbConnection, rows: &[Listing]) -> StoreResult<()>
     if rows.is_empty() {
         return Ok(());
     }
-    conn.transaction(|conn| {
+    with_case(conn, |conn| {
         // Well under SQLite's limit of 32766 bound variables per statement.
         for chunk in rows.chunks(200) {
             let n = match conn {
@@ -311,6 +332,35 @@ pub fn insert_many(conn: &mut DbConnection, rows: &[Listing]) -> StoreResult<()>
             n.map_err(|e| StoreError::unique_as_conflict(e, "listing key"))?;
         }
         let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-        changes::append_many(conn, &ids, ChangeOp::Upsert)
+        changes::append_many(conn, &ids, ChangeOp::Upsert)?;
+        let mut live = Vec::new();
+        for r in rows {
+            live.extend(cases::open_for(conn, r)?);
+        }
+        Ok(((), live))
     })
+}
+
+/// Listings created in `[from, to)` in a community (`None`: all): id, side,
+/// kind, creation time — for park statistics.
+pub fn created_between(
+    conn: &mut DbConnection,
+    community: Option<&str>,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+) -> StoreResult<Vec<(String, String, String, NaiveDateTime)>> {
+    let mut q = listings::table
+        .filter(listings::created_at.ge(from))
+        .filter(listings::created_at.lt(to))
+        .select((
+            listings::id,
+            listings::side,
+            listings::kind,
+            listings::created_at,
+        ))
+        .into_boxed();
+    if let Some(c) = community {
+        q = q.filter(listings::community_id.eq(c.to_string()));
+    }
+    Ok(q.load(conn)?)
 }

@@ -3,6 +3,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use super::notifications::{self, NewNotification};
 use super::schema::{events, match_records};
 use super::stream::{self, NewEvent};
 use super::{DbConnection, StoreError, StoreResult, new_id, now, threads};
@@ -23,6 +24,8 @@ pub struct MatchRecord {
     pub status: String,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// When the record first reached `agreed`.
+    pub agreed_at: Option<NaiveDateTime>,
 }
 
 /// A pair the matcher proposes.
@@ -37,6 +40,9 @@ pub struct Suggestion {
     pub score: f64,
     pub partial: bool,
     pub factors: String,
+    /// Titles, for the notifications of a new pair.
+    pub request_title: String,
+    pub offer_title: String,
 }
 
 /// Appends an event for later consumers (notifications, webhooks, streams).
@@ -123,14 +129,14 @@ pub fn store_suggestions(
             status: "suggested".into(),
             created_at: t,
             updated_at: t,
+            agreed_at: None,
         };
         let inserted = conn.transaction(|c| -> StoreResult<bool> {
             if insert_ignoring_duplicate(c, &row)? == 1 {
                 append_event(c, "match.created", &row.id, &event_payload(&row))?;
-                stream::append(
-                    c,
-                    &[stream_event("match.created", &row, event_payload(&row))],
-                )?;
+                let mut live = vec![stream_event("match.created", &row, event_payload(&row))];
+                live.extend(notify_suggested(c, &row, s)?);
+                stream::append(c, &live)?;
                 return Ok(true);
             }
             diesel::update(
@@ -287,25 +293,9 @@ pub fn set_status(
     to: &str,
 ) -> StoreResult<Option<MatchRecord>> {
     let r = conn.transaction::<_, StoreError, _>(|c| {
-        let n = diesel::update(
-            match_records::table
-                .find(id)
-                .filter(match_records::status.eq(from)),
-        )
-        .set((
-            match_records::status.eq(to),
-            match_records::updated_at.eq(now()),
-        ))
-        .execute(c)?;
-        if n == 0 {
+        let Some((r, live)) = set_status_in(c, id, from, to)? else {
             return Ok(None);
-        }
-        let r = get(c, id)?.ok_or(StoreError::NotFound)?;
-        let mut payload = event_payload(&r);
-        payload["previous_status"] = serde_json::json!(from);
-        append_event(c, "match.status_changed", id, &payload)?;
-        let mut live = threads::on_match_status(c, id, to)?;
-        live.push(stream_event("match.status_changed", &r, payload));
+        };
         stream::append(c, &live)?;
         Ok(Some(r))
     })?;
@@ -313,6 +303,123 @@ pub fn set_status(
         stream::committed();
     }
     Ok(r)
+}
+
+/// Inside a transaction: [`set_status`] without appending its live events,
+/// which it returns for the caller to append last.
+pub fn set_status_in(
+    c: &mut DbConnection,
+    id: &str,
+    from: &str,
+    to: &str,
+) -> StoreResult<Option<(MatchRecord, Vec<NewEvent>)>> {
+    let at = now();
+    let n = diesel::update(
+        match_records::table
+            .find(id)
+            .filter(match_records::status.eq(from)),
+    )
+    .set((
+        match_records::status.eq(to),
+        match_records::updated_at.eq(at),
+    ))
+    .execute(c)?;
+    if n == 0 {
+        return Ok(None);
+    }
+    if to == "agreed" {
+        diesel::update(
+            match_records::table
+                .find(id)
+                .filter(match_records::agreed_at.is_null()),
+        )
+        .set(match_records::agreed_at.eq(at))
+        .execute(c)?;
+    }
+    let r = get(c, id)?.ok_or(StoreError::NotFound)?;
+    let mut payload = event_payload(&r);
+    payload["previous_status"] = serde_json::json!(from);
+    append_event(c, "match.status_changed", id, &payload)?;
+    let mut live = threads::on_match_status(c, id, to)?;
+    live.push(stream_event("match.status_changed", &r, payload));
+    Ok(Some((r, live)))
+}
+
+/// Inside a transaction: the record of a pair, created as `suggested` with
+/// `score` when there is none. Returns it and the live events of a creation.
+pub fn get_or_create_in(
+    c: &mut DbConnection,
+    s: &Suggestion,
+) -> StoreResult<(MatchRecord, Vec<NewEvent>)> {
+    let t = now();
+    let row = MatchRecord {
+        id: new_id(),
+        request_id: s.request_id.clone(),
+        offer_id: s.offer_id.clone(),
+        request_firm_id: s.request_firm_id.clone(),
+        offer_firm_id: s.offer_firm_id.clone(),
+        request_community_id: s.request_community_id.clone(),
+        offer_community_id: s.offer_community_id.clone(),
+        score: s.score,
+        partial: s.partial,
+        factors: s.factors.clone(),
+        status: "suggested".into(),
+        created_at: t,
+        updated_at: t,
+        agreed_at: None,
+    };
+    if insert_ignoring_duplicate(c, &row)? == 1 {
+        append_event(c, "match.created", &row.id, &event_payload(&row))?;
+        let live = vec![stream_event("match.created", &row, event_payload(&row))];
+        return Ok((row, live));
+    }
+    let existing = match_records::table
+        .filter(match_records::request_id.eq(&s.request_id))
+        .filter(match_records::offer_id.eq(&s.offer_id))
+        .select(MatchRecord::as_select())
+        .first(c)?;
+    Ok((existing, Vec::new()))
+}
+
+/// The members of both firms hear of a new suggestion.
+fn notify_suggested(
+    c: &mut DbConnection,
+    r: &MatchRecord,
+    s: &Suggestion,
+) -> StoreResult<Vec<NewEvent>> {
+    let mut live = Vec::new();
+    for (firm, mine, theirs, what) in [
+        (&r.request_firm_id, &s.request_title, &s.offer_title, "需求"),
+        (&r.offer_firm_id, &s.offer_title, &s.request_title, "供给"),
+    ] {
+        let users = notifications::firm_members(c, std::slice::from_ref(firm))?;
+        let n = NewNotification {
+            kind: "match.suggested",
+            title: "新的匹配推荐".into(),
+            body: format!("您的{what}「{mine}」匹配到「{theirs}」"),
+            subject_type: "match",
+            subject_id: r.id.clone(),
+            thread_id: None,
+            group_key: None,
+        };
+        live.extend(notifications::notify(c, &users, &n)?);
+    }
+    Ok(live)
+}
+
+/// Stored records of some requests, best first per request.
+pub fn of_requests(
+    conn: &mut DbConnection,
+    request_ids: &[String],
+) -> StoreResult<Vec<MatchRecord>> {
+    if request_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(match_records::table
+        .filter(match_records::request_id.eq_any(request_ids))
+        .order((match_records::request_id, match_records::score.desc()))
+        .select(MatchRecord::as_select())
+        .load(conn)?)
 }
 
 /// Events of one type, oldest first (tests and consumers).
@@ -325,4 +432,29 @@ pub fn events_of(
         .order(events::seq.asc())
         .select((events::seq, events::subject_id, events::payload))
         .load(conn)?)
+}
+
+/// Records of requests of a community (`None`: all) created since `from`:
+/// request, both communities, creation and agreement times — for park
+/// statistics.
+#[allow(clippy::type_complexity)]
+pub fn for_stats(
+    conn: &mut DbConnection,
+    community: Option<&str>,
+    from: NaiveDateTime,
+) -> StoreResult<Vec<(String, String, String, NaiveDateTime, Option<NaiveDateTime>)>> {
+    let mut q = match_records::table
+        .filter(match_records::created_at.ge(from))
+        .select((
+            match_records::request_id,
+            match_records::request_community_id,
+            match_records::offer_community_id,
+            match_records::created_at,
+            match_records::agreed_at,
+        ))
+        .into_boxed();
+    if let Some(c) = community {
+        q = q.filter(match_records::request_community_id.eq(c.to_string()));
+    }
+    Ok(q.load(conn)?)
 }

@@ -10,12 +10,15 @@
 //! up front and waits on `busy_timeout` instead of failing a lock upgrade.
 
 pub mod accounts;
+pub mod audit;
+pub mod cases;
 pub mod changes;
 pub mod clients;
 pub mod idempotency;
 pub mod listings;
 pub mod matches;
 pub mod models;
+pub mod notifications;
 pub mod schema;
 pub mod stream;
 pub mod threads;

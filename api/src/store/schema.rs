@@ -148,6 +148,7 @@ diesel::table! {
         status -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        agreed_at -> Nullable<Timestamp>,
     }
 }
 
@@ -239,6 +240,74 @@ diesel::joinable!(thread_staff -> threads (thread_id));
 diesel::joinable!(messages -> threads (thread_id));
 diesel::joinable!(stream_event_audience -> stream_events (event_id));
 
+diesel::table! {
+    cases (id) {
+        id -> Text,
+        listing_id -> Text,
+        firm_id -> Text,
+        community_id -> Text,
+        origin_community_id -> Text,
+        escalated_from -> Nullable<Text>,
+        urgency -> Text,
+        status -> Text,
+        claimed_by -> Nullable<Text>,
+        claimed_at -> Nullable<Timestamp>,
+        first_contact_at -> Nullable<Timestamp>,
+        resolved_at -> Nullable<Timestamp>,
+        outcome -> Nullable<Text>,
+        outcome_note -> Text,
+        opened_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    case_contacts (case_id, match_id) {
+        case_id -> Text,
+        match_id -> Text,
+        thread_id -> Text,
+        offer_id -> Text,
+        offer_firm_id -> Text,
+        brokered_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> Text,
+        at -> Timestamp,
+        actor_user_id -> Text,
+        actor_name -> Text,
+        community_id -> Text,
+        action -> Text,
+        case_id -> Nullable<Text>,
+        subject_type -> Text,
+        subject_id -> Text,
+        detail -> Text,
+    }
+}
+
+diesel::table! {
+    notifications (id) {
+        id -> Text,
+        user_id -> Text,
+        #[sql_name = "type"]
+        notification_type -> Text,
+        title -> Text,
+        body -> Text,
+        subject_type -> Text,
+        subject_id -> Text,
+        thread_id -> Nullable<Text>,
+        group_key -> Nullable<Text>,
+        count -> Integer,
+        read_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(case_contacts -> cases (case_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     communities,
     users,
@@ -257,6 +326,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     thread_reads,
     stream_events,
     stream_event_audience,
+    cases,
+    case_contacts,
+    audit_log,
+    notifications,
 );
 
 diesel::table! {

@@ -14,6 +14,9 @@ use diesel::prelude::*;
 use serde::Serialize;
 use serde_json::json;
 
+use super::audit::Actor as Actor_;
+use super::matches::MatchRecord;
+use super::notifications::{self, NewNotification};
 use super::schema::{firms, messages, thread_reads, thread_staff, threads, users};
 use super::stream::{self, NewEvent};
 use super::{DbConnection, StoreError, StoreResult, new_id, now, on_backend};
@@ -135,7 +138,7 @@ fn thread_payload(t: &Thread) -> serde_json::Value {
     })
 }
 
-fn message_event(m: &Message, audience: &[String]) -> NewEvent {
+pub fn message_event(m: &Message, audience: &[String]) -> NewEvent {
     NewEvent {
         event_type: "message.created",
         audience: audience.to_vec(),
@@ -143,7 +146,7 @@ fn message_event(m: &Message, audience: &[String]) -> NewEvent {
     }
 }
 
-fn thread_event(event_type: &'static str, t: &Thread, audience: &[String]) -> NewEvent {
+pub fn thread_event(event_type: &'static str, t: &Thread, audience: &[String]) -> NewEvent {
     NewEvent {
         event_type,
         audience: audience.to_vec(),
@@ -283,6 +286,109 @@ pub fn create(conn: &mut DbConnection, row: &Thread) -> StoreResult<(Thread, boo
     Ok(out)
 }
 
+/// The thread row about a match record: its request's firm first.
+pub fn match_thread_row(r: &MatchRecord, created_by: &str, at: NaiveDateTime) -> Thread {
+    Thread {
+        id: new_id(),
+        subject_type: "match".into(),
+        listing_id: None,
+        match_id: Some(r.id.clone()),
+        subject_key: format!("match:{}", r.id),
+        firm_a_id: r.request_firm_id.clone(),
+        firm_b_id: r.offer_firm_id.clone(),
+        community_a_id: r.request_community_id.clone(),
+        community_b_id: r.offer_community_id.clone(),
+        status: "open".into(),
+        last_seq: 0,
+        created_by: created_by.to_string(),
+        created_at: at,
+        updated_at: at,
+        closed_at: None,
+    }
+}
+
+/// Inside a transaction: the thread about a match record, created if there
+/// is none (no events; see [`thread_event_for`]). The bool says whether it
+/// was created now.
+pub fn open_for_match_in(
+    c: &mut DbConnection,
+    r: &MatchRecord,
+    created_by: &str,
+    at: NaiveDateTime,
+) -> StoreResult<(Thread, bool)> {
+    let row = match_thread_row(r, created_by, at);
+    let n = on_backend!(c, |c| diesel::insert_into(threads::table)
+        .values(&row)
+        .on_conflict_do_nothing()
+        .execute(c)?);
+    if n == 1 {
+        return Ok((row, true));
+    }
+    let t = by_subject_key(c, &row.subject_key)?.ok_or(StoreError::NotFound)?;
+    Ok((t, false))
+}
+
+/// A thread event addressed to the thread's audience.
+pub fn thread_event_for(
+    c: &mut DbConnection,
+    event_type: &'static str,
+    t: &Thread,
+) -> StoreResult<NewEvent> {
+    let aud = audience(c, t)?;
+    Ok(thread_event(event_type, t, &aud))
+}
+
+/// Inside a transaction: adds a staff user to a thread (no message, no
+/// events); true if they had not joined before.
+pub fn join_staff_in(
+    c: &mut DbConnection,
+    thread_id: &str,
+    user_id: &str,
+    community_id: &str,
+    at: NaiveDateTime,
+) -> StoreResult<bool> {
+    let n = on_backend!(c, |c| diesel::insert_into(thread_staff::table)
+        .values((
+            thread_staff::thread_id.eq(thread_id),
+            thread_staff::user_id.eq(user_id),
+            thread_staff::community_id.eq(community_id),
+            thread_staff::joined_at.eq(at),
+        ))
+        .on_conflict_do_nothing()
+        .execute(c)?);
+    Ok(n == 1)
+}
+
+/// Inside a transaction: a text message by a staff member (allowed in a
+/// closed thread: brokering reopens nothing but still speaks).
+pub fn insert_staff_text(
+    c: &mut DbConnection,
+    thread_id: &str,
+    actor: &Actor_,
+    body: &str,
+    at: NaiveDateTime,
+) -> StoreResult<Message> {
+    let seq = next_seq(c, thread_id, false, at)?.ok_or(StoreError::NotFound)?;
+    let m = Message {
+        id: new_id(),
+        thread_id: thread_id.to_string(),
+        seq,
+        kind: "text".into(),
+        author_user_id: Some(actor.user_id.clone()),
+        author_firm_id: None,
+        author_role: "staff".into(),
+        author_name: actor.name.clone(),
+        body: body.to_string(),
+        event: None,
+        listing_ref: None,
+        client_msg_id: None,
+        created_at: at,
+    };
+    diesel::insert_into(messages::table).values(&m).execute(c)?;
+    advance_read(c, thread_id, &actor.user_id, seq, at)?;
+    Ok(m)
+}
+
 /// Takes the next seq of a thread; `None` when there is no such thread or
 /// (with `open_only`) it is closed.
 fn next_seq(
@@ -371,7 +477,7 @@ fn announce(
 }
 
 /// Inserts a system message (allowed in closed threads too).
-fn insert_system(
+pub fn insert_system(
     c: &mut DbConnection,
     thread_id: &str,
     event: &str,
@@ -467,7 +573,9 @@ pub fn post(conn: &mut DbConnection, thread_id: &str, new: NewMessage) -> StoreR
         advance_read(c, thread_id, &user_id, seq, at)?;
         let t = get(c, thread_id)?.ok_or(StoreError::NotFound)?;
         let aud = audience(c, &t)?;
-        stream::append(c, &[message_event(&m, &aud)])?;
+        let mut live = vec![message_event(&m, &aud)];
+        live.extend(notify_message(c, &t, &m)?);
+        stream::append(c, &live)?;
         Ok(Some(m))
     });
     match r {
@@ -488,6 +596,33 @@ pub fn post(conn: &mut DbConnection, thread_id: &str, new: NewMessage) -> StoreR
             .ok_or(StoreError::Conflict("message".into())),
         Err(e) => Err(e),
     }
+}
+
+/// Everyone in the thread but the author hears of a new message: one
+/// unread notification per thread and user, counting the messages.
+fn notify_message(c: &mut DbConnection, t: &Thread, m: &Message) -> StoreResult<Vec<NewEvent>> {
+    let mut users = notifications::firm_members(c, &[t.firm_a_id.clone(), t.firm_b_id.clone()])?;
+    users.extend(
+        thread_staff::table
+            .filter(thread_staff::thread_id.eq(&t.id))
+            .select(thread_staff::user_id)
+            .load::<String>(c)?,
+    );
+    users.retain(|u| Some(u) != m.author_user_id.as_ref());
+    let preview: String = m.body.chars().take(60).collect();
+    notifications::notify(
+        c,
+        &users,
+        &NewNotification {
+            kind: "message",
+            title: "新消息".into(),
+            body: format!("{}：{preview}", m.author_name),
+            subject_type: "thread",
+            subject_id: t.id.clone(),
+            thread_id: Some(t.id.clone()),
+            group_key: Some(format!("thread:{}", t.id)),
+        },
+    )
 }
 
 /// Closes (`open = false`) or reopens a thread, recording who did it.
@@ -537,25 +672,24 @@ pub fn set_open(
 pub fn join_staff(
     conn: &mut DbConnection,
     thread_id: &str,
-    user_id: &str,
+    actor: &Actor_,
     community_id: &str,
-    name: &str,
 ) -> StoreResult<Option<Thread>> {
     let r = conn.transaction::<_, StoreError, _>(|c| {
         let at = now();
-        let n = on_backend!(c, |c| diesel::insert_into(thread_staff::table)
-            .values((
-                thread_staff::thread_id.eq(thread_id),
-                thread_staff::user_id.eq(user_id),
-                thread_staff::community_id.eq(community_id),
-                thread_staff::joined_at.eq(at),
-            ))
-            .on_conflict_do_nothing()
-            .execute(c)?);
-        if n == 0 {
+        if !join_staff_in(c, thread_id, &actor.user_id, community_id, at)? {
             return Ok(None);
         }
-        let body = format!("社区工作人员 {name} 加入了对话");
+        super::audit::record(
+            c,
+            actor,
+            community_id,
+            "thread.joined",
+            None,
+            ("thread", thread_id),
+            json!({}),
+        )?;
+        let body = format!("社区工作人员 {} 加入了对话", actor.name);
         announce(c, thread_id, "staff_joined", body, at).map(Some)
     })?;
     if r.is_some() {
