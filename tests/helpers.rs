@@ -35,6 +35,8 @@ pub struct TestApp {
     server: tokio::task::JoinHandle<std::io::Result<()>>,
     /// (admin URL, database name) of a per-test PostgreSQL database.
     pg: Option<(String, String)>,
+    /// The configuration it was started with (for `restart`).
+    env: HashMap<String, String>,
     _dir: tempfile::TempDir,
 }
 
@@ -219,13 +221,7 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
     for (k, v) in extra {
         env.insert(k.to_string(), v.to_string());
     }
-    let config = zhiqilian::config::Config::load_from(None, &|k| env.get(k).cloned())
-        .expect("test configuration");
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
-    let (server, addr) = zhiqilian::app::build_server_on(config, listener)
-        .await
-        .expect("build the server");
-    let server = tokio::spawn(server);
+    let (server, addr) = start_server(&env).await;
     let db = Db::connect(&database_url, 1).expect("test's own database handle");
     let client = reqwest::Client::builder()
         .no_proxy()
@@ -239,7 +235,35 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
         db: Some(db),
         server,
         pg,
+        env,
         _dir: dir,
+    }
+}
+
+async fn start_server(
+    env: &HashMap<String, String>,
+) -> (
+    tokio::task::JoinHandle<std::io::Result<()>>,
+    std::net::SocketAddr,
+) {
+    let config = zhiqilian::config::Config::load_from(None, &|k| env.get(k).cloned())
+        .expect("test configuration");
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
+    let (server, addr) = zhiqilian::app::build_server_on(config, listener)
+        .await
+        .expect("build the server");
+    (tokio::spawn(server), addr)
+}
+
+impl TestApp {
+    /// Stops the server and starts a new one on the same data folder and
+    /// database (a new address).
+    pub async fn restart(&mut self) {
+        self.server.abort();
+        let _ = (&mut self.server).await;
+        let (server, addr) = start_server(&self.env).await;
+        self.server = server;
+        self.address = format!("http://{addr}");
     }
 }
 

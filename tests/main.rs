@@ -16,3 +16,4 @@ mod protection;
 mod search;
 mod staff;
 mod threads;
+mod webhooks;

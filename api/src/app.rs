@@ -62,6 +62,7 @@ pub async fn prepare_state(config: Config) -> anyhow::Result<AppState> {
         crate::indexer::start(db.clone(), &config.data_dir, vocab, weights.clone()).await?;
     let events = crate::events::Hub::start(db.clone()).await?;
     let limits = crate::protect::Limits::new(&config);
+    let webhooks = crate::webhooks::start(db.clone(), &config)?;
     Ok(AppState {
         config: Arc::new(config),
         db,
@@ -71,6 +72,7 @@ pub async fn prepare_state(config: Config) -> anyhow::Result<AppState> {
         weights,
         events,
         limits,
+        webhooks,
     })
 }
 

@@ -47,6 +47,17 @@ pub struct Config {
     pub trusted_proxy_header: Option<String>,
     /// Origins allowed to call the API from a browser (CORS); empty: none.
     pub cors_allowed_origins: Vec<String>,
+    /// Let webhooks reach loopback, link-local and private addresses
+    /// (an operator's choice for an in-park network; off by default: SSRF).
+    pub webhook_allow_private_targets: bool,
+    /// First retry delay of a failed delivery; doubles per attempt.
+    pub webhook_retry_base_ms: u64,
+    /// The longest retry delay.
+    pub webhook_retry_max_secs: u64,
+    /// Attempts before a delivery gives up and its subscription is disabled.
+    pub webhook_max_attempts: u32,
+    /// Time limit of one delivery attempt.
+    pub webhook_timeout_secs: u64,
     /// Staff case targets per urgency (`sla_emergency`, `sla_urgent`:
     /// claim/contact/resolve minutes).
     pub sla: crate::sla::SlaConfig,
@@ -157,6 +168,11 @@ config_keys! {
     rate_limit_auth_per_minute: u32,
     trusted_proxy_header: String,
     cors_allowed_origins: String,
+    webhook_allow_private_targets: bool,
+    webhook_retry_base_ms: u64,
+    webhook_retry_max_secs: u64,
+    webhook_max_attempts: u32,
+    webhook_timeout_secs: u64,
     sla_emergency: String,
     sla_urgent: String,
 }
@@ -390,6 +406,31 @@ impl Config {
                 }
                 None => Vec::new(),
             },
+            webhook_allow_private_targets: pick(&l.webhook_allow_private_targets, false).0,
+            webhook_retry_base_ms: range(
+                "webhook_retry_base_ms",
+                pick(&l.webhook_retry_base_ms, 10_000),
+                10,
+                3_600_000,
+            )?,
+            webhook_retry_max_secs: range(
+                "webhook_retry_max_secs",
+                pick(&l.webhook_retry_max_secs, 3600),
+                1,
+                86_400,
+            )?,
+            webhook_max_attempts: range(
+                "webhook_max_attempts",
+                pick(&l.webhook_max_attempts, 12),
+                1,
+                100,
+            )?,
+            webhook_timeout_secs: range(
+                "webhook_timeout_secs",
+                pick(&l.webhook_timeout_secs, 10),
+                1,
+                120,
+            )?,
             sla,
         })
     }

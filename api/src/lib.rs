@@ -22,3 +22,4 @@ pub mod stats;
 pub mod store;
 pub mod telemetry;
 pub mod validate;
+pub mod webhooks;

@@ -42,6 +42,7 @@ pub const CREATING_ROUTES: &[&str] = &[
     "/api/v1/threads",
     "/api/v1/threads/{id}/messages",
     "/api/v1/clients",
+    "/api/v1/webhooks",
 ];
 
 /// Reads that answer an `ETag` and honour `If-None-Match`.

@@ -22,4 +22,6 @@ pub struct AppState {
     pub events: crate::events::Hub,
     /// Rate limiters of this node.
     pub limits: crate::protect::Limits,
+    /// Webhook deliveries from this node (run while the state lives).
+    pub webhooks: crate::webhooks::Dispatcher,
 }

@@ -14,6 +14,7 @@ pub mod pagination;
 pub mod search;
 pub mod staff;
 pub mod threads;
+pub mod webhooks;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 
@@ -103,6 +104,10 @@ api_routes! {
     "/api/v1/threads/{id}/read" => { post: threads::mark_read [ThreadsWrite] },
     "/api/v1/events" => { get: events::stream [EventsRead] },
     "/api/v1/events/ticket" => { post: events::ticket [EventsRead] },
+    "/api/v1/webhooks" => { get: webhooks::list [WebhooksManage], post: webhooks::create [WebhooksManage] },
+    "/api/v1/webhooks/{id}" => { get: webhooks::get [WebhooksManage], delete: webhooks::delete [WebhooksManage] },
+    "/api/v1/webhooks/{id}/enable" => { post: webhooks::enable [WebhooksManage] },
+    "/api/v1/webhooks/{id}/deliveries" => { get: webhooks::deliveries [WebhooksManage] },
     "/api/v1/notifications" => { get: notifications::list [Users] },
     "/api/v1/notifications/read-all" => { post: notifications::mark_all_read [Users] },
     "/api/v1/notifications/{id}/read" => { post: notifications::mark_read [Users] },

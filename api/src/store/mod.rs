@@ -22,6 +22,7 @@ pub mod notifications;
 pub mod schema;
 pub mod stream;
 pub mod threads;
+pub mod webhooks;
 
 use std::path::PathBuf;
 use std::time::Duration;
