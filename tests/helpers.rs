@@ -37,6 +37,7 @@ pub struct TestApp {
     pg: Option<(String, String)>,
     /// The configuration it was started with (for `restart`).
     env: HashMap<String, String>,
+    handle: actix_web::dev::ServerHandle,
     _dir: tempfile::TempDir,
 }
 
@@ -221,7 +222,7 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
     for (k, v) in extra {
         env.insert(k.to_string(), v.to_string());
     }
-    let (server, addr) = start_server(&env).await;
+    let (server, handle, addr) = start_server(&env).await;
     let db = Db::connect(&database_url, 1).expect("test's own database handle");
     let client = reqwest::Client::builder()
         .no_proxy()
@@ -236,6 +237,7 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
         server,
         pg,
         env,
+        handle,
         _dir: dir,
     }
 }
@@ -244,6 +246,7 @@ async fn start_server(
     env: &HashMap<String, String>,
 ) -> (
     tokio::task::JoinHandle<std::io::Result<()>>,
+    actix_web::dev::ServerHandle,
     std::net::SocketAddr,
 ) {
     let config = zhiqilian::config::Config::load_from(None, &|k| env.get(k).cloned())
@@ -252,17 +255,25 @@ async fn start_server(
     let (server, addr) = zhiqilian::app::build_server_on(config, listener)
         .await
         .expect("build the server");
-    (tokio::spawn(server), addr)
+    let handle = server.handle();
+    (tokio::spawn(server), handle, addr)
 }
 
 impl TestApp {
-    /// Stops the server and starts a new one on the same data folder and
-    /// database (a new address).
+    /// Stops the server and starts a new one on the same database (a new
+    /// address, and a new data folder: the search index is rebuilt).
     pub async fn restart(&mut self) {
-        self.server.abort();
+        self.handle.stop(false).await;
         let _ = (&mut self.server).await;
-        let (server, addr) = start_server(&self.env).await;
+        let dir = self
+            ._dir
+            .path()
+            .join(format!("restart-{}", uuid::Uuid::now_v7()));
+        self.env
+            .insert("ZQL_DATA_DIR".into(), dir.display().to_string());
+        let (server, handle, addr) = start_server(&self.env).await;
         self.server = server;
+        self.handle = handle;
         self.address = format!("http://{addr}");
     }
 }

@@ -17,3 +17,4 @@ mod search;
 mod staff;
 mod threads;
 mod webhooks;
+mod wechat;

@@ -73,6 +73,7 @@ pub async fn prepare_state(config: Config) -> anyhow::Result<AppState> {
         events,
         limits,
         webhooks,
+        wechat: crate::routes::wechat::http_client()?,
     })
 }
 

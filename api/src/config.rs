@@ -58,6 +58,12 @@ pub struct Config {
     pub webhook_max_attempts: u32,
     /// Time limit of one delivery attempt.
     pub webhook_timeout_secs: u64,
+    /// WeChat's API (`code2session`); a stub in tests.
+    pub wechat_api_base: String,
+    /// The mini-program's app id and secret; without both, WeChat sign-in
+    /// answers 404 `wechat_not_configured`.
+    pub wechat_app_id: Option<String>,
+    pub wechat_app_secret: Option<String>,
     /// Staff case targets per urgency (`sla_emergency`, `sla_urgent`:
     /// claim/contact/resolve minutes).
     pub sla: crate::sla::SlaConfig,
@@ -173,6 +179,9 @@ config_keys! {
     webhook_retry_max_secs: u64,
     webhook_max_attempts: u32,
     webhook_timeout_secs: u64,
+    wechat_api_base: String,
+    wechat_app_id: String,
+    wechat_app_secret: String,
     sla_emergency: String,
     sla_urgent: String,
 }
@@ -431,6 +440,23 @@ impl Config {
                 1,
                 120,
             )?,
+            wechat_api_base: {
+                let (v, o) = pick(&l.wechat_api_base, "https://api.weixin.qq.com".into());
+                if !(v.starts_with("https://") || v.starts_with("http://")) {
+                    return Err(ConfigError::new("wechat_api_base", o, "须为 http(s) URL"));
+                }
+                v
+            },
+            wechat_app_id: l
+                .wechat_app_id
+                .as_ref()
+                .map(|(v, _)| v.trim().to_string())
+                .filter(|v| !v.is_empty()),
+            wechat_app_secret: l
+                .wechat_app_secret
+                .as_ref()
+                .map(|(v, _)| v.trim().to_string())
+                .filter(|v| !v.is_empty()),
             sla,
         })
     }

@@ -24,4 +24,6 @@ pub struct AppState {
     pub limits: crate::protect::Limits,
     /// Webhook deliveries from this node (run while the state lives).
     pub webhooks: crate::webhooks::Dispatcher,
+    /// HTTP client for WeChat's API.
+    pub wechat: reqwest::Client,
 }

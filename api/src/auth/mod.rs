@@ -231,6 +231,28 @@ fn authenticate_token(req: &HttpRequest) -> Result<Caller, ApiError> {
     }
 }
 
+/// The caller when the request carries a token (a bad one is refused),
+/// `None` without one: for routes that are public but act differently for
+/// a signed-in user.
+#[derive(Debug, Clone)]
+pub struct MaybeCaller(pub Option<Caller>);
+
+impl FromRequest for MaybeCaller {
+    type Error = ApiError;
+    type Future = Ready<Result<MaybeCaller, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        if req
+            .headers()
+            .contains_key(actix_web::http::header::AUTHORIZATION)
+        {
+            ready(authenticate(req).map(|c| MaybeCaller(Some(c))))
+        } else {
+            ready(Ok(MaybeCaller(None)))
+        }
+    }
+}
+
 impl FromRequest for Caller {
     type Error = ApiError;
     type Future = Ready<Result<Caller, ApiError>>;

@@ -15,6 +15,7 @@ pub mod search;
 pub mod staff;
 pub mod threads;
 pub mod webhooks;
+pub mod wechat;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 
@@ -74,6 +75,7 @@ api_routes! {
     "/api/v1/auth/login" => { post: auth::login [Open] },
     "/api/v1/auth/refresh" => { post: auth::refresh [Open] },
     "/api/v1/auth/logout" => { post: auth::logout [Open] },
+    "/api/v1/auth/wechat" => { post: wechat::login [Users] },
     "/api/v1/oauth/token" => { post: clients::token [Open] },
     "/api/v1/me" => { get: auth::me [Open] },
     "/api/v1/clients" => { get: clients::list [Users], post: clients::create [Users] },

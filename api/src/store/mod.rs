@@ -23,6 +23,7 @@ pub mod schema;
 pub mod stream;
 pub mod threads;
 pub mod webhooks;
+pub mod wechat;
 
 use std::path::PathBuf;
 use std::time::Duration;

@@ -400,3 +400,14 @@ diesel::table! {
 }
 
 diesel::allow_tables_to_appear_in_same_query!(webhooks, webhook_deliveries, api_clients);
+
+diesel::table! {
+    wechat_bindings (openid) {
+        openid -> Text,
+        user_id -> Text,
+        unionid -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(wechat_bindings, users);
