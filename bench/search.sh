@@ -180,7 +180,8 @@ LISTINGS="$SCRATCH/listings.jsonl"
 URLS="$OUT_DIR/urls.txt"
 ROWS="$OUT_DIR/steps.tsv"
 : >"$ROWS"
-export ZQL_DATA_DIR="$DATA" ZQL_LOG=warn
+# Imported listings would be matched in the background for hours: not here.
+export ZQL_DATA_DIR="$DATA" ZQL_LOG=warn ZQL_BACKGROUND_JOBS=""
 unset ZQL_DATABASE_URL ZQL_CONFIG ZQL_BIND
 [[ -n ${WORKERS:-} ]] && export ZQL_WORKERS=$WORKERS
 

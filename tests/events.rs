@@ -387,3 +387,201 @@ async fn two_server_processes_on_one_postgres_database_deliver_each_others_event
         .await;
     assert_eq!(message_seqs(&got, &tid), vec![7]);
 }
+
+/// SIGTERM: streams end with a `shutdown` event and a reconnect hint, the
+/// process exits cleanly and gives up its background leases at once.
+#[tokio::test]
+async fn a_stopping_server_ends_streams_with_a_hint_and_releases_its_leases() {
+    // The test's own node takes no background work: the process holds it.
+    let app = spawn_app_with(&[("ZQL_BACKGROUND_JOBS", "")]).await;
+    let w = app.world().await;
+    let mut node = Node::start(&app.database_url);
+    let owner = || async {
+        app.db()
+            .run(|c| zhiqilian::store::leases::state(c, "matching"))
+            .await
+            .expect("lease")
+            .expect("row")
+            .1
+    };
+    let started = std::time::Instant::now();
+    while owner().await.is_none() {
+        assert!(started.elapsed() < WAIT, "the process took no lease");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let req = app
+        .client
+        .get(node.url("/api/v1/events"))
+        .bearer_auth(&w.a.admin.token)
+        .timeout(Duration::from_secs(60));
+    let mut s = EventStream::open(req).await;
+    ready(&mut s).await;
+
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &node.child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let got = s.until(WAIT, |e| e.event == "shutdown").await;
+    assert_eq!(
+        got.last().expect("shutdown").data["reconnect_after_ms"],
+        1000
+    );
+    let exited = std::time::Instant::now();
+    let code = loop {
+        if let Some(code) = node.child.try_wait().expect("wait") {
+            break code;
+        }
+        assert!(
+            exited.elapsed() < Duration::from_secs(15),
+            "no exit after SIGTERM"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(code.success(), "{code:?}");
+    for job in zhiqilian::background::JOBS {
+        let (_, holder, _) = app
+            .db()
+            .run(move |c| zhiqilian::store::leases::state(c, job))
+            .await
+            .expect("lease")
+            .expect("row");
+        assert_eq!(holder, None, "{job} released");
+    }
+}
+
+/// Two `zhiqilian serve` processes on one PostgreSQL database: a listing
+/// written through one is searchable through the other within 2 s, every
+/// change is matched once between them (their `/metrics` add up), and when
+/// the lease holder is killed the other takes the work over.
+#[tokio::test]
+async fn two_server_processes_share_background_work_and_search() {
+    let app = spawn_app_with(&[("ZQL_BACKGROUND_JOBS", "")]).await;
+    if app.backend_name() != "postgres" {
+        eprintln!("two processes need ZQL_TEST_DATABASE_URL (PostgreSQL): skipped");
+        return;
+    }
+    let w = app.world().await;
+    let before = app.change_head().await;
+    let mut nodes = [
+        Node::start(&app.database_url),
+        Node::start(&app.database_url),
+    ];
+    let post_via = |node: &Node, token: &str, body: serde_json::Value| {
+        app.client
+            .post(node.url("/api/v1/listings"))
+            .bearer_auth(token)
+            .json(&body)
+    };
+    let mut titles = Vec::new();
+    for i in 0..12 {
+        let node = &nodes[i % 2];
+        let (firm, body) = if i < 6 {
+            let t = format!("空压机出租 {i} 号机");
+            titles.push(t.clone());
+            (
+                &w.b,
+                json!({"side": "offer", "kind": "equipment", "title": t}),
+            )
+        } else {
+            (
+                &w.a,
+                json!({"side": "request", "kind": "equipment", "title": format!("急租空压机 第{i}台")}),
+            )
+        };
+        app.send(post_via(node, &firm.admin.token, body))
+            .await
+            .expect(201);
+    }
+    // Written through one process, searchable through the other within 2 s.
+    for (i, title) in titles.iter().take(2).enumerate() {
+        let other = &nodes[(i + 1) % 2];
+        let started = std::time::Instant::now();
+        loop {
+            let r = app
+                .send(
+                    app.client
+                        .get(other.url("/api/v1/listings/search"))
+                        .query(&[("q", title.as_str())])
+                        .bearer_auth(&w.c.admin.token),
+                )
+                .await;
+            let found = r.expect(200)["items"]
+                .as_array()
+                .expect("items")
+                .iter()
+                .any(|h| h["listing"]["title"] == *title);
+            if found {
+                break;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(2),
+                "{title} not searchable through the other process within 2 s"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    let head = app.change_head().await;
+    wait_matched(&app, head, WAIT).await;
+    let (m0, m1) = (
+        node_matched(&app, &nodes[0]).await,
+        node_matched(&app, &nodes[1]).await,
+    );
+    assert_eq!(
+        (m0 + m1) as i64,
+        head - before,
+        "each change matched once across the two processes ({m0} + {m1})"
+    );
+
+    // The holder dies without a word (kill -9); its lease lapses and the
+    // other process carries on.
+    let holder = if m0 >= m1 { 0 } else { 1 };
+    let survivor = 1 - holder;
+    nodes[holder].child.kill().expect("kill -9");
+    nodes[holder].child.wait().expect("reaped");
+    let survivor_before = node_matched(&app, &nodes[survivor]).await;
+    for i in 0..2 {
+        app.send(post_via(
+            &nodes[survivor],
+            &w.b.admin.token,
+            json!({"side": "offer", "kind": "equipment", "title": format!("叉车出租 {i}")}),
+        ))
+        .await
+        .expect(201);
+    }
+    let head = app.change_head().await;
+    wait_matched(&app, head, Duration::from_secs(45)).await;
+    assert_eq!(
+        node_matched(&app, &nodes[survivor]).await - survivor_before,
+        2.0
+    );
+}
+
+/// Waits until the matching job's position reaches `head`.
+async fn wait_matched(app: &TestApp, head: i64, within: Duration) {
+    let started = std::time::Instant::now();
+    loop {
+        let (position, _, _) = app
+            .db()
+            .run(|c| zhiqilian::store::leases::state(c, "matching"))
+            .await
+            .expect("lease")
+            .expect("row");
+        if position >= head {
+            return;
+        }
+        assert!(
+            started.elapsed() < within,
+            "matching did not reach change {head}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Listings a process has matched, from its `/metrics`.
+async fn node_matched(app: &TestApp, node: &Node) -> f64 {
+    let r = app.send(app.client.get(node.url("/metrics"))).await;
+    let text = r.body.as_str().expect("metrics text").to_string();
+    metric(&text, r#"zql_background_total{kind="listings_matched"}"#).unwrap_or(0.0)
+}

@@ -31,13 +31,12 @@ pub struct TestApp {
     pub address: String,
     pub database_url: String,
     pub client: reqwest::Client,
+    /// The node's state (its background work, index, configuration).
+    pub state: actix_web::web::Data<zhiqilian::state::AppState>,
     db: Option<Db>,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
     /// (admin URL, database name) of a per-test PostgreSQL database.
     pg: Option<(String, String)>,
-    /// The configuration it was started with (for `restart`).
-    env: HashMap<String, String>,
-    handle: actix_web::dev::ServerHandle,
     _dir: tempfile::TempDir,
 }
 
@@ -188,7 +187,6 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts a server with extra configuration (env-style `ZQL_*` keys).
 pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
-    let dir = tempfile::tempdir().expect("temp data dir");
     let (database_url, pg) = match std::env::var("ZQL_TEST_DATABASE_URL") {
         Ok(admin_url) if !admin_url.trim().is_empty() => {
             let name = format!("zqlt_{}", uuid::Uuid::now_v7().simple());
@@ -197,13 +195,24 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
             diesel::sql_query(format!("CREATE DATABASE {name}"))
                 .execute(&mut c)
                 .unwrap_or_else(|e| panic!("cannot create test database {name}: {e}"));
-            (with_database(&admin_url, &name), Some((admin_url, name)))
+            (
+                Some(with_database(&admin_url, &name)),
+                Some((admin_url, name)),
+            )
         }
-        _ => (
-            format!("sqlite://{}/zhiqilian.db", dir.path().display()),
-            None,
-        ),
+        _ => (None, None),
     };
+    let mut app = spawn_node(database_url, extra).await;
+    app.pg = pg;
+    app
+}
+
+/// Starts a node with its own data dir (index) on `database_url`, or on a
+/// SQLite file in that data dir.
+async fn spawn_node(database_url: Option<String>, extra: &[(&str, &str)]) -> TestApp {
+    let dir = tempfile::tempdir().expect("temp data dir");
+    let database_url =
+        database_url.unwrap_or_else(|| format!("sqlite://{}/zhiqilian.db", dir.path().display()));
     let mut env: HashMap<String, String> = [
         ("ZQL_DATA_DIR", dir.path().display().to_string()),
         ("ZQL_DATABASE_URL", database_url.clone()),
@@ -222,7 +231,13 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
     for (k, v) in extra {
         env.insert(k.to_string(), v.to_string());
     }
-    let (server, handle, addr) = start_server(&env).await;
+    let config = zhiqilian::config::Config::load_from(None, &|k| env.get(k).cloned())
+        .expect("test configuration");
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
+    let (server, addr, state) = zhiqilian::app::build_server_on(config, listener)
+        .await
+        .expect("build the server");
+    let server = tokio::spawn(server);
     let db = Db::connect(&database_url, 1).expect("test's own database handle");
     let client = reqwest::Client::builder()
         .no_proxy()
@@ -233,48 +248,32 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
         address: format!("http://{addr}"),
         database_url,
         client,
+        state,
         db: Some(db),
         server,
-        pg,
-        env,
-        handle,
+        pg: None,
         _dir: dir,
     }
 }
 
-async fn start_server(
-    env: &HashMap<String, String>,
-) -> (
-    tokio::task::JoinHandle<std::io::Result<()>>,
-    actix_web::dev::ServerHandle,
-    std::net::SocketAddr,
-) {
-    let config = zhiqilian::config::Config::load_from(None, &|k| env.get(k).cloned())
-        .expect("test configuration");
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
-    let (server, addr) = zhiqilian::app::build_server_on(config, listener)
-        .await
-        .expect("build the server");
-    let handle = server.handle();
-    (tokio::spawn(server), handle, addr)
-}
-
 impl TestApp {
-    /// Stops the server and starts a new one on the same database (a new
-    /// address, and a new data folder: the search index is rebuilt).
-    pub async fn restart(&mut self) {
-        self.handle.stop(false).await;
+    /// A second node on this app's database, with its own data dir, index
+    /// and background loop (drop it before this app).
+    pub async fn another_node(&self) -> TestApp {
+        self.another_node_with(&[]).await
+    }
+
+    pub async fn another_node_with(&self, extra: &[(&str, &str)]) -> TestApp {
+        spawn_node(Some(self.database_url.clone()), extra).await
+    }
+
+    /// Stops this node as `serve` does at a signal: no more requests, its
+    /// background work and webhook deliveries wound down (the database
+    /// stays, for another node).
+    pub async fn stop(&mut self) {
+        self.server.abort();
         let _ = (&mut self.server).await;
-        let dir = self
-            ._dir
-            .path()
-            .join(format!("restart-{}", uuid::Uuid::now_v7()));
-        self.env
-            .insert("ZQL_DATA_DIR".into(), dir.display().to_string());
-        let (server, handle, addr) = start_server(&self.env).await;
-        self.server = server;
-        self.handle = handle;
-        self.address = format!("http://{addr}");
+        zhiqilian::app::wind_down(&self.state).await;
     }
 }
 
@@ -804,4 +803,12 @@ impl EventStream {
             }
         }
     }
+}
+
+/// A sample's value in Prometheus text: `name{labels}` exactly as written.
+pub fn metric(text: &str, name_and_labels: &str) -> Option<f64> {
+    text.lines()
+        .find(|l| l.starts_with(name_and_labels) && l[name_and_labels.len()..].starts_with(' '))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
 }

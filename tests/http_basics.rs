@@ -131,3 +131,38 @@ async fn health_probes() {
         &json!({ "status": "ready", "database": app.backend_name() })
     );
 }
+
+/// Beyond `max_in_flight` requests are answered at once with 503
+/// `overloaded` and Retry-After; probes are never shed; the server serves
+/// normally again as soon as the burst is over.
+#[tokio::test]
+async fn requests_beyond_the_in_flight_limit_are_shed_at_once() {
+    let app = spawn_app_with(&[("ZQL_MAX_IN_FLIGHT", "1")]).await;
+    let w = app.world().await;
+    for i in 0..5 {
+        app.create_listing(&w.b.admin, &space_offer(&format!("厂房出租 {i} 号")))
+            .await;
+    }
+    let burst = (0..40).map(|_| app.get("/api/v1/listings/search?q=厂房", &w.a.admin.token));
+    let replies = futures_util::future::join_all(burst).await;
+    let shed: Vec<&Reply> = replies.iter().filter(|r| r.status == 503).collect();
+    assert!(
+        replies.iter().all(|r| r.status == 200 || r.status == 503),
+        "{:?}",
+        replies.iter().map(|r| r.status).collect::<Vec<_>>()
+    );
+    assert!(!shed.is_empty(), "40 concurrent searches with a limit of 1");
+    assert!(shed.len() < 40, "some were served");
+    for r in shed {
+        r.expect_problem(503, "overloaded");
+        assert_eq!(r.header("retry-after"), Some("1"));
+    }
+    // Probes are not counted; afterwards everything is served.
+    let probes = (0..10).map(|_| app.get_anon("/healthz"));
+    for r in futures_util::future::join_all(probes).await {
+        assert_eq!(r.status, 200);
+    }
+    app.get("/api/v1/listings/search?q=厂房", &w.a.admin.token)
+        .await
+        .expect(200);
+}

@@ -2,8 +2,10 @@
 //! ephemeral port with its own database and talks to it over HTTP.
 
 mod auth;
+mod background;
 mod clients;
 mod communities;
+mod console;
 mod contract;
 mod events;
 mod firms;

@@ -305,7 +305,7 @@ async fn the_index_catches_up_after_a_stop_is_rebuilt_when_lost_and_reindex_equa
     let vocab = Vocabulary::shared_builtin();
 
     // A second node starts from nothing: it rebuilds from the database.
-    let s = indexer::start(app.db(), node.path(), vocab.clone(), Default::default())
+    let s = indexer::start(app.db(), node.path(), vocab.clone())
         .await
         .expect("start");
     assert_eq!(s.index.num_docs(), 3);
@@ -331,7 +331,7 @@ async fn the_index_catches_up_after_a_stop_is_rebuilt_when_lost_and_reindex_equa
     app.post_empty(&format!("/api/v1/listings/{id}/close"), &w.b.admin.token)
         .await
         .expect(200);
-    let s = indexer::start(app.db(), node.path(), vocab.clone(), Default::default())
+    let s = indexer::start(app.db(), node.path(), vocab.clone())
         .await
         .expect("restart");
     assert_eq!(s.applied_seq(), app.change_head().await);
@@ -357,7 +357,7 @@ async fn the_index_catches_up_after_a_stop_is_rebuilt_when_lost_and_reindex_equa
     // `reindex` builds a fresh copy that answers exactly the same.
     let n = indexer::reindex(&app.db(), node.path(), vocab.clone(), |_| {}).expect("reindex");
     assert_eq!(n, 5);
-    let s = indexer::start(app.db(), node.path(), vocab.clone(), Default::default())
+    let s = indexer::start(app.db(), node.path(), vocab.clone())
         .await
         .expect("after reindex");
     let rebuilt: Vec<Vec<String>> = ["叉车", "注塑机", "空压机 冷库", ""]
@@ -370,7 +370,7 @@ async fn the_index_catches_up_after_a_stop_is_rebuilt_when_lost_and_reindex_equa
 
     // A deleted index folder is rebuilt at start.
     std::fs::remove_dir_all(indexer::index_dir(node.path())).expect("delete index");
-    let s = indexer::start(app.db(), node.path(), vocab, Default::default())
+    let s = indexer::start(app.db(), node.path(), vocab)
         .await
         .expect("rebuild");
     assert_eq!(s.index.num_docs(), 5);

@@ -73,6 +73,7 @@ async fn audit_actions(app: &TestApp, token: &str, query: &str) -> Vec<String> {
 async fn urgent_and_emergency_requests_enter_only_their_communitys_queue() {
     let app = spawn_app().await;
     let w = app.world().await;
+    let mut live = app.events(&w.staff1.token, None).await;
     let offer = post_listing(&app, &w.b.admin, compressor_offer()).await;
     let emergency = post_listing(&app, &w.a.admin, compressor_emergency()).await;
     let mut urgent_body = listing("request", "space", "急需临时仓库 500平", "public");
@@ -90,6 +91,17 @@ async fn urgent_and_emergency_requests_enter_only_their_communitys_queue() {
     post_listing(&app, &w.b.admin, offer_body).await;
 
     let k = case_with_candidates(&app, &w.staff1, &emergency, 1).await;
+    // Staff streams heard of the case and of its candidates.
+    let heard = live
+        .until(Duration::from_secs(5), |e| {
+            e.event == "case.updated" && e.data["listing_id"] == emergency
+        })
+        .await;
+    assert!(
+        heard
+            .iter()
+            .any(|e| e.event == "case.opened" && e.data["listing_id"] == emergency)
+    );
     assert_eq!(k["status"], "open");
     assert_eq!(k["urgency"], "emergency");
     assert_eq!(k["community"]["id"], w.c1);

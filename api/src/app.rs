@@ -12,6 +12,7 @@ use tracing_actix_web::{RequestId, TracingLogger};
 
 use crate::auth::{password, tokens};
 use crate::config::Config;
+use crate::console;
 use crate::error;
 use crate::routes;
 use crate::state::AppState;
@@ -58,11 +59,20 @@ pub async fn prepare_state(config: Config) -> anyhow::Result<AppState> {
     let vocab =
         tokio::task::spawn_blocking(move || crate::indexer::load_vocabulary(&vocab_dir)).await??;
     let weights = Arc::new(load_weights(config.matcher_weights.as_deref())?);
-    let search =
-        crate::indexer::start(db.clone(), &config.data_dir, vocab, weights.clone()).await?;
+    let search = crate::indexer::start(db.clone(), &config.data_dir, vocab).await?;
     let events = crate::events::Hub::start(db.clone()).await?;
     let limits = crate::protect::Limits::new(&config);
     let webhooks = crate::webhooks::start(db.clone(), &config)?;
+    let background = Arc::new(crate::background::Background::start(
+        db.clone(),
+        search.index.clone(),
+        search.applied_watch(),
+        weights.clone(),
+        config.sla,
+        std::time::Duration::from_secs(config.sweep_interval_secs),
+        config.background_jobs.clone(),
+    ));
+    let admission = crate::admission::Admission::new(config.max_in_flight);
     Ok(AppState {
         config: Arc::new(config),
         db,
@@ -74,6 +84,8 @@ pub async fn prepare_state(config: Config) -> anyhow::Result<AppState> {
         limits,
         webhooks,
         wechat: crate::routes::wechat::http_client()?,
+        background,
+        admission,
     })
 }
 
@@ -105,6 +117,7 @@ pub fn configure_app(cfg: &mut web::ServiceConfig, state: web::Data<AppState>) {
         )
         .app_data(web::PathConfig::default().error_handler(|e, _| error::path_error(e).into()))
         .configure(routes::configure)
+        .configure(console::configure)
         .default_service(web::to(routes::not_found));
 }
 
@@ -133,19 +146,29 @@ fn cors(origins: &[String]) -> actix_cors::Cors {
     c
 }
 
+/// A built server (not yet awaited), the address it serves and its state.
+pub type Built = (Server, SocketAddr, web::Data<AppState>);
+
+/// After the server stopped: background work stops and releases its leases,
+/// webhook deliveries stop, the indexer finishes its batch.
+pub async fn wind_down(state: &AppState) {
+    state.background.shutdown().await;
+    state.webhooks.shutdown().await;
+    state.search.shutdown().await;
+}
+
 /// Binds and returns the server (not yet awaited) and the address it serves.
-pub async fn build_server(config: Config) -> anyhow::Result<(Server, SocketAddr)> {
+pub async fn build_server(config: Config) -> anyhow::Result<Built> {
     let listener =
         TcpListener::bind(config.bind).with_context(|| format!("cannot bind {}", config.bind))?;
     build_server_on(config, listener).await
 }
 
-pub async fn build_server_on(
-    config: Config,
-    listener: TcpListener,
-) -> anyhow::Result<(Server, SocketAddr)> {
+pub async fn build_server_on(config: Config, listener: TcpListener) -> anyhow::Result<Built> {
     let workers = config.workers;
+    let shutdown_secs = config.shutdown_timeout_secs;
     let state = web::Data::new(prepare_state(config).await?);
+    let handle = state.clone();
     let addr = listener.local_addr()?;
     // Forgets idle rate-limit keys; ends with the server's state.
     let pruning = Arc::downgrade(&state.clone().into_inner());
@@ -165,9 +188,11 @@ pub async fn build_server_on(
         let request_id = request_id.clone();
         let cors = cors(&state.config.cors_allowed_origins);
         App::new()
+            .app_data(state.admission.clone())
             .configure(|cfg| configure_app(cfg, state))
             .wrap(actix_web::middleware::from_fn(crate::protect::guard))
             .wrap(cors)
+            .wrap(actix_web::middleware::from_fn(crate::admission::admit))
             .wrap_fn(move |req, srv| {
                 let id = req.extensions().get::<RequestId>().map(|r| r.to_string());
                 let header = request_id.clone();
@@ -180,11 +205,29 @@ pub async fn build_server_on(
                     })
                 })
             })
+            .wrap_fn(|req, srv| {
+                let started = std::time::Instant::now();
+                let method = req.method().to_string();
+                let route = req
+                    .match_pattern()
+                    .unwrap_or_else(|| "unmatched".to_string());
+                srv.call(req).map(move |res| {
+                    if let Ok(r) = &res {
+                        crate::metrics::record(
+                            &method,
+                            &route,
+                            r.status().as_u16(),
+                            started.elapsed(),
+                        );
+                    }
+                    res
+                })
+            })
             .wrap(TracingLogger::default())
     })
     .workers(workers)
-    .shutdown_timeout(10)
+    .shutdown_timeout(shutdown_secs)
     .listen(listener)?
     .run();
-    Ok((server, addr))
+    Ok((server, addr, handle))
 }

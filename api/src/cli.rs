@@ -199,15 +199,19 @@ async fn reindex(config: Config) -> anyhow::Result<i32> {
 }
 
 async fn serve(config: Config) -> anyhow::Result<i32> {
-    let (server, addr) = crate::app::build_server(config).await?;
-    tracing::info!(%addr, "zhiqilian serving on http://{addr}");
-    // The server stops gracefully on SIGINT/SIGTERM; open event streams end
-    // at once rather than hold the shutdown until its timeout.
+    let (server, addr, state) = crate::app::build_server(config).await?;
+    tracing::info!(%addr, node = %state.background.node_id, "zhiqilian serving on http://{addr}");
+    // On SIGINT/SIGTERM the server stops accepting and finishes in-flight
+    // requests (up to `shutdown_timeout_secs`); open event streams end at
+    // once with a reconnect hint rather than hold the shutdown.
     tokio::spawn(async {
         stop_signal().await;
+        tracing::info!("stopping: finishing in-flight requests");
         crate::events::shutdown_streams();
     });
     server.await?;
+    crate::app::wind_down(&state).await;
+    tracing::info!("stopped");
     Ok(0)
 }
 

@@ -64,6 +64,18 @@ pub struct Config {
     /// answers 404 `wechat_not_configured`.
     pub wechat_app_id: Option<String>,
     pub wechat_app_secret: Option<String>,
+    /// Seconds a stopping server waits for in-flight requests.
+    pub shutdown_timeout_secs: u64,
+    /// Seconds between the expiry and SLA sweeps.
+    pub sweep_interval_secs: u64,
+    /// Requests served at once; more are answered 503 `overloaded` at once.
+    pub max_in_flight: usize,
+    /// Bearer token a Prometheus scraper presents to `/metrics`; without
+    /// it only loopback callers may scrape.
+    pub metrics_token: Option<String>,
+    /// Background jobs this node takes part in (`matching`, `expiry`,
+    /// `sla`; comma-separated, empty for none).
+    pub background_jobs: Vec<String>,
     /// Staff case targets per urgency (`sla_emergency`, `sla_urgent`:
     /// claim/contact/resolve minutes).
     pub sla: crate::sla::SlaConfig,
@@ -184,6 +196,11 @@ config_keys! {
     wechat_app_secret: String,
     sla_emergency: String,
     sla_urgent: String,
+    shutdown_timeout_secs: u64,
+    sweep_interval_secs: u64,
+    background_jobs: String,
+    metrics_token: String,
+    max_in_flight: usize,
 }
 
 /// The key on the line a TOML error points into: type errors name only
@@ -300,6 +317,19 @@ impl Config {
             if let Some((raw, o)) = v {
                 *slot = raw.parse().map_err(|e| ConfigError::new(key, *o, e))?;
             }
+        }
+
+        let (jobs_s, o) = pick(&l.background_jobs, crate::background::JOBS.join(","));
+        let mut background_jobs = Vec::new();
+        for j in jobs_s.split(',').map(str::trim).filter(|j| !j.is_empty()) {
+            if !crate::background::JOBS.contains(&j) {
+                return Err(ConfigError::new(
+                    "background_jobs",
+                    o,
+                    format!("unknown job {j:?}; expected some of matching, expiry, sla"),
+                ));
+            }
+            background_jobs.push(j.to_string());
         }
 
         let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
@@ -458,6 +488,36 @@ impl Config {
                 .map(|(v, _)| v.trim().to_string())
                 .filter(|v| !v.is_empty()),
             sla,
+            shutdown_timeout_secs: range(
+                "shutdown_timeout_secs",
+                pick(&l.shutdown_timeout_secs, 10),
+                0,
+                3600,
+            )?,
+            background_jobs,
+            max_in_flight: range(
+                "max_in_flight",
+                pick(&l.max_in_flight, 32 * cpus),
+                1,
+                100_000,
+            )?,
+            metrics_token: match &l.metrics_token {
+                Some((t, o)) if t.trim().len() < 16 => {
+                    return Err(ConfigError::new(
+                        "metrics_token",
+                        *o,
+                        "must be at least 16 characters",
+                    ));
+                }
+                Some((t, _)) => Some(t.trim().to_string()),
+                None => None,
+            },
+            sweep_interval_secs: range(
+                "sweep_interval_secs",
+                pick(&l.sweep_interval_secs, 15),
+                1,
+                3600,
+            )?,
         })
     }
 }

@@ -63,6 +63,20 @@ pub struct Hub {
     inner: Arc<Inner>,
 }
 
+impl Hub {
+    /// Event streams open on this node.
+    pub fn stream_count(&self) -> usize {
+        self.inner.registry().subs.len()
+    }
+
+    /// The last event id this node fanned out.
+    pub fn dispatched(&self) -> i64 {
+        self.inner
+            .dispatched
+            .load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
 struct Inner {
     registry: Mutex<Registry>,
     next_id: AtomicU64,

@@ -11,7 +11,7 @@ use std::time::Duration;
 use anyhow::Context;
 use chrono::{NaiveDate, NaiveTime};
 use tokio::sync::{Notify, watch};
-use zhiqilian_matcher::{Price, Quantity, Weights};
+use zhiqilian_matcher::{Price, Quantity};
 use zhiqilian_search_index::{ListingDoc, ListingIndex, Vocabulary};
 
 use crate::store::listings::{self, ListingView};
@@ -52,6 +52,11 @@ impl SearchIndex {
         if let Some(t) = task {
             let _ = t.await;
         }
+    }
+
+    /// Follows the applied sequence (the background matcher waits on it).
+    pub fn applied_watch(&self) -> watch::Receiver<i64> {
+        self.applied.clone()
     }
 
     /// Waits until change `seq` is searchable; false on timeout.
@@ -275,54 +280,38 @@ pub fn reindex(
 
 /// Opens (rebuilding if missing, corrupt or outdated) this node's index and
 /// starts its indexer task.
-pub async fn start(
-    db: Db,
-    data_dir: &Path,
-    vocab: Arc<Vocabulary>,
-    weights: Arc<Weights>,
-) -> anyhow::Result<SearchIndex> {
+pub async fn start(db: Db, data_dir: &Path, vocab: Arc<Vocabulary>) -> anyhow::Result<SearchIndex> {
     let dir = index_dir(data_dir);
     let db2 = db.clone();
-    let (index, changed) =
-        tokio::task::spawn_blocking(move || -> anyhow::Result<(ListingIndex, Vec<String>)> {
-            let outcome = ListingIndex::open_or_create(&dir, vocab)
-                .with_context(|| format!("cannot open search index {}", dir.display()))?;
-            let index = outcome.index;
-            if outcome.needs_rebuild {
-                let why = outcome.reason.map(|r| r.to_string()).unwrap_or_default();
-                tracing::info!(reason = %why, "rebuilding the search index from the database");
-                let started = std::time::Instant::now();
-                let n = rebuild(&db2, &index, |_| {})?;
-                tracing::info!(
-                    listings = n,
-                    secs = started.elapsed().as_secs_f64(),
-                    "search index rebuilt"
-                );
-            }
-            // Changes made while this node was down are matched once it runs;
-            // a full rebuild is not (every listing would be matched again).
-            let (applied, changed) = apply_changes(&db2, &index)?;
+    let index = tokio::task::spawn_blocking(move || -> anyhow::Result<ListingIndex> {
+        let outcome = ListingIndex::open_or_create(&dir, vocab)
+            .with_context(|| format!("cannot open search index {}", dir.display()))?;
+        let index = outcome.index;
+        if outcome.needs_rebuild {
+            let why = outcome.reason.map(|r| r.to_string()).unwrap_or_default();
+            tracing::info!(reason = %why, "rebuilding the search index from the database");
+            let started = std::time::Instant::now();
+            let n = rebuild(&db2, &index, |_| {})?;
             tracing::info!(
-                seq = applied,
-                docs = index.num_docs(),
-                "search index caught up"
+                listings = n,
+                secs = started.elapsed().as_secs_f64(),
+                "search index rebuilt"
             );
-            Ok((index, changed))
-        })
-        .await??;
+        }
+        let applied = apply_pending(&db2, &index)?;
+        tracing::info!(
+            seq = applied,
+            docs = index.num_docs(),
+            "search index caught up"
+        );
+        Ok(index)
+    })
+    .await??;
     let index = Arc::new(index);
     let (tx, rx) = watch::channel(index.applied_seq());
     let wake = Arc::new(Notify::new());
     let stop = Arc::new(AtomicBool::new(false));
-    let task = tokio::spawn(run(
-        db,
-        index.clone(),
-        tx,
-        wake.clone(),
-        stop.clone(),
-        weights,
-        changed,
-    ));
+    let task = tokio::spawn(run(db, index.clone(), tx, wake.clone(), stop.clone()));
     Ok(SearchIndex {
         index,
         applied: rx,
@@ -338,8 +327,6 @@ async fn run(
     tx: watch::Sender<i64>,
     wake: Arc<Notify>,
     stop: Arc<AtomicBool>,
-    weights: Arc<Weights>,
-    mut to_match: Vec<String>,
 ) {
     let mut failures = 0u32;
     loop {
@@ -347,28 +334,11 @@ async fn run(
             return;
         }
         let (db2, index2) = (db.clone(), index.clone());
-        match tokio::task::spawn_blocking(move || apply_changes(&db2, &index2)).await {
-            Ok(Ok((seq, changed))) => {
+        match tokio::task::spawn_blocking(move || apply_pending(&db2, &index2)).await {
+            Ok(Ok(seq)) => {
                 failures = 0;
-                to_match.extend(changed);
-                if !to_match.is_empty() {
-                    let ids = std::mem::take(&mut to_match);
-                    let (db3, index3, w) = (db.clone(), index.clone(), weights.clone());
-                    let done = tokio::task::spawn_blocking(move || {
-                        crate::matching::match_changed(&db3, &index3, &w, &ids)
-                    })
-                    .await;
-                    match done {
-                        Ok(Ok(n)) if n > 0 => {
-                            tracing::debug!(created = n, "match suggestions stored")
-                        }
-                        Ok(Ok(_)) => {}
-                        Ok(Err(e)) => {
-                            tracing::warn!(error = %e, "matching changed listings failed")
-                        }
-                        Err(e) => tracing::error!(error = %e, "matching task panicked"),
-                    }
-                }
+                // Matching (once per change, on whichever node holds the
+                // matching lease) follows this value: see `background`.
                 tx.send_if_modified(|v| {
                     let changed = *v != seq;
                     *v = seq;

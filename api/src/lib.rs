@@ -3,10 +3,13 @@
 //! The REST service: configuration, the store, authentication, routes and
 //! the command-line tools around them.
 
+pub mod admission;
 pub mod app;
 pub mod auth;
+pub mod background;
 pub mod cli;
 pub mod config;
+pub mod console;
 pub mod error;
 pub mod eval;
 pub mod events;
@@ -14,6 +17,7 @@ pub mod import;
 pub mod indexer;
 pub mod listing_form;
 pub mod matching;
+pub mod metrics;
 pub mod protect;
 pub mod routes;
 pub mod sla;

@@ -251,6 +251,7 @@ mod tests {
             outcome_note: String::new(),
             opened_at: at(9, 0),
             updated_at: at(9, 0),
+            overdue_at: None,
         }
     }
 

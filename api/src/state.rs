@@ -26,4 +26,8 @@ pub struct AppState {
     pub webhooks: crate::webhooks::Dispatcher,
     /// HTTP client for WeChat's API.
     pub wechat: reqwest::Client,
+    /// Matching, expiry and SLA sweeps under database leases.
+    pub background: Arc<crate::background::Background>,
+    /// This server's in-flight limit.
+    pub admission: crate::admission::Admission,
 }

@@ -327,6 +327,7 @@ mod tests {
             outcome_note: String::new(),
             opened_at: opened,
             updated_at: opened,
+            overdue_at: None,
         }
     }
 

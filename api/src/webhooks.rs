@@ -185,9 +185,25 @@ struct Settings {
     max_attempts: i32,
 }
 
-/// The node's delivery task runs while this handle lives.
+/// The node's delivery task: runs until `shutdown` or until this handle
+/// is dropped.
 pub struct Dispatcher {
     _alive: Arc<()>,
+    stop: tokio::sync::watch::Sender<bool>,
+    task: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
+}
+
+impl Dispatcher {
+    /// Stops sending (a delivery in flight is abandoned; its lease runs
+    /// out and another node, or the next start, sends it).
+    pub async fn shutdown(&self) {
+        let _ = self.stop.send(true);
+        let task = self.task.lock().ok().and_then(|mut t| t.take());
+        if let Some(t) = task {
+            t.abort();
+            let _ = t.await;
+        }
+    }
 }
 
 /// Starts the node's delivery task.
@@ -208,13 +224,24 @@ pub fn start(db: Db, config: &Config) -> anyhow::Result<Dispatcher> {
     }
     let http = builder.build()?;
     let alive = Arc::new(());
-    tokio::spawn(run(db, http, settings, Arc::downgrade(&alive)));
-    Ok(Dispatcher { _alive: alive })
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let task = tokio::spawn(run(db, http, settings, Arc::downgrade(&alive), stopped));
+    Ok(Dispatcher {
+        _alive: alive,
+        stop,
+        task: std::sync::Mutex::new(Some(task)),
+    })
 }
 
-async fn run(db: Db, http: reqwest::Client, s: Settings, alive: std::sync::Weak<()>) {
+async fn run(
+    db: Db,
+    http: reqwest::Client,
+    s: Settings,
+    alive: std::sync::Weak<()>,
+    mut stopped: tokio::sync::watch::Receiver<bool>,
+) {
     let mut commits = stream::commits();
-    while alive.strong_count() > 0 {
+    while alive.strong_count() > 0 && !*stopped.borrow() {
         let wait = match round(&db, &http, &s).await {
             Ok(w) => w,
             Err(e) => {
@@ -224,6 +251,7 @@ async fn run(db: Db, http: reqwest::Client, s: Settings, alive: std::sync::Weak<
         };
         tokio::select! {
             _ = commits.changed() => {}
+            _ = stopped.changed() => {}
             _ = tokio::time::sleep(wait) => {}
         }
     }

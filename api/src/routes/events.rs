@@ -30,6 +30,8 @@ const CATCH_UP_PAGE: i64 = 500;
 const CHUNK_EVENTS: usize = 64;
 /// What `EventSource` waits before reconnecting (ms).
 const RETRY_MS: u32 = 3000;
+/// The reconnect delay suggested to streams closed by a stopping node.
+const SHUTDOWN_RETRY_MS: u32 = 1000;
 
 #[derive(Debug, Serialize)]
 pub struct TicketOut {
@@ -183,8 +185,11 @@ impl Sse {
         if let Some(h) = self.hello.take() {
             return Some(h);
         }
-        if self.finished || *self.shutdown.borrow() {
+        if self.finished {
             return None;
+        }
+        if *self.shutdown.borrow() {
+            return Some(self.goodbye());
         }
         loop {
             if self.sub.lagged.swap(false, Ordering::SeqCst) {
@@ -217,7 +222,7 @@ impl Sse {
             }
             tokio::select! {
                 biased;
-                _ = self.shutdown.changed() => return None,
+                _ = self.shutdown.changed() => return Some(self.goodbye()),
                 _ = tokio::time::sleep_until(self.until) => {
                     self.finished = true;
                     return Some(Bytes::from_static(b"event: expired\ndata: {}\n\n"));
@@ -238,6 +243,15 @@ impl Sse {
                 _ = self.heartbeat.tick() => return Some(Bytes::from_static(b": ping\n\n")),
             }
         }
+    }
+
+    /// The last frame when the node stops: reconnect (to any node) soon,
+    /// resuming from the last id as usual.
+    fn goodbye(&mut self) -> Bytes {
+        self.finished = true;
+        Bytes::from(format!(
+            "retry: {SHUTDOWN_RETRY_MS}\nevent: shutdown\ndata: {{\"reconnect_after_ms\":{SHUTDOWN_RETRY_MS}}}\n\n"
+        ))
     }
 
     /// SSE frames of the events above the last one sent.

@@ -72,6 +72,7 @@ pub fn client_access(method: &str, pattern: &str) -> Option<ClientAccess> {
 api_routes! {
     "/healthz" => { get: health::healthz [Open] },
     "/readyz" => { get: health::readyz [Open] },
+    "/metrics" => { get: crate::metrics::scrape [Open] },
     "/api/v1/auth/login" => { post: auth::login [Open] },
     "/api/v1/auth/refresh" => { post: auth::refresh [Open] },
     "/api/v1/auth/logout" => { post: auth::logout [Open] },

@@ -439,6 +439,7 @@ pub fn record_login_failure(
     lock: chrono::TimeDelta,
 ) -> StoreResult<LoginThrottle> {
     conn.transaction(|conn| {
+        super::begin_write(conn)?;
         let prev = throttle_state(conn, login)?;
         let (failures, first) = match &prev {
             Some(p) if at - p.first_failure_at <= window => (p.failures + 1, p.first_failure_at),

@@ -41,6 +41,8 @@ pub struct Case {
     pub outcome_note: String,
     pub opened_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// When the SLA sweep first found the case overdue.
+    pub overdue_at: Option<NaiveDateTime>,
 }
 
 impl Case {
@@ -95,7 +97,7 @@ fn case_event(event_type: &'static str, k: &Case, title: &str, audience: Vec<Str
 
 /// The staff of the case's community (and of the community it came from)
 /// hear of a change.
-fn updated_event(k: &Case, title: &str) -> NewEvent {
+pub fn updated_event(k: &Case, title: &str) -> NewEvent {
     let mut audience = vec![stream::community(&k.community_id)];
     if let Some(from) = &k.escalated_from {
         audience.push(stream::community(from));
@@ -160,6 +162,7 @@ pub fn open_for(c: &mut DbConnection, l: &Listing) -> StoreResult<Vec<NewEvent>>
         outcome_note: String::new(),
         opened_at: at,
         updated_at: at,
+        overdue_at: None,
     };
     let n = on_backend!(c, |c| diesel::insert_into(cases::table)
         .values(&row)
@@ -343,6 +346,7 @@ fn act<T>(
     ) -> StoreResult<Result<(Case, Vec<NewEvent>, T), Refusal>>,
 ) -> ActionResult<(Case, T)> {
     let r = conn.transaction::<_, StoreError, _>(|c| {
+        super::begin_write(c)?;
         let k = match held(c, id, community)? {
             Ok(k) => k,
             Err(r) => return Ok(Err(r)),
@@ -621,4 +625,57 @@ pub fn broker(
         )?;
         Ok(Ok((after, live, out)))
     })
+}
+
+/// Active cases not yet flagged overdue for which `overdue` holds get
+/// `overdue_at` (once each: a guarded update), a live `case.updated` and a
+/// notification to their community's staff. Returns how many were flagged.
+pub fn flag_overdue(
+    conn: &mut DbConnection,
+    overdue: impl Fn(&Case) -> bool,
+) -> StoreResult<usize> {
+    let candidates: Vec<Case> = cases::table
+        .filter(cases::status.eq_any(ACTIVE))
+        .filter(cases::overdue_at.is_null())
+        .order(cases::id.asc())
+        .limit(5_000)
+        .select(Case::as_select())
+        .load(conn)?;
+    let mut flagged = 0;
+    for k in candidates.into_iter().filter(|k| overdue(k)) {
+        let announced = conn.transaction::<_, StoreError, _>(|c| {
+            let at = now();
+            let n = diesel::update(cases::table.find(&k.id).filter(cases::overdue_at.is_null()))
+                .set(cases::overdue_at.eq(at))
+                .execute(c)?;
+            if n == 0 {
+                return Ok(false);
+            }
+            let title = super::listings::get_row(c, &k.listing_id)?
+                .map(|l| l.title)
+                .unwrap_or_default();
+            let mut live = vec![updated_event(&k, &title)];
+            let staff = notifications::community_staff(c, &k.community_id)?;
+            live.extend(notifications::notify(
+                c,
+                &staff,
+                &NewNotification {
+                    kind: "case.overdue",
+                    title: "工单超时".into(),
+                    body: title.clone(),
+                    subject_type: "case",
+                    subject_id: k.id.clone(),
+                    thread_id: None,
+                    group_key: None,
+                },
+            )?);
+            stream::append(c, &live)?;
+            Ok(true)
+        })?;
+        if announced {
+            stream::committed();
+            flagged += 1;
+        }
+    }
+    Ok(flagged)
 }

@@ -417,3 +417,26 @@ pub fn created_between(
     }
     Ok(q.load(conn)?)
 }
+
+/// Listings whose `expires_at` lies in `(after, until]` (after and until
+/// in Unix seconds), earliest first: the expiry sweep's next batch.
+pub fn expired_between(
+    conn: &mut DbConnection,
+    after: i64,
+    until: NaiveDateTime,
+    limit: i64,
+) -> StoreResult<Vec<(String, NaiveDateTime)>> {
+    let after = chrono::DateTime::from_timestamp(after, 0)
+        .map(|t| t.naive_utc())
+        .unwrap_or_default();
+    // Whole seconds: a listing expiring at 12:00:00.5 belongs to second
+    // 12:00:00, which `after` = 12:00:00 has finished.
+    let after = after + chrono::Duration::seconds(1);
+    Ok(listings::table
+        .filter(listings::expires_at.ge(after))
+        .filter(listings::expires_at.le(until))
+        .order(listings::expires_at.asc())
+        .limit(limit)
+        .select((listings::id, listings::expires_at.assume_not_null()))
+        .load(conn)?)
+}

@@ -136,6 +136,12 @@ pub fn store_suggestions(
                 append_event(c, "match.created", &row.id, &event_payload(&row))?;
                 let mut live = vec![stream_event("match.created", &row, event_payload(&row))];
                 live.extend(notify_suggested(c, &row, s)?);
+                // Staff looking at the request's case see its new candidate.
+                if let Some(k) = super::cases::by_listing(c, &row.request_id)?
+                    && k.status != "resolved"
+                {
+                    live.push(super::cases::updated_event(&k, &s.request_title));
+                }
                 stream::append(c, &live)?;
                 return Ok(true);
             }
@@ -165,6 +171,7 @@ pub fn store_suggestions(
 /// Expires the open records of a listing that closed.
 pub fn expire_for_listing(conn: &mut DbConnection, listing_id: &str) -> StoreResult<usize> {
     let (n, announced) = conn.transaction::<_, StoreError, _>(|c| {
+        super::begin_write(c)?;
         let open: Vec<MatchRecord> = match_records::table
             .filter(
                 match_records::request_id

@@ -15,6 +15,7 @@ pub mod cases;
 pub mod changes;
 pub mod clients;
 pub mod idempotency;
+pub mod leases;
 pub mod listings;
 pub mod matches;
 pub mod models;
@@ -272,6 +273,19 @@ pub fn run_migrations(conn: &mut DbConnection) -> StoreResult<Vec<String>> {
 pub fn now() -> chrono::NaiveDateTime {
     let t = chrono::Utc::now().naive_utc();
     chrono::DurationRound::duration_trunc(t, chrono::TimeDelta::microseconds(1)).unwrap_or(t)
+}
+
+/// First statement of a write transaction that reads before it writes: on
+/// SQLite it takes the write lock now (a statement that writes no row still
+/// does), so a read snapshot never has to be upgraded after another writer
+/// committed — which fails at once with "database is locked" instead of
+/// waiting. PostgreSQL needs nothing here.
+pub fn begin_write(conn: &mut DbConnection) -> StoreResult<()> {
+    if let DbConnection::Sqlite(c) = conn {
+        use diesel::RunQueryDsl;
+        diesel::sql_query("UPDATE work_leases SET position = position WHERE 0").execute(c)?;
+    }
+    Ok(())
 }
 
 pub fn new_id() -> String {

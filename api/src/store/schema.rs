@@ -258,6 +258,7 @@ diesel::table! {
         outcome_note -> Text,
         opened_at -> Timestamp,
         updated_at -> Timestamp,
+        overdue_at -> Nullable<Timestamp>,
     }
 }
 
@@ -306,6 +307,16 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    work_leases (name) {
+        name -> Text,
+        position -> BigInt,
+        owner -> Nullable<Text>,
+        until -> Nullable<Timestamp>,
+        updated_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(case_contacts -> cases (case_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -330,6 +341,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     case_contacts,
     audit_log,
     notifications,
+    work_leases,
 );
 
 diesel::table! {
