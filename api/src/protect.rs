@@ -173,9 +173,14 @@ pub async fn guard(
                 )));
             }
         };
-        let principal = claims
-            .as_ref()
-            .map_or_else(|| "anonymous".to_string(), |c| format!("u:{}", c.sub));
+        // Keys are per caller: per user (or client), else per address.
+        let principal = match &claims {
+            Some(c) => format!("u:{}", c.sub),
+            None => format!(
+                "ip:{}",
+                client_ip(&req, &state.config).map_or_else(String::new, |ip| ip.to_string())
+            ),
+        };
         return idempotent(state, req, next, principal, key).await;
     }
 
