@@ -173,9 +173,6 @@ fn urlencode(s: &str) -> String {
 
 #[tokio::test]
 async fn an_overdue_case_is_flagged_once_however_many_nodes_run() {
-    use diesel::prelude::*;
-    use zhiqilian::store::schema::cases;
-
     let a = spawn_app_with(&[("ZQL_SWEEP_INTERVAL_SECS", "1")]).await;
     let w = a.world().await;
     let b = a
@@ -188,17 +185,7 @@ async fn an_overdue_case_is_flagged_once_however_many_nodes_run() {
         json!({"side": "request", "kind": "equipment", "title": "急租空压机", "urgency": "emergency"}),
     )
     .await;
-    let opened = chrono::Utc::now().naive_utc() - chrono::Duration::hours(1);
-    let id = request.clone();
-    a.db()
-        .run(move |c| {
-            diesel::update(cases::table.filter(cases::listing_id.eq(&id)))
-                .set(cases::opened_at.eq(opened))
-                .execute(c)?;
-            Ok(())
-        })
-        .await
-        .unwrap();
+    a.backdate_case(&request, chrono::Duration::hours(1)).await;
     // The sweep runs every second here, on whichever node holds its lease.
     let got = live
         .until(Duration::from_secs(10), |e| {

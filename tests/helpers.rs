@@ -547,6 +547,23 @@ impl TestApp {
         panic!("pagination of {path} did not end");
     }
 
+    /// Moves the opening of a request's staff case `ago` into the past.
+    pub async fn backdate_case(&self, listing_id: &str, ago: chrono::Duration) {
+        use diesel::{ExpressionMethods, QueryDsl};
+        use zhiqilian::store::schema::cases;
+        let opened = chrono::Utc::now().naive_utc() - ago;
+        let id = listing_id.to_string();
+        self.db()
+            .run(move |c| {
+                diesel::update(cases::table.filter(cases::listing_id.eq(&id)))
+                    .set(cases::opened_at.eq(opened))
+                    .execute(c)?;
+                Ok(())
+            })
+            .await
+            .expect("backdate the case");
+    }
+
     /// The newest sequence number of the listing change log.
     pub async fn change_head(&self) -> i64 {
         self.db()

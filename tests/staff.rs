@@ -377,9 +377,6 @@ async fn claim_broker_resolve_with_clocks_audit_threads_and_notifications() {
 
 #[tokio::test]
 async fn overdue_cases_are_marked_and_summarised() {
-    use diesel::prelude::*;
-    use zhiqilian::store::schema::cases;
-
     let app = spawn_app().await;
     let w = app.world().await;
     let late = post_listing(&app, &w.a.admin, compressor_emergency()).await;
@@ -388,17 +385,8 @@ async fn overdue_cases_are_marked_and_summarised() {
     let fresh = post_listing(&app, &w.a.admin, fresh_body).await;
     // The emergency was opened 20 minutes ago: its 15-minute claim target
     // has passed.
-    let opened = chrono::Utc::now().naive_utc() - chrono::Duration::minutes(20);
-    let id = late.clone();
-    app.db()
-        .run(move |c| {
-            diesel::update(cases::table.filter(cases::listing_id.eq(&id)))
-                .set(cases::opened_at.eq(opened))
-                .execute(c)?;
-            Ok(())
-        })
-        .await
-        .unwrap();
+    app.backdate_case(&late, chrono::Duration::minutes(20))
+        .await;
     let q = queue(&app, &w.staff1.token, "").await;
     assert_eq!(q["counts"]["overdue"], 1);
     let overdue = queue(&app, &w.staff1.token, "?overdue=true").await;

@@ -24,7 +24,7 @@ use crate::sla::{self, CaseSla, SlaConfig};
 use crate::state::AppState;
 use crate::stats;
 use crate::store::audit::{self, AuditFilter, AuditOut};
-use crate::store::cases::{self as store, BrokerTarget, Case, QueueFilter, Refusal};
+use crate::store::cases::{self as store, Acting, BrokerTarget, Case, QueueFilter, Refusal};
 use crate::store::listings::{self as listing_store, ListingView, Viewer, visible_to};
 use crate::store::matches::{self as match_store, Suggestion};
 use crate::store::{DbConnection, StoreResult, accounts, now, threads as thread_store};
@@ -453,6 +453,30 @@ pub struct ClaimBody {
     pub take_over: bool,
 }
 
+/// The acting staff member and the case's request title, for a store action.
+async fn acting(state: &AppState, caller: &Caller, k: &Case) -> Result<Acting, ApiError> {
+    Ok(Acting {
+        case_id: k.id.clone(),
+        community: staff_scope(caller)?,
+        actor: actor_of(state, caller).await?,
+        title: title_of(state, k).await?,
+    })
+}
+
+/// Runs a store action on a case and answers with the case as it now is.
+async fn case_action(
+    state: &AppState,
+    caller: &Caller,
+    k: Case,
+    f: impl FnOnce(&mut DbConnection, &Acting) -> crate::store::cases::ActionResult<Case>
+    + Send
+    + 'static,
+) -> Result<HttpResponse, ApiError> {
+    let a = acting(state, caller, &k).await?;
+    let k = state.db.run(move |c| f(c, &a)).await?.map_err(refusal)?;
+    Ok(HttpResponse::Ok().json(one_out(state, k).await?))
+}
+
 /// `POST /api/v1/staff/cases/{id}/claim`.
 pub async fn claim(
     state: web::Data<AppState>,
@@ -462,15 +486,10 @@ pub async fn claim(
 ) -> Result<HttpResponse, ApiError> {
     let take_over = body.map(|b| b.take_over).unwrap_or(false);
     let k = actionable(&state, &caller, id.into_inner()).await?;
-    let title = title_of(&state, &k).await?;
-    let actor = actor_of(&state, &caller).await?;
-    let scope = staff_scope(&caller)?;
-    let k = state
-        .db
-        .run(move |c| store::claim(c, &k.id, scope.as_deref(), &actor, take_over, &title))
-        .await?
-        .map_err(refusal)?;
-    Ok(HttpResponse::Ok().json(one_out(&state, k).await?))
+    case_action(&state, &caller, k, move |c, a| {
+        store::claim(c, a, take_over)
+    })
+    .await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -511,25 +530,10 @@ pub async fn resolve(
     }
     let note = note_checked("note", &body.note)?;
     let k = actionable(&state, &caller, id.into_inner()).await?;
-    let title = title_of(&state, &k).await?;
-    let actor = actor_of(&state, &caller).await?;
-    let scope = staff_scope(&caller)?;
-    let k = state
-        .db
-        .run(move |c| {
-            store::resolve(
-                c,
-                &k.id,
-                scope.as_deref(),
-                &actor,
-                &body.outcome,
-                &note,
-                &title,
-            )
-        })
-        .await?
-        .map_err(refusal)?;
-    Ok(HttpResponse::Ok().json(one_out(&state, k).await?))
+    case_action(&state, &caller, k, move |c, a| {
+        store::resolve(c, a, &body.outcome, &note)
+    })
+    .await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -569,25 +573,10 @@ pub async fn escalate(
             "没有这个社区",
         ));
     }
-    let title = title_of(&state, &k).await?;
-    let actor = actor_of(&state, &caller).await?;
-    let scope = staff_scope(&caller)?;
-    let k = state
-        .db
-        .run(move |c| {
-            store::escalate(
-                c,
-                &k.id,
-                scope.as_deref(),
-                &actor,
-                &body.community_id,
-                &note,
-                &title,
-            )
-        })
-        .await?
-        .map_err(refusal)?;
-    Ok(HttpResponse::Ok().json(one_out(&state, k).await?))
+    case_action(&state, &caller, k, move |c, a| {
+        store::escalate(c, a, &body.community_id, &note)
+    })
+    .await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -645,8 +634,7 @@ pub async fn broker(
         Some(m) => Some(m.to_string()),
     };
     let k = actionable(&state, &caller, id.into_inner()).await?;
-    let actor = actor_of(&state, &caller).await?;
-    let scope = staff_scope(&caller)?;
+    let a = acting(&state, &caller, &k).await?;
     let weights = state.weights.clone();
     let staff_viewer = caller.viewer();
     let out = state
@@ -724,17 +712,7 @@ pub async fn broker(
                     offer_firm_name,
                 });
             }
-            let request_firm = request.firm_name.clone();
-            let r = store::broker(
-                c,
-                &k.id,
-                scope.as_deref(),
-                &actor,
-                &request_firm,
-                &targets,
-                message.as_deref(),
-                &request.listing.title,
-            )?;
+            let r = store::broker(c, &a, &request.firm_name, &targets, message.as_deref())?;
             Ok(r.map_err(refusal))
         })
         .await??;

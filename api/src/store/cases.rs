@@ -80,6 +80,16 @@ pub enum Refusal {
 
 pub type ActionResult<T> = Result<Result<T, Refusal>, StoreError>;
 
+/// Who acts on which case: the community whose cases they hold (`None`:
+/// any, platform admins), and the request's title for events and messages.
+#[derive(Debug, Clone)]
+pub struct Acting {
+    pub case_id: String,
+    pub community: Option<String>,
+    pub actor: Actor,
+    pub title: String,
+}
+
 fn case_event(event_type: &'static str, k: &Case, title: &str, audience: Vec<String>) -> NewEvent {
     NewEvent {
         event_type,
@@ -337,9 +347,7 @@ fn save(c: &mut DbConnection, before: &Case, after: &Case) -> StoreResult<bool> 
 /// returns its new state plus audit entry and extra events, or a refusal.
 fn act<T>(
     conn: &mut DbConnection,
-    id: &str,
-    community: Option<&str>,
-    title: &str,
+    a: &Acting,
     decide: impl FnOnce(
         &mut DbConnection,
         Case,
@@ -347,7 +355,7 @@ fn act<T>(
 ) -> ActionResult<(Case, T)> {
     let r = conn.transaction::<_, StoreError, _>(|c| {
         super::begin_write(c)?;
-        let k = match held(c, id, community)? {
+        let k = match held(c, &a.case_id, a.community.as_deref())? {
             Ok(k) => k,
             Err(r) => return Ok(Err(r)),
         };
@@ -361,7 +369,7 @@ fn act<T>(
         if !save(c, &before, &after)? {
             return Ok(Err(Refusal::Changed));
         }
-        live.push(updated_event(&after, title));
+        live.push(updated_event(&after, &a.title));
         stream::append(c, &live)?;
         Ok(Ok((after, extra)))
     })?;
@@ -372,22 +380,16 @@ fn act<T>(
 }
 
 /// Claims a case for the actor (idempotent for the claimant).
-pub fn claim(
-    conn: &mut DbConnection,
-    id: &str,
-    community: Option<&str>,
-    actor: &Actor,
-    take_over: bool,
-    title: &str,
-) -> ActionResult<Case> {
-    if let Ok(Some(k)) = get(conn, id)
+pub fn claim(conn: &mut DbConnection, a: &Acting, take_over: bool) -> ActionResult<Case> {
+    let actor = &a.actor;
+    if let Ok(Some(k)) = get(conn, &a.case_id)
         && k.claimed_by.as_deref() == Some(actor.user_id.as_str())
         && k.status != "resolved"
-        && community.is_none_or(|cm| cm == k.community_id)
+        && a.community.as_deref().is_none_or(|cm| cm == k.community_id)
     {
         return Ok(Ok(k));
     }
-    let r = act(conn, id, community, title, |c, k| {
+    let r = act(conn, a, |c, k| {
         if let Some(by) = &k.claimed_by
             && !take_over
         {
@@ -420,14 +422,12 @@ pub fn claim(
 /// Resolves a case with an outcome (claiming it for the actor if nobody had).
 pub fn resolve(
     conn: &mut DbConnection,
-    id: &str,
-    community: Option<&str>,
-    actor: &Actor,
+    a: &Acting,
     outcome: &str,
     note: &str,
-    title: &str,
 ) -> ActionResult<Case> {
-    let r = act(conn, id, community, title, |c, k| {
+    let actor = &a.actor;
+    let r = act(conn, a, |c, k| {
         let at = now();
         let mut after = k.clone();
         after.status = "resolved".into();
@@ -454,16 +454,9 @@ pub fn resolve(
 
 /// Hands an unresolved case to another community's queue; its claim is
 /// cleared, its clocks kept.
-pub fn escalate(
-    conn: &mut DbConnection,
-    id: &str,
-    community: Option<&str>,
-    actor: &Actor,
-    to: &str,
-    note: &str,
-    title: &str,
-) -> ActionResult<Case> {
-    let r = act(conn, id, community, title, |c, k| {
+pub fn escalate(conn: &mut DbConnection, a: &Acting, to: &str, note: &str) -> ActionResult<Case> {
+    let actor = &a.actor;
+    let r = act(conn, a, |c, k| {
         let mut after = k.clone();
         after.escalated_from = Some(k.community_id.clone());
         after.community_id = to.to_string();
@@ -480,7 +473,7 @@ pub fn escalate(
             ("listing", &k.listing_id),
             json!({ "from": k.community_id, "to": to, "note": note }),
         )?;
-        let live = opened_events(c, &after, title)?;
+        let live = opened_events(c, &after, &a.title)?;
         Ok(Ok((after, live, ())))
     })?;
     Ok(r.map(|(k, ())| k))
@@ -506,18 +499,15 @@ pub struct Brokered {
 /// actor joined, a system message names the broker, the optional message is
 /// posted by the actor, both firms are notified; the case becomes
 /// `brokered`.
-#[allow(clippy::too_many_arguments)]
 pub fn broker(
     conn: &mut DbConnection,
-    id: &str,
-    community: Option<&str>,
-    actor: &Actor,
+    a: &Acting,
     request_firm_name: &str,
     targets: &[BrokerTarget],
     message: Option<&str>,
-    title: &str,
 ) -> ActionResult<(Case, Vec<Brokered>)> {
-    act(conn, id, community, title, |c, k| {
+    let actor = &a.actor;
+    act(conn, a, |c, k| {
         let at = now();
         let mut live = Vec::new();
         let mut out = Vec::new();

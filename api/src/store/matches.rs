@@ -28,6 +28,29 @@ pub struct MatchRecord {
     pub agreed_at: Option<NaiveDateTime>,
 }
 
+impl MatchRecord {
+    /// A new `suggested` record of a pair.
+    pub fn suggested(s: &Suggestion) -> MatchRecord {
+        let t = now();
+        MatchRecord {
+            id: new_id(),
+            request_id: s.request_id.clone(),
+            offer_id: s.offer_id.clone(),
+            request_firm_id: s.request_firm_id.clone(),
+            offer_firm_id: s.offer_firm_id.clone(),
+            request_community_id: s.request_community_id.clone(),
+            offer_community_id: s.offer_community_id.clone(),
+            score: s.score,
+            partial: s.partial,
+            factors: s.factors.clone(),
+            status: "suggested".into(),
+            created_at: t,
+            updated_at: t,
+            agreed_at: None,
+        }
+    }
+}
+
 /// A pair the matcher proposes.
 #[derive(Debug, Clone)]
 pub struct Suggestion {
@@ -114,23 +137,7 @@ pub fn store_suggestions(
 ) -> StoreResult<usize> {
     let mut created = 0;
     for s in suggestions {
-        let t = now();
-        let row = MatchRecord {
-            id: new_id(),
-            request_id: s.request_id.clone(),
-            offer_id: s.offer_id.clone(),
-            request_firm_id: s.request_firm_id.clone(),
-            offer_firm_id: s.offer_firm_id.clone(),
-            request_community_id: s.request_community_id.clone(),
-            offer_community_id: s.offer_community_id.clone(),
-            score: s.score,
-            partial: s.partial,
-            factors: s.factors.clone(),
-            status: "suggested".into(),
-            created_at: t,
-            updated_at: t,
-            agreed_at: None,
-        };
+        let row = MatchRecord::suggested(s);
         let inserted = conn.transaction(|c| -> StoreResult<bool> {
             if insert_ignoring_duplicate(c, &row)? == 1 {
                 append_event(c, "match.created", &row.id, &event_payload(&row))?;
@@ -155,7 +162,7 @@ pub fn store_suggestions(
                 match_records::score.eq(s.score),
                 match_records::partial.eq(s.partial),
                 match_records::factors.eq(&s.factors),
-                match_records::updated_at.eq(t),
+                match_records::updated_at.eq(row.updated_at),
             ))
             .execute(c)?;
             Ok(false)
@@ -358,23 +365,7 @@ pub fn get_or_create_in(
     c: &mut DbConnection,
     s: &Suggestion,
 ) -> StoreResult<(MatchRecord, Vec<NewEvent>)> {
-    let t = now();
-    let row = MatchRecord {
-        id: new_id(),
-        request_id: s.request_id.clone(),
-        offer_id: s.offer_id.clone(),
-        request_firm_id: s.request_firm_id.clone(),
-        offer_firm_id: s.offer_firm_id.clone(),
-        request_community_id: s.request_community_id.clone(),
-        offer_community_id: s.offer_community_id.clone(),
-        score: s.score,
-        partial: s.partial,
-        factors: s.factors.clone(),
-        status: "suggested".into(),
-        created_at: t,
-        updated_at: t,
-        agreed_at: None,
-    };
+    let row = MatchRecord::suggested(s);
     if insert_ignoring_duplicate(c, &row)? == 1 {
         append_event(c, "match.created", &row.id, &event_payload(&row))?;
         let live = vec![stream_event("match.created", &row, event_payload(&row))];

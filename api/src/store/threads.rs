@@ -71,6 +71,27 @@ pub struct Message {
     pub created_at: NaiveDateTime,
 }
 
+impl Message {
+    /// A system message (the base other messages are built from).
+    fn system(thread_id: &str, seq: i64, event: &str, body: String, at: NaiveDateTime) -> Message {
+        Message {
+            id: new_id(),
+            thread_id: thread_id.to_string(),
+            seq,
+            kind: "system".into(),
+            author_user_id: None,
+            author_firm_id: None,
+            author_role: "system".into(),
+            author_name: String::new(),
+            body,
+            event: Some(event.to_string()),
+            listing_ref: None,
+            client_msg_id: None,
+            created_at: at,
+        }
+    }
+}
+
 /// Who writes: a member of a participant firm, or staff who joined.
 #[derive(Debug, Clone)]
 pub struct Author {
@@ -370,19 +391,12 @@ pub fn insert_staff_text(
 ) -> StoreResult<Message> {
     let seq = next_seq(c, thread_id, false, at)?.ok_or(StoreError::NotFound)?;
     let m = Message {
-        id: new_id(),
-        thread_id: thread_id.to_string(),
-        seq,
         kind: "text".into(),
         author_user_id: Some(actor.user_id.clone()),
-        author_firm_id: None,
         author_role: "staff".into(),
         author_name: actor.name.clone(),
-        body: body.to_string(),
         event: None,
-        listing_ref: None,
-        client_msg_id: None,
-        created_at: at,
+        ..Message::system(thread_id, seq, "", body.to_string(), at)
     };
     diesel::insert_into(messages::table).values(&m).execute(c)?;
     advance_read(c, thread_id, &actor.user_id, seq, at)?;
@@ -485,21 +499,7 @@ pub fn insert_system(
     at: NaiveDateTime,
 ) -> StoreResult<Message> {
     let seq = next_seq(c, thread_id, false, at)?.ok_or(StoreError::NotFound)?;
-    let m = Message {
-        id: new_id(),
-        thread_id: thread_id.to_string(),
-        seq,
-        kind: "system".into(),
-        author_user_id: None,
-        author_firm_id: None,
-        author_role: "system".into(),
-        author_name: String::new(),
-        body,
-        event: Some(event.to_string()),
-        listing_ref: None,
-        client_msg_id: None,
-        created_at: at,
-    };
+    let m = Message::system(thread_id, seq, event, body, at);
     diesel::insert_into(messages::table).values(&m).execute(c)?;
     Ok(m)
 }
