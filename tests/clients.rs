@@ -175,7 +175,9 @@ async fn clients_are_created_by_staff_and_trade_secrets_for_tokens() {
     let email = format!("client-{id}@api-clients.invalid");
     app.login(&email, "!").await.expect(401);
 
-    // Rotation: the old secret stops working at once.
+    // Rotation: the old secret stops working at once, and so do the
+    // tokens issued with it (a second later, as tokens count in seconds).
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     let r = app
         .post_empty(&format!("/api/v1/clients/{id}/rotate"), &w.staff1.token)
         .await;
@@ -194,7 +196,11 @@ async fn clients_are_created_by_staff_and_trade_secrets_for_tokens() {
     )
     .await
     .expect_problem(401, "invalid_client");
-    client_token(&app, &id, &new_secret).await;
+    app.get("/api/v1/me", &token)
+        .await
+        .expect_problem(401, "invalid_token");
+    let token = client_token(&app, &id, &new_secret).await;
+    app.get("/api/v1/me", &token).await.expect(200);
 
     // Revocation: for good, and idempotent.
     let r = app
@@ -204,6 +210,9 @@ async fn clients_are_created_by_staff_and_trade_secrets_for_tokens() {
     app.post_empty(&format!("/api/v1/clients/{id}/revoke"), &w.staff1.token)
         .await
         .expect(200);
+    app.get("/api/v1/me", &token)
+        .await
+        .expect_problem(401, "invalid_token");
     token_reply(
         &app,
         &[

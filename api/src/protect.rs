@@ -143,6 +143,35 @@ fn check_limits(
     }
 }
 
+/// An API client's token dies with its client: revoking the client or
+/// rotating its secret ends the tokens issued before, at once (one primary
+/// key read per client request).
+async fn check_client_live(
+    state: &AppState,
+    claims: &crate::auth::tokens::Claims,
+) -> Result<(), ApiError> {
+    let Some(cid) = claims.cid.clone() else {
+        return Ok(());
+    };
+    let client = state
+        .db
+        .run(move |c| crate::store::clients::get(c, &cid))
+        .await?;
+    let live = client.is_some_and(|c| {
+        c.revoked_at.is_none()
+            && c.secret_rotated_at
+                .is_none_or(|t| t.and_utc().timestamp() <= claims.iat)
+    });
+    if live {
+        Ok(())
+    } else {
+        Err(ApiError::unauthorized(
+            "invalid_token",
+            "该 API 客户端已吊销或已更换密钥，请重新获取令牌",
+        ))
+    }
+}
+
 /// The middleware (`actix_web::middleware::from_fn`).
 pub async fn guard(
     req: ServiceRequest,
@@ -154,6 +183,11 @@ pub async fn guard(
     let pattern = req.match_pattern();
     let claims = bearer(&req).and_then(|t| state.jwt.verify(t).ok());
     if let Err(e) = check_limits(&state, &req, pattern.as_deref(), claims.as_ref()) {
+        return Ok(req.error_response(e));
+    }
+    if let Some(c) = claims.as_ref().filter(|c| c.cid.is_some())
+        && let Err(e) = check_client_live(&state, c).await
+    {
         return Ok(req.error_response(e));
     }
     let Some(pattern) = pattern else {
