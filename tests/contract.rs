@@ -143,3 +143,38 @@ fn openapi_documents_idempotency_keys_and_etags() {
         );
     }
 }
+
+/// docs/OPERATIONS.md documents every configuration key the binary reads,
+/// and no key it does not.
+#[test]
+fn operations_guide_documents_every_configuration_key() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/OPERATIONS.md");
+    let text = std::fs::read_to_string(path).expect("docs/OPERATIONS.md");
+    let section = text
+        .split("## Configuration")
+        .nth(1)
+        .and_then(|s| s.split("\n## ").next())
+        .expect("a Configuration section");
+    let documented: BTreeSet<String> = section
+        .lines()
+        .filter(|l| l.starts_with("| `"))
+        .filter_map(|l| l.split('|').nth(1))
+        .flat_map(|cell| {
+            cell.split('`')
+                .skip(1)
+                .step_by(2)
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let read: BTreeSet<String> = zhiqilian::config::KEYS
+        .iter()
+        .map(|k| k.to_string())
+        .collect();
+    let missing: Vec<&String> = read.difference(&documented).collect();
+    let stale: Vec<&String> = documented.difference(&read).collect();
+    assert!(
+        missing.is_empty() && stale.is_empty(),
+        "configuration keys not documented in docs/OPERATIONS.md: {missing:?}; documented but not read: {stale:?}"
+    );
+}
