@@ -371,6 +371,16 @@ async fn failing_receivers_get_retries_with_backoff_then_the_hook_is_disabled() 
     assert_eq!(log[0]["status"], "failed");
     assert_eq!(log[0]["attempts"], 4);
     assert_eq!(log[0]["last_status_code"], 500);
+    // Operators see it in /metrics.
+    let text = app
+        .get_anon("/metrics")
+        .await
+        .body
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert_eq!(metric(&text, "zql_webhooks_disabled"), Some(1.0), "{text}");
+    assert!(metric(&text, r#"zql_webhook_deliveries{status="failed"}"#).is_some_and(|n| n >= 1.0));
     // While disabled nothing is sent; enabling sends the failed one first.
     app.create_listing(&w.a.admin, &space_offer("重试 三号"))
         .await;
