@@ -402,6 +402,21 @@ pub fn record(
     })
 }
 
+/// Deliveries by status (`pending`, `delivered`, `failed`) and disabled
+/// subscriptions — for `/metrics`.
+pub fn queue_state(conn: &mut DbConnection) -> StoreResult<(Vec<(String, i64)>, i64)> {
+    let by_status: Vec<(String, i64)> = d::table
+        .group_by(d::status)
+        .select((d::status, diesel::dsl::count_star()))
+        .load(conn)?;
+    let disabled: i64 = w::table
+        .filter(w::status.eq("disabled"))
+        .count()
+        .get_result(conn)?;
+    Ok((by_status, disabled))
+}
+
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -439,18 +454,4 @@ mod tests {
         assert_eq!(webhook_type(&event("thread.read", e.clone())), None);
         assert_eq!(webhook_type(&event("emergency.opened", e)), None);
     }
-}
-
-/// Deliveries by status (`pending`, `delivered`, `failed`) and disabled
-/// subscriptions — for `/metrics`.
-pub fn queue_state(conn: &mut DbConnection) -> StoreResult<(Vec<(String, i64)>, i64)> {
-    let by_status: Vec<(String, i64)> = d::table
-        .group_by(d::status)
-        .select((d::status, diesel::dsl::count_star()))
-        .load(conn)?;
-    let disabled: i64 = w::table
-        .filter(w::status.eq("disabled"))
-        .count()
-        .get_result(conn)?;
-    Ok((by_status, disabled))
 }
