@@ -501,7 +501,7 @@ impl Config {
             background_jobs,
             max_in_flight: range(
                 "max_in_flight",
-                pick(&l.max_in_flight, 32 * cpus),
+                pick(&l.max_in_flight, 8 * cpus),
                 1,
                 100_000,
             )?,
