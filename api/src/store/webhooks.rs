@@ -416,7 +416,6 @@ pub fn queue_state(conn: &mut DbConnection) -> StoreResult<(Vec<(String, i64)>, 
     Ok((by_status, disabled))
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
