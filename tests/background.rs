@@ -302,6 +302,11 @@ async fn metrics_show_requests_lag_background_work_and_streams() {
     assert!(metric(&text, "zql_index_lag_seconds").is_some());
     assert!(metric(&text, "zql_event_streams_open").is_some_and(|v| v >= 1.0));
     assert!(metric(&text, r#"zql_db_pool_connections{state="idle"}"#).is_some());
+    assert_eq!(
+        metric(&text, r#"zql_webhook_deliveries{status="pending"}"#),
+        Some(0.0)
+    );
+    assert_eq!(metric(&text, "zql_webhooks_disabled"), Some(0.0));
 
     // With a token configured, scrapers must present it.
     let guarded = spawn_app_with(&[("ZQL_METRICS_TOKEN", "scrape-secret-0123456789")]).await;

@@ -8,6 +8,7 @@ use std::time::Duration;
 use serde_json::json;
 
 use crate::helpers::*;
+use crate::process::ServerProcess;
 use crate::threads::say;
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -241,71 +242,6 @@ async fn idle_streams_get_heartbeats() {
 
 // ----------------------------------------------------- two server processes
 
-/// A `zhiqilian serve` child process on a database of the test's.
-struct Node {
-    child: std::process::Child,
-    address: String,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Node {
-    fn start(database_url: &str) -> Node {
-        use std::io::BufRead;
-        let dir = tempfile::tempdir().expect("node data dir");
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_zhiqilian"))
-            .arg("serve")
-            .env("ZQL_BIND", "127.0.0.1:0")
-            .env("ZQL_DATA_DIR", dir.path())
-            .env("ZQL_DATABASE_URL", database_url)
-            .env("ZQL_JWT_SECRET", JWT_SECRET)
-            .env("ZQL_WORKERS", "1")
-            .env("ZQL_DB_POOL_SIZE", "4")
-            .env("ZQL_LOG_FORMAT", "json")
-            .env("ZQL_LOG", "info")
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .expect("start a server process");
-        let stderr = child.stderr.take().expect("stderr");
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let mut tx = Some(tx);
-            for line in std::io::BufReader::new(stderr).lines() {
-                let Ok(line) = line else { break };
-                if let Some(rest) = line.split("serving on http://").nth(1) {
-                    let addr: String = rest
-                        .chars()
-                        .take_while(|c| c.is_ascii_digit() || *c == '.' || *c == ':')
-                        .collect();
-                    if let Some(tx) = tx.take() {
-                        let _ = tx.send(addr);
-                    }
-                }
-            }
-        });
-        let addr = rx
-            .recv_timeout(Duration::from_secs(60))
-            .expect("the server process reports its address");
-        Node {
-            child,
-            address: format!("http://{addr}"),
-            _dir: dir,
-        }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{}", self.address, path)
-    }
-}
-
 #[tokio::test]
 async fn two_server_processes_on_one_postgres_database_deliver_each_others_events() {
     let app = spawn_app().await;
@@ -316,16 +252,16 @@ async fn two_server_processes_on_one_postgres_database_deliver_each_others_event
     let w = app.world().await;
     let tid = thread_between_a_and_b(&app, &w).await;
     let (node_a, node_b) = (
-        Node::start(&app.database_url),
-        Node::start(&app.database_url),
+        ServerProcess::node(&app.database_url),
+        ServerProcess::node(&app.database_url),
     );
-    let post_via = |node: &Node, token: &str, cid: &str, text: &str| {
+    let post_via = |node: &ServerProcess, token: &str, cid: &str, text: &str| {
         app.client
             .post(node.url(&format!("/api/v1/threads/{tid}/messages")))
             .bearer_auth(token)
             .json(&json!({ "client_msg_id": cid, "text": text }))
     };
-    let stream_on = |node: &Node, token: &str, last: Option<i64>| {
+    let stream_on = |node: &ServerProcess, token: &str, last: Option<i64>| {
         let mut req = app
             .client
             .get(node.url("/api/v1/events"))
@@ -395,7 +331,7 @@ async fn a_stopping_server_ends_streams_with_a_hint_and_releases_its_leases() {
     // The test's own node takes no background work: the process holds it.
     let app = spawn_app_with(&[("ZQL_BACKGROUND_JOBS", "")]).await;
     let w = app.world().await;
-    let mut node = Node::start(&app.database_url);
+    let node = ServerProcess::node(&app.database_url);
     let owner = || async {
         app.db()
             .run(|c| zhiqilian::store::leases::state(c, "matching"))
@@ -417,27 +353,17 @@ async fn a_stopping_server_ends_streams_with_a_hint_and_releases_its_leases() {
     let mut s = EventStream::open(req).await;
     ready(&mut s).await;
 
-    let status = std::process::Command::new("kill")
-        .args(["-TERM", &node.child.id().to_string()])
-        .status()
-        .expect("kill");
-    assert!(status.success());
+    let exit = tokio::task::spawn_blocking(move || {
+        let mut node = node;
+        let code = node.terminate(Duration::from_secs(15));
+        (node, code)
+    });
     let got = s.until(WAIT, |e| e.event == "shutdown").await;
     assert_eq!(
         got.last().expect("shutdown").data["reconnect_after_ms"],
         1000
     );
-    let exited = std::time::Instant::now();
-    let code = loop {
-        if let Some(code) = node.child.try_wait().expect("wait") {
-            break code;
-        }
-        assert!(
-            exited.elapsed() < Duration::from_secs(15),
-            "no exit after SIGTERM"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let (_node, code) = exit.await.expect("terminated");
     assert!(code.success(), "{code:?}");
     for job in zhiqilian::background::JOBS {
         let (_, holder, _) = app
@@ -464,10 +390,10 @@ async fn two_server_processes_share_background_work_and_search() {
     let w = app.world().await;
     let before = app.change_head().await;
     let mut nodes = [
-        Node::start(&app.database_url),
-        Node::start(&app.database_url),
+        ServerProcess::node(&app.database_url),
+        ServerProcess::node(&app.database_url),
     ];
-    let post_via = |node: &Node, token: &str, body: serde_json::Value| {
+    let post_via = |node: &ServerProcess, token: &str, body: serde_json::Value| {
         app.client
             .post(node.url("/api/v1/listings"))
             .bearer_auth(token)
@@ -538,8 +464,7 @@ async fn two_server_processes_share_background_work_and_search() {
     // other process carries on.
     let holder = if m0 >= m1 { 0 } else { 1 };
     let survivor = 1 - holder;
-    nodes[holder].child.kill().expect("kill -9");
-    nodes[holder].child.wait().expect("reaped");
+    nodes[holder].kill9();
     let survivor_before = node_matched(&app, &nodes[survivor]).await;
     for i in 0..2 {
         app.send(post_via(
@@ -580,7 +505,7 @@ async fn wait_matched(app: &TestApp, head: i64, within: Duration) {
 }
 
 /// Listings a process has matched, from its `/metrics`.
-async fn node_matched(app: &TestApp, node: &Node) -> f64 {
+async fn node_matched(app: &TestApp, node: &ServerProcess) -> f64 {
     let r = app.send(app.client.get(node.url("/metrics"))).await;
     let text = r.body.as_str().expect("metrics text").to_string();
     metric(&text, r#"zql_background_total{kind="listings_matched"}"#).unwrap_or(0.0)

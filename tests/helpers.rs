@@ -249,6 +249,13 @@ async fn spawn_node(database_url: Option<String>, extra: &[(&str, &str)]) -> Tes
         ("ZQL_WORKERS", "1".into()),
         ("ZQL_DB_POOL_SIZE", "4".into()),
         ("ZQL_JWT_SECRET", JWT_SECRET.into()),
+        // Tests send many requests from one address, some in bursts on
+        // purpose (ordering under concurrency); the limits and admission
+        // control have tests of their own.
+        ("ZQL_MAX_IN_FLIGHT", "1000".into()),
+        ("ZQL_RATE_LIMIT_IP_PER_MINUTE", "1000000".into()),
+        ("ZQL_RATE_LIMIT_CLIENT_PER_MINUTE", "1000000".into()),
+        ("ZQL_RATE_LIMIT_AUTH_PER_MINUTE", "1000000".into()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
@@ -311,6 +318,17 @@ impl TestApp {
 
     pub async fn another_node_with(&self, extra: &[(&str, &str)]) -> TestApp {
         spawn_node(Some(self.database_url.clone()), extra).await
+    }
+
+    /// Stops this node as `serve` does at a signal: no more requests, its
+    /// background work and webhook deliveries wound down (the database
+    /// stays, for another node).
+    pub async fn stop(&mut self) {
+        if let Some(server) = self.server.take() {
+            server.abort();
+            let _ = server.await;
+        }
+        zhiqilian::app::wind_down(&self.state).await;
     }
 }
 

@@ -4,6 +4,7 @@
 mod auth;
 mod background;
 mod backup;
+mod clients;
 mod communities;
 mod console;
 mod contract;
@@ -17,6 +18,9 @@ mod import;
 mod listings;
 mod matches;
 mod process;
+mod protection;
 mod search;
 mod staff;
 mod threads;
+mod webhooks;
+mod wechat;

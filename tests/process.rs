@@ -18,6 +18,8 @@ pub struct ServerProcess {
     extra: Vec<(String, String)>,
     /// The last lines the process wrote to stderr, for failure messages.
     log: Arc<Mutex<Vec<String>>>,
+    /// A data folder of its own (a node beside the test's app).
+    _own_dir: Option<tempfile::TempDir>,
 }
 
 impl Drop for ServerProcess {
@@ -61,9 +63,46 @@ impl ServerProcess {
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
             log: Arc::new(Mutex::new(Vec::new())),
+            _own_dir: None,
         };
         p.spawn();
         p
+    }
+
+    /// A node on `database_url` with a data folder (index) of its own.
+    pub fn node(database_url: &str) -> ServerProcess {
+        let dir = tempfile::tempdir().expect("node data dir");
+        let mut p = ServerProcess::start(dir.path(), database_url, &[("ZQL_WORKERS", "1")]);
+        p._own_dir = Some(dir);
+        p
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    /// SIGTERM, then waits for the exit (panics after `within`).
+    pub fn terminate(&mut self, within: Duration) -> std::process::ExitStatus {
+        let mut child = self.child.take().expect("a running process");
+        let sent = std::process::Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .expect("kill -TERM");
+        assert!(sent.success());
+        let started = std::time::Instant::now();
+        loop {
+            if let Some(status) = child.try_wait().expect("wait") {
+                return status;
+            }
+            if started.elapsed() > within {
+                let _ = child.kill();
+                panic!(
+                    "no exit {within:?} after SIGTERM; log:\n{}",
+                    self.log_tail()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 
     fn spawn(&mut self) {

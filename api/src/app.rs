@@ -65,6 +65,8 @@ pub async fn prepare_state(config: Config) -> anyhow::Result<AppState> {
     let weights = Arc::new(load_weights(config.matcher_weights.as_deref())?);
     let search = crate::indexer::start(db.clone(), &config.data_dir, vocab).await?;
     let events = crate::events::Hub::start(db.clone()).await?;
+    let limits = crate::protect::Limits::new(&config);
+    let webhooks = crate::webhooks::start(db.clone(), &config)?;
     let background = Arc::new(crate::background::Background::start(
         db.clone(),
         search.index.clone(),
@@ -83,6 +85,9 @@ pub async fn prepare_state(config: Config) -> anyhow::Result<AppState> {
         search,
         weights,
         events,
+        limits,
+        webhooks,
+        wechat: crate::routes::wechat::http_client()?,
         background,
         admission,
     })
@@ -109,19 +114,50 @@ pub fn configure_app(cfg: &mut web::ServiceConfig, state: web::Data<AppState>) {
         )
         .app_data(web::PayloadConfig::new(limit))
         .app_data(web::QueryConfig::default().error_handler(|e, _| error::query_error(e).into()))
+        .app_data(
+            web::FormConfig::default()
+                .limit(limit)
+                .error_handler(|e, _| error::form_error(e).into()),
+        )
         .app_data(web::PathConfig::default().error_handler(|e, _| error::path_error(e).into()))
         .configure(routes::configure)
         .configure(console::configure)
         .default_service(web::to(routes::not_found));
 }
 
+/// CORS for the configured origins only; with none, browsers on other
+/// origins get no CORS headers (and so no access).
+fn cors(origins: &[String]) -> actix_cors::Cors {
+    let mut c = actix_cors::Cors::default()
+        .allowed_methods(["GET", "POST", "PATCH", "DELETE"])
+        .allowed_headers([
+            actix_web::http::header::AUTHORIZATION,
+            actix_web::http::header::CONTENT_TYPE,
+            actix_web::http::header::IF_NONE_MATCH,
+            HeaderName::from_static("idempotency-key"),
+            HeaderName::from_static("last-event-id"),
+        ])
+        .expose_headers([
+            actix_web::http::header::ETAG,
+            actix_web::http::header::RETRY_AFTER,
+            HeaderName::from_static("x-request-id"),
+            HeaderName::from_static("idempotent-replayed"),
+        ])
+        .max_age(3600);
+    for o in origins {
+        c = c.allowed_origin(o);
+    }
+    c
+}
+
 /// A built server (not yet awaited), the address it serves and its state.
 pub type Built = (Server, SocketAddr, web::Data<AppState>);
 
 /// After the server stopped: background work stops and releases its leases,
-/// the indexer finishes its batch.
+/// webhook deliveries stop, the indexer finishes its batch.
 pub async fn wind_down(state: &AppState) {
     state.background.shutdown().await;
+    state.webhooks.shutdown().await;
     state.search.shutdown().await;
 }
 
@@ -138,13 +174,28 @@ pub async fn build_server_on(config: Config, listener: TcpListener) -> anyhow::R
     let state = web::Data::new(prepare_state(config).await?);
     let handle = state.clone();
     let addr = listener.local_addr()?;
+    // Forgets idle rate-limit keys; ends with the server's state.
+    let pruning = Arc::downgrade(&state.clone().into_inner());
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            match pruning.upgrade() {
+                Some(s) => s.limits.prune(),
+                None => break,
+            }
+        }
+    });
     let request_id = HeaderName::from_static("x-request-id");
     let server = HttpServer::new(move || {
         let state = state.clone();
         let request_id = request_id.clone();
+        let cors = cors(&state.config.cors_allowed_origins);
         App::new()
             .app_data(state.admission.clone())
             .configure(|cfg| configure_app(cfg, state))
+            .wrap(actix_web::middleware::from_fn(crate::protect::guard))
+            .wrap(cors)
             .wrap(actix_web::middleware::from_fn(crate::admission::admit))
             .wrap_fn(move |req, srv| {
                 let id = req.extensions().get::<RequestId>().map(|r| r.to_string());

@@ -35,6 +35,35 @@ pub struct Config {
     pub events_heartbeat_secs: u64,
     /// The longest chat message, in characters.
     pub message_max_chars: usize,
+    /// Requests per minute from one IP address (callers without an API
+    /// client token), per node.
+    pub rate_limit_ip_per_minute: u32,
+    /// Requests per minute of one API client, per node.
+    pub rate_limit_client_per_minute: u32,
+    /// Sign-in, token and registration requests per minute from one IP.
+    pub rate_limit_auth_per_minute: u32,
+    /// The header a trusted reverse proxy puts the client's address in
+    /// (`X-Forwarded-For`: its last entry); unset: the peer address.
+    pub trusted_proxy_header: Option<String>,
+    /// Origins allowed to call the API from a browser (CORS); empty: none.
+    pub cors_allowed_origins: Vec<String>,
+    /// Let webhooks reach loopback, link-local and private addresses
+    /// (an operator's choice for an in-park network; off by default: SSRF).
+    pub webhook_allow_private_targets: bool,
+    /// First retry delay of a failed delivery; doubles per attempt.
+    pub webhook_retry_base_ms: u64,
+    /// The longest retry delay.
+    pub webhook_retry_max_secs: u64,
+    /// Attempts before a delivery gives up and its subscription is disabled.
+    pub webhook_max_attempts: u32,
+    /// Time limit of one delivery attempt.
+    pub webhook_timeout_secs: u64,
+    /// WeChat's API (`code2session`); a stub in tests.
+    pub wechat_api_base: String,
+    /// The mini-program's app id and secret; without both, WeChat sign-in
+    /// answers 404 `wechat_not_configured`.
+    pub wechat_app_id: Option<String>,
+    pub wechat_app_secret: Option<String>,
     /// Seconds a stopping server waits for in-flight requests.
     pub shutdown_timeout_secs: u64,
     /// Seconds between the expiry and SLA sweeps.
@@ -155,6 +184,19 @@ config_keys! {
     login_lock_secs: u64,
     events_heartbeat_secs: u64,
     message_max_chars: usize,
+    rate_limit_ip_per_minute: u32,
+    rate_limit_client_per_minute: u32,
+    rate_limit_auth_per_minute: u32,
+    trusted_proxy_header: String,
+    cors_allowed_origins: String,
+    webhook_allow_private_targets: bool,
+    webhook_retry_base_ms: u64,
+    webhook_retry_max_secs: u64,
+    webhook_max_attempts: u32,
+    webhook_timeout_secs: u64,
+    wechat_api_base: String,
+    wechat_app_id: String,
+    wechat_app_secret: String,
     sla_emergency: String,
     sla_urgent: String,
     shutdown_timeout_secs: u64,
@@ -358,6 +400,97 @@ impl Config {
                 1,
                 100_000,
             )?,
+            rate_limit_ip_per_minute: range(
+                "rate_limit_ip_per_minute",
+                pick(&l.rate_limit_ip_per_minute, 1200),
+                1,
+                10_000_000,
+            )?,
+            rate_limit_client_per_minute: range(
+                "rate_limit_client_per_minute",
+                pick(&l.rate_limit_client_per_minute, 600),
+                1,
+                10_000_000,
+            )?,
+            rate_limit_auth_per_minute: range(
+                "rate_limit_auth_per_minute",
+                pick(&l.rate_limit_auth_per_minute, 30),
+                1,
+                10_000_000,
+            )?,
+            trusted_proxy_header: match &l.trusted_proxy_header {
+                Some((h, o)) if !h.trim().is_empty() => Some(
+                    actix_web::http::header::HeaderName::from_bytes(h.trim().as_bytes())
+                        .map_err(|_| {
+                            ConfigError::new("trusted_proxy_header", *o, "not a header name")
+                        })?
+                        .to_string(),
+                ),
+                _ => None,
+            },
+            cors_allowed_origins: match &l.cors_allowed_origins {
+                Some((list, o)) => {
+                    let origins: Vec<String> = list
+                        .split(',')
+                        .map(|s| s.trim().trim_end_matches('/').to_string())
+                        .filter(|s| !s.is_empty())
+                        .collect();
+                    if let Some(bad) = origins
+                        .iter()
+                        .find(|s| !(s.starts_with("https://") || s.starts_with("http://")))
+                    {
+                        return Err(ConfigError::new(
+                            "cors_allowed_origins",
+                            *o,
+                            format!("{bad:?} is not an origin (scheme://host[:port])"),
+                        ));
+                    }
+                    origins
+                }
+                None => Vec::new(),
+            },
+            webhook_allow_private_targets: pick(&l.webhook_allow_private_targets, false).0,
+            webhook_retry_base_ms: range(
+                "webhook_retry_base_ms",
+                pick(&l.webhook_retry_base_ms, 10_000),
+                10,
+                3_600_000,
+            )?,
+            webhook_retry_max_secs: range(
+                "webhook_retry_max_secs",
+                pick(&l.webhook_retry_max_secs, 3600),
+                1,
+                86_400,
+            )?,
+            webhook_max_attempts: range(
+                "webhook_max_attempts",
+                pick(&l.webhook_max_attempts, 12),
+                1,
+                100,
+            )?,
+            webhook_timeout_secs: range(
+                "webhook_timeout_secs",
+                pick(&l.webhook_timeout_secs, 10),
+                1,
+                120,
+            )?,
+            wechat_api_base: {
+                let (v, o) = pick(&l.wechat_api_base, "https://api.weixin.qq.com".into());
+                if !(v.starts_with("https://") || v.starts_with("http://")) {
+                    return Err(ConfigError::new("wechat_api_base", o, "须为 http(s) URL"));
+                }
+                v
+            },
+            wechat_app_id: l
+                .wechat_app_id
+                .as_ref()
+                .map(|(v, _)| v.trim().to_string())
+                .filter(|v| !v.is_empty()),
+            wechat_app_secret: l
+                .wechat_app_secret
+                .as_ref()
+                .map(|(v, _)| v.trim().to_string())
+                .filter(|v| !v.is_empty()),
             sla,
             shutdown_timeout_secs: range(
                 "shutdown_timeout_secs",
@@ -368,7 +501,7 @@ impl Config {
             background_jobs,
             max_in_flight: range(
                 "max_in_flight",
-                pick(&l.max_in_flight, 32 * cpus),
+                pick(&l.max_in_flight, 8 * cpus),
                 1,
                 100_000,
             )?,

@@ -224,6 +224,24 @@ fn data_error_field(msg: &str) -> String {
         .to_string()
 }
 
+/// Form bodies (the OAuth token request).
+pub fn form_error(err: actix_web::error::UrlencodedError) -> ApiError {
+    use actix_web::error::UrlencodedError as U;
+    match &err {
+        U::Overflow { .. } | U::UnknownLength => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            "请求体过大",
+        ),
+        U::ContentType => ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "请求体须为 application/x-www-form-urlencoded",
+        ),
+        _ => ApiError::bad_request("invalid_body", format!("表单无法解析：{err}")),
+    }
+}
+
 pub fn query_error(err: actix_web::error::QueryPayloadError) -> ApiError {
     ApiError::bad_request("invalid_query", format!("查询参数有误：{err}"))
 }

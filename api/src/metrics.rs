@@ -104,7 +104,7 @@ fn gauge(registry: &Registry, name: &str, help: &str, v: i64) -> prometheus::Res
 async fn node_registry(state: &AppState) -> Result<Registry, ApiError> {
     let db = state.db.clone();
     let applied = state.search.applied_seq();
-    let (head, lag_secs, jobs) = db
+    let (head, lag_secs, jobs, (deliveries, disabled)) = db
         .run(move |c| {
             let head = changes::head(c)?;
             // Age of the oldest change this node has not applied yet.
@@ -112,13 +112,14 @@ async fn node_registry(state: &AppState) -> Result<Registry, ApiError> {
                 .first()
                 .map(|ch| (now() - ch.created_at).num_milliseconds() as f64 / 1000.0)
                 .unwrap_or(0.0);
+            let webhooks = crate::store::webhooks::queue_state(c)?;
             let mut jobs = Vec::new();
             for job in crate::background::JOBS {
                 if let Some(s) = leases::state(c, job)? {
                     jobs.push((job, s));
                 }
             }
-            Ok((head, oldest.max(0.0), jobs))
+            Ok((head, oldest.max(0.0), jobs, webhooks))
         })
         .await?;
     let r = Registry::new();
@@ -170,6 +171,29 @@ async fn node_registry(state: &AppState) -> Result<Registry, ApiError> {
         "zql_http_in_flight",
         "Requests being served (admission control counts these)",
         state.admission.in_flight(state.config.max_in_flight) as i64,
+    )
+    .map_err(fail)?;
+    let queue = IntGaugeVec::new(
+        Opts::new(
+            "zql_webhook_deliveries",
+            "Webhook deliveries by status (pending: the outbox queue; failed: given up)",
+        ),
+        &["status"],
+    )
+    .map_err(fail)?;
+    for status in ["pending", "delivered", "failed"] {
+        let n = deliveries
+            .iter()
+            .find(|(s, _)| s == status)
+            .map_or(0, |(_, n)| *n);
+        queue.with_label_values(&[status]).set(n);
+    }
+    r.register(Box::new(queue)).map_err(fail)?;
+    gauge(
+        &r,
+        "zql_webhooks_disabled",
+        "Webhook subscriptions disabled after repeated failure",
+        disabled,
     )
     .map_err(fail)?;
     let (conns, idle) = state.db.pool_state();

@@ -20,6 +20,12 @@ pub struct AppState {
     pub weights: Arc<zhiqilian_matcher::Weights>,
     /// Fan-out of new events to the live streams held on this node.
     pub events: crate::events::Hub,
+    /// Rate limiters of this node.
+    pub limits: crate::protect::Limits,
+    /// Webhook deliveries from this node (run while the state lives).
+    pub webhooks: crate::webhooks::Dispatcher,
+    /// HTTP client for WeChat's API.
+    pub wechat: reqwest::Client,
     /// Matching, expiry and SLA sweeps under database leases.
     pub background: Arc<crate::background::Background>,
     /// This server's in-flight limit.

@@ -3,6 +3,7 @@
 //! authentication, and one that does not take it is public by construction.
 
 pub mod password;
+pub mod scopes;
 pub mod tokens;
 
 use std::future::{Ready, ready};
@@ -12,6 +13,7 @@ use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::listings::Viewer;
+use scopes::{ClientAccess, Scopes};
 use tokens::{Claims, TicketClaims, TokenError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,11 +54,32 @@ pub struct Caller {
     pub staff_community: Option<String>,
     /// When the credential expires (Unix seconds): a live stream ends then.
     pub expires_at: i64,
+    /// Set when an API client calls (client credentials): what it was
+    /// granted. Its firm or community are the roles above.
+    pub client: Option<ClientGrant>,
+}
+
+/// An API client's token: the client and its scopes.
+#[derive(Debug, Clone)]
+pub struct ClientGrant {
+    pub client_id: String,
+    pub scopes: Scopes,
 }
 
 impl Caller {
     fn from_claims(c: Claims) -> Caller {
-        Caller::from_roles(c.sub, c.adm, c.firm, c.frole, c.fcmty, c.staff, c.exp)
+        // A scope list that no longer parses grants nothing.
+        let client = c.cid.map(|client_id| ClientGrant {
+            client_id,
+            scopes: Scopes::parse(c.scope.as_deref().unwrap_or("")).unwrap_or_default(),
+        });
+        let mut caller = Caller::from_roles(c.sub, c.adm, c.firm, c.frole, c.fcmty, c.staff, c.exp);
+        if client.is_some() {
+            // Clients never hold platform-wide rights.
+            caller.platform_admin = false;
+        }
+        caller.client = client;
+        caller
     }
 
     /// A stream ticket stands for the access token it was issued against.
@@ -90,6 +113,7 @@ impl Caller {
             firm,
             staff_community,
             expires_at,
+            client: None,
         }
     }
 
@@ -159,8 +183,40 @@ fn bearer(req: &HttpRequest) -> Result<&str, ApiError> {
     Ok(token.trim())
 }
 
+/// An API client may call a route only with the scope the route table
+/// names for it; users' tokens pass (their roles decide in the handler).
+pub fn check_client_access(req: &HttpRequest, caller: &Caller) -> Result<(), ApiError> {
+    let Some(grant) = &caller.client else {
+        return Ok(());
+    };
+    let access = req
+        .match_pattern()
+        .and_then(|p| crate::routes::client_access(req.method().as_str(), &p))
+        .unwrap_or(ClientAccess::Users);
+    match access {
+        ClientAccess::Open => Ok(()),
+        ClientAccess::Users => Err(ApiError::new(
+            actix_web::http::StatusCode::FORBIDDEN,
+            "insufficient_scope",
+            "该接口不对 API 客户端开放",
+        )),
+        ClientAccess::Needs(s) if grant.scopes.contains(s) => Ok(()),
+        ClientAccess::Needs(s) => Err(ApiError::new(
+            actix_web::http::StatusCode::FORBIDDEN,
+            "insufficient_scope",
+            format!("该 API 客户端缺少权限范围 {s}"),
+        )),
+    }
+}
+
 /// The caller of a request with a bearer token.
 pub fn authenticate(req: &HttpRequest) -> Result<Caller, ApiError> {
+    let caller = authenticate_token(req)?;
+    check_client_access(req, &caller)?;
+    Ok(caller)
+}
+
+fn authenticate_token(req: &HttpRequest) -> Result<Caller, ApiError> {
     let state = req
         .app_data::<web::Data<AppState>>()
         .ok_or_else(|| ApiError::internal("application state missing"))?;
@@ -172,6 +228,28 @@ pub fn authenticate(req: &HttpRequest) -> Result<Caller, ApiError> {
             "访问令牌已过期，请刷新",
         )),
         Err(TokenError::Invalid) => Err(ApiError::unauthorized("invalid_token", "访问令牌无效")),
+    }
+}
+
+/// The caller when the request carries a token (a bad one is refused),
+/// `None` without one: for routes that are public but act differently for
+/// a signed-in user.
+#[derive(Debug, Clone)]
+pub struct MaybeCaller(pub Option<Caller>);
+
+impl FromRequest for MaybeCaller {
+    type Error = ApiError;
+    type Future = Ready<Result<MaybeCaller, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        if req
+            .headers()
+            .contains_key(actix_web::http::header::AUTHORIZATION)
+        {
+            ready(authenticate(req).map(|c| MaybeCaller(Some(c))))
+        } else {
+            ready(Ok(MaybeCaller(None)))
+        }
     }
 }
 

@@ -30,6 +30,12 @@ pub struct Claims {
     /// Community the user is staff of.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub staff: Option<String>,
+    /// An API client's token: the client id and its granted scopes
+    /// (space-separated). Users' tokens carry neither.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cid: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
 }
 
 /// A short-lived ticket that opens an event stream where a client cannot
@@ -207,6 +213,8 @@ mod tests {
             frole: None,
             fcmty: None,
             staff: None,
+            cid: None,
+            scope: None,
         }
     }
 

@@ -53,6 +53,8 @@ fn claims_for(
         frole: roles.membership.as_ref().map(|m| m.role.clone()),
         fcmty: firm_community,
         staff: roles.staff.as_ref().map(|s| s.community_id.clone()),
+        cid: None,
+        scope: None,
     }
 }
 
@@ -209,6 +211,26 @@ pub async fn refresh(
         .sign(&claims_for(&state, &user, &roles, fcmty))
         .map_err(ApiError::internal)?;
     Ok(HttpResponse::Ok().json(pair(&state, access, next)))
+}
+
+/// A new sign-in session for `user` (as a password sign-in makes): a
+/// refresh-token family and an access token with the user's roles.
+pub async fn sign_in(state: &AppState, user: User) -> Result<TokenPair, ApiError> {
+    let refresh = new_refresh_token();
+    let row = refresh_row(state, &user.id, &new_id(), &refresh);
+    let (roles, fcmty, user) = state
+        .db
+        .run(move |c| {
+            accounts::insert_refresh_token(c, &row)?;
+            let (roles, fcmty) = load_roles(c, &user)?;
+            Ok((roles, fcmty, user))
+        })
+        .await?;
+    let access = state
+        .jwt
+        .sign(&claims_for(state, &user, &roles, fcmty))
+        .map_err(ApiError::internal)?;
+    Ok(pair(state, access, refresh))
 }
 
 /// Revokes the refresh-token family; answers 204 whether or not the token

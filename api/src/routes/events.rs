@@ -57,6 +57,8 @@ pub async fn ticket(state: web::Data<AppState>, caller: Caller) -> Result<HttpRe
             frole: firm.map(|f| f.role.as_str().to_string()),
             fcmty: firm.map(|f| f.community_id.clone()),
             staff: caller.staff_community.clone(),
+            cid: caller.client.as_ref().map(|g| g.client_id.clone()),
+            scope: caller.client.as_ref().map(|g| g.scopes.to_string()),
         },
         until: caller.expires_at,
     };
@@ -114,6 +116,8 @@ pub async fn stream(
             })?,
         None => authenticate(&req)?,
     };
+    // A ticket stands for a token: a client's needs the same scope.
+    crate::auth::check_client_access(&req, &caller)?;
     let left = caller.expires_at - chrono::Utc::now().timestamp();
     if left <= 0 {
         return Err(ApiError::unauthorized(

@@ -86,8 +86,39 @@ pub fn insert(conn: &mut DbConnection, row: &Listing) -> StoreResult<i64> {
             .execute(conn)
             .map_err(|e| StoreError::unique_as_conflict(e, "listing key"))?;
         let seq = changes::append(conn, &row.id, ChangeOp::Upsert)?;
-        Ok((seq, cases::open_for(conn, row)?))
+        let mut live = vec![listing_event(
+            "listing.created",
+            &row.firm_id,
+            &row.community_id,
+            serde_json::json!({
+                "id": row.id,
+                "firm_id": row.firm_id,
+                "community_id": row.community_id,
+                "side": row.side,
+                "kind": row.kind,
+                "title": row.title,
+                "urgency": row.urgency,
+                "visibility": row.visibility,
+            }),
+        )];
+        live.extend(cases::open_for(conn, row)?);
+        Ok((seq, live))
     })
+}
+
+/// `listing.created` / `listing.closed` for the listing's firm and its
+/// community's staff (live streams and webhooks).
+fn listing_event(
+    event_type: &'static str,
+    firm_id: &str,
+    community_id: &str,
+    payload: serde_json::Value,
+) -> NewEvent {
+    NewEvent {
+        event_type,
+        audience: vec![stream::firm(firm_id), stream::community(community_id)],
+        payload,
+    }
 }
 
 /// Runs a listing write whose request may open (or change) a staff case:
@@ -130,7 +161,7 @@ pub fn update(conn: &mut DbConnection, row: &Listing, expected_version: i32) -> 
 
 /// Closes an open listing; `Ok(None)` when it was already closed.
 pub fn close(conn: &mut DbConnection, id: &str, at: NaiveDateTime) -> StoreResult<Option<i64>> {
-    conn.transaction(|conn| {
+    let closed = conn.transaction::<_, StoreError, _>(|conn| {
         let n = diesel::update(listings::table.find(id).filter(listings::status.eq("open")))
             .set((
                 listings::status.eq("closed"),
@@ -142,8 +173,30 @@ pub fn close(conn: &mut DbConnection, id: &str, at: NaiveDateTime) -> StoreResul
         if n == 0 {
             return Ok(None);
         }
-        changes::append(conn, id, ChangeOp::Upsert).map(Some)
-    })
+        let (firm_id, community_id, title): (String, String, String) = listings::table
+            .find(id)
+            .select((listings::firm_id, listings::community_id, listings::title))
+            .first(conn)?;
+        let seq = changes::append(conn, id, ChangeOp::Upsert)?;
+        let event = listing_event(
+            "listing.closed",
+            &firm_id,
+            &community_id,
+            serde_json::json!({
+                "id": id,
+                "firm_id": firm_id,
+                "community_id": community_id,
+                "title": title,
+                "closed_at": chrono::DateTime::<chrono::Utc>::from_naive_utc_and_offset(at, chrono::Utc),
+            }),
+        );
+        stream::append(conn, &[event])?;
+        Ok(Some(seq))
+    })?;
+    if closed.is_some() {
+        stream::committed();
+    }
+    Ok(closed)
 }
 
 pub fn get(conn: &mut DbConnection, id: &str) -> StoreResult<Option<ListingView>> {

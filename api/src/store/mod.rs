@@ -13,6 +13,8 @@ pub mod accounts;
 pub mod audit;
 pub mod cases;
 pub mod changes;
+pub mod clients;
+pub mod idempotency;
 pub mod leases;
 pub mod listings;
 pub mod matches;
@@ -21,6 +23,8 @@ pub mod notifications;
 pub mod schema;
 pub mod stream;
 pub mod threads;
+pub mod webhooks;
+pub mod wechat;
 
 use std::path::PathBuf;
 use std::time::Duration;

@@ -1,0 +1,143 @@
+//! What an API client may do: OAuth scopes, and what each route demands of
+//! a client's token (the route table in `routes/mod.rs` names it per route).
+
+use std::fmt;
+
+/// One permission an API client can be granted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Scope {
+    ListingsRead,
+    ListingsWrite,
+    MatchesRead,
+    MatchesWrite,
+    ThreadsRead,
+    ThreadsWrite,
+    EventsRead,
+    FirmsRead,
+    WebhooksManage,
+}
+
+impl Scope {
+    pub const ALL: &'static [Scope] = &[
+        Scope::ListingsRead,
+        Scope::ListingsWrite,
+        Scope::MatchesRead,
+        Scope::MatchesWrite,
+        Scope::ThreadsRead,
+        Scope::ThreadsWrite,
+        Scope::EventsRead,
+        Scope::FirmsRead,
+        Scope::WebhooksManage,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::ListingsRead => "listings:read",
+            Scope::ListingsWrite => "listings:write",
+            Scope::MatchesRead => "matches:read",
+            Scope::MatchesWrite => "matches:write",
+            Scope::ThreadsRead => "threads:read",
+            Scope::ThreadsWrite => "threads:write",
+            Scope::EventsRead => "events:read",
+            Scope::FirmsRead => "firms:read",
+            Scope::WebhooksManage => "webhooks:manage",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Scope> {
+        Scope::ALL.iter().copied().find(|x| x.as_str() == s)
+    }
+}
+
+impl fmt::Display for Scope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A set of scopes, written as OAuth writes them: space-separated.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Scopes(Vec<Scope>);
+
+impl Scopes {
+    /// Parses a space-separated list; names the first unknown scope.
+    pub fn parse(s: &str) -> Result<Scopes, String> {
+        Scopes::from_names(s.split_whitespace())
+    }
+
+    pub fn from_names<'a>(names: impl IntoIterator<Item = &'a str>) -> Result<Scopes, String> {
+        let mut v = Vec::new();
+        for n in names {
+            let s = Scope::parse(n).ok_or_else(|| format!("未知的权限范围：{n}"))?;
+            v.push(s);
+        }
+        v.sort();
+        v.dedup();
+        Ok(Scopes(v))
+    }
+
+    pub fn contains(&self, s: Scope) -> bool {
+        self.0.contains(&s)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn is_subset_of(&self, other: &Scopes) -> bool {
+        self.0.iter().all(|s| other.contains(*s))
+    }
+
+    pub fn names(&self) -> Vec<&'static str> {
+        self.0.iter().map(|s| s.as_str()).collect()
+    }
+}
+
+impl fmt::Display for Scopes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.names().join(" "))
+    }
+}
+
+/// What a route demands of an API client's token. Users' tokens are not
+/// scoped: their roles decide.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientAccess {
+    /// Any token, or none (public routes and `/me`).
+    Open,
+    /// Users only: administration, sign-in sessions, client management.
+    Users,
+    /// A client needs this scope.
+    Needs(Scope),
+}
+
+impl ClientAccess {
+    /// How the OpenAPI contract spells it (`x-client-scope`).
+    pub fn spec_name(self) -> &'static str {
+        match self {
+            ClientAccess::Open => "open",
+            ClientAccess::Users => "users-only",
+            ClientAccess::Needs(s) => s.as_str(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_sorts_dedups_and_names_the_unknown() {
+        let s = Scopes::parse("threads:read listings:read  threads:read").expect("parse");
+        assert_eq!(s.to_string(), "listings:read threads:read");
+        assert!(
+            Scopes::parse("listings:read admin")
+                .unwrap_err()
+                .contains("admin")
+        );
+        assert!(Scopes::parse("").expect("empty").is_empty());
+        for s in Scope::ALL {
+            assert_eq!(Scope::parse(s.as_str()), Some(*s));
+        }
+    }
+}

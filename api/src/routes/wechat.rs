@@ -1,0 +1,158 @@
+//! WeChat mini-program sign-in: the mini-program's `wx.login()` code is
+//! exchanged at WeChat (`code2session`) for the user's openid; a bound
+//! openid signs its user in. An unbound one is reported; the user then
+//! signs in once with a password and sends a fresh code with that access
+//! token, which binds the openid to them.
+
+use std::time::Duration;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
+
+use crate::auth::MaybeCaller;
+use crate::error::ApiError;
+use crate::routes::auth::sign_in;
+use crate::state::AppState;
+use crate::store::{StoreError, accounts, wechat};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WechatLogin {
+    pub code: String,
+}
+
+/// What `code2session` answers (errors carry `errcode`/`errmsg`).
+#[derive(Debug, Deserialize)]
+struct Session {
+    openid: Option<String>,
+    unionid: Option<String>,
+    #[serde(default)]
+    errcode: i64,
+    #[serde(default)]
+    errmsg: String,
+}
+
+/// The shared client for WeChat's API.
+pub fn http_client() -> anyhow::Result<reqwest::Client> {
+    Ok(reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?)
+}
+
+/// WeChat's error codes, mapped to ours.
+fn wechat_error(errcode: i64, errmsg: &str) -> ApiError {
+    tracing::info!(errcode, errmsg, "code2session refused");
+    match errcode {
+        40029 => ApiError::unauthorized("wechat_code_invalid", "微信登录凭证无效，请重新登录"),
+        40163 => ApiError::unauthorized("wechat_code_used", "微信登录凭证已被使用，请重新登录"),
+        45011 => ApiError {
+            code: "wechat_rate_limited",
+            ..ApiError::too_many(1, "微信登录过于频繁，请稍后再试")
+        },
+        40226 => ApiError::new(
+            StatusCode::FORBIDDEN,
+            "wechat_user_blocked",
+            "该微信用户被微信判定为高风险，暂不能登录",
+        ),
+        -1 => ApiError {
+            code: "wechat_unavailable",
+            ..ApiError::unavailable("微信服务繁忙，请稍后再试")
+        },
+        _ => ApiError::new(
+            StatusCode::BAD_GATEWAY,
+            "wechat_error",
+            format!("微信登录失败（{errcode}）"),
+        ),
+    }
+}
+
+async fn code2session(state: &AppState, code: &str) -> Result<(String, Option<String>), ApiError> {
+    let cfg = &state.config;
+    let (Some(app_id), Some(secret)) = (&cfg.wechat_app_id, &cfg.wechat_app_secret) else {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "wechat_not_configured",
+            "本服务未配置微信小程序登录",
+        ));
+    };
+    let url = format!(
+        "{}/sns/jscode2session",
+        cfg.wechat_api_base.trim_end_matches('/')
+    );
+    let resp = state
+        .wechat
+        .get(url)
+        .query(&[
+            ("appid", app_id.as_str()),
+            ("secret", secret.as_str()),
+            ("js_code", code),
+            ("grant_type", "authorization_code"),
+        ])
+        .send()
+        .await
+        .map_err(|e| {
+            tracing::warn!(error = %e, "code2session unreachable");
+            ApiError {
+                code: "wechat_unavailable",
+                ..ApiError::unavailable("暂时无法连接微信，请稍后再试")
+            }
+        })?;
+    // WeChat answers JSON, sometimes labelled text/plain.
+    let bytes = resp.bytes().await.map_err(|_| wechat_error(-2, "body"))?;
+    let s: Session = serde_json::from_slice(&bytes).map_err(|_| wechat_error(-2, "not JSON"))?;
+    if s.errcode != 0 {
+        return Err(wechat_error(s.errcode, &s.errmsg));
+    }
+    let openid = s
+        .openid
+        .filter(|o| !o.is_empty())
+        .ok_or_else(|| wechat_error(-3, "no openid"))?;
+    Ok((openid, s.unionid))
+}
+
+/// `POST /api/v1/auth/wechat {code}`: tokens for the bound user; with a
+/// user's access token, binds the openid to that user first.
+pub async fn login(
+    state: web::Data<AppState>,
+    // Before the body: a client's token is refused whatever it sends.
+    binder: MaybeCaller,
+    body: web::Json<WechatLogin>,
+) -> Result<HttpResponse, ApiError> {
+    let code = body.into_inner().code;
+    if code.trim().is_empty() || code.len() > 256 {
+        return Err(ApiError::field(
+            "code",
+            "invalid_format",
+            "须为 wx.login 返回的 code",
+        ));
+    }
+    let (openid, unionid) = code2session(&state, code.trim()).await?;
+    // A user's token binds (an API client's is refused by the route table).
+    let binder_id = binder.0.map(|c| c.user_id);
+    let user = state
+        .db
+        .run(move |c| {
+            if let Some(uid) = &binder_id {
+                wechat::bind(c, &openid, unionid.as_deref(), uid)?;
+                return accounts::get_user(c, uid);
+            }
+            wechat::user_of(c, &openid)
+        })
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict(_) => {
+                ApiError::conflict("wechat_already_bound", "该微信或该账号已绑定其他账号或微信")
+            }
+            other => other.into(),
+        })?;
+    let Some(user) = user else {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "wechat_binding_required",
+            "该微信尚未绑定账号：请先用账号密码登录一次，再带上访问令牌用新的 code 绑定",
+        ));
+    };
+    Ok(HttpResponse::Ok().json(sign_in(&state, user).await?))
+}

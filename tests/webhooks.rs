@@ -1,0 +1,479 @@
+//! Webhooks: signed deliveries to a local receiver, only of what the
+//! client may see, in order; retries with backoff against a failing
+//! receiver and automatic disabling; delivery after a restart; SSRF
+//! refusal.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use hmac::{Hmac, Mac};
+use serde_json::{Value, json};
+use sha2::Sha256;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::helpers::*;
+
+/// One request the receiver got.
+#[derive(Debug, Clone)]
+struct Received {
+    headers: HashMap<String, String>,
+    body: Vec<u8>,
+    at: Instant,
+}
+
+/// A local HTTP receiver answering with planned statuses (then `fallback`).
+struct Receiver {
+    url: String,
+    got: Arc<Mutex<Vec<Received>>>,
+    plan: Arc<Mutex<VecDeque<u16>>>,
+    fallback: Arc<Mutex<u16>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Receiver {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl Receiver {
+    async fn start(plan: &[u16], fallback: u16) -> Receiver {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind receiver");
+        let url = format!("http://{}/hooks/zql", listener.local_addr().expect("addr"));
+        let got = Arc::new(Mutex::new(Vec::new()));
+        let plan = Arc::new(Mutex::new(plan.iter().copied().collect::<VecDeque<u16>>()));
+        let fallback = Arc::new(Mutex::new(fallback));
+        let (g, p, f) = (got.clone(), plan.clone(), fallback.clone());
+        let task = tokio::spawn(async move {
+            loop {
+                let Ok((mut sock, _)) = listener.accept().await else {
+                    return;
+                };
+                let (g, p, f) = (g.clone(), p.clone(), f.clone());
+                tokio::spawn(async move {
+                    let mut buf = Vec::new();
+                    let mut chunk = [0u8; 4096];
+                    let head_end = loop {
+                        let Ok(n) = sock.read(&mut chunk).await else {
+                            return;
+                        };
+                        if n == 0 {
+                            return;
+                        }
+                        buf.extend_from_slice(&chunk[..n]);
+                        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                            break i + 4;
+                        }
+                    };
+                    let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
+                    let headers: HashMap<String, String> = head
+                        .lines()
+                        .skip(1)
+                        .filter_map(|l| l.split_once(':'))
+                        .map(|(k, v)| (k.trim().to_lowercase(), v.trim().to_string()))
+                        .collect();
+                    let len: usize = headers
+                        .get("content-length")
+                        .and_then(|v| v.parse().ok())
+                        .unwrap_or(0);
+                    while buf.len() < head_end + len {
+                        let Ok(n) = sock.read(&mut chunk).await else {
+                            return;
+                        };
+                        if n == 0 {
+                            break;
+                        }
+                        buf.extend_from_slice(&chunk[..n]);
+                    }
+                    let body = buf[head_end..].to_vec();
+                    let status = p
+                        .lock()
+                        .expect("plan")
+                        .pop_front()
+                        .unwrap_or_else(|| *f.lock().expect("fallback"));
+                    g.lock().expect("got").push(Received {
+                        headers,
+                        body,
+                        at: Instant::now(),
+                    });
+                    let reply = format!(
+                        "HTTP/1.1 {status} X\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+                    );
+                    let _ = sock.write_all(reply.as_bytes()).await;
+                });
+            }
+        });
+        Receiver {
+            url,
+            got,
+            plan,
+            fallback,
+            task,
+        }
+    }
+
+    fn received(&self) -> Vec<Received> {
+        self.got.lock().expect("got").clone()
+    }
+
+    fn answer(&self, status: u16) {
+        *self.fallback.lock().expect("fallback") = status;
+        self.plan.lock().expect("plan").clear();
+    }
+
+    /// Waits until at least `n` requests arrived.
+    async fn wait_for(&self, n: usize, within: Duration) -> Vec<Received> {
+        let start = Instant::now();
+        loop {
+            let got = self.received();
+            if got.len() >= n || start.elapsed() > within {
+                return got;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+fn json_of(r: &Received) -> Value {
+    serde_json::from_slice(&r.body).expect("JSON body")
+}
+
+/// Verifies `t=…,v1=…` the way the integration guide tells receivers to.
+fn verified(secret: &str, r: &Received, body: &[u8]) -> bool {
+    let header = r
+        .headers
+        .get("zhiqilian-signature")
+        .expect("signature header");
+    let mut t = "";
+    let mut v1 = "";
+    for part in header.split(',') {
+        match part.split_once('=') {
+            Some(("t", v)) => t = v,
+            Some(("v1", v)) => v1 = v,
+            _ => {}
+        }
+    }
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("key");
+    mac.update(format!("{t}.").as_bytes());
+    mac.update(body);
+    let Ok(sig) = hex::decode(v1) else {
+        return false;
+    };
+    mac.verify_slice(&sig).is_ok()
+}
+
+/// A client of firm `firm_id` with `webhooks:manage`; returns its token.
+async fn hook_client(app: &TestApp, staff: &Session, firm_id: &str) -> String {
+    let r = app
+        .post(
+            "/api/v1/clients",
+            &staff.token,
+            &json!({ "name": "园区平台", "firm_id": firm_id, "scopes": ["webhooks:manage"] }),
+        )
+        .await;
+    let b = r.expect(201);
+    let (id, secret) = (
+        b["id"].as_str().expect("id").to_string(),
+        b["client_secret"].as_str().expect("secret").to_string(),
+    );
+    let r = app
+        .send(
+            app.client
+                .post(app.url("/api/v1/oauth/token"))
+                .basic_auth(&id, Some(&secret))
+                .form(&[("grant_type", "client_credentials")]),
+        )
+        .await;
+    r.expect(200)["access_token"]
+        .as_str()
+        .expect("token")
+        .to_string()
+}
+
+/// Subscribes; returns (webhook id, signing secret).
+async fn subscribe(app: &TestApp, token: &str, url: &str, types: &[&str]) -> (String, String) {
+    let r = app
+        .post(
+            "/api/v1/webhooks",
+            token,
+            &json!({ "url": url, "event_types": types }),
+        )
+        .await;
+    let b = r.expect(201);
+    assert_eq!(r.header("cache-control"), Some("no-store"));
+    (
+        b["id"].as_str().expect("id").to_string(),
+        b["secret"].as_str().expect("secret").to_string(),
+    )
+}
+
+const PRIVATE_OK: (&str, &str) = ("ZQL_WEBHOOK_ALLOW_PRIVATE_TARGETS", "true");
+
+#[tokio::test]
+async fn signed_deliveries_of_what_the_client_may_see_in_order() {
+    let app = spawn_app_with(&[PRIVATE_OK]).await;
+    let w = app.world().await;
+    let rx = Receiver::start(&[], 200).await;
+    let token = hook_client(&app, &w.staff1, &w.a.id).await;
+    let (hook, secret) = subscribe(
+        &app,
+        &token,
+        &rx.url,
+        &["listing.created", "listing.closed"],
+    )
+    .await;
+    assert!(secret.starts_with("whsec_"));
+
+    let mine = app
+        .create_listing(&w.a.admin, &space_offer("A 厂房 出租"))
+        .await;
+    // Another community's listing is not a's business.
+    app.create_listing(&w.c.admin, &space_offer("C 厂房 出租"))
+        .await;
+    app.post_empty(
+        &format!("/api/v1/listings/{}/close", id_of(&mine)),
+        &w.a.admin.token,
+    )
+    .await
+    .expect(200);
+
+    let got = rx.wait_for(2, Duration::from_secs(10)).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let got_all = rx.received();
+    assert_eq!(got_all.len(), 2, "{got:?}");
+    let bodies: Vec<Value> = got_all.iter().map(json_of).collect();
+    assert_eq!(bodies[0]["type"], "listing.created");
+    assert_eq!(bodies[1]["type"], "listing.closed");
+    assert_eq!(bodies[0]["data"]["id"], mine["id"]);
+    assert_eq!(bodies[1]["data"]["id"], mine["id"]);
+    assert_eq!(bodies[0]["webhook_id"], hook.as_str());
+    assert!(bodies[0]["event_id"].as_i64() < bodies[1]["event_id"].as_i64());
+    for r in &got_all {
+        assert_eq!(
+            r.headers.get("content-type").map(String::as_str),
+            Some("application/json")
+        );
+        assert!(r.headers.contains_key("zhiqilian-delivery"));
+        assert!(verified(&secret, r, &r.body), "signature verifies");
+        let header = &r.headers["zhiqilian-signature"];
+        let now = chrono::Utc::now().timestamp();
+        assert!(zhiqilian::webhooks::verify(
+            &secret, header, &r.body, now, 300
+        ));
+        // A tampered body, or the wrong secret, fails.
+        let mut tampered = r.body.clone();
+        tampered[2] ^= 1;
+        assert!(!verified(&secret, r, &tampered));
+        assert!(!zhiqilian::webhooks::verify(
+            &secret, header, &tampered, now, 300
+        ));
+        assert!(!verified("whsec_other", r, &r.body));
+    }
+
+    // The log; the subscription is the client's alone.
+    let log = app
+        .get(&format!("/api/v1/webhooks/{hook}/deliveries"), &token)
+        .await;
+    let items = log.expect(200)["items"].as_array().expect("items").clone();
+    assert_eq!(items.len(), 2);
+    assert!(
+        items
+            .iter()
+            .all(|d| d["status"] == "delivered" && d["attempts"] == 1)
+    );
+    let listed = app.get("/api/v1/webhooks", &token).await;
+    assert_eq!(listed.expect(200)["items"][0]["id"], hook.as_str());
+    let other = hook_client(&app, &w.staff1, &w.b.id).await;
+    app.get(&format!("/api/v1/webhooks/{hook}"), &other)
+        .await
+        .expect_problem(404, "not_found");
+    app.get("/api/v1/webhooks", &w.a.admin.token)
+        .await
+        .expect_problem(403, "forbidden");
+    app.request(
+        reqwest::Method::DELETE,
+        &format!("/api/v1/webhooks/{hook}"),
+        Some(&token),
+        None,
+    )
+    .await
+    .expect(204);
+    app.get(&format!("/api/v1/webhooks/{hook}"), &token)
+        .await
+        .expect_problem(404, "not_found");
+}
+
+async fn delivery_log(app: &TestApp, token: &str, hook: &str) -> Vec<Value> {
+    app.get(&format!("/api/v1/webhooks/{hook}/deliveries"), token)
+        .await
+        .expect(200)["items"]
+        .as_array()
+        .expect("items")
+        .clone()
+}
+
+async fn hook_status(app: &TestApp, token: &str, hook: &str) -> Value {
+    app.get(&format!("/api/v1/webhooks/{hook}"), token)
+        .await
+        .expect(200)
+        .clone()
+}
+
+#[tokio::test]
+async fn failing_receivers_get_retries_with_backoff_then_the_hook_is_disabled() {
+    let app = spawn_app_with(&[
+        PRIVATE_OK,
+        ("ZQL_WEBHOOK_RETRY_BASE_MS", "200"),
+        ("ZQL_WEBHOOK_MAX_ATTEMPTS", "4"),
+    ])
+    .await;
+    let w = app.world().await;
+    let rx = Receiver::start(&[500, 503], 200).await;
+    let token = hook_client(&app, &w.staff1, &w.a.id).await;
+    let (hook, _) = subscribe(&app, &token, &rx.url, &["listing.created"]).await;
+
+    app.create_listing(&w.a.admin, &space_offer("重试 一号"))
+        .await;
+    let got = rx.wait_for(3, Duration::from_secs(10)).await;
+    assert_eq!(got.len(), 3);
+    // Backoff: about 200 ms (100–200 with jitter), then about 400 (200–400).
+    let gap1 = got[1].at - got[0].at;
+    let gap2 = got[2].at - got[1].at;
+    assert!(gap1 >= Duration::from_millis(90), "{gap1:?}");
+    assert!(gap2 >= Duration::from_millis(190), "{gap2:?}");
+    // Every attempt carries the same delivery and body.
+    assert_eq!(got[0].body, got[2].body);
+    assert_eq!(
+        got[0].headers["zhiqilian-delivery"],
+        got[2].headers["zhiqilian-delivery"]
+    );
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let log = delivery_log(&app, &token, &hook).await;
+    assert_eq!(log[0]["status"], "delivered");
+    assert_eq!(log[0]["attempts"], 3);
+    assert_eq!(log[0]["last_status_code"], 200);
+
+    // A receiver that keeps failing: 4 attempts, then the hook is disabled.
+    rx.answer(500);
+    let before = rx.received().len();
+    app.create_listing(&w.a.admin, &space_offer("重试 二号"))
+        .await;
+    let start = Instant::now();
+    while hook_status(&app, &token, &hook).await["status"] != "disabled" {
+        assert!(start.elapsed() < Duration::from_secs(15), "not disabled");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(rx.received().len() - before, 4);
+    let log = delivery_log(&app, &token, &hook).await;
+    assert_eq!(log[0]["status"], "failed");
+    assert_eq!(log[0]["attempts"], 4);
+    assert_eq!(log[0]["last_status_code"], 500);
+    // Operators see it in /metrics.
+    let text = app
+        .get_anon("/metrics")
+        .await
+        .body
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert_eq!(metric(&text, "zql_webhooks_disabled"), Some(1.0), "{text}");
+    assert!(metric(&text, r#"zql_webhook_deliveries{status="failed"}"#).is_some_and(|n| n >= 1.0));
+    // While disabled nothing is sent; enabling sends the failed one first.
+    app.create_listing(&w.a.admin, &space_offer("重试 三号"))
+        .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(rx.received().len() - before, 4);
+    rx.answer(200);
+    let r = app
+        .post_empty(&format!("/api/v1/webhooks/{hook}/enable"), &token)
+        .await;
+    assert_eq!(r.expect(200)["status"], "active");
+    let got = rx.wait_for(before + 6, Duration::from_secs(10)).await;
+    let titles: Vec<Value> = got[before + 4..]
+        .iter()
+        .map(|r| json_of(r)["data"]["title"].clone())
+        .collect();
+    assert_eq!(titles, vec![json!("重试 二号"), json!("重试 三号")]);
+}
+
+#[tokio::test]
+async fn pending_deliveries_survive_a_restart() {
+    let mut app = spawn_app_with(&[PRIVATE_OK, ("ZQL_WEBHOOK_RETRY_BASE_MS", "500")]).await;
+    let w = app.world().await;
+    let rx = Receiver::start(&[], 503).await;
+    let token = hook_client(&app, &w.staff1, &w.a.id).await;
+    let (hook, _) = subscribe(&app, &token, &rx.url, &["listing.created"]).await;
+    app.create_listing(&w.a.admin, &space_offer("重启之后"))
+        .await;
+    rx.wait_for(1, Duration::from_secs(10)).await;
+
+    // The node stops; another starts on the same database.
+    app.stop().await;
+    let node = app
+        .another_node_with(&[PRIVATE_OK, ("ZQL_WEBHOOK_RETRY_BASE_MS", "500")])
+        .await;
+    rx.answer(200);
+    let start = Instant::now();
+    loop {
+        let log = delivery_log(&node, &token, &hook).await;
+        if log[0]["status"] == "delivered" {
+            assert!(log[0]["attempts"].as_i64() >= Some(2), "{log:?}");
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(15), "{log:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let last = rx.received().pop().expect("delivered");
+    assert_eq!(json_of(&last)["data"]["title"], "重启之后");
+}
+
+#[tokio::test]
+async fn targets_on_private_networks_are_refused() {
+    let app = spawn_app().await;
+    let w = app.world().await;
+    let token = hook_client(&app, &w.staff1, &w.a.id).await;
+    for url in [
+        "http://127.0.0.1:9/x",
+        "http://localhost/x",
+        "http://10.0.0.5/x",
+        "http://172.20.1.1/x",
+        "http://192.168.1.10/x",
+        "http://169.254.169.254/latest/meta-data",
+        "http://[::1]/x",
+        "http://[fd12::1]/x",
+        "http://0.0.0.0/x",
+    ] {
+        let r = app
+            .post(
+                "/api/v1/webhooks",
+                &token,
+                &json!({ "url": url, "event_types": ["listing.created"] }),
+            )
+            .await;
+        r.expect_invalid();
+        assert_eq!(
+            r.field_code("url").as_deref(),
+            Some("target_not_allowed"),
+            "{url}"
+        );
+    }
+    let r = app
+        .post(
+            "/api/v1/webhooks",
+            &token,
+            &json!({ "url": "ftp://example.com/x", "event_types": ["listing.created"] }),
+        )
+        .await;
+    assert_eq!(r.expect_invalid(), vec!["url"]);
+    let r = app
+        .post(
+            "/api/v1/webhooks",
+            &token,
+            &json!({ "url": "https://hooks.example.com/x", "event_types": ["listing.exploded"] }),
+        )
+        .await;
+    assert_eq!(r.expect_invalid(), vec!["event_types"]);
+}
