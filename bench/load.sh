@@ -324,7 +324,7 @@ OPEN_TOTAL=$(curl -sf --max-time 60 -H "authorization: Bearer $TOKEN" \
   "$BASE/api/v1/listings/search?limit=1" | jq -er .total) || die "cannot count the open listings"
 DB_MIB=$(du -cm "$DATA"/zhiqilian.db* | tail -n 1 | cut -f1)
 INDEX_MIB=$(du -sm "$DATA/index" | cut -f1)
-ADMISSION="max_in_flight ${MAX_IN_FLIGHT:-unset, so the server default: 32 x CPU count = $((32 * $(nproc)))}"
+ADMISSION="max_in_flight ${MAX_IN_FLIGHT:-unset, so the server default (docs/OPERATIONS.md)}"
 log "server ready: $OPEN_TOTAL open listings; $MEM_IDLE"
 
 # ---------------------------------------------------------------- inputs
