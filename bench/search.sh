@@ -182,6 +182,9 @@ ROWS="$OUT_DIR/steps.tsv"
 : >"$ROWS"
 # Imported listings would be matched in the background for hours: not here.
 export ZQL_DATA_DIR="$DATA" ZQL_LOG=warn ZQL_BACKGROUND_JOBS=""
+# The whole load comes from one loopback address standing in for many callers: the per-address
+# rate limits would turn it into 429s.
+export ZQL_RATE_LIMIT_IP_PER_MINUTE=10000000 ZQL_RATE_LIMIT_AUTH_PER_MINUTE=10000000
 unset ZQL_DATABASE_URL ZQL_CONFIG ZQL_BIND
 [[ -n ${WORKERS:-} ]] && export ZQL_WORKERS=$WORKERS
 
