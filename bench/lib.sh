@@ -146,3 +146,19 @@ step_retry() {
   fi
   printf '%s\n' "$row"
 }
+
+# Checks the tools a benchmark needs and, unless SKIP_BUILD=1, builds the release binaries into
+# $TARGET_DIR (at a lower priority than what is being measured).
+prepare_binaries() {
+  local tool
+  for tool in curl jq python3 awk; do
+    command -v "$tool" >/dev/null || die "$tool is required"
+  done
+  if [[ ${SKIP_BUILD:-0} != 1 ]]; then
+    command -v cargo >/dev/null || die "cargo is required (or SKIP_BUILD=1)"
+    log "building release binaries into $TARGET_DIR"
+    CARGO_TARGET_DIR="$TARGET_DIR" nice -n 10 cargo build --release -p zhiqilian -p zhiqilian-bench \
+      2>&1 | tail -n 3 >&2
+  fi
+}
+

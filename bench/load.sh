@@ -222,16 +222,7 @@ ladder() {
 
 # ---------------------------------------------------------------- set-up
 
-for tool in curl jq python3 awk; do
-  command -v "$tool" >/dev/null || die "$tool is required"
-done
-
-if [[ $SKIP_BUILD != 1 ]]; then
-  command -v cargo >/dev/null || die "cargo is required (or SKIP_BUILD=1)"
-  log "building release binaries into $TARGET_DIR"
-  CARGO_TARGET_DIR="$TARGET_DIR" nice -n 10 cargo build --release -p zhiqilian -p zhiqilian-bench \
-    2>&1 | tail -n 3 >&2
-fi
+prepare_binaries
 for b in zhiqilian gen-listings mixed-load; do
   [[ -x $BIN/$b ]] || die "no $b binary in $BIN"
 done

@@ -153,15 +153,7 @@ ladder() {
 
 # ---------------------------------------------------------------- set-up
 
-for tool in cargo curl jq python3 awk; do
-  command -v "$tool" >/dev/null || die "$tool is required"
-done
-
-if [[ $SKIP_BUILD != 1 ]]; then
-  log "building release binaries into $TARGET_DIR"
-  CARGO_TARGET_DIR="$TARGET_DIR" cargo build --release -p zhiqilian -p zhiqilian-bench \
-    2>&1 | tail -n 3 >&2
-fi
+prepare_binaries
 [[ -x $BIN/zhiqilian && -x $BIN/gen-listings ]] || die "no binaries in $BIN"
 
 OHA=${OHA:-$(command -v oha || true)}
