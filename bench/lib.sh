@@ -162,3 +162,17 @@ prepare_binaries() {
   fi
 }
 
+# The folders of a run: $TARGET_DIR (absolute; $CARGO_TARGET_DIR or target/), $BIN (its
+# release binaries), $OUT_DIR ($OUT_DIR or $SCRATCH_BASE/<name>-<UTC stamp>, created) and an
+# empty $SUMMARY in it.
+bench_dirs() {
+  TARGET_DIR=${CARGO_TARGET_DIR:-target}
+  [[ $TARGET_DIR = /* ]] || TARGET_DIR="$ROOT/$TARGET_DIR"
+  BIN="$TARGET_DIR/release"
+  STAMP=$(date -u +%Y%m%dT%H%M%SZ)
+  OUT_DIR=${OUT_DIR:-$SCRATCH_BASE/$1-$STAMP}
+  mkdir -p "$OUT_DIR"
+  SUMMARY="$OUT_DIR/summary.md"
+  : >"$SUMMARY"
+}
+

@@ -123,21 +123,14 @@ SCRATCH_BASE=${SCRATCH_BASE:-${TMPDIR:-/tmp}}
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
-TARGET_DIR=${CARGO_TARGET_DIR:-target}
-[[ $TARGET_DIR = /* ]] || TARGET_DIR="$ROOT/$TARGET_DIR"
-BIN="$TARGET_DIR/release"
-STAMP=$(date -u +%Y%m%dT%H%M%SZ)
-OUT_DIR=${OUT_DIR:-$SCRATCH_BASE/zql-matches-results-${N:-data}-$STAMP}
-mkdir -p "$OUT_DIR"
-SUMMARY="$OUT_DIR/summary.md"
-: >"$SUMMARY"
+source "$ROOT/bench/lib.sh"
+bench_dirs "zql-matches-results-${N:-data}"
 
 SCRATCH=""
 SERVER_PID=""
 OHA_PID=""
 PERF_PID=""
 
-source "$ROOT/bench/lib.sh"
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 

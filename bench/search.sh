@@ -101,21 +101,14 @@ LOGIN='bench@example.com'
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
-TARGET_DIR=${CARGO_TARGET_DIR:-target}
-[[ $TARGET_DIR = /* ]] || TARGET_DIR="$ROOT/$TARGET_DIR"
-BIN="$TARGET_DIR/release"
-STAMP=$(date -u +%Y%m%dT%H%M%SZ)
-OUT_DIR=${OUT_DIR:-$SCRATCH_BASE/zql-bench-results-$N-$STAMP}
-mkdir -p "$OUT_DIR"
-SUMMARY="$OUT_DIR/summary.md"
-: >"$SUMMARY"
+source "$ROOT/bench/lib.sh"
+bench_dirs "zql-bench-results-$N"
 
 SCRATCH=""
 SERVER_PID=""
 OHA_PID=""
 PERF_PID=""
 
-source "$ROOT/bench/lib.sh"
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 

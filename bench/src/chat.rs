@@ -24,6 +24,7 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::Mutex;
+use zhiqilian_bench::api::{Api, Res};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -62,50 +63,6 @@ struct Args {
     idle: u64,
 }
 
-type Res<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
-
-struct Api {
-    base: String,
-    http: reqwest::Client,
-}
-
-impl Api {
-    async fn call(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        token: Option<&str>,
-        body: Value,
-    ) -> Res<Value> {
-        let mut req = self.http.request(method, format!("{}{}", self.base, path));
-        if let Some(t) = token {
-            req = req.bearer_auth(t);
-        }
-        let resp = req.json(&body).send().await?;
-        let status = resp.status();
-        let v: Value = resp.json().await.unwrap_or(Value::Null);
-        if !status.is_success() {
-            return Err(format!("{path}: {status} {v}").into());
-        }
-        Ok(v)
-    }
-
-    async fn login(&self, login: &str, password: &str) -> Res<String> {
-        let v = self
-            .call(
-                reqwest::Method::POST,
-                "/api/v1/auth/login",
-                None,
-                json!({ "login": login, "password": password }),
-            )
-            .await?;
-        Ok(v["access_token"]
-            .as_str()
-            .ok_or("no access_token")?
-            .to_string())
-    }
-}
-
 /// Registers and verifies a firm; returns (firm id, its admin's token).
 async fn firm(api: &Api, admin: &str, community: &str, n: u64) -> Res<(String, String)> {
     let mut rng = zhiqilian_bench::rng::Rng::new(n + std::process::id() as u64 * 1000);
@@ -120,12 +77,12 @@ async fn firm(api: &Api, admin: &str, community: &str, n: u64) -> Res<(String, S
             reqwest::Method::POST,
             "/api/v1/firms/register",
             None,
-            json!({
+            Some(json!({
                 "name": format!("压测企业{n}有限公司"), "uscc": uscc, "community_id": community,
                 "address": "宁波市北仑区", "lat": 29.93, "lon": 121.87,
                 "contact_name": "王经理", "contact_phone": "0574-86880000",
                 "admin": { "login": login, "password": password, "display_name": format!("联系人{n}") }
-            }),
+            })),
         )
         .await?;
     let id = v["firm"]["id"].as_str().ok_or("no firm id")?.to_string();
@@ -133,7 +90,7 @@ async fn firm(api: &Api, admin: &str, community: &str, n: u64) -> Res<(String, S
         reqwest::Method::POST,
         &format!("/api/v1/firms/{id}/verify"),
         Some(admin),
-        Value::Null,
+        None,
     )
     .await?;
     Ok((id, api.login(&login, password).await?))
@@ -390,7 +347,7 @@ async fn latency_run(c: &Chat, duration: u64, tag: &str) -> Res<Value> {
                     reqwest::Method::POST,
                     &format!("/api/v1/threads/{thread}/messages"),
                     Some(&token),
-                    json!({ "client_msg_id": cid, "text": format!("压测消息 {i}：明天上午九点来看叉车，方便吗？") }),
+                    Some(json!({ "client_msg_id": cid, "text": format!("压测消息 {i}：明天上午九点来看叉车，方便吗？") })),
                 )
                 .await;
             if r.is_err() {
@@ -430,14 +387,14 @@ async fn main() -> Res<()> {
         .trim_start_matches("http://")
         .trim_end_matches('/')
         .to_string();
-    let api = Arc::new(Api {
-        base: a.url.trim_end_matches('/').to_string(),
-        http: reqwest::Client::builder()
+    let api = Arc::new(Api::new(
+        &a.url,
+        reqwest::Client::builder()
             .no_proxy()
             .pool_max_idle_per_host(64)
             .timeout(Duration::from_secs(30))
             .build()?,
-    });
+    ));
 
     eprintln!("setting up a community, two firms, a listing and a thread");
     let admin = api.login(&a.admin_login, &a.admin_password).await?;
@@ -446,7 +403,7 @@ async fn main() -> Res<()> {
             reqwest::Method::POST,
             "/api/v1/communities",
             Some(&admin),
-            json!({ "name": format!("压测社区{}", std::process::id()), "district": "北仑区", "lat": 29.93, "lon": 121.87 }),
+            Some(json!({ "name": format!("压测社区{}", std::process::id()), "district": "北仑区", "lat": 29.93, "lon": 121.87 })),
         )
         .await?["id"]
         .as_str()
@@ -459,8 +416,10 @@ async fn main() -> Res<()> {
             reqwest::Method::POST,
             "/api/v1/listings",
             Some(&b_token),
-            json!({ "side": "offer", "kind": "equipment", "title": "3吨叉车出租 可带司机",
+            Some(
+                json!({ "side": "offer", "kind": "equipment", "title": "3吨叉车出租 可带司机",
                     "attributes": { "equipment_type": "叉车", "mode": "出租" } }),
+            ),
         )
         .await?["id"]
         .as_str()
@@ -471,7 +430,7 @@ async fn main() -> Res<()> {
             reqwest::Method::POST,
             "/api/v1/threads",
             Some(&a_token),
-            json!({ "listing_id": listing }),
+            Some(json!({ "listing_id": listing })),
         )
         .await?["id"]
         .as_str()

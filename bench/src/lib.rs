@@ -6,6 +6,7 @@
 //! first from the seed, then the listings one after another from the same
 //! ChaCha8 stream, so a shorter run is a prefix of a longer one.
 
+pub mod api;
 pub mod firms;
 pub mod items;
 pub mod load;

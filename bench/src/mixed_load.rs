@@ -27,11 +27,10 @@ use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand};
 use serde_json::{Value, json};
+use zhiqilian_bench::api::{Api, Res};
 use zhiqilian_bench::load::{Latency, Mix, Outcome, Record, Schedule, run_open_loop};
 use zhiqilian_bench::rng::Rng;
 use zhiqilian_bench::{Config, Generator};
-
-type Res<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -133,59 +132,14 @@ const FIRM_PASSWORD: &str = "bench-Load-Passw0rd";
 
 // ---------------------------------------------------------------- API calls
 
-struct Api {
-    base: String,
-    http: reqwest::Client,
-}
-
-impl Api {
-    fn new(base: &str) -> Res<Api> {
-        Ok(Api {
-            base: base.trim_end_matches('/').to_string(),
-            http: reqwest::Client::builder()
-                .no_proxy()
-                .timeout(Duration::from_secs(120))
-                .build()?,
-        })
-    }
-
-    async fn call(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        token: Option<&str>,
-        body: Option<Value>,
-    ) -> Res<Value> {
-        let mut req = self.http.request(method, format!("{}{}", self.base, path));
-        if let Some(t) = token {
-            req = req.bearer_auth(t);
-        }
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        let resp = req.send().await?;
-        let status = resp.status();
-        let v: Value = resp.json().await.unwrap_or(Value::Null);
-        if !status.is_success() {
-            return Err(format!("{path}: {status} {v}").into());
-        }
-        Ok(v)
-    }
-
-    async fn login(&self, login: &str, password: &str) -> Res<String> {
-        let v = self
-            .call(
-                reqwest::Method::POST,
-                "/api/v1/auth/login",
-                None,
-                Some(json!({ "login": login, "password": password })),
-            )
-            .await?;
-        Ok(v["access_token"]
-            .as_str()
-            .ok_or("no access_token")?
-            .to_string())
-    }
+fn api(base: &str) -> Res<Api> {
+    Ok(Api::new(
+        base,
+        reqwest::Client::builder()
+            .no_proxy()
+            .timeout(Duration::from_secs(120))
+            .build()?,
+    ))
 }
 
 fn id_of(v: &Value, what: &str) -> Res<String> {
@@ -229,7 +183,7 @@ async fn seed(a: SeedArgs) -> Res<()> {
     if a.firms < 2 {
         return Err("--firms must be at least 2".into());
     }
-    let api = Api::new(&a.url)?;
+    let api = api(&a.url)?;
     let admin = api.login(&a.admin_login, &a.admin_password).await?;
     let mut communities = api
         .call(reqwest::Method::GET, "/api/v1/communities", None, None)
@@ -431,7 +385,7 @@ fn figures(rs: &[&Record], secs: f64) -> Value {
 async fn run(a: RunArgs) -> Res<()> {
     let setup: Value = serde_json::from_slice(&std::fs::read(&a.setup)?)?;
     let base = a.url.trim_end_matches('/').to_string();
-    let api = Api::new(&base)?;
+    let api = api(&base)?;
     if !(a.rate > 0.0 && a.duration > 0.0) {
         return Err("--rate and --duration must be positive".into());
     }

@@ -1,0 +1,61 @@
+//! A small client of the Zhiqilian API, for what the benchmarks set up
+//! through it (communities, firms, listings, threads) before measuring.
+
+use serde_json::{Value, json};
+
+pub type Res<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
+pub struct Api {
+    base: String,
+    http: reqwest::Client,
+}
+
+impl Api {
+    pub fn new(base: &str, http: reqwest::Client) -> Api {
+        Api {
+            base: base.trim_end_matches('/').to_string(),
+            http,
+        }
+    }
+
+    /// One call; anything but 2xx is an error naming the path, the status
+    /// and the answer.
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Res<Value> {
+        let mut req = self.http.request(method, format!("{}{}", self.base, path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await?;
+        let status = resp.status();
+        let v: Value = resp.json().await.unwrap_or(Value::Null);
+        if !status.is_success() {
+            return Err(format!("{path}: {status} {v}").into());
+        }
+        Ok(v)
+    }
+
+    /// Signs in; the access token.
+    pub async fn login(&self, login: &str, password: &str) -> Res<String> {
+        let v = self
+            .call(
+                reqwest::Method::POST,
+                "/api/v1/auth/login",
+                None,
+                Some(json!({ "login": login, "password": password })),
+            )
+            .await?;
+        Ok(v["access_token"]
+            .as_str()
+            .ok_or("no access_token")?
+            .to_string())
+    }
+}
