@@ -11,7 +11,7 @@ use crate::helpers::*;
 
 const DEV_LISTINGS: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../../shared/eval/dev/listings.jsonl"
+    "/../eval/dev/listings.jsonl"
 );
 
 async fn import(app: &TestApp, path: &Path) -> ImportReport {

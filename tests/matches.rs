@@ -171,7 +171,7 @@ async fn matches_respect_what_the_caller_may_see() {
 fn dev_set_matching_quality_holds() {
     let data = std::path::Path::new(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/eval/dev"
+        "/../eval/dev"
     ));
     let q = zhiqilian::eval::match_quality(data, &zhiqilian_matcher::Weights::default())
         .expect("evaluate");

@@ -384,7 +384,7 @@ async fn the_index_catches_up_after_a_stop_is_rebuilt_when_lost_and_reindex_equa
 fn dev_set_search_quality_holds() {
     let data = std::path::Path::new(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/eval/dev"
+        "/../eval/dev"
     ));
     let q = zhiqilian::eval::search_quality(data).expect("evaluate");
     assert_eq!(q.requests, 47);

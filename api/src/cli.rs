@@ -42,7 +42,7 @@ pub enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
-    /// Import listings from a JSONL file in the shared evaluation format.
+    /// Import listings from a JSONL file in the evaluation format of eval/README.md.
     Import(ImportArgs),
     /// Rebuild this node's search index from the database into a fresh
     /// folder and swap it in (stop the server first).

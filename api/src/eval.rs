@@ -1,4 +1,4 @@
-//! Quality figures on a labelled data set in the shared evaluation format
+//! Quality figures on a labelled data set in the evaluation format
 //! (`listings.jsonl` + `judgments.jsonl`). The data is loaded into a fresh
 //! temporary store and index through the same import and indexing code the
 //! service uses; judgments are read only to score, never to rank.

@@ -1,4 +1,4 @@
-//! `zhiqilian import FILE.jsonl`: loads listings in the shared evaluation
+//! `zhiqilian import FILE.jsonl`: loads listings in the evaluation
 //! format, creating the communities and firms they name. Idempotent on each
 //! line's `key`; every bad line is reported with its number and field, and
 //! never stops the good ones.

@@ -1,5 +1,5 @@
 //! Deterministic generator of realistic Chinese supply/demand listings in the
-//! JSONL format of the shared evaluation data (`shared/eval/README.md`), for
+//! JSONL format of the labelled evaluation data (`eval/README.md`), for
 //! load tests and benchmarks of Zhiqilian.
 //!
 //! The same [`Config`] always yields the same bytes: the firm table is drawn

@@ -529,7 +529,7 @@ fn attribute_values_are_sane() {
 
 const DEV_LISTINGS: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../../shared/eval/dev/listings.jsonl"
+    "/../eval/dev/listings.jsonl"
 );
 
 /// Titles, descriptions, firm names and codes of the hand-made dev set.

@@ -103,10 +103,15 @@ struct Shots {
 
 impl Shots {
     fn new(test: &'static str) -> Result<Shots> {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .parent()
-            .context("workspace root")?
-            .join("target/browser-screenshots");
+        // Beside the build: CI builds a throwaway clone into a lasting target folder.
+        let target = match std::env::var_os("CARGO_TARGET_DIR") {
+            Some(t) => std::path::PathBuf::from(t),
+            None => Path::new(env!("CARGO_MANIFEST_DIR"))
+                .parent()
+                .context("workspace root")?
+                .join("target"),
+        };
+        let dir = target.join("browser-screenshots");
         std::fs::create_dir_all(&dir)?;
         for e in std::fs::read_dir(&dir)? {
             let p = e?.path();
