@@ -9,10 +9,7 @@ use zhiqilian::import::{ImportOptions, ImportReport, import_file};
 
 use crate::helpers::*;
 
-const DEV_LISTINGS: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../eval/dev/listings.jsonl"
-);
+const DEV_LISTINGS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../eval/dev/listings.jsonl");
 
 async fn import(app: &TestApp, path: &Path) -> ImportReport {
     let db = app.db();

@@ -169,10 +169,7 @@ async fn matches_respect_what_the_caller_may_see() {
 /// `zhiqilian eval` on the shared dev set: the ranking must not regress.
 #[test]
 fn dev_set_matching_quality_holds() {
-    let data = std::path::Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../eval/dev"
-    ));
+    let data = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../eval/dev"));
     let q = zhiqilian::eval::match_quality(data, &zhiqilian_matcher::Weights::default())
         .expect("evaluate");
     assert_eq!(q.forward.anchors, 47);

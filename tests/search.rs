@@ -382,10 +382,7 @@ async fn the_index_catches_up_after_a_stop_is_rebuilt_when_lost_and_reindex_equa
 /// regression in tokenising, synonyms or ranking shows here first.
 #[test]
 fn dev_set_search_quality_holds() {
-    let data = std::path::Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../eval/dev"
-    ));
+    let data = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../eval/dev"));
     let q = zhiqilian::eval::search_quality(data).expect("evaluate");
     assert_eq!(q.requests, 47);
     assert!(

@@ -188,10 +188,7 @@ mod tests {
         "91330206MA2K7UM33J",
     ];
 
-    const DEV_LISTINGS: &str = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../eval/dev/listings.jsonl"
-    );
+    const DEV_LISTINGS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../eval/dev/listings.jsonl");
 
     #[test]
     fn accepts_known_valid_codes() {
