@@ -445,6 +445,16 @@ async fn targets_on_private_networks_are_refused() {
         "http://[::1]/x",
         "http://[fd12::1]/x",
         "http://0.0.0.0/x",
+        // Loopback and metadata addresses in IPv6 disguise, and special
+        // ranges beyond the private ones.
+        "http://[::127.0.0.1]/x",
+        "http://[::ffff:127.0.0.1]/x",
+        "http://[64:ff9b::a9fe:a9fe]/latest/meta-data",
+        "http://[2002:7f00:1::]/x",
+        "http://[fec0::1]/x",
+        "http://198.18.0.1/x",
+        "http://192.0.0.1/x",
+        "http://203.0.113.9/x",
     ] {
         let r = app
             .post(
