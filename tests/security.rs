@@ -101,14 +101,18 @@ async fn revoking_a_client_ends_its_tickets_and_open_streams_at_once() {
     let (id, secret) = firm_client(&app, &w, &w.a.id, &["events:read", "threads:read"]).await;
     let token = token_of(&app, &id, &secret).await;
     let ticket = ticket_of(&app, &token).await;
-    // One stream opened with the token, one with the ticket, before.
+    // One stream opened with the token, one with the ticket, and one on
+    // another node, before.
+    let node = app.another_node().await;
     let mut by_token = app.events(&token, None).await;
     let mut by_ticket = stream_with_ticket(&app, &ticket).await;
+    let mut elsewhere = node.events(&token, None).await;
     ready(&mut by_token).await;
     ready(&mut by_ticket).await;
+    ready(&mut elsewhere).await;
     // They deliver while the client lives.
     say(&app, &w.b.admin.token, &thread, "b-1", "还在吗").await;
-    for s in [&mut by_token, &mut by_ticket] {
+    for s in [&mut by_token, &mut by_ticket, &mut elsewhere] {
         s.until(Duration::from_secs(5), |e| e.event == "message.created")
             .await;
     }
@@ -117,7 +121,7 @@ async fn revoking_a_client_ends_its_tickets_and_open_streams_at_once() {
         .await
         .expect(200);
     let said = say(&app, &w.b.admin.token, &thread, "b-2", "报价单已发").await;
-    for s in [&mut by_token, &mut by_ticket] {
+    for s in [&mut by_token, &mut by_ticket, &mut elsewhere] {
         let seen = s
             .until(Duration::from_secs(5), |e| e.event == "revoked")
             .await;
@@ -142,6 +146,8 @@ async fn revoking_a_client_ends_its_tickets_and_open_streams_at_once() {
     app.get("/api/v1/events", &token)
         .await
         .expect_problem(401, "invalid_token");
+    drop(elsewhere);
+    drop(node);
 }
 
 #[tokio::test]
