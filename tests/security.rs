@@ -416,7 +416,19 @@ async fn answers_with_secrets_or_tokens_are_not_cached_nor_kept() {
 #[tokio::test]
 async fn failed_requests_log_no_query_values() {
     let mut app = database_only().await;
-    let server = ServerProcess::start(app.data_dir(), &app.database_url.clone(), &[]);
+    // WeChat sign-in configured, with WeChat out of reach.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let wechat = format!("http://{}", closed.local_addr().expect("addr"));
+    drop(closed);
+    let server = ServerProcess::start(
+        app.data_dir(),
+        &app.database_url.clone(),
+        &[
+            ("ZQL_WECHAT_API_BASE", wechat.as_str()),
+            ("ZQL_WECHAT_APP_ID", "wx-test-app"),
+            ("ZQL_WECHAT_APP_SECRET", "wx-app-secret-must-not-leak"),
+        ],
+    );
     app.address = server.address.clone();
     let ticket = "eyJhbGciOiJIUzI1NiJ9.c2VjcmV0LXRpY2tldA.c2lnbmF0dXJlLXRoYXQtbXVzdC1ub3QtbGVhaw";
     let r = app
@@ -450,6 +462,26 @@ async fn failed_requests_log_no_query_values() {
         "{log}"
     );
     assert!(!log.contains("c2VjcmV0LXRpY2tldA"), "{log}");
+
+    // WeChat out of reach is logged without the URL that carries the app
+    // secret and the user's code.
+    app.post_anon(
+        "/api/v1/auth/wechat",
+        &json!({ "code": "wx-code-must-not-leak" }),
+    )
+    .await
+    .expect_problem(503, "wechat_unavailable");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let log = loop {
+        let log = server.log_tail();
+        if log.contains("code2session unreachable") || std::time::Instant::now() > deadline {
+            break log;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(log.contains("code2session unreachable"), "{log}");
+    assert!(!log.contains("wx-app-secret-must-not-leak"), "{log}");
+    assert!(!log.contains("wx-code-must-not-leak"), "{log}");
 }
 
 #[tokio::test]

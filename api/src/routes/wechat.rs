@@ -93,6 +93,8 @@ async fn code2session(state: &AppState, code: &str) -> Result<(String, Option<St
         .send()
         .await
         .map_err(|e| {
+            // The URL carries the app secret and the user's code.
+            let e = e.without_url();
             tracing::warn!(error = %e, "code2session unreachable");
             ApiError {
                 code: "wechat_unavailable",
