@@ -20,6 +20,7 @@ mod matches;
 mod process;
 mod protection;
 mod search;
+mod security;
 mod staff;
 mod threads;
 mod webhooks;

@@ -165,13 +165,24 @@ fn verified(secret: &str, r: &Received, body: &[u8]) -> bool {
     mac.verify_slice(&sig).is_ok()
 }
 
-/// A client of firm `firm_id` with `webhooks:manage`; returns its token.
+/// A client of firm `firm_id` with `webhooks:manage` and `listings:read`
+/// (listing events need it); returns its token.
 async fn hook_client(app: &TestApp, staff: &Session, firm_id: &str) -> String {
+    scoped_hook_client(app, staff, firm_id, &["webhooks:manage", "listings:read"]).await
+}
+
+/// A client of firm `firm_id` with `scopes`; returns its token.
+async fn scoped_hook_client(
+    app: &TestApp,
+    staff: &Session,
+    firm_id: &str,
+    scopes: &[&str],
+) -> String {
     let r = app
         .post(
             "/api/v1/clients",
             &staff.token,
-            &json!({ "name": "园区平台", "firm_id": firm_id, "scopes": ["webhooks:manage"] }),
+            &json!({ "name": "园区平台", "firm_id": firm_id, "scopes": scopes }),
         )
         .await;
     let b = r.expect(201);
@@ -445,6 +456,16 @@ async fn targets_on_private_networks_are_refused() {
         "http://[::1]/x",
         "http://[fd12::1]/x",
         "http://0.0.0.0/x",
+        // Loopback and metadata addresses in IPv6 disguise, and special
+        // ranges beyond the private ones.
+        "http://[::127.0.0.1]/x",
+        "http://[::ffff:127.0.0.1]/x",
+        "http://[64:ff9b::a9fe:a9fe]/latest/meta-data",
+        "http://[2002:7f00:1::]/x",
+        "http://[fec0::1]/x",
+        "http://198.18.0.1/x",
+        "http://192.0.0.1/x",
+        "http://203.0.113.9/x",
     ] {
         let r = app
             .post(
@@ -476,4 +497,117 @@ async fn targets_on_private_networks_are_refused() {
         )
         .await;
     assert_eq!(r.expect_invalid(), vec!["event_types"]);
+}
+
+/// Message text reaches a client's URL only with `threads:read`, as on the
+/// messages route: subscribing without it is refused, and a subscription
+/// made before that rule (stored as is) gets no message.
+#[tokio::test]
+async fn webhooks_deliver_only_what_the_client_scopes_may_read() {
+    let app = spawn_app_with(&[PRIVATE_OK]).await;
+    let w = app.world().await;
+    let rx = Receiver::start(&[], 200).await;
+    let narrow = scoped_hook_client(&app, &w.staff1, &w.a.id, &["webhooks:manage"]).await;
+    let r = app
+        .post(
+            "/api/v1/webhooks",
+            &narrow,
+            &json!({ "url": rx.url, "event_types": ["message.created"] }),
+        )
+        .await;
+    r.expect_invalid();
+    assert_eq!(
+        r.field_code("event_types").as_deref(),
+        Some("insufficient_scope")
+    );
+    let r = app
+        .post(
+            "/api/v1/webhooks",
+            &narrow,
+            &json!({ "url": rx.url, "event_types": ["listing.created"] }),
+        )
+        .await;
+    assert_eq!(
+        r.field_code("event_types").as_deref(),
+        Some("insufficient_scope")
+    );
+
+    // The narrow client's subscription as an older version stored it.
+    let client_id = app
+        .db()
+        .run(|c| {
+            use diesel::prelude::*;
+            use zhiqilian::store::schema::api_clients as k;
+            Ok(k::table
+                .filter(k::scopes.eq("webhooks:manage"))
+                .select(k::id)
+                .first::<String>(c)?)
+        })
+        .await
+        .expect("the narrow client");
+    let old_hook = {
+        let at = chrono::Utc::now().naive_utc();
+        let mut row = zhiqilian::store::webhooks::Webhook {
+            id: uuid::Uuid::now_v7().to_string(),
+            client_id,
+            url: rx.url.clone(),
+            event_types: "message.created".into(),
+            secret: "whsec_stored_before".into(),
+            status: "active".into(),
+            disabled_reason: None,
+            from_event_id: 0,
+            created_at: at,
+            updated_at: at,
+        };
+        app.db()
+            .run(move |c| {
+                row.from_event_id = zhiqilian::store::stream::head(c)?;
+                zhiqilian::store::webhooks::insert(c, &row)?;
+                Ok(row.id)
+            })
+            .await
+            .expect("stored subscription")
+    };
+    // A client that may read threads subscribes to the same.
+    let wide = scoped_hook_client(
+        &app,
+        &w.staff1,
+        &w.a.id,
+        &["webhooks:manage", "threads:read"],
+    )
+    .await;
+    let (wide_hook, _) = subscribe(&app, &wide, &rx.url, &["message.created"]).await;
+
+    let offer = app
+        .create_listing(&w.b.admin, &space_offer("2000㎡ 厂房出租"))
+        .await;
+    let thread = app
+        .post(
+            "/api/v1/threads",
+            &w.a.admin.token,
+            &json!({ "listing_id": id_of(&offer) }),
+        )
+        .await;
+    let thread = id_of(thread.expect(201));
+    crate::threads::say(&app, &w.b.admin.token, &thread, "b-1", "底价 15 元").await;
+
+    let got = rx.wait_for(1, Duration::from_secs(10)).await;
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(json_of(&got[0])["webhook_id"], wide_hook.as_str());
+    assert_eq!(json_of(&got[0])["data"]["text"], "底价 15 元");
+    // The fan-out has passed the message: nothing was queued for the old one.
+    let queued: i64 = app
+        .db()
+        .run(move |c| {
+            use diesel::prelude::*;
+            use zhiqilian::store::schema::webhook_deliveries as d;
+            Ok(d::table
+                .filter(d::webhook_id.eq(old_hook))
+                .count()
+                .get_result(c)?)
+        })
+        .await
+        .expect("count deliveries");
+    assert_eq!(queued, 0);
+    assert_eq!(rx.received().len(), 1);
 }

@@ -64,10 +64,16 @@ impl WechatStub {
                             .unwrap_or(json!({ "errcode": 40029, "errmsg": "invalid code" }))
                     }
                     .to_string();
-                    // WeChat labels its JSON text/plain.
+                    // WeChat labels its JSON text/plain. Codes `unsized-…`
+                    // are answered without a length (the body ends with
+                    // the connection).
+                    let length = if code.starts_with("unsized-") {
+                        String::new()
+                    } else {
+                        format!("content-length: {}\r\n", body.len())
+                    };
                     let reply = format!(
-                        "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                        body.len()
+                        "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\n{length}connection: close\r\n\r\n{body}"
                     );
                     let _ = sock.write_all(reply.as_bytes()).await;
                 });
@@ -223,4 +229,69 @@ async fn without_an_app_id_wechat_sign_in_is_off() {
     wechat(&app, "any", None)
         .await
         .expect_problem(404, "wechat_not_configured");
+}
+
+/// What comes back from `code2session` is held to what WeChat sends: a
+/// small body, and ids of its alphabet and length. Anything else is a
+/// 502, and nobody is signed in or bound.
+#[tokio::test]
+async fn wechat_answers_are_capped_and_their_ids_checked() {
+    let padding = "x".repeat(1 << 20);
+    let stub = WechatStub::start(HashMap::from([
+        ("huge", json!({ "openid": "o-huge", "padding": padding })),
+        (
+            "unsized-huge",
+            json!({ "openid": "o-huge", "padding": padding }),
+        ),
+        ("unsized-ok", ok("o-unsized")),
+        (
+            "nul",
+            json!({ "openid": "o-wang\u{0}", "session_key": "x" }),
+        ),
+        (
+            "path",
+            json!({ "openid": "../../users/1", "session_key": "x" }),
+        ),
+        (
+            "long",
+            json!({ "openid": "o".repeat(65), "session_key": "x" }),
+        ),
+        (
+            "html",
+            json!({ "openid": "<script>x</script>", "session_key": "x" }),
+        ),
+        (
+            "union",
+            json!({ "openid": "o-ok", "unionid": "u id; drop" }),
+        ),
+        ("fine", ok("oAbc-123_XYZ")),
+    ]))
+    .await;
+    let app = spawn_app_with(&[
+        ("ZQL_WECHAT_API_BASE", stub.base.as_str()),
+        ("ZQL_WECHAT_APP_ID", "wx-test-app"),
+        ("ZQL_WECHAT_APP_SECRET", "wx-test-secret"),
+    ])
+    .await;
+    let w = app.world().await;
+    for code in [
+        "huge",
+        "unsized-huge",
+        "nul",
+        "path",
+        "long",
+        "html",
+        "union",
+    ] {
+        let r = wechat(&app, code, Some(&w.a.admin.token)).await;
+        assert_eq!(r.status, 502, "{code}: {:?}", r.body);
+        assert_eq!(r.body["code"], "wechat_error", "{code}");
+    }
+    // Nothing was bound: the user binds a well-formed openid afterwards.
+    let r = wechat(&app, "fine", Some(&w.a.admin.token)).await;
+    r.expect(200);
+    // An answer without a length that stays small is read as usual.
+    wechat(&app, "unsized-ok", None)
+        .await
+        .expect_problem(403, "wechat_binding_required");
 }

@@ -227,7 +227,7 @@ pub async fn build_server_on(config: Config, listener: TcpListener) -> anyhow::R
                     res
                 })
             })
-            .wrap(TracingLogger::default())
+            .wrap(TracingLogger::<crate::telemetry::RequestSpan>::new())
     })
     .workers(workers)
     .shutdown_timeout(shutdown_secs)

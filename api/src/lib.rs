@@ -22,6 +22,7 @@ pub mod metrics;
 pub mod protect;
 pub mod routes;
 pub mod sla;
+pub mod ssrf;
 pub mod state;
 pub mod stats;
 pub mod store;

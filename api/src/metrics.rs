@@ -266,12 +266,16 @@ async fn node_registry(state: &AppState) -> Result<Registry, ApiError> {
     Ok(r)
 }
 
-fn loopback(req: &HttpRequest) -> bool {
-    req.peer_addr().is_some_and(|a| a.ip().is_loopback())
+/// A caller on this host. The address is decided as the rate limiter
+/// decides it: behind a reverse proxy on the same host (a
+/// `trusted_proxy_header` configured) every request arrives from loopback,
+/// and the client is the one the proxy names.
+fn loopback(state: &AppState, req: &HttpRequest) -> bool {
+    crate::protect::client_address(req, &state.config).is_some_and(|ip| ip.is_loopback())
 }
 
 /// `GET /metrics`: with `metrics_token` configured, for callers presenting
-/// it as a bearer token; otherwise for loopback callers only.
+/// it as a bearer token; otherwise for callers on this host only.
 pub async fn scrape(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -283,7 +287,7 @@ pub async fn scrape(
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
             .is_some_and(|t| constant_time_eq(t.as_bytes(), token.as_bytes())),
-        None => loopback(&req),
+        None => loopback(&state, &req),
     };
     if !allowed {
         return Err(ApiError::forbidden(

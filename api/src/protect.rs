@@ -11,7 +11,7 @@ use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
-use actix_web::{HttpMessage, HttpResponse, web};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use sha2::{Digest, Sha256};
@@ -43,6 +43,27 @@ pub const CREATING_ROUTES: &[&str] = &[
     "/api/v1/threads/{id}/messages",
     "/api/v1/clients",
     "/api/v1/webhooks",
+];
+
+/// POST routes whose answers carry a secret or a token: `Cache-Control:
+/// no-store` on every answer, replays included.
+pub const SECRET_ROUTES: &[&str] = &[
+    "/api/v1/auth/login",
+    "/api/v1/auth/refresh",
+    "/api/v1/auth/wechat",
+    "/api/v1/oauth/token",
+    "/api/v1/events/ticket",
+    "/api/v1/clients",
+    "/api/v1/clients/{id}/rotate",
+    "/api/v1/webhooks",
+];
+
+/// The secret shown once in the answer of a creating route: the stored
+/// answer that `Idempotency-Key` replays has it null, so no secret sits in
+/// the idempotency table (nor is answered twice).
+const SHOWN_ONCE: &[(&str, &str)] = &[
+    ("/api/v1/clients", "client_secret"),
+    ("/api/v1/webhooks", "secret"),
 ];
 
 /// Reads that answer an `ETag` and honour `If-None-Match`.
@@ -101,6 +122,11 @@ where
 /// The client's address: the configured trusted proxy header when set and
 /// well-formed (its last entry, which that proxy wrote), else the peer.
 pub fn client_ip(req: &ServiceRequest, config: &Config) -> Option<IpAddr> {
+    client_address(req.request(), config)
+}
+
+/// [`client_ip`] of a request inside a handler.
+pub fn client_address(req: &HttpRequest, config: &Config) -> Option<IpAddr> {
     if let Some(name) = &config.trusted_proxy_header {
         let from_header = req
             .headers()
@@ -143,37 +169,24 @@ fn check_limits(
     }
 }
 
-/// An API client's token dies with its client: revoking the client or
-/// rotating its secret ends the tokens issued before, at once (one primary
-/// key read per client request).
-async fn check_client_live(
-    state: &AppState,
-    claims: &crate::auth::tokens::Claims,
-) -> Result<(), ApiError> {
-    let Some(cid) = claims.cid.clone() else {
-        return Ok(());
-    };
-    let client = state
-        .db
-        .run(move |c| crate::store::clients::get(c, &cid))
-        .await?;
-    let live = client.is_some_and(|c| {
-        c.revoked_at.is_none()
-            && c.secret_rotated_at
-                .is_none_or(|t| t.and_utc().timestamp() <= claims.iat)
-    });
-    if live {
-        Ok(())
-    } else {
-        Err(ApiError::unauthorized(
-            "invalid_token",
-            "该 API 客户端已吊销或已更换密钥，请重新获取令牌",
-        ))
-    }
-}
-
 /// The middleware (`actix_web::middleware::from_fn`).
 pub async fn guard(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let secret = req.method() == Method::POST
+        && req
+            .match_pattern()
+            .is_some_and(|p| SECRET_ROUTES.contains(&p.as_str()));
+    let mut res = protect(req, next).await?;
+    if secret {
+        res.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    Ok(res)
+}
+
+async fn protect(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
@@ -185,8 +198,10 @@ pub async fn guard(
     if let Err(e) = check_limits(&state, &req, pattern.as_deref(), claims.as_ref()) {
         return Ok(req.error_response(e));
     }
-    if let Some(c) = claims.as_ref().filter(|c| c.cid.is_some())
-        && let Err(e) = check_client_live(&state, c).await
+    // A client's token dies with its client (revoked, or secret rotated).
+    if let Some(c) = claims.as_ref()
+        && let Some(cid) = &c.cid
+        && let Err(e) = crate::auth::ensure_client_live(&state, cid, c.crot).await
     {
         return Ok(req.error_response(e));
     }
@@ -215,7 +230,7 @@ pub async fn guard(
                 client_ip(&req, &state.config).map_or_else(String::new, |ip| ip.to_string())
             ),
         };
-        return idempotent(state, req, next, principal, key).await;
+        return idempotent(state, req, next, &pattern, principal, key).await;
     }
 
     if req.method() == Method::GET && ETAG_ROUTES.contains(&pattern.as_str()) {
@@ -252,6 +267,7 @@ async fn idempotent(
     state: web::Data<AppState>,
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
+    pattern: &str,
     principal: String,
     key: String,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
@@ -326,7 +342,7 @@ async fn idempotent(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("application/json")
         .to_string();
-    let text = String::from_utf8_lossy(&bytes).into_owned();
+    let text = stored_form(pattern, &String::from_utf8_lossy(&bytes));
     let stored = state
         .db
         .run(move |c| idempotency::finish(c, &principal, &key, status, &content_type, &text))
@@ -335,6 +351,24 @@ async fn idempotent(
         tracing::warn!(error = %e, "cannot store the idempotent answer");
     }
     Ok(ServiceResponse::new(http_req, res.set_body(bytes)).map_into_boxed_body())
+}
+
+/// The answer as the idempotency table keeps it: without the secret that
+/// is shown once (null in its place).
+fn stored_form(pattern: &str, body: &str) -> String {
+    let Some((_, field)) = SHOWN_ONCE.iter().find(|(p, _)| *p == pattern) else {
+        return body.to_string();
+    };
+    match serde_json::from_str::<serde_json::Value>(body) {
+        Ok(mut v) => {
+            if let Some(o) = v.as_object_mut() {
+                o.insert((*field).to_string(), serde_json::Value::Null);
+            }
+            v.to_string()
+        }
+        // Not the JSON these routes answer: keep nothing of it.
+        Err(_) => "{}".to_string(),
+    }
 }
 
 /// Whether `If-None-Match` names `etag` (or is `*`).
@@ -373,6 +407,26 @@ async fn with_etag(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stored_answers_keep_no_secret() {
+        let body = r#"{"id":"c1","client_secret":"zqs_abc","scopes":["listings:read"]}"#;
+        let kept = stored_form("/api/v1/clients", body);
+        assert!(!kept.contains("zqs_abc"), "{kept}");
+        let v: serde_json::Value = serde_json::from_str(&kept).expect("JSON");
+        assert_eq!(v["id"], "c1");
+        assert!(v["client_secret"].is_null());
+        let hook = stored_form("/api/v1/webhooks", r#"{"id":"w1","secret":"whsec_x"}"#);
+        assert!(!hook.contains("whsec_x"), "{hook}");
+        assert_eq!(stored_form("/api/v1/clients", "not json"), "{}");
+        // Other routes keep their answer as it was.
+        let listing = r#"{"id":"l1","title":"t"}"#;
+        assert_eq!(stored_form("/api/v1/listings", listing), listing);
+        // Every creating route that answers a secret names it.
+        for p in CREATING_ROUTES.iter().filter(|p| SECRET_ROUTES.contains(p)) {
+            assert!(SHOWN_ONCE.iter().any(|(s, _)| s == p), "{p}");
+        }
+    }
 
     #[test]
     fn if_none_match_lists_and_weak_tags() {

@@ -64,6 +64,8 @@ pub struct Caller {
 pub struct ClientGrant {
     pub client_id: String,
     pub scopes: Scopes,
+    /// The secret the token was issued for (`Claims::crot`).
+    pub secret_version: Option<i64>,
 }
 
 impl Caller {
@@ -72,6 +74,7 @@ impl Caller {
         let client = c.cid.map(|client_id| ClientGrant {
             client_id,
             scopes: Scopes::parse(c.scope.as_deref().unwrap_or("")).unwrap_or_default(),
+            secret_version: c.crot,
         });
         let mut caller = Caller::from_roles(c.sub, c.adm, c.firm, c.frole, c.fcmty, c.staff, c.exp);
         if client.is_some() {
@@ -206,6 +209,29 @@ pub fn check_client_access(req: &HttpRequest, caller: &Caller) -> Result<(), Api
             "insufficient_scope",
             format!("该 API 客户端缺少权限范围 {s}"),
         )),
+    }
+}
+
+/// An API client's credential (token or stream ticket) dies with its
+/// client: revoking the client or rotating its secret ends those issued
+/// before, at once (one primary-key read).
+pub async fn ensure_client_live(
+    state: &AppState,
+    client_id: &str,
+    version: Option<i64>,
+) -> Result<(), ApiError> {
+    let id = client_id.to_string();
+    let live = state
+        .db
+        .run(move |c| crate::store::clients::is_live(c, &id, version))
+        .await?;
+    if live {
+        Ok(())
+    } else {
+        Err(ApiError::unauthorized(
+            "invalid_token",
+            "该 API 客户端已吊销或已更换密钥，请重新获取令牌",
+        ))
     }
 }
 

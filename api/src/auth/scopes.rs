@@ -122,6 +122,36 @@ impl ClientAccess {
     }
 }
 
+impl Scopes {
+    /// Whether a client with these scopes passes `access`.
+    pub fn allow(&self, access: ClientAccess) -> bool {
+        match access {
+            ClientAccess::Open => true,
+            ClientAccess::Users => false,
+            ClientAccess::Needs(s) => self.contains(s),
+        }
+    }
+}
+
+/// What an API client needs to receive an event of the log (on its event
+/// stream or through a webhook): the scope of the route that reads the same
+/// data. Types not named here are for users only, so a new type reaches no
+/// client until it is given its scope.
+pub fn event_access(event_type: &str) -> ClientAccess {
+    match event_type {
+        "message.created" | "thread.created" | "thread.updated" | "thread.read" => {
+            ClientAccess::Needs(Scope::ThreadsRead)
+        }
+        "match.created" | "match.status_changed" => ClientAccess::Needs(Scope::MatchesRead),
+        // Staff cases are about a request listing (its title, urgency and
+        // status): what `listings:read` shows a community's client.
+        "listing.created" | "listing.closed" | "case.opened" | "case.updated" => {
+            ClientAccess::Needs(Scope::ListingsRead)
+        }
+        _ => ClientAccess::Users,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -138,6 +168,26 @@ mod tests {
         assert!(Scopes::parse("").expect("empty").is_empty());
         for s in Scope::ALL {
             assert_eq!(Scope::parse(s.as_str()), Some(*s));
+        }
+    }
+
+    #[test]
+    fn events_need_the_scope_of_the_route_that_reads_them() {
+        let listings = Scopes::parse("listings:read events:read").expect("parse");
+        assert!(listings.allow(event_access("listing.created")));
+        assert!(listings.allow(event_access("case.opened")));
+        assert!(!listings.allow(event_access("message.created")));
+        assert!(!listings.allow(event_access("match.created")));
+        assert!(!listings.allow(event_access("notification")));
+        assert!(!listings.allow(event_access("some.future_type")));
+        let threads = Scopes::parse("threads:read").expect("parse");
+        for t in [
+            "message.created",
+            "thread.created",
+            "thread.updated",
+            "thread.read",
+        ] {
+            assert!(threads.allow(event_access(t)), "{t}");
         }
     }
 }

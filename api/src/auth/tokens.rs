@@ -36,6 +36,12 @@ pub struct Claims {
     pub cid: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
+    /// An API client's token: when the secret it was issued for was set
+    /// (the client's `secret_rotated_at` in microseconds since the epoch;
+    /// absent for the first secret). A rotation changes it, and so ends
+    /// every token issued before, however close in time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crot: Option<i64>,
 }
 
 /// A short-lived ticket that opens an event stream where a client cannot
@@ -215,6 +221,7 @@ mod tests {
             staff: None,
             cid: None,
             scope: None,
+            crot: None,
         }
     }
 

@@ -55,6 +55,7 @@ fn claims_for(
         staff: roles.staff.as_ref().map(|s| s.community_id.clone()),
         cid: None,
         scope: None,
+        crot: None,
     }
 }
 

@@ -18,7 +18,7 @@ use crate::routes::listings::utc;
 use crate::routes::pagination::{self, Page};
 use crate::state::AppState;
 use crate::store::clients::{self as store, ApiClient, NewClient};
-use crate::store::{accounts, now};
+use crate::store::{accounts, now, stream};
 use crate::validate::Errors;
 
 /// The prefix that makes a leaked secret recognisable to secret scanners.
@@ -228,7 +228,8 @@ pub async fn get(
     Ok(HttpResponse::Ok().json(client_out(c)))
 }
 
-/// `POST /api/v1/clients/{id}/rotate`: a new secret; the old one stops
+/// `POST /api/v1/clients/{id}/rotate`: a new secret; the old one, the
+/// tokens and stream tickets issued for it and the streams they opened stop
 /// working at once.
 pub async fn rotate(
     state: web::Data<AppState>,
@@ -242,6 +243,7 @@ pub async fn rotate(
         .run(move |conn| store::set_secret(conn, &c.id, &hash, now()))
         .await?
         .ok_or_else(|| ApiError::conflict("client_revoked", "该 API 客户端已吊销"))?;
+    stream::committed();
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(ClientWithSecret {
@@ -250,7 +252,8 @@ pub async fn rotate(
         }))
 }
 
-/// `POST /api/v1/clients/{id}/revoke`: for good (idempotent).
+/// `POST /api/v1/clients/{id}/revoke`: for good (idempotent); its tokens,
+/// stream tickets and open streams end at once.
 pub async fn revoke(
     state: web::Data<AppState>,
     caller: Caller,
@@ -262,6 +265,7 @@ pub async fn revoke(
         .run(move |conn| store::revoke(conn, &c.id, now()))
         .await?
         .ok_or_else(|| ApiError::not_found("API 客户端"))?;
+    stream::committed();
     Ok(HttpResponse::Ok().json(client_out(updated)))
 }
 
@@ -363,6 +367,7 @@ pub async fn token(
         },
         cid: Some(client.id.clone()),
         scope: Some(scopes.to_string()),
+        crot: store::secret_version(&client),
     };
     let access = state.jwt.sign(&claims).map_err(ApiError::internal)?;
     Ok(HttpResponse::Ok()

@@ -14,13 +14,14 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 
+use crate::auth::scopes::{Scopes, event_access};
 use crate::auth::tokens::{Claims, TicketClaims, TokenError, ticket_audience};
 use crate::auth::{Caller, authenticate};
 use crate::error::ApiError;
 use crate::events::{Subscription, audience_of, shutdown_signal};
 use crate::state::AppState;
-use crate::store::Db;
 use crate::store::stream::{self, StreamEvent};
+use crate::store::{Db, clients};
 
 /// How long a stream ticket opens a stream.
 pub const TICKET_TTL_SECS: i64 = 60;
@@ -59,6 +60,7 @@ pub async fn ticket(state: web::Data<AppState>, caller: Caller) -> Result<HttpRe
             staff: caller.staff_community.clone(),
             cid: caller.client.as_ref().map(|g| g.client_id.clone()),
             scope: caller.client.as_ref().map(|g| g.scopes.to_string()),
+            crot: caller.client.as_ref().and_then(|g| g.secret_version),
         },
         until: caller.expires_at,
     };
@@ -131,6 +133,16 @@ pub async fn stream(
     // missed; what arrives twice is dropped by id.
     let sub = state.events.subscribe(audience.clone());
     let head = state.db.run(stream::head).await?;
+    // A client's ticket or token ends with the client. Checked after
+    // registering: a revoke or rotation committed later reaches this
+    // stream as an event; one committed before is seen here.
+    let client = caller
+        .client
+        .as_ref()
+        .map(|g| (g.client_id.clone(), g.secret_version));
+    if let Some((id, version)) = &client {
+        crate::auth::ensure_client_live(&state, id, *version).await?;
+    }
     // An id above the head (from before a restore of the database) would
     // hold back every event until the log caught up with it.
     let start = resume.map_or(head, |n| n.min(head));
@@ -144,6 +156,9 @@ pub async fn stream(
         db: state.db.clone(),
         audience: Arc::new(audience),
         sub,
+        client,
+        scopes: caller.client.as_ref().map(|g| g.scopes.clone()),
+        recheck: false,
         last: start,
         catch_up: start < head,
         heartbeat: tokio::time::interval_at(tokio::time::Instant::now() + heartbeat, heartbeat),
@@ -170,6 +185,13 @@ struct Sse {
     db: Db,
     audience: Arc<Vec<String>>,
     sub: Subscription,
+    /// An API client's stream: the client and the secret its credential
+    /// was issued for, checked again when the client's credentials change.
+    client: Option<(String, Option<i64>)>,
+    /// An API client's scopes: it gets only the events they let it read.
+    scopes: Option<Scopes>,
+    /// The client's credentials changed: check before sending more.
+    recheck: bool,
     /// The last event id sent: nothing at or below it is sent again.
     last: i64,
     catch_up: bool,
@@ -192,6 +214,13 @@ impl Sse {
             return Some(self.goodbye());
         }
         loop {
+            if self.recheck {
+                self.recheck = false;
+                if !self.client_still_live().await {
+                    self.finished = true;
+                    return Some(Bytes::from_static(b"event: revoked\ndata: {}\n\n"));
+                }
+            }
             if self.sub.lagged.swap(false, Ordering::SeqCst) {
                 // Events were dropped for this stream: read them back.
                 while self.sub.rx.try_recv().is_ok() {}
@@ -254,7 +283,29 @@ impl Sse {
         ))
     }
 
-    /// SSE frames of the events above the last one sent.
+    /// Whether the API client of this stream still holds the credential
+    /// that opened it (a failed read closes the stream too: the client
+    /// reconnects and is checked afresh).
+    async fn client_still_live(&self) -> bool {
+        let Some((id, version)) = self.client.clone() else {
+            return true;
+        };
+        match self
+            .db
+            .run(move |c| clients::is_live(c, &id, version))
+            .await
+        {
+            Ok(live) => live,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot check the API client of an event stream; closing it");
+                false
+            }
+        }
+    }
+
+    /// SSE frames of the events above the last one sent that the caller
+    /// may read. Stops at a change of an API client's credentials: what
+    /// follows is read again once the client has been checked.
     fn frames<'a>(&mut self, events: impl Iterator<Item = &'a StreamEvent>) -> Option<Bytes> {
         let mut out = String::new();
         for e in events {
@@ -262,6 +313,19 @@ impl Sse {
                 continue;
             }
             self.last = e.id;
+            if e.event_type == clients::CREDENTIALS_CHANGED {
+                if self.client.is_some() {
+                    self.recheck = true;
+                    self.catch_up = true;
+                    break;
+                }
+                continue;
+            }
+            if let Some(scopes) = &self.scopes
+                && !scopes.allow(event_access(&e.event_type))
+            {
+                continue;
+            }
             let _ = write!(
                 out,
                 "id: {}\nevent: {}\ndata: {}\n\n",

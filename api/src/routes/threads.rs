@@ -293,13 +293,19 @@ fn thread_out(t: Thread, access: Access, caller: &Caller, ctx: &Context) -> Thre
         }
     });
     let last_read_seq = ctx.reads.get(&t.id).copied().unwrap_or(0);
-    let last_message = ctx.last.get(&t.id).map(|m| LastMessage {
-        seq: m.seq,
-        kind: m.kind.clone(),
-        author_name: m.author_user_id.as_ref().map(|_| m.author_name.clone()),
-        preview: preview(&m.body),
-        created_at: m.created_at.and_utc(),
-    });
+    // Observers may not read messages (the messages route says 403 until
+    // they join), so no part of one reaches them here either.
+    let last_message = ctx
+        .last
+        .get(&t.id)
+        .filter(|_| access != Access::Observer)
+        .map(|m| LastMessage {
+            seq: m.seq,
+            kind: m.kind.clone(),
+            author_name: m.author_user_id.as_ref().map(|_| m.author_name.clone()),
+            preview: preview(&m.body),
+            created_at: m.created_at.and_utc(),
+        });
     let staff = ctx
         .staff
         .iter()

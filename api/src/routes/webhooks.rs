@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::Caller;
+use crate::auth::scopes::ClientAccess;
 use crate::error::ApiError;
 use crate::routes::listings::utc;
 use crate::routes::pagination::{self, Page};
@@ -109,6 +110,17 @@ pub async fn create(
                 "event_types",
                 "invalid_value",
                 format!("未知的事件类型：{t}"),
+            );
+        } else if let ClientAccess::Needs(scope) = store::access_of(t)
+            && !caller
+                .client
+                .as_ref()
+                .is_some_and(|g| g.scopes.contains(scope))
+        {
+            e.push(
+                "event_types",
+                "insufficient_scope",
+                format!("订阅 {t} 需要权限范围 {scope}"),
             );
         } else if !types.contains(t) {
             types.push(t.clone());

@@ -93,6 +93,8 @@ async fn code2session(state: &AppState, code: &str) -> Result<(String, Option<St
         .send()
         .await
         .map_err(|e| {
+            // The URL carries the app secret and the user's code.
+            let e = e.without_url();
             tracing::warn!(error = %e, "code2session unreachable");
             ApiError {
                 code: "wechat_unavailable",
@@ -100,16 +102,54 @@ async fn code2session(state: &AppState, code: &str) -> Result<(String, Option<St
             }
         })?;
     // WeChat answers JSON, sometimes labelled text/plain.
-    let bytes = resp.bytes().await.map_err(|_| wechat_error(-2, "body"))?;
+    let bytes = read_capped(resp, MAX_ANSWER_BYTES)
+        .await
+        .ok_or_else(|| wechat_error(-2, "answer unreadable or too large"))?;
     let s: Session = serde_json::from_slice(&bytes).map_err(|_| wechat_error(-2, "not JSON"))?;
     if s.errcode != 0 {
-        return Err(wechat_error(s.errcode, &s.errmsg));
+        return Err(wechat_error(s.errcode, &truncated(&s.errmsg)));
     }
     let openid = s
         .openid
-        .filter(|o| !o.is_empty())
-        .ok_or_else(|| wechat_error(-3, "no openid"))?;
-    Ok((openid, s.unionid))
+        .filter(|o| is_wechat_id(o))
+        .ok_or_else(|| wechat_error(-3, "no valid openid"))?;
+    let unionid = match s.unionid {
+        Some(u) if !is_wechat_id(&u) => return Err(wechat_error(-3, "invalid unionid")),
+        other => other,
+    };
+    Ok((openid, unionid))
+}
+
+/// A `code2session` answer is a few hundred bytes; more is not WeChat.
+const MAX_ANSWER_BYTES: usize = 16 * 1024;
+
+/// The body, or `None` when it cannot be read or exceeds `limit` (read no
+/// further than that).
+async fn read_capped(mut resp: reqwest::Response, limit: usize) -> Option<Vec<u8>> {
+    if resp.content_length().is_some_and(|n| n > limit as u64) {
+        return None;
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await.ok()? {
+        if body.len() + chunk.len() > limit {
+            return None;
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Some(body)
+}
+
+/// WeChat's openids and unionids are 28 URL-safe characters today; what is
+/// stored and compared is held to that alphabet and a sane length.
+pub fn is_wechat_id(s: &str) -> bool {
+    (1..=64).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// WeChat's `errmsg`, shortened for the log.
+fn truncated(s: &str) -> String {
+    s.chars().take(200).collect()
 }
 
 /// `POST /api/v1/auth/wechat {code}`: tokens for the bound user; with a

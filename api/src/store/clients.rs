@@ -4,6 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::schema::{api_clients, users};
+use super::stream::{self, NewEvent};
 use super::{DbConnection, StoreResult, new_id, now};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -98,43 +99,89 @@ pub fn list(
     Ok(q.load(conn)?)
 }
 
+/// The event-log type that tells a client's open streams to check the
+/// client again (revoked, or its secret rotated). Internal: no stream or
+/// webhook passes it on.
+pub const CREDENTIALS_CHANGED: &str = "client.credentials_changed";
+
+/// Which secret of a client is current, as a token records it
+/// (`Claims::crot`): when it was set, in microseconds; `None` for the
+/// first one.
+pub fn secret_version(c: &ApiClient) -> Option<i64> {
+    c.secret_rotated_at.map(|t| t.and_utc().timestamp_micros())
+}
+
+/// Whether a token of client `id` issued for the secret `version` still
+/// counts: the client exists, is not revoked and has not rotated since.
+pub fn is_live(conn: &mut DbConnection, id: &str, version: Option<i64>) -> StoreResult<bool> {
+    Ok(get(conn, id)?.is_some_and(|c| c.revoked_at.is_none() && secret_version(&c) == version))
+}
+
+/// Tells the client's open streams, on every node, to check it again.
+fn credentials_changed(conn: &mut DbConnection, c: &ApiClient) -> StoreResult<()> {
+    stream::append(
+        conn,
+        &[NewEvent {
+            event_type: CREDENTIALS_CHANGED,
+            audience: vec![stream::user(&c.user_id)],
+            payload: serde_json::json!({ "client_id": c.id }),
+        }],
+    )?;
+    Ok(())
+}
+
 /// Replaces the secret of a client that is not revoked; `None` when it is
-/// revoked or gone.
+/// revoked or gone. Tokens, tickets and streams of the old secret end.
+/// Call [`stream::committed`] afterwards.
 pub fn set_secret(
     conn: &mut DbConnection,
     id: &str,
     secret_hash: &str,
     at: NaiveDateTime,
 ) -> StoreResult<Option<ApiClient>> {
-    let n = diesel::update(
-        api_clients::table
-            .filter(api_clients::id.eq(id))
-            .filter(api_clients::revoked_at.is_null()),
-    )
-    .set((
-        api_clients::secret_hash.eq(secret_hash),
-        api_clients::secret_rotated_at.eq(Some(at)),
-    ))
-    .execute(conn)?;
-    if n == 0 {
-        return Ok(None);
-    }
-    get(conn, id)
+    conn.transaction(|conn| {
+        let n = diesel::update(
+            api_clients::table
+                .filter(api_clients::id.eq(id))
+                .filter(api_clients::revoked_at.is_null()),
+        )
+        .set((
+            api_clients::secret_hash.eq(secret_hash),
+            api_clients::secret_rotated_at.eq(Some(at)),
+        ))
+        .execute(conn)?;
+        if n == 0 {
+            return Ok(None);
+        }
+        let Some(c) = get(conn, id)? else {
+            return Ok(None);
+        };
+        credentials_changed(conn, &c)?;
+        Ok(Some(c))
+    })
 }
 
-/// Revokes a client for good (its secret stops working at once; tokens
-/// already issued live out their few minutes).
+/// Revokes a client for good: its secret, tokens, stream tickets and open
+/// streams stop working at once. Call [`stream::committed`] afterwards.
 pub fn revoke(
     conn: &mut DbConnection,
     id: &str,
     at: NaiveDateTime,
 ) -> StoreResult<Option<ApiClient>> {
-    diesel::update(
-        api_clients::table
-            .filter(api_clients::id.eq(id))
-            .filter(api_clients::revoked_at.is_null()),
-    )
-    .set(api_clients::revoked_at.eq(Some(at)))
-    .execute(conn)?;
-    get(conn, id)
+    conn.transaction(|conn| {
+        let n = diesel::update(
+            api_clients::table
+                .filter(api_clients::id.eq(id))
+                .filter(api_clients::revoked_at.is_null()),
+        )
+        .set(api_clients::revoked_at.eq(Some(at)))
+        .execute(conn)?;
+        let c = get(conn, id)?;
+        if n == 1
+            && let Some(c) = &c
+        {
+            credentials_changed(conn, c)?;
+        }
+        Ok(c)
+    })
 }

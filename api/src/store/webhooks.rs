@@ -13,6 +13,7 @@ use super::schema::{
 };
 use super::stream::{self, StreamEvent};
 use super::{DbConnection, StoreResult, new_id, on_backend};
+use crate::auth::scopes::{ClientAccess, Scopes, event_access};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = w)]
@@ -56,6 +57,15 @@ pub const EVENT_TYPES: &[&str] = &[
     "emergency.opened",
     "emergency.resolved",
 ];
+
+/// What a client needs to receive a webhook type: the scope of the log
+/// events it is made of.
+pub fn access_of(kind: &str) -> ClientAccess {
+    match kind {
+        "emergency.opened" | "emergency.resolved" => event_access("case.opened"),
+        other => event_access(other),
+    }
+}
 
 /// The webhook type an event of the log stands for, if any: emergencies
 /// are the staff cases of emergency requests.
@@ -154,12 +164,12 @@ pub fn deliveries(
     Ok(q.load(conn)?)
 }
 
-/// A client's firm (if a firm's), community and service user.
-type ClientSight = (Option<String>, String, String);
+/// A client's firm (if a firm's), community, service user and scopes.
+type ClientSight = (Option<String>, String, String, String);
 
 /// What a subscription's client may see of the event log.
 fn audience_of(client: &ClientSight) -> Vec<String> {
-    let (firm, community, user) = client;
+    let (firm, community, user, _) = client;
     let mut a = vec![stream::user(user)];
     match firm {
         Some(f) => a.push(stream::firm(f)),
@@ -226,6 +236,7 @@ pub fn fan_out(
                     api_clients::firm_id,
                     api_clients::community_id,
                     api_clients::user_id,
+                    api_clients::scopes,
                 ),
             ))
             .load(conn)?;
@@ -249,7 +260,12 @@ pub fn fan_out(
                     }
                     let mine = audience_of(client);
                     let sees = pairs.iter().any(|(id, a)| *id == e.id && mine.contains(a));
-                    if !sees {
+                    // The data of an event needs the scope of the route that
+                    // reads it (message text: `threads:read`).
+                    let may_read = Scopes::parse(&client.3)
+                        .unwrap_or_default()
+                        .allow(event_access(&e.event_type));
+                    if !sees || !may_read {
                         continue;
                     }
                     let mut row = Delivery {

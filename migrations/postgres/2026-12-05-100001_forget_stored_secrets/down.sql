@@ -1,0 +1,2 @@
+-- What was forgotten stays forgotten.
+SELECT 1;
