@@ -1,6 +1,31 @@
 import { defineConfig, type UserConfigExport } from '@tarojs/cli'
 import TsconfigPathsPlugin from 'tsconfig-paths-webpack-plugin'
 
+/**
+ * Writes `first-load.json` into the H5 build: the files a first visit loads
+ * (the entry's and those of the home page's chunk group), for
+ * scripts/budget.mjs to weigh.
+ */
+class FirstLoadManifest {
+  apply(compiler: any) {
+    compiler.hooks.thisCompilation.tap('FirstLoadManifest', (compilation: any) => {
+      compilation.hooks.processAssets.tap(
+        { name: 'FirstLoadManifest', stage: compiler.webpack.Compilation.PROCESS_ASSETS_STAGE_REPORT },
+        () => {
+          const files = new Set<string>()
+          for (const ep of compilation.entrypoints.values()) for (const f of ep.getFiles()) files.add(f)
+          for (const group of compilation.chunkGroups) {
+            const home = (group.origins || []).some((o: any) => String(o.request || '').includes('pages/home/index'))
+            if (home) for (const f of group.getFiles()) files.add(f)
+          }
+          const list = [...files].filter((f) => /\.(js|css)$/.test(f)).sort()
+          compilation.emitAsset('first-load.json', new compiler.webpack.sources.RawSource(JSON.stringify({ files: list }, null, 2)))
+        },
+      )
+    })
+  }
+}
+
 // One source, two targets: `taro build --type weapp` → dist/weapp (the folder
 // WeChat DevTools opens), `taro build --type h5` → dist/h5 (served at /app).
 export default defineConfig<'webpack5'>(async (merge) => {
@@ -53,6 +78,7 @@ export default defineConfig<'webpack5'>(async (merge) => {
       },
       webpackChain(chain) {
         chain.resolve.plugin('tsconfig-paths').use(TsconfigPathsPlugin)
+        chain.plugin('first-load').use(FirstLoadManifest)
       },
     },
   }

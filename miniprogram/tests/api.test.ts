@@ -154,7 +154,7 @@ describe('problem+json errors', () => {
       }),
     })
     const api = new ApiClient({ base: '', transport, store: memoryStore() })
-    const err = await api.request('POST', '/api/v1/firms/register', { body: {}, anonymous: true }).catch((e) => e)
+    const err = (await api.request('POST', '/api/v1/firms/register', { body: {}, anonymous: true }).catch((e) => e)) as ApiError
     expect(err).toBeInstanceOf(ApiError)
     expect(err.status).toBe(422)
     expect(err.code).toBe('validation_failed')
@@ -169,9 +169,9 @@ describe('problem+json errors', () => {
       'GET /api/v1/communities': () => ({ status: 502, headers: {}, data: '<html>bad gateway</html>' }),
     })
     const api = new ApiClient({ base: '', transport, store: memoryStore() })
-    const tooMany = await api.login('a', 'b').catch((e) => e)
+    const tooMany = (await api.login('a', 'b').catch((e) => e)) as ApiError
     expect([tooMany.status, tooMany.code, tooMany.retryAfter]).toEqual([429, 'too_many_requests', 30])
-    const bad = await api.request('GET', '/api/v1/communities', { anonymous: true }).catch((e) => e)
+    const bad = (await api.request('GET', '/api/v1/communities', { anonymous: true }).catch((e) => e)) as ApiError
     expect([bad.status, bad.code]).toEqual([502, 'http_502'])
     expect(bad.userMessage).toBe('服务暂时不可用，请稍后再试')
   })

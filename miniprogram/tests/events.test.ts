@@ -145,7 +145,7 @@ describe('EventClient over EventSource (H5)', () => {
         url,
         closed: false,
         readyState: 0,
-        onerror: null as ((e: unknown) => void) | null,
+        onerror: null as ((e: Event) => void) | null,
         addEventListener: (type: string, fn: (e: { data: string; lastEventId: string }) => void) => void handlers.set(type, fn),
         close() {
           es.closed = true
@@ -165,7 +165,7 @@ describe('EventClient over EventSource (H5)', () => {
     made[0].fire('ready', '{}', '20')
     made[0].fire('thread.created', '{"id":"th1"}', '21')
     expect(threads).toEqual([{ id: 'th1' }])
-    made[0].onerror?.({})
+    made[0].onerror?.(new Event("error"))
     expect(made[0].closed).toBe(true)
     await t.runNext()
     expect(made[1].url).toBe('https://park.example/api/v1/events?ticket=T2&last_event_id=21')

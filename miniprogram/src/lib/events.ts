@@ -265,7 +265,7 @@ export function chunkedTransport(api: ApiClient, request: ChunkedRequest): Strea
 /** What we use of EventSource (the browser's, or a fake in tests). */
 export interface EventSourceLike {
   addEventListener(type: string, fn: (e: { data: string; lastEventId: string }) => void): void
-  onerror: ((e: unknown) => void) | null
+  onerror: ((e: Event) => void) | null
   close(): void
   readyState: number
 }
