@@ -12,7 +12,11 @@ export default defineAppConfig({
     'pages/notifications/index',
     'pages/help/index',
   ],
+  // H5: pages switch without a slide (they read as one app, and tests see settled pages).
+  animation: false,
   window: {
+    // H5 draws the title bar (with its back button) only when asked.
+    navigationStyle: 'default',
     navigationBarBackgroundColor: '#0b6e4f',
     navigationBarTitleText: '智企连',
     navigationBarTextStyle: 'white',

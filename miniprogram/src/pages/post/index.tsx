@@ -14,9 +14,11 @@ function DateField(props: { name: string; label: string; value: string; onChange
     <View className={`field field-${props.name.replace(/\./g, '-')}${props.error ? ' field-invalid' : ''}`}>
       <Text className="field-label">{props.label}</Text>
       <View className="field-row">
-        <Picker mode="date" value={props.value || ''} onChange={(e) => props.onChange(String(e.detail.value))}>
-          <View className="field-input picker-value">{props.value || '选择日期'}</View>
-        </Picker>
+        <View className="picker-wrap">
+          <Picker mode="date" value={props.value || ''} onChange={(e) => props.onChange(String(e.detail.value))}>
+            <View className="field-input picker-value">{props.value || '选择日期'}</View>
+          </Picker>
+        </View>
         {props.value ? (
           <Text className="link small" onClick={() => props.onChange('')}>
             清除
