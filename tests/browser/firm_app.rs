@@ -224,6 +224,17 @@ async fn flows(
     shots.take(pa, "a-matches").await?;
     no_errors(pa, "matches").await?;
 
+    // Home lists the stored match (best first) with its two main reasons.
+    pa.goto(&app.url("/app/#/pages/home/index")).await?;
+    wait_for(pa, "#home .match-card[data-match-id]").await?;
+    let top = texts(pa, "#home .match-card .reason-text").await?;
+    ensure!(top.len() == 2, "home shows the top two reasons: {top:?}");
+    wait_text(pa, "#home .match-card .card-title", "380T注塑机").await?;
+    shots.take(pa, "a-home-new-match").await?;
+    pa.goto(&app.url(&format!("/app/#/pages/listing/index?id={request_id}")))
+        .await?;
+    wait_for(pa, &format!("#listing {card} .btn-decline")).await?;
+
     // Firm B waits on its message list.
     phone_sign_in(app, pb, b).await?;
     click(pb, "#go-chat").await?;

@@ -66,6 +66,7 @@ export default function Help() {
       )
       setId(l.id)
       setListing(l)
+      Taro.pageScrollTo({ scrollTop: 0, duration: 0 }).catch(() => undefined)
       void load(l.id)
     } catch (e) {
       setError(e instanceof ApiError ? e.userMessage : String(e))
@@ -96,7 +97,7 @@ export default function Help() {
           <View className={`step${first ? ' step-done' : ' step-wait'}`}>
             <Text className="step-dot" />
             <View>
-              <Text className="step-title">{first ? `社区 ${first.name} 已为您牵线 ${brokered.length} 家企业` : '等待社区工作人员联系对接…'}</Text>
+              <Text className="step-title">{first ? `${first.name} 已为您牵线 ${brokered.length} 家企业` : '等待社区工作人员联系对接…'}</Text>
               {first ? <Text className="muted small">{ago(first.joined_at)}</Text> : <Text className="muted small">对接后会出现在下方，并通知您</Text>}
             </View>
           </View>

@@ -108,7 +108,7 @@ export default function Home() {
                 </View>
                 <Text className="muted small">
                   {staff
-                    ? `社区 ${staff.name} 已牵线 ${brokered.length} 家 · ${ago(staff.joined_at)}`
+                    ? `${staff.name} 已为您牵线 ${brokered.length} 家 · ${ago(staff.joined_at)}`
                     : `已提交社区，等待工作人员处理 · ${ago(l.created_at)}`}
                 </Text>
               </View>

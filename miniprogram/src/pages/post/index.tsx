@@ -30,6 +30,13 @@ function DateField(props: { name: string; label: string; value: string; onChange
   )
 }
 
+/** Brings the first marked field into view (after the errors render). */
+function showFirstError() {
+  setTimeout(() => {
+    Taro.pageScrollTo({ selector: '.field-invalid', offsetTop: -60, duration: 200 }).catch(() => undefined)
+  }, 50)
+}
+
 export default function Post() {
   const router = useRouter()
   const editId = router.params.id
@@ -74,6 +81,7 @@ export default function Post() {
     setError('')
     if (Object.keys(found).length) {
       setError('请检查标红的内容')
+      showFirstError()
       return
     }
     setBusy(true)
@@ -88,6 +96,7 @@ export default function Post() {
       if (e instanceof ApiError) {
         setErrors(e.fields)
         setError(e.userMessage)
+        if (Object.keys(e.fields).length) showFirstError()
       } else setError(String(e))
     } finally {
       setBusy(false)
