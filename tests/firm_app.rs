@@ -89,6 +89,21 @@ async fn the_h5_build_is_served_at_app() {
         assert!(again.bytes().await.expect("body").is_empty());
     }
 
+    // Gzipped for clients that accept it.
+    let big = "console.log('智企连');\n".repeat(200);
+    std::fs::write(build.path().join("js/big.11223344.js"), &big).expect("big js");
+    let r = app
+        .client
+        .get(app.url("/app/js/big.11223344.js"))
+        .header(reqwest::header::ACCEPT_ENCODING, "gzip")
+        .send()
+        .await
+        .expect("get gzip");
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()[reqwest::header::CONTENT_ENCODING], "gzip");
+    let sent = r.bytes().await.expect("body").len();
+    assert!(sent < big.len() / 4, "{sent} bytes for {}", big.len());
+
     // A rebuilt file is served at once (read from disk, not cached).
     std::fs::write(build.path().join("logo.svg"), "<svg/>").expect("rewrite");
     let r = app.get_anon("/app/logo.svg").await;

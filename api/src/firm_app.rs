@@ -30,11 +30,13 @@ const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsa
 /// A year: hashed file names change whenever their content does.
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 
-/// Registers `/app`, `/app/` and `/app/{path}` (GET and HEAD).
+/// Registers `/app`, `/app/` and `/app/{path}` (GET and HEAD), gzipped for
+/// clients that accept it (the build's JavaScript shrinks to about a third).
 pub fn configure(cfg: &mut web::ServiceConfig) {
     for path in ["/app", "/app/", "/app/{path:.*}"] {
         cfg.service(
             web::resource(path)
+                .wrap(actix_web::middleware::Compress::default())
                 .route(web::get().to(serve))
                 .route(web::head().to(serve))
                 .default_service(web::to(method_not_allowed)),

@@ -85,5 +85,7 @@ describe('validateDraft per kind', () => {
     expect(patch).not.toHaveProperty('side')
     expect(patch.price).toBeNull()
     expect(patch.available_until).toBeNull()
+    expect(patch.urgency).toBe('normal')
+    expect(patchBody(buildListing({ ...draftFromListing(listing), urgency: 'urgent' }).body).urgency).toBe('urgent')
   })
 })

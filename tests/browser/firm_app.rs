@@ -182,6 +182,22 @@ async fn flows(
     wait_for(pa, "#post-form").await?;
     click(pa, "#post-submit").await?;
     wait_for(pa, "#post-form .field-title .field-error").await?;
+    // The form scrolls to the first field in error (the title, at the top).
+    let deadline = Instant::now() + UI_WAIT;
+    while js(
+        pa,
+        "const r = document.querySelector('#post-form .field-title').getBoundingClientRect(); \
+         return r.top >= 0 && r.bottom <= window.innerHeight;",
+    )
+    .await?
+        != json!(true)
+    {
+        ensure!(
+            Instant::now() < deadline,
+            "the title in error was not scrolled into view"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     shots.take(pa, "a-post-errors").await?;
     let title = "急需300吨以上注塑机 夜班外协";
     fill(pa, "#post-form .field-title input", title).await?;
@@ -381,6 +397,41 @@ async fn flows(
     );
     shots.take(pa, "a-help-brokered").await?;
     no_errors(pa, "help").await?;
+
+    // A edits the request: the form opens with its values, the change is saved.
+    pa.goto(&app.url(&format!("/app/#/pages/post/index?id={request_id}")))
+        .await?;
+    wait_for(pa, "#post-form[data-version='1']").await?;
+    let shown = js(
+        pa,
+        "return document.querySelector('#post-form .field-title input').value;",
+    )
+    .await?;
+    ensure!(shown == json!(title), "the edit form shows {shown}");
+    fill(
+        pa,
+        "#post-form .field-title input",
+        "急需300吨以上注塑机 夜班外协（两晚）",
+    )
+    .await?;
+    shots.take(pa, "a-edit").await?;
+    click(pa, "#post-submit").await?;
+    let deadline = Instant::now() + UI_WAIT;
+    loop {
+        let l = app
+            .get(&format!("/api/v1/listings/{request_id}"), &a.token)
+            .await;
+        let l = l.expect(200);
+        if l["title"] == "急需300吨以上注塑机 夜班外协（两晚）" {
+            ensure!(
+                l["attributes"]["clamping_force_t"] == 300 && l["quantity"]["unit"] == "台",
+                "the edit lost fields: {l:#}"
+            );
+            break;
+        }
+        ensure!(Instant::now() < deadline, "the edit was not saved: {l:#}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     no_errors(pb, "thread").await?;
     Ok(())
 }

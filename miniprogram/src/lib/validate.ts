@@ -197,5 +197,7 @@ export function patchBody(body: Record<string, unknown>): Record<string, unknown
   for (const k of ['quantity', 'price', 'available_from', 'available_until']) if (!(k in out)) out[k] = null
   if (!('attributes' in out)) out.attributes = {}
   if (!('description' in out)) out.description = ''
+  // Back to normal is a change too (the create body leaves normal out).
+  if (!('urgency' in out)) out.urgency = 'normal'
   return out
 }

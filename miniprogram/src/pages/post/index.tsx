@@ -33,8 +33,8 @@ function DateField(props: { name: string; label: string; value: string; onChange
 /** Brings the first marked field into view (after the errors render). */
 function showFirstError() {
   setTimeout(() => {
-    Taro.pageScrollTo({ selector: '.field-invalid', offsetTop: -60, duration: 200 }).catch(() => undefined)
-  }, 50)
+    Taro.pageScrollTo({ selector: '#post-form .field-invalid', offsetTop: -60, duration: 0 }).catch(() => undefined)
+  }, 30)
 }
 
 export default function Post() {
