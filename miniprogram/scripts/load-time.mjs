@@ -126,6 +126,11 @@ for (const [name, url, ready, before] of cases) {
 }
 ws.close()
 browser.kill()
-rmSync(profile, { recursive: true, force: true })
+await new Promise((r) => browser.once('exit', r))
+try {
+  rmSync(profile, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 })
+} catch {
+  // Chromium's helpers may still be writing; the folder is in the temp dir.
+}
 if (over) console.log('  home over the 2.5 s budget')
 process.exit(over ? 1 : 0)
