@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'react'
-import { useDidHide, useDidShow, useRouter } from '@tarojs/taro'
-import { Button, ScrollView, Text, Textarea, View } from '@tarojs/components'
+import Taro, { useDidHide, useDidShow, useRouter } from '@tarojs/taro'
+import { Button, Text, Textarea, View } from '@tarojs/components'
 import { api, ensureLive, live } from '../../lib/platform'
 import { ApiError, uniqueId } from '../../lib/api'
 import { go, loadMe, requireSignIn } from '../../lib/session'
@@ -23,7 +23,6 @@ export default function ThreadPage() {
   const [error, setError] = useState('')
   const [me, setMe] = useState('')
   const [loaded, setLoaded] = useState(false)
-  const [bottom, setBottom] = useState('')
   const shown = useRef(true)
   const readSent = useRef(0)
   // Where my read marker stood when I opened the thread: "new messages" start after it.
@@ -93,10 +92,12 @@ export default function ThreadPage() {
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [id])
 
+  // The newest message stays in view, above the composer.
   useEffect(() => {
-    const last = msgs[msgs.length - 1]
-    setBottom(pending.length ? `p-${pending[pending.length - 1].client_msg_id}` : last ? `m-${last.seq}` : '')
-  }, [msgs, pending])
+    if (!shown.current) return
+    const t = setTimeout(() => Taro.pageScrollTo({ scrollTop: 1e6, duration: 0 }).catch(() => undefined), 30)
+    return () => clearTimeout(t)
+  }, [msgs.length, pending.length])
 
   const send = async (p: Pending) => {
     try {
@@ -137,7 +138,7 @@ export default function ThreadPage() {
         {thread?.staff.length ? <Text className="tag tag-staff">社区 {thread.staff.map((s) => s.name).join('、')} 参与</Text> : null}
       </View>
       {error ? <Banner kind="error">{error}</Banner> : null}
-      <ScrollView className="messages" scrollY scrollIntoView={bottom} scrollWithAnimation>
+      <View className="messages">
         {msgs.map((m) => [
           readAtOpen !== null && readAtOpen > 0 && m.seq === readAtOpen + 1 ? (
             <View key={`new-${m.seq}`} className="read-marker" data-last-read={readAtOpen}>
@@ -177,7 +178,7 @@ export default function ThreadPage() {
             )}
           </View>
         ))}
-      </ScrollView>
+      </View>
       <View className="composer">
         <Textarea className="composer-input" value={text} autoHeight maxlength={4000} placeholder="输入消息" onInput={(e) => setText(e.detail.value)} disabled={thread?.status === 'closed'} />
         <Button className="btn btn-primary composer-send" id="send" disabled={!text.trim() || thread?.status === 'closed'} onClick={submit}>
