@@ -21,7 +21,7 @@ use super::{
     Driver, Shots, UI_WAIT, attr_of, click, fill, js, offer_body, open_browser, sign_in,
     start_driver, text_of, texts, wait_for,
 };
-use crate::helpers::{PASSWORD, Session, TestApp, spawn_app_with};
+use crate::helpers::{PASSWORD, Session, TestApp, spawn_app_with, valid_uscc};
 
 /// The H5 build this test serves.
 fn h5_dir() -> Result<PathBuf> {
@@ -174,6 +174,41 @@ async fn flows(
     fill(pa, "#register-form .field-uscc input", "91330206625496915C").await?;
     wait_text(pa, "#register-form .field-uscc .field-error", "校验位不符").await?;
     shots.take(pa, "register").await?;
+    // What only the server checks comes back as a 422 and lands on its field.
+    fill(pa, "#register-form .field-uscc input", &valid_uscc()).await?;
+    fill(
+        pa,
+        "#register-form .field-name input",
+        "宁波北仑测试机械有限公司",
+    )
+    .await?;
+    fill(
+        pa,
+        "#register-form .field-address input",
+        "宁波市北仑区大港五路88号",
+    )
+    .await?;
+    fill(pa, "#register-form .field-contact_name input", "李工").await?;
+    fill(
+        pa,
+        "#register-form .field-contact_phone input",
+        "057486880001",
+    )
+    .await?;
+    fill(pa, "#register-form .field-admin-display_name input", "李工").await?;
+    fill(pa, "#register-form .field-admin-login input", "13700000077").await?;
+    fill(pa, "#register-form .field-admin-password input", "123").await?;
+    click(pa, "#register-submit").await?;
+    wait_for(pa, "#register-form .field-admin-password .field-error").await?;
+    let said = text_of(pa, "#register-form .field-admin-password .field-error").await?;
+    ensure!(!said.trim().is_empty(), "no message on the password field");
+    ensure!(
+        texts(pa, "#register-form .field-uscc .field-error")
+            .await?
+            .is_empty(),
+        "the valid USCC is still marked"
+    );
+    shots.take(pa, "register-server-error").await?;
 
     // Firm A signs in and posts a request through the guided form.
     phone_sign_in(app, pa, a).await?;

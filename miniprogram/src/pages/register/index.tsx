@@ -124,9 +124,9 @@ export default function Register() {
         <Text className="card-title">管理员账号</Text>
         <Field name="admin.display_name" label="您的姓名" value={f.display_name} onInput={set('display_name')} error={errors['admin.display_name']} />
         <Field name="admin.login" label="登录手机号或邮箱" value={f.login} onInput={set('login')} error={errors['admin.login']} />
-        <Field name="admin.password" label="密码" value={f.password} onInput={set('password')} error={errors['admin.password']} password hint="至少 8 位，含字母和数字" />
+        <Field name="admin.password" label="密码" value={f.password} onInput={set('password')} error={errors['admin.password']} password hint="至少 8 位，不能全为数字" />
         {error ? <Banner kind="error">{error}</Banner> : null}
-        <Button className="btn btn-primary btn-block" loading={busy} disabled={busy} onClick={submit}>
+        <Button className="btn btn-primary btn-block" id="register-submit" loading={busy} disabled={busy} onClick={submit}>
           提交入驻
         </Button>
         <Text className="muted small">提交后即可登录发布；社区工作人员认证后，其他企业才能看到您的信息。</Text>
