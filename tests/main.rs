@@ -11,6 +11,7 @@ mod contract;
 mod crash;
 mod events;
 mod fault;
+mod firm_app;
 mod firms;
 mod helpers;
 mod http_basics;

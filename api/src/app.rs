@@ -14,6 +14,7 @@ use crate::auth::{password, tokens};
 use crate::config::Config;
 use crate::console;
 use crate::error;
+use crate::firm_app;
 use crate::routes;
 use crate::state::AppState;
 use crate::store::Db;
@@ -122,6 +123,7 @@ pub fn configure_app(cfg: &mut web::ServiceConfig, state: web::Data<AppState>) {
         .app_data(web::PathConfig::default().error_handler(|e, _| error::path_error(e).into()))
         .configure(routes::configure)
         .configure(console::configure)
+        .configure(firm_app::configure)
         .default_service(web::to(routes::not_found));
 }
 

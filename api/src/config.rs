@@ -82,6 +82,9 @@ pub struct Config {
     /// Longest wait for a database connection (and, on SQLite, for the
     /// write lock) before a request fails with 503.
     pub db_timeout_secs: u64,
+    /// The firm app's H5 build (`miniprogram/dist/h5`), served at `/app`;
+    /// unset, `/app` answers a page saying how to build it.
+    pub app_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -205,6 +208,7 @@ config_keys! {
     metrics_token: String,
     max_in_flight: usize,
     db_timeout_secs: u64,
+    app_dir: String,
 }
 
 /// The key on the line a TOML error points into: type errors name only
@@ -523,6 +527,11 @@ impl Config {
                 3600,
             )?,
             db_timeout_secs: range("db_timeout_secs", pick(&l.db_timeout_secs, 5), 1, 300)?,
+            app_dir: l
+                .app_dir
+                .as_ref()
+                .map(|(v, _)| PathBuf::from(v.trim()))
+                .filter(|p| !p.as_os_str().is_empty()),
         })
     }
 }

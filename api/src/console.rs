@@ -77,7 +77,8 @@ fn if_none_match(req: &HttpRequest, etag: &str) -> bool {
         .any(|t| t == etag || t == "*")
 }
 
-fn content_type(name: &str) -> &'static str {
+/// The content type of a served file, by its extension.
+pub(crate) fn content_type(name: &str) -> &'static str {
     match name.rsplit_once('.').map(|(_, ext)| ext) {
         Some("html") => "text/html; charset=utf-8",
         Some("js" | "mjs") => "text/javascript; charset=utf-8",
@@ -87,6 +88,13 @@ fn content_type(name: &str) -> &'static str {
         Some("ico") => "image/x-icon",
         Some("json") => "application/json",
         Some("woff2") => "font/woff2",
+        Some("woff") => "font/woff",
+        Some("ttf") => "font/ttf",
+        Some("jpg" | "jpeg") => "image/jpeg",
+        Some("gif") => "image/gif",
+        Some("webp") => "image/webp",
+        Some("map") => "application/json",
+        Some("webmanifest") => "application/manifest+json",
         Some("txt") => "text/plain; charset=utf-8",
         _ => "application/octet-stream",
     }

@@ -14,6 +14,7 @@ pub mod console;
 pub mod error;
 pub mod eval;
 pub mod events;
+pub mod firm_app;
 pub mod import;
 pub mod indexer;
 pub mod listing_form;

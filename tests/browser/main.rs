@@ -11,6 +11,8 @@
 #[path = "../helpers.rs"]
 mod helpers;
 
+mod firm_app;
+
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
