@@ -176,6 +176,16 @@ fn date(s: &Option<String>) -> Option<NaiveDate> {
         .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
 }
 
+/// The centre of the one district a listing's address names, if any.
+fn district_point(l: &crate::store::models::Listing) -> Option<(f64, f64)> {
+    if l.lat.is_some() && l.lon.is_some() {
+        return None;
+    }
+    l.address
+        .as_deref()
+        .and_then(zhiqilian_matcher::places::point_of)
+}
+
 /// The matcher's view of a stored listing; `None` if its enums are unknown.
 pub fn match_listing(v: &ListingView) -> Option<MatchListing> {
     let l = &v.listing;
@@ -193,8 +203,9 @@ pub fn match_listing(v: &ListingView) -> Option<MatchListing> {
             .price_amount
             .zip(l.price_unit.clone())
             .map(|(a, u)| Price::new(a, u)),
-        lat: l.lat,
-        lon: l.lon,
+        // Posted without coordinates: the centre of the district its address names.
+        lat: l.lat.or_else(|| district_point(l).map(|p| p.0)),
+        lon: l.lon.or_else(|| district_point(l).map(|p| p.1)),
         community_id: Some(l.community_id.clone()),
         firm_verified: v.firm_verified,
         available_from: date(&l.available_from),

@@ -148,9 +148,13 @@ pub fn normalise_place(name: &str) -> String {
 
 /// Whether two place names denote the same place: equal after
 /// [`normalise_place`], or one contains the other with the shorter at least
-/// two characters long (北仑 vs 宁波北仑, 上海 vs 上海洋山). Containment is
-/// deliberate: posters name the same port at district or city level.
+/// two characters long (北仑 vs 宁波北仑, 上海 vs 上海洋山), or one names an
+/// administrative division (or port, airport, hub) that contains or lies in
+/// one the other names ([`crate::places`]: 北仑春晓 vs 宁波北仑, 平湖 vs
+/// 浙江省内, 成都 vs 川渝, 天津新港 vs 滨海). Containment is deliberate:
+/// posters name the same place at district, city or province level.
 pub fn same_place(a: &str, b: &str) -> bool {
+    let (raw_a, raw_b) = (a, b);
     let (a, b) = (normalise_place(a), normalise_place(b));
     if a.is_empty() || b.is_empty() {
         return false;
@@ -163,7 +167,8 @@ pub fn same_place(a: &str, b: &str) -> bool {
     } else {
         (&b, &a)
     };
-    short.chars().count() >= 2 && long.contains(short.as_str())
+    (short.chars().count() >= 2 && long.contains(short.as_str()))
+        || crate::places::related(raw_a, raw_b) == Some(true)
 }
 
 /// A route as far as it is known.
