@@ -8,7 +8,7 @@
 use serde_json::Value;
 
 use crate::listing::MatchListing;
-use crate::text::{compact, is_cjk};
+use crate::text::is_cjk;
 use crate::units::{BaseUnit, find_amounts, fold};
 
 // ---------------------------------------------------------------- attributes
@@ -218,7 +218,10 @@ fn route_in_text(text: &str) -> Option<(String, String)> {
 }
 
 /// Whether a logistics offer runs both ways (平湖↔北仑, 往返专线, 双向): then a
-/// request in the opposite direction is served too.
+/// request in the opposite direction is served too. Kept on its general
+/// ground — these words and arrows say "both directions" wherever they are
+/// written — and because leaving it out costs the dev set's logistics nDCG@5
+/// 0.778 → 0.686 while the held-out set does not move.
 pub(crate) fn bidirectional(l: &MatchListing) -> bool {
     let text = l.text();
     ["↔", "⇄", "<->", "往返", "双向", "来回"]
@@ -262,73 +265,17 @@ fn tonnes_in_text(text: &str) -> Option<f64> {
         .map(|(v, _)| v / 1000.0)
 }
 
-/// Brand/model-prefix rules where the model number encodes the size.
-struct ModelRule {
-    brands: &'static [&'static str],
-    prefix: &'static str,
-    /// Model digits ÷ this = tonnes.
-    divisor: f64,
-}
-
-/// Kept tiny on purpose: only series whose naming is a published convention.
-const MODEL_RULES: &[ModelRule] = &[
-    // 海天 MA2500 = 2500 kN clamping force = 250 t.
-    ModelRule {
-        brands: &["海天", "haitian"],
-        prefix: "ma",
-        divisor: 10.0,
-    },
-    // 三一 STC250 = 25 t truck crane.
-    ModelRule {
-        brands: &["三一", "sany"],
-        prefix: "stc",
-        divisor: 10.0,
-    },
-];
-
-/// The size implied by a model number of a known brand (海天MA2500 → 250 t).
-fn model_tonnes(l: &MatchListing) -> Option<f64> {
-    let text = compact(&format!(
-        "{} {} {}",
-        attribute_text(l),
-        l.title,
-        l.description
-    ));
-    for rule in MODEL_RULES {
-        if !rule.brands.iter().any(|b| text.contains(b)) {
-            continue;
-        }
-        for (at, _) in text.match_indices(rule.prefix) {
-            let glued = text[..at]
-                .chars()
-                .next_back()
-                .is_some_and(|c| c.is_ascii_alphabetic());
-            let digits: String = text[at + rule.prefix.len()..]
-                .chars()
-                .take_while(char::is_ascii_digit)
-                .collect();
-            if !glued
-                && !digits.is_empty()
-                && let Ok(n) = digits.parse::<f64>()
-                && n > 0.0
-            {
-                return Some(n / rule.divisor);
-            }
-        }
-    }
-    None
-}
-
 /// Machine size in tonnes (clamping force of a moulding machine, rated load
 /// of a forklift, press tonnage): `clamping_force_t`, else `tonnage_t`, else
-/// tonnes in the title, then the description, else a known model number.
+/// tonnes in the title, then the description. Model numbers are not read:
+/// brand-specific rules (海天 MA2500 = 250 t) moved neither labelled set and
+/// would have to be kept for every brand a park meets.
 pub(crate) fn machine_tonnes(l: &MatchListing) -> Option<f64> {
     attr_num(l, "clamping_force_t")
         .or_else(|| attr_num(l, "tonnage_t"))
         .filter(|t| *t > 0.0)
         .or_else(|| tonnes_in_text(&l.title))
         .or_else(|| tonnes_in_text(&l.description))
-        .or_else(|| model_tonnes(l))
 }
 
 /// What a logistics request's tonnage means.
@@ -793,14 +740,9 @@ mod tests {
         assert_eq!(machine_tonnes(&l), Some(250.0));
         let l = listing(Kind::Equipment, "求租250吨啤机", json!({}));
         assert_eq!(machine_tonnes(&l), Some(250.0));
+        // A model number alone says nothing about the size.
         let l = listing(Kind::Equipment, "海天MA2500注塑机出租", json!({}));
-        assert_eq!(machine_tonnes(&l), Some(250.0));
-        let l = listing(
-            Kind::Equipment,
-            "汽车吊出租",
-            json!({"brand": "三一", "model": "STC250"}),
-        );
-        assert_eq!(machine_tonnes(&l), Some(25.0));
+        assert_eq!(machine_tonnes(&l), None);
         // Kilograms are part weights, not machine sizes.
         let mut l = listing(Kind::Equipment, "注塑机出租", json!({}));
         l.description = "单件产品约2kg".into();
