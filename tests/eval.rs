@@ -136,3 +136,27 @@ fn every_listing_counts_as_posted_on_the_reference_date() {
         );
     }
 }
+
+/// The held-out set (eval/heldout) as a regression guard: matching must not
+/// fall on parks nobody tuned on. Its misses are never read to tune.
+#[test]
+fn heldout_set_matching_quality_holds() {
+    let data = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../eval/heldout"));
+    let q = zhiqilian::eval::match_quality(data, &Weights::default()).expect("evaluate");
+    assert_eq!(q.forward.anchors, 45);
+    assert_eq!(q.reverse.anchors, 60);
+    assert!(q.forward.ndcg5 >= 0.93, "nDCG@5 {:.3}", q.forward.ndcg5);
+    assert!(
+        q.forward.p1_grade2 >= 0.85,
+        "P@1 grade 2 {:.3}",
+        q.forward.p1_grade2
+    );
+    assert!(
+        q.reverse.ndcg5 >= 0.93,
+        "reverse nDCG@5 {:.3}",
+        q.reverse.ndcg5
+    );
+    let s = zhiqilian::eval::search_quality(data).expect("evaluate search");
+    assert_eq!(s.requests, 45);
+    assert!(s.grade2_in_top5 >= 0.90, "search {:.3}", s.grade2_in_top5);
+}

@@ -252,6 +252,63 @@ pub(crate) fn route(l: &MatchListing) -> Route {
     }
 }
 
+// ------------------------------------------------------------ vehicle length
+
+/// Lengths of goods vehicles in metres run from a 2.7 m van to a 17.5 m semi-trailer.
+const VEHICLE_LENGTH_M: std::ops::RangeInclusive<f64> = 2.5..=18.0;
+
+/// The first vehicle length in `text`, in all the spellings of Chinese
+/// freight: 4.2米, 9.6m, 13米, and the spoken forms 4米2, 9米6, 17米5.
+pub(crate) fn vehicle_length_in_text(text: &str) -> Option<f64> {
+    let chars: Vec<char> = fold(text).chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        if !chars[i].is_ascii_digit()
+            || (i > 0 && (chars[i - 1].is_ascii_alphanumeric() || chars[i - 1] == '.'))
+        {
+            i += 1;
+            continue;
+        }
+        let mut end = i;
+        while end < chars.len() && (chars[end].is_ascii_digit() || chars[end] == '.') {
+            end += 1;
+        }
+        let number: String = chars[i..end].iter().collect();
+        let unit = chars.get(end).copied();
+        let next = chars.get(end + 1).copied();
+        let value = match (number.parse::<f64>(), unit) {
+            // 9米6: a single digit after 米 is the decimal.
+            (Ok(whole), Some('米'))
+                if next.is_some_and(|c| c.is_ascii_digit())
+                    && !chars.get(end + 2).is_some_and(|c| c.is_ascii_digit()) =>
+            {
+                next.and_then(|d| d.to_digit(10))
+                    .map(|d| whole + f64::from(d) / 10.0)
+            }
+            (Ok(v), Some('米')) => Some(v),
+            (Ok(v), Some('m'))
+                if !next.is_some_and(|c| c.is_ascii_alphanumeric() || c == '²' || c == '³') =>
+            {
+                Some(v)
+            }
+            _ => None,
+        };
+        if let Some(v) = value.filter(|v| VEHICLE_LENGTH_M.contains(v)) {
+            return Some(v);
+        }
+        i = end.max(i + 1);
+    }
+    None
+}
+
+/// The vehicle length of a logistics listing: from `vehicle_type`, else the title, else the description.
+pub(crate) fn vehicle_length(l: &MatchListing) -> Option<f64> {
+    attr_str(l, "vehicle_type")
+        .and_then(vehicle_length_in_text)
+        .or_else(|| vehicle_length_in_text(&l.title))
+        .or_else(|| vehicle_length_in_text(&l.description))
+}
+
 // ---------------------------------------------------------- machine size / capacity
 
 /// An amount written in tonnes (250吨, 250T, 30 t) in `text`, the first one.
@@ -419,8 +476,8 @@ fn signed_number(chars: &[char], i: usize) -> Option<(f64, usize, bool)> {
     Some((if negative { -value } else { value }, end, negative))
 }
 
-/// The end of a temperature unit at `i` (℃, °C, °, and 度 after a minus sign
-/// or 零下, since a bare 度 is too often something else).
+/// The end of a temperature unit at `i` (℃, °C, °, and 度 after a minus sign,
+/// 零下 or a range, since a bare 度 is too often something else).
 fn temperature_unit(chars: &[char], i: usize, negative: bool) -> Option<usize> {
     let mut j = i;
     while chars.get(j) == Some(&' ') {
@@ -468,8 +525,9 @@ pub(crate) fn temperatures(text: &str) -> Vec<f64> {
             continue;
         }
         if let Some(next) = range_separator(&chars, end)
-            && let Some((upper, end2, negative2)) = signed_number(&chars, next)
-            && let Some(unit_end) = temperature_unit(&chars, end2, negative2 || negative)
+            && let Some((upper, end2, _)) = signed_number(&chars, next)
+            // A range ending in 度 is a temperature range (0-5度, 0到4度).
+            && let Some(unit_end) = temperature_unit(&chars, end2, true)
         {
             out.push(value);
             out.push(upper);
@@ -766,7 +824,37 @@ mod tests {
     }
 
     #[test]
+    fn vehicle_lengths_in_every_spelling() {
+        for (text, metres) in [
+            ("4.2米厢车", 4.2),
+            ("4米2厢货", 4.2),
+            ("9米6厢车", 9.6),
+            ("9.6m厢式货车", 9.6),
+            ("13米高栏", 13.0),
+            ("17米5平板", 17.5),
+            ("17.5米平板车", 17.5),
+        ] {
+            assert_eq!(vehicle_length_in_text(text), Some(metres), "{text}");
+        }
+        // Areas, volumes and things too long for a truck are no vehicle length.
+        assert_eq!(vehicle_length_in_text("1500平方米"), None);
+        assert_eq!(vehicle_length_in_text("55m³"), None);
+        assert_eq!(vehicle_length_in_text("幅宽1.6米"), None);
+        assert_eq!(vehicle_length_in_text("钢梁长30米"), None);
+        let l = listing(
+            Kind::Logistics,
+            "冷链专线",
+            json!({"vehicle_type": "7米6冷藏车"}),
+        );
+        assert_eq!(vehicle_length(&l), Some(7.6));
+    }
+
+    #[test]
     fn temperatures_in_text() {
+        assert_eq!(temperatures("0-5度保鲜"), [0.0, 5.0]);
+        assert_eq!(temperatures("0到4度"), [0.0, 4.0]);
+        assert_eq!(temperatures("零下25度"), [-25.0]);
+        assert_eq!(temperatures("温度18度左右"), Vec::<f64>::new());
         assert_eq!(temperatures("-18℃冻品"), [-18.0]);
         assert_eq!(temperatures("0-4℃冷藏"), [0.0, 4.0]);
         assert_eq!(temperatures("0～4℃"), [0.0, 4.0]);
