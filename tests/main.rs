@@ -9,6 +9,7 @@ mod communities;
 mod console;
 mod contract;
 mod crash;
+mod eval;
 mod events;
 mod fault;
 mod firm_app;

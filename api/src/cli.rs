@@ -82,9 +82,14 @@ pub struct RestoreArgs {
 
 #[derive(Debug, Args)]
 pub struct EvalArgs {
-    /// Folder with listings.jsonl and judgments.jsonl.
+    /// Folder with listings.jsonl, judgments.jsonl and meta.json.
     #[arg(long)]
     pub data: PathBuf,
+    /// Reference date (YYYY-MM-DD) the listings count as posted on and
+    /// matching runs at; default: `as_of` of the set's meta.json. The
+    /// figures never depend on the day they are computed.
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub as_of: Option<chrono::NaiveDate>,
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
@@ -144,9 +149,12 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<i32> {
         Command::Eval(a) => {
             let data = a.data.clone();
             let weights = crate::app::load_weights(config.matcher_weights.as_deref())?;
-            let q =
-                tokio::task::spawn_blocking(move || crate::eval::match_quality(&data, &weights))
-                    .await??;
+            let as_of = crate::eval::reference_date(&data, a.as_of)?;
+            let vocab = eval_vocabulary(&config).await?;
+            let q = tokio::task::spawn_blocking(move || {
+                crate::eval::match_quality_with(&data, &weights, as_of, vocab)
+            })
+            .await??;
             if a.json {
                 println!("{}", serde_json::to_string(&q)?);
             } else {
@@ -156,6 +164,7 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<i32> {
                         r.anchors, r.ndcg5, r.p1, r.p1_grade2, r.recall10
                     )
                 };
+                println!("as of {as_of}");
                 line("request → offers", &q.forward);
                 for (k, r) in &q.per_kind {
                     line(&format!("  {k}"), r);
@@ -169,13 +178,17 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<i32> {
         }
         Command::EvalSearch(a) => {
             let data = a.data.clone();
-            let q =
-                tokio::task::spawn_blocking(move || crate::eval::search_quality(&data)).await??;
+            let as_of = crate::eval::reference_date(&data, a.as_of)?;
+            let vocab = eval_vocabulary(&config).await?;
+            let q = tokio::task::spawn_blocking(move || {
+                crate::eval::search_quality_with(&data, as_of, vocab)
+            })
+            .await??;
             if a.json {
                 println!("{}", serde_json::to_string(&q)?);
             } else {
                 println!(
-                    "{} requests: grade-2 offer in top 5: {:.3}; MRR of first grade-2: {:.3}",
+                    "as of {as_of}: {} requests: grade-2 offer in top 5: {:.3}; MRR of first grade-2: {:.3}",
                     q.requests, q.grade2_in_top5, q.mrr_grade2
                 );
                 let mut kinds: Vec<_> = q.per_kind.iter().collect();
@@ -189,6 +202,24 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<i32> {
             }
             Ok(0)
         }
+    }
+}
+
+/// The vocabulary an evaluation runs on: `vocab_dir` when it is set
+/// explicitly (to measure an edited vocabulary), else the shipped one — never
+/// a folder found by chance under the data directory.
+async fn eval_vocabulary(
+    config: &Config,
+) -> anyhow::Result<std::sync::Arc<zhiqilian_search_index::Vocabulary>> {
+    match config.vocab_dir.clone() {
+        Some(dir) => {
+            eprintln!("vocabulary: {}", dir.display());
+            let v =
+                tokio::task::spawn_blocking(move || zhiqilian_search_index::Vocabulary::load(&dir))
+                    .await??;
+            Ok(std::sync::Arc::new(v))
+        }
+        None => Ok(zhiqilian_search_index::Vocabulary::shared_builtin()),
     }
 }
 

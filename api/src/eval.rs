@@ -2,17 +2,63 @@
 //! (`listings.jsonl` + `judgments.jsonl`). The data is loaded into a fresh
 //! temporary store and index through the same import and indexing code the
 //! service uses; judgments are read only to score, never to rank.
+//!
+//! Figures never depend on the day they are computed: every listing counts
+//! as posted on the set's reference date (`as_of` in its `meta.json`, or the
+//! caller's override) and matching runs at noon of that date, so the same
+//! data and code give the same figures on any day. A judged key that is not
+//! in the listings, or a request without a judged offer, is an error that
+//! names the key — never a silent drop from the averages.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::Path;
 
 use anyhow::Context;
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use zhiqilian_search_index::{ListingIndex, SearchRequest};
 
 use crate::import::{ImportOptions, import_file};
 use crate::indexer;
 use crate::store::{Db, listings};
+
+/// The set's `meta.json`: its reference date and what else describes it.
+#[derive(Debug, Deserialize)]
+pub struct Meta {
+    /// The date the listings were written as of: 今天, 明天 and open
+    /// windows refer to it.
+    pub as_of: NaiveDate,
+}
+
+/// Reads `meta.json` of a labelled set.
+pub fn meta(data: &Path) -> anyhow::Result<Meta> {
+    let path = data.join("meta.json");
+    let text = std::fs::read_to_string(&path).with_context(|| {
+        format!(
+            "cannot read {} (it names the set's as_of date)",
+            path.display()
+        )
+    })?;
+    serde_json::from_str(&text).with_context(|| {
+        format!(
+            "{}: expected {{\"as_of\": \"YYYY-MM-DD\", ...}}",
+            path.display()
+        )
+    })
+}
+
+/// The reference date: `as_of` if given, else the set's own.
+pub fn reference_date(data: &Path, as_of: Option<NaiveDate>) -> anyhow::Result<NaiveDate> {
+    match as_of {
+        Some(d) => Ok(d),
+        None => Ok(meta(data)?.as_of),
+    }
+}
+
+/// The moment matching runs at on `as_of`: noon (UTC) of that date.
+pub fn moment(as_of: NaiveDate) -> DateTime<Utc> {
+    as_of.and_hms_opt(12, 0, 0).unwrap_or_default().and_utc()
+}
 
 #[derive(Debug, Deserialize)]
 struct Judgment {
@@ -43,7 +89,23 @@ pub struct Loaded {
     _dir: tempfile::TempDir,
 }
 
-pub fn load(data: &Path) -> anyhow::Result<Loaded> {
+/// Loads `data` with every listing posted at the start of `as_of` (the
+/// import stamps the wall clock; that must not reach freshness).
+pub fn load(data: &Path, as_of: NaiveDate) -> anyhow::Result<Loaded> {
+    load_with(
+        data,
+        as_of,
+        zhiqilian_search_index::Vocabulary::shared_builtin(),
+    )
+}
+
+/// [`load`] with the index on `vocab` (a deployment's edited vocabulary, or
+/// one with a group left out to measure what it brings).
+pub fn load_with(
+    data: &Path,
+    as_of: NaiveDate,
+    vocab: std::sync::Arc<zhiqilian_search_index::Vocabulary>,
+) -> anyhow::Result<Loaded> {
     let dir = tempfile::tempdir().context("cannot create a temporary folder")?;
     let db = Db::connect(&format!("sqlite://{}/eval.db", dir.path().display()), 2)?;
     db.migrate()?;
@@ -58,7 +120,7 @@ pub fn load(data: &Path) -> anyhow::Result<Loaded> {
     if let Some(e) = report.errors.first() {
         anyhow::bail!("listings.jsonl line {}: {}: {}", e.line, e.field, e.message);
     }
-    let vocab = zhiqilian_search_index::Vocabulary::shared_builtin();
+    restamp(&db, as_of)?;
     let index = ListingIndex::create_in_ram(vocab)?;
     indexer::rebuild(&db, &index, |_| {})?;
     let mut id_of = HashMap::new();
@@ -80,6 +142,83 @@ pub fn load(data: &Path) -> anyhow::Result<Loaded> {
     })
 }
 
+/// Sets the creation and update time of every listing to the start of `as_of`.
+fn restamp(db: &Db, as_of: NaiveDate) -> anyhow::Result<()> {
+    let at = as_of.and_hms_opt(0, 0, 0).unwrap_or_default();
+    let mut conn = db.conn()?;
+    for v in listings::scan(&mut conn, None, i64::MAX)? {
+        let mut row = v.listing;
+        if row.created_at == at && row.updated_at == at {
+            continue;
+        }
+        let version = row.version;
+        row.created_at = at;
+        row.updated_at = at;
+        listings::update(&mut conn, &row, version)?;
+    }
+    Ok(())
+}
+
+/// Every judged key must name a listing of the right side, and every
+/// request of the set must have a judged offer of at least `min_grade`;
+/// otherwise an error naming the keys.
+fn check_judgments(loaded: &Loaded, judged: &[Judgment], min_grade: u8) -> anyhow::Result<()> {
+    let mut conn = loaded.db.conn()?;
+    let side_of: HashMap<String, String> = listings::scan(&mut conn, None, i64::MAX)?
+        .into_iter()
+        .filter_map(|v| {
+            v.listing
+                .ext_key
+                .clone()
+                .map(|k| (k, v.listing.side.clone()))
+        })
+        .collect();
+    drop(conn);
+    let mut problems: BTreeSet<String> = BTreeSet::new();
+    for j in judged {
+        for (key, side) in [(&j.request, "request"), (&j.offer, "offer")] {
+            match side_of.get(key) {
+                None => {
+                    problems.insert(format!("judged listing {key} is not in listings.jsonl"));
+                }
+                Some(s) if s != side => {
+                    problems.insert(format!(
+                        "judged listing {key} is an {s}, judged as an {side}"
+                    ));
+                }
+                Some(_) => {}
+            }
+        }
+    }
+    let mut requests: Vec<&String> = side_of
+        .iter()
+        .filter(|(_, s)| *s == "request")
+        .map(|(k, _)| k)
+        .collect();
+    requests.sort();
+    for r in requests {
+        if !judged
+            .iter()
+            .any(|j| &j.request == r && j.grade >= min_grade.max(1))
+        {
+            problems.insert(if min_grade >= 2 {
+                format!("request {r} has no judged grade-2 offer")
+            } else {
+                format!("request {r} has no judged offer")
+            });
+        }
+    }
+    if problems.is_empty() {
+        return Ok(());
+    }
+    let list: Vec<String> = problems.into_iter().collect();
+    anyhow::bail!("{}: {}", loaded_hint(list.len()), list.join("; "))
+}
+
+fn loaded_hint(n: usize) -> String {
+    format!("judgments.jsonl and listings.jsonl disagree ({n} problem(s))")
+}
+
 fn judgments(data: &Path) -> anyhow::Result<Vec<Judgment>> {
     let path = data.join("judgments.jsonl");
     let text = std::fs::read_to_string(&path)
@@ -93,10 +232,30 @@ fn judgments(data: &Path) -> anyhow::Result<Vec<Judgment>> {
         .collect()
 }
 
-/// For every request: search its title among offers of the same kind.
+/// For every request: search its title among offers of the same kind, as
+/// of the set's reference date.
 pub fn search_quality(data: &Path) -> anyhow::Result<SearchQuality> {
-    let loaded = load(data)?;
+    search_quality_at(data, reference_date(data, None)?)
+}
+
+/// [`search_quality`] as of `as_of`.
+pub fn search_quality_at(data: &Path, as_of: NaiveDate) -> anyhow::Result<SearchQuality> {
+    search_quality_with(
+        data,
+        as_of,
+        zhiqilian_search_index::Vocabulary::shared_builtin(),
+    )
+}
+
+/// [`search_quality_at`] on the vocabulary `vocab`.
+pub fn search_quality_with(
+    data: &Path,
+    as_of: NaiveDate,
+    vocab: std::sync::Arc<zhiqilian_search_index::Vocabulary>,
+) -> anyhow::Result<SearchQuality> {
+    let loaded = load_with(data, as_of, vocab)?;
     let judged = judgments(data)?;
+    check_judgments(&loaded, &judged, 2)?;
     let mut grade2: HashMap<&str, HashSet<&str>> = HashMap::new();
     for j in &judged {
         if j.grade >= 2 {
@@ -121,13 +280,14 @@ pub fn search_quality(data: &Path) -> anyhow::Result<SearchQuality> {
             continue;
         };
         let Some(good) = grade2.get(key) else {
-            continue;
+            anyhow::bail!("request {key} has no judged grade-2 offer");
         };
         n += 1;
         let res = loaded.index.search(&SearchRequest {
             side: Some("offer".into()),
             kinds: vec![r.listing.kind.clone()],
             exclude_firm: Some(r.listing.firm_id.clone()),
+            active_at: Some(moment(as_of).timestamp()),
             limit: 50,
             ..SearchRequest::text(r.listing.title.clone())
         })?;
@@ -254,13 +414,40 @@ impl Acc {
 }
 
 /// Runs the matcher for every judged request (and, reversed, every judged
-/// offer) through the same retrieval and scoring path as the API.
+/// offer) through the same retrieval and scoring path as the API, as of the
+/// set's reference date.
 pub fn match_quality(
     data: &Path,
     weights: &zhiqilian_matcher::Weights,
 ) -> anyhow::Result<MatchQuality> {
-    let loaded = load(data)?;
+    match_quality_at(data, weights, reference_date(data, None)?)
+}
+
+/// [`match_quality`] as of `as_of`.
+pub fn match_quality_at(
+    data: &Path,
+    weights: &zhiqilian_matcher::Weights,
+    as_of: NaiveDate,
+) -> anyhow::Result<MatchQuality> {
+    match_quality_with(
+        data,
+        weights,
+        as_of,
+        zhiqilian_search_index::Vocabulary::shared_builtin(),
+    )
+}
+
+/// [`match_quality_at`] on the vocabulary `vocab`.
+pub fn match_quality_with(
+    data: &Path,
+    weights: &zhiqilian_matcher::Weights,
+    as_of: NaiveDate,
+    vocab: std::sync::Arc<zhiqilian_search_index::Vocabulary>,
+) -> anyhow::Result<MatchQuality> {
+    let loaded = load_with(data, as_of, vocab)?;
     let judged = judgments(data)?;
+    check_judgments(&loaded, &judged, 1)?;
+    let now = moment(as_of);
     let mut by_request: HashMap<&str, HashMap<&str, u8>> = HashMap::new();
     let mut by_offer: HashMap<&str, HashMap<&str, u8>> = HashMap::new();
     for j in &judged {
@@ -276,19 +463,20 @@ pub fn match_quality(
     let mut conn = loaded.db.conn()?;
     let rank = |conn: &mut crate::store::DbConnection,
                 key: &str|
-     -> anyhow::Result<Option<(String, Vec<String>)>> {
+     -> anyhow::Result<(String, Vec<String>)> {
         let Some(id) = loaded.id_of.get(key) else {
-            return Ok(None);
+            anyhow::bail!("judged listing {key} is not in listings.jsonl");
         };
         let Some(anchor) = listings::get(conn, id)? else {
-            return Ok(None);
+            anyhow::bail!("judged listing {key} is not in the store");
         };
-        let found = crate::matching::find_matches(conn, &loaded.index, &anchor, None, weights, 50)?;
+        let found =
+            crate::matching::find_matches_at(conn, &loaded.index, &anchor, None, weights, 50, now)?;
         let keys = found
             .iter()
             .filter_map(|c| loaded.key_of.get(&c.view.listing.id).cloned())
             .collect();
-        Ok(Some((anchor.listing.kind.clone(), keys)))
+        Ok((anchor.listing.kind.clone(), keys))
     };
     let mut forward = Acc::default();
     let mut kinds: std::collections::BTreeMap<String, Acc> = Default::default();
@@ -296,25 +484,23 @@ pub fn match_quality(
     let mut requests: Vec<&&str> = by_request.keys().collect();
     requests.sort();
     for r in requests {
-        if let Some((kind, ranked)) = rank(&mut conn, r)? {
-            if ranked
-                .first()
-                .and_then(|k| by_request[*r].get(k.as_str()))
-                .is_none_or(|g| *g == 0)
-            {
-                misses.push((r.to_string(), ranked.iter().take(3).cloned().collect()));
-            }
-            forward.add(&ranked, &by_request[*r]);
-            kinds.entry(kind).or_default().add(&ranked, &by_request[*r]);
+        let (kind, ranked) = rank(&mut conn, r)?;
+        if ranked
+            .first()
+            .and_then(|k| by_request[*r].get(k.as_str()))
+            .is_none_or(|g| *g == 0)
+        {
+            misses.push((r.to_string(), ranked.iter().take(3).cloned().collect()));
         }
+        forward.add(&ranked, &by_request[*r]);
+        kinds.entry(kind).or_default().add(&ranked, &by_request[*r]);
     }
     let mut reverse = Acc::default();
     let mut offers: Vec<&&str> = by_offer.keys().collect();
     offers.sort();
     for o in offers {
-        if let Some((_, ranked)) = rank(&mut conn, o)? {
-            reverse.add(&ranked, &by_offer[*o]);
-        }
+        let (_, ranked) = rank(&mut conn, o)?;
+        reverse.add(&ranked, &by_offer[*o]);
     }
     Ok(MatchQuality {
         forward: forward.done(),

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use zhiqilian_matcher::{
     CROSS_KIND_RULES, Kind, MatchListing, Price, Quantity, Scored, Side, Urgency, Weights, score,
 };
@@ -79,9 +79,21 @@ pub fn match_changed(
     weights: &Weights,
     ids: &[String],
 ) -> anyhow::Result<usize> {
+    match_changed_at(db, index, weights, ids, Utc::now())
+}
+
+/// [`match_changed`] at the moment `at`: expiry, retrieval and scoring all
+/// read this time, never the clock.
+pub fn match_changed_at(
+    db: &Db,
+    index: &ListingIndex,
+    weights: &Weights,
+    ids: &[String],
+    at: DateTime<Utc>,
+) -> anyhow::Result<usize> {
     let mut conn = db.conn()?;
     let mut created = 0;
-    let now = Utc::now().naive_utc();
+    let now = at.naive_utc();
     for id in ids {
         let Some(anchor) = listings::get(&mut conn, id)? else {
             continue;
@@ -98,13 +110,14 @@ pub fn match_changed(
             community_id: l.community_id.clone(),
         };
         let net = Net::of(&anchor);
-        let found = find_matches(
+        let found = find_matches_at(
             &mut conn,
             index,
             &anchor,
             rule_for(&viewer),
             weights,
             net.suggestions,
+            at,
         )?;
         let suggestions: Vec<Suggestion> = found
             .into_iter()
@@ -163,6 +176,16 @@ fn date(s: &Option<String>) -> Option<NaiveDate> {
         .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
 }
 
+/// The centre of the one district a listing's address names, if any.
+fn district_point(l: &crate::store::models::Listing) -> Option<(f64, f64)> {
+    if l.lat.is_some() && l.lon.is_some() {
+        return None;
+    }
+    l.address
+        .as_deref()
+        .and_then(zhiqilian_matcher::places::point_of)
+}
+
 /// The matcher's view of a stored listing; `None` if its enums are unknown.
 pub fn match_listing(v: &ListingView) -> Option<MatchListing> {
     let l = &v.listing;
@@ -180,8 +203,9 @@ pub fn match_listing(v: &ListingView) -> Option<MatchListing> {
             .price_amount
             .zip(l.price_unit.clone())
             .map(|(a, u)| Price::new(a, u)),
-        lat: l.lat,
-        lon: l.lon,
+        // Posted without coordinates: the centre of the district its address names.
+        lat: l.lat.or_else(|| district_point(l).map(|p| p.0)),
+        lon: l.lon.or_else(|| district_point(l).map(|p| p.1)),
         community_id: Some(l.community_id.clone()),
         firm_verified: v.firm_verified,
         available_from: date(&l.available_from),
@@ -228,7 +252,7 @@ fn query_text(v: &ListingView) -> String {
 }
 
 /// Ranks the listings on the other side that best serve `anchor`, as seen by
-/// a caller with `visibility` (`None`: everything). Blocking.
+/// a caller with `visibility` (`None`: everything), now. Blocking.
 pub fn find_matches(
     conn: &mut DbConnection,
     index: &ListingIndex,
@@ -236,6 +260,20 @@ pub fn find_matches(
     visibility: Option<VisibilityRule>,
     weights: &Weights,
     limit: usize,
+) -> StoreResult<Vec<Candidate>> {
+    find_matches_at(conn, index, anchor, visibility, weights, limit, Utc::now())
+}
+
+/// [`find_matches`] at the moment `now`: which listings are still active,
+/// open windows, availability and freshness all read it, never the clock.
+pub fn find_matches_at(
+    conn: &mut DbConnection,
+    index: &ListingIndex,
+    anchor: &ListingView,
+    visibility: Option<VisibilityRule>,
+    weights: &Weights,
+    limit: usize,
+    now: DateTime<Utc>,
 ) -> StoreResult<Vec<Candidate>> {
     let Some(a) = match_listing(anchor) else {
         return Ok(Vec::new());
@@ -245,7 +283,7 @@ pub fn find_matches(
         kinds: compatible_kinds(&a),
         exclude_firm: Some(a.firm_id.clone()),
         visible_to: visibility,
-        active_at: Some(Utc::now().timestamp()),
+        active_at: Some(now.timestamp()),
         limit: RETRIEVE,
         // Ranking needs neither totals, facets nor highlights.
         count: false,
@@ -309,7 +347,6 @@ pub fn find_matches(
     }
     let ids: Vec<String> = relevance.keys().cloned().collect();
     let views = listings::get_many(conn, &ids)?;
-    let now = Utc::now();
     let mut out: Vec<Candidate> = views
         .into_iter()
         .filter(|v| v.listing.status == "open")

@@ -604,23 +604,23 @@ mod tests {
             Side::Request,
             Kind::Logistics,
             "A",
-            "北仑→平湖 30吨",
-            json!({"origin": "北仑", "destination": "平湖"}),
+            "成都→重庆 30吨",
+            json!({"origin": "成都", "destination": "重庆"}),
         );
         let one_way = listing(
             Side::Offer,
             Kind::Logistics,
             "B",
-            "平湖→北仑 13米高栏",
-            json!({"origin": "平湖", "destination": "北仑"}),
+            "重庆→成都 13米高栏",
+            json!({"origin": "重庆", "destination": "成都"}),
         );
         assert_eq!(keys_of(&r, &one_way), [keys::REVERSED_ROUTE]);
         let two_way = listing(
             Side::Offer,
             Kind::Logistics,
             "B",
-            "平湖↔北仑 13米高栏 往返专线",
-            json!({"origin": "平湖", "destination": "北仑"}),
+            "渝蓉 双向 9米6厢车",
+            json!({"origin": "重庆", "destination": "成都"}),
         );
         assert!(violations(&r, &two_way).is_empty());
     }

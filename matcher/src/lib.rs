@@ -6,6 +6,7 @@ pub mod errors;
 mod extract;
 pub mod listing;
 pub mod model;
+pub mod places;
 pub mod score;
 mod spec;
 mod text;

@@ -369,6 +369,16 @@ fn logistics(request: &MatchListing, offer: &MatchListing, parts: &mut Parts) {
         }
     }
     text_attr(parts, request, offer, "vehicle_type", "车型", 1.0);
+    // A shorter truck cannot take the load; a much longer one costs more.
+    at_least(
+        parts,
+        extract::vehicle_length(request),
+        extract::vehicle_length(offer),
+        "车长",
+        "米",
+        true,
+        1.0,
+    );
     at_least(
         parts,
         attr_num(request, "capacity_t"),

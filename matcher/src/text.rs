@@ -170,12 +170,73 @@ pub(crate) fn contains_canonical(haystack: &str, needle: &str) -> bool {
     needle.chars().count() >= 2 && haystack.contains(needle)
 }
 
-/// How well two free-text attribute values agree, in `[0, 1]`:
+/// Words that end many compound names without saying what the thing is
+/// (液压维修 and 电机维修 share 维修 but not a trade): a shared ending made
+/// of one of these is no shared head noun.
+const GENERIC_HEADS: &[&str] = &[
+    "维修",
+    "修理",
+    "检修",
+    "检测",
+    "检验",
+    "加工",
+    "代工",
+    "服务",
+    "出租",
+    "出售",
+    "运输",
+    "安装",
+    "保养",
+    "工程",
+    "设备",
+    "生产线",
+    "专线",
+    "司机",
+];
+
+/// The characters two canonical values end with in common (their head
+/// noun: 液压板料折弯机 and 数控折弯机 end with 折弯机), when that is two or
+/// more characters and not a [`GENERIC_HEADS`] word.
+fn shared_head(a: &str, b: &str) -> Option<String> {
+    let tail: Vec<char> = a
+        .chars()
+        .rev()
+        .zip(b.chars().rev())
+        .take_while(|(x, y)| x == y)
+        .map(|(x, _)| x)
+        .collect();
+    let head: String = tail.into_iter().rev().collect();
+    (head.chars().count() >= 2 && !GENERIC_HEADS.contains(&head.as_str())).then_some(head)
+}
+
+/// Length of the longest common subsequence of characters: 电机 is kept
+/// whole in 电动机, 高强瓦楞纸 in 高强瓦楞原纸 (modifiers inserted, not appended).
+fn common_subsequence(a: &[char], b: &[char]) -> usize {
+    let mut prev = vec![0usize; b.len() + 1];
+    for x in a {
+        let mut cur = vec![0usize; b.len() + 1];
+        for (j, y) in b.iter().enumerate() {
+            cur[j + 1] = if x == y {
+                prev[j] + 1
+            } else {
+                cur[j].max(prev[j + 1])
+            };
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// How well two free-text attribute values agree, in `[0, 1]`, without
+/// needing a dictionary entry for either:
 ///
 /// - 1.0 — equal after folding and synonyms (啤机 vs 注塑机);
-/// - 0.8 — one contains the other (叉车 vs 电动叉车);
-/// - 0.7 — both contain the same canonical head term (电动叉车 vs 前移式叉车);
-/// - otherwise 0.6 × the Dice coefficient of character bigrams.
+/// - 0.8 — one contains the other (叉车 vs 电动叉车, 圆钢 vs 45#圆钢);
+/// - 0.7 — both contain the same canonical head term (电动叉车 vs 前移式叉车),
+///   or end in the same head noun of two or more characters (液压板料折弯机 vs
+///   数控折弯机);
+/// - otherwise the best of 0.75 × (common subsequence ÷ shorter length)²
+///   (电动机修理 vs 电机维修) and 0.6 × the Dice coefficient of character bigrams.
 pub(crate) fn similarity(a: &str, b: &str) -> f64 {
     let (ca, cb) = (canonical(a), canonical(b));
     if ca.is_empty() || cb.is_empty() {
@@ -192,12 +253,24 @@ pub(crate) fn similarity(a: &str, b: &str) -> f64 {
     if contains_canonical(long, short) {
         return 0.8;
     }
-    if !group_heads(&ca).is_disjoint(&group_heads(&cb)) {
+    if !group_heads(&ca).is_disjoint(&group_heads(&cb)) || shared_head(&ca, &cb).is_some() {
         return 0.7;
     }
     let (ba, bb) = (char_bigrams(&ca), char_bigrams(&cb));
     let common = ba.intersection(&bb).count() as f64;
-    0.6 * 2.0 * common / (ba.len() + bb.len()).max(1) as f64
+    let dice = 0.6 * 2.0 * common / (ba.len() + bb.len()).max(1) as f64;
+    let (xa, xb): (Vec<char>, Vec<char>) = (
+        ca.chars().filter(|c| c.is_alphanumeric()).collect(),
+        cb.chars().filter(|c| c.is_alphanumeric()).collect(),
+    );
+    let shorter = xa.len().min(xb.len());
+    let sequence = if shorter >= 2 {
+        let r = common_subsequence(&xa, &xb) as f64 / shorter as f64;
+        0.75 * r * r
+    } else {
+        0.0
+    };
+    dice.max(sequence)
 }
 
 /// Tokens for the fallback text relevance: character bigrams of CJK runs
@@ -288,6 +361,33 @@ mod tests {
         assert!(similarity("注塑机", "空压机") < 0.5);
         assert_eq!(similarity("", "叉车"), 0.0);
         assert!(similarity("口罩", "口罩机") <= 0.8);
+    }
+
+    #[test]
+    fn values_outside_the_dictionary_compare_by_head_noun_and_characters() {
+        // Containment and shared head nouns, no synonym entry needed.
+        assert_eq!(similarity("45#圆钢", "圆钢"), 0.8);
+        assert_eq!(similarity("电动前移式叉车", "叉车"), 0.8);
+        assert_eq!(similarity("液压板料折弯机", "数控折弯机"), 0.7);
+        assert_eq!(similarity("全自动平压平模切机", "模切机"), 0.8);
+        assert_eq!(similarity("空气能热泵烘干房", "果蔬烘干房"), 0.7);
+        // Modifiers inserted inside a word.
+        assert!(similarity("高强瓦楞原纸", "高强瓦楞纸") >= 0.7);
+        assert!(similarity("电动机修理", "电机维修") >= 0.4);
+        // A generic ending is no shared trade; a different head stays apart.
+        assert!(
+            similarity("液压维修", "电机维修") < 0.4,
+            "{}",
+            similarity("液压维修", "电机维修")
+        );
+        assert!(similarity("剪板机", "折弯机") < 0.4);
+        assert!(similarity("食品检测", "无损检测") < 0.4);
+        assert!(similarity("白卡纸", "瓦楞原纸") < 0.4);
+        assert_eq!(
+            shared_head("数控折弯机", "液压板料折弯机").as_deref(),
+            Some("折弯机")
+        );
+        assert_eq!(shared_head("液压维修", "电机维修"), None);
     }
 
     #[test]
