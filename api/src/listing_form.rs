@@ -191,7 +191,7 @@ pub fn validate(
         "space, equipment, material, logistics, workforce, service",
     );
     let title = e.text("title", input.title.as_deref().unwrap_or(""), 2, 100);
-    let description = e.text(
+    let description = e.multiline(
         "description",
         input.description.as_deref().unwrap_or(""),
         0,

@@ -101,6 +101,11 @@ where
 /// The client's address: the configured trusted proxy header when set and
 /// well-formed (its last entry, which that proxy wrote), else the peer.
 pub fn client_ip(req: &ServiceRequest, config: &Config) -> Option<IpAddr> {
+    request_ip(req.request(), config)
+}
+
+/// [`client_ip`] for a handler's request.
+pub fn request_ip(req: &actix_web::HttpRequest, config: &Config) -> Option<IpAddr> {
     if let Some(name) = &config.trusted_proxy_header {
         let from_header = req
             .headers()
