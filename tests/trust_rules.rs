@@ -48,7 +48,10 @@ async fn unverified_firms_emergencies_wait_for_verification() {
         n.body
     );
     let s = app.get("/api/v1/staff/stats", &w.staff1.token).await;
-    assert_eq!(s.expect(200)["emergencies"], 0);
+    let s = s.expect(200);
+    assert_eq!(s["emergencies"], 0);
+    assert_eq!(s["listings"]["total"], 0);
+    assert_eq!(s["requests"], 0);
 
     // Verification lets them in: staff vouched for the firm.
     app.verify_firm(&w.staff1, &f.id).await;
