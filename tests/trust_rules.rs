@@ -452,6 +452,17 @@ async fn uscc_claims_compete_until_staff_verify_one() {
     )
     .await
     .expect_problem(409, "claim_refused");
+    // The squatter's admin is told.
+    let n = app
+        .get("/api/v1/notifications", &squatter.admin.token)
+        .await;
+    let n = n.expect(200);
+    assert!(
+        n["items"]
+            .as_array()
+            .is_some_and(|i| i.iter().any(|n| n["type"] == "firm.claim_refused")),
+        "{n:#}"
+    );
     // Now the USCC is taken.
     app.post_anon(
         "/api/v1/firms/register",

@@ -371,6 +371,25 @@ pub fn verify_firm(
                 group_key: None,
             },
         )?;
+        // The refused claimants learn why their firm will not be verified.
+        for other in &refused {
+            let members = super::notifications::firm_members(conn, std::slice::from_ref(other))?;
+            live.extend(super::notifications::notify(
+                conn,
+                &members,
+                &super::notifications::NewNotification {
+                    kind: "firm.claim_refused",
+                    title: "企业认证申请未通过".into(),
+                    body:
+                        "同一统一社会信用代码的另一家企业已通过社区认证；如有异议请联系社区工作人员"
+                            .into(),
+                    subject_type: "firm",
+                    subject_id: other.clone(),
+                    thread_id: None,
+                    group_key: None,
+                },
+            )?);
+        }
         live.extend(cases);
         super::stream::append(conn, &live)?;
         Ok((firm, !live.is_empty()))
