@@ -386,3 +386,61 @@ async fn refused_cors_preflights_are_problems() {
         .await;
     assert!(r.status.is_success(), "{:?}", r.status);
 }
+
+/// The importer shares the listing validation: a line with a control
+/// character in its text is reported by field, never written (PostgreSQL
+/// would refuse NUL), and the good lines go in.
+#[tokio::test]
+async fn imported_lines_with_control_characters_are_reported_not_written() {
+    use zhiqilian::import::{ImportOptions, import_file};
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let uscc = valid_uscc();
+    let line = |key: &str, title: &str, description: &str, usage: &str| {
+        json!({
+            "key": key, "side": "offer", "kind": "space", "title": title,
+            "description": description,
+            "firm": { "name": "宁波测试制造有限公司", "uscc": uscc },
+            "community": "测试工业社区",
+            "location": { "address": "宁波市北仑区", "lat": 29.9, "lon": 121.8 },
+            "attributes": { "area_m2": 800, "usage": usage }
+        })
+        .to_string()
+    };
+    let lines = [
+        line("N-1", "标准厂房出租", "一楼\n带行车", "生产"),
+        line("N-2", "标准厂房\u{0}出租", "", "生产"),
+        line("N-3", "标准厂房出租", "一楼\u{0}", "生产"),
+        line("N-4", "标准厂房出租", "", "生\u{0}产"),
+    ];
+    let path = dir.path().join("nul.jsonl");
+    std::fs::write(&path, lines.join("\n") + "\n").expect("write");
+    let db = app.db();
+    let report = tokio::task::spawn_blocking(move || {
+        import_file(
+            &db,
+            &path,
+            ImportOptions {
+                verify_firms: true,
+                progress: false,
+            },
+        )
+    })
+    .await
+    .expect("import task")
+    .expect("import runs");
+    assert_eq!(report.created, 1);
+    let mut by_line: Vec<(usize, &str)> = report
+        .errors
+        .iter()
+        .map(|e| (e.line, e.field.as_str()))
+        .collect();
+    // ("生\0产" is also not one of `usage`'s values.)
+    by_line.dedup();
+    assert_eq!(
+        by_line,
+        [(2, "title"), (3, "description"), (4, "attributes.usage")],
+        "{:?}",
+        report.errors
+    );
+}
