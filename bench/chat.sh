@@ -66,6 +66,12 @@ export ZQL_LOG=warn
 # Every stream and post comes from one loopback address standing in for many users: the
 # per-address rate limits would turn them into 429s.
 export ZQL_RATE_LIMIT_IP_PER_MINUTE=10000000 ZQL_RATE_LIMIT_AUTH_PER_MINUTE=10000000
+# Many listings, urgent requests and messages from a few users: raise the
+# per-firm and per-user allowances (they have tests of their own).
+export ZQL_LISTING_LIMIT_PER_FIRM_PER_HOUR=10000000 ZQL_LISTING_LIMIT_PER_USER_PER_HOUR=10000000 \
+  ZQL_EMERGENCY_LIMIT_PER_FIRM_PER_DAY=10000000 ZQL_EMERGENCY_LIMIT_PER_USER_PER_DAY=10000000 \
+  ZQL_MESSAGE_LIMIT_PER_FIRM_PER_MINUTE=10000000 ZQL_MESSAGE_LIMIT_PER_USER_PER_MINUTE=10000000 \
+  ZQL_EVENTS_MAX_STREAMS_PER_USER=100000
 [[ -n ${DATABASE_URL:-} ]] && export ZQL_DATABASE_URL="$DATABASE_URL"
 [[ -n ${WORKERS:-} ]] && export ZQL_WORKERS="$WORKERS"
 

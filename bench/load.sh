@@ -246,6 +246,12 @@ unset ZQL_DATABASE_URL ZQL_CONFIG ZQL_BIND
 # The whole load comes from one loopback address standing in for many callers: the per-address
 # rate limits (sign-in included: every step signs its accounts in) would turn it into 429s.
 export ZQL_RATE_LIMIT_IP_PER_MINUTE=10000000 ZQL_RATE_LIMIT_AUTH_PER_MINUTE=10000000
+# Many listings, urgent requests and messages from a few users: raise the
+# per-firm and per-user allowances (they have tests of their own).
+export ZQL_LISTING_LIMIT_PER_FIRM_PER_HOUR=10000000 ZQL_LISTING_LIMIT_PER_USER_PER_HOUR=10000000 \
+  ZQL_EMERGENCY_LIMIT_PER_FIRM_PER_DAY=10000000 ZQL_EMERGENCY_LIMIT_PER_USER_PER_DAY=10000000 \
+  ZQL_MESSAGE_LIMIT_PER_FIRM_PER_MINUTE=10000000 ZQL_MESSAGE_LIMIT_PER_USER_PER_MINUTE=10000000 \
+  ZQL_EVENTS_MAX_STREAMS_PER_USER=100000
 
 GIT_REV=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
 GIT_DIRTY=$(git -C "$ROOT" status --porcelain --untracked-files=no 2>/dev/null | wc -l)

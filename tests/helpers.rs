@@ -256,6 +256,12 @@ async fn spawn_node(database_url: Option<String>, extra: &[(&str, &str)]) -> Tes
         ("ZQL_RATE_LIMIT_IP_PER_MINUTE", "1000000".into()),
         ("ZQL_RATE_LIMIT_CLIENT_PER_MINUTE", "1000000".into()),
         ("ZQL_RATE_LIMIT_AUTH_PER_MINUTE", "1000000".into()),
+        ("ZQL_LISTING_LIMIT_PER_FIRM_PER_HOUR", "1000000".into()),
+        ("ZQL_LISTING_LIMIT_PER_USER_PER_HOUR", "1000000".into()),
+        ("ZQL_EMERGENCY_LIMIT_PER_FIRM_PER_DAY", "1000000".into()),
+        ("ZQL_EMERGENCY_LIMIT_PER_USER_PER_DAY", "1000000".into()),
+        ("ZQL_MESSAGE_LIMIT_PER_FIRM_PER_MINUTE", "1000000".into()),
+        ("ZQL_MESSAGE_LIMIT_PER_USER_PER_MINUTE", "1000000".into()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
@@ -510,13 +516,20 @@ impl TestApp {
                 &firm_body(community_id, &uscc, &login),
             )
             .await;
-        let body = r.expect(201);
-        let id = body["firm"]["id"].as_str().expect("firm id").to_string();
+        r.expect(202);
+        // The registration's answer names no ids (it is the same whether or
+        // not the login was free): the firm is the signed-in admin's.
+        let admin = self.session(&login).await;
+        let me = self.get("/api/v1/me", &admin.token).await;
+        let id = me.expect(200)["firm"]["id"]
+            .as_str()
+            .expect("firm id")
+            .to_string();
         FirmAccount {
             id,
             uscc,
             community_id: community_id.to_string(),
-            admin: self.session(&login).await,
+            admin,
         }
     }
 

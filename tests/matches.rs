@@ -271,8 +271,25 @@ async fn new_listings_become_match_records_with_a_lifecycle_and_visibility() {
             .expect(200)["status"],
         "contacted"
     );
+    // Agreed takes both firms: one firm's consent is recorded and the
+    // record stays contacted until the other firm agrees too.
+    let one = app.patch(&path, &w.a.admin.token, &patch("agreed")).await;
+    let one = one.expect(200);
+    assert_eq!(one["status"], "contacted");
+    let request_is_a = one["request"]["firm_id"] == w.a.id.as_str();
+    let (mine, theirs) = if request_is_a {
+        ("request_agreed_at", "offer_agreed_at")
+    } else {
+        ("offer_agreed_at", "request_agreed_at")
+    };
+    assert!(one["agreement"][mine].is_string(), "{one:#}");
+    assert!(one["agreement"][theirs].is_null(), "{one:#}");
+    // Staff broker; they do not agree for a firm.
+    app.patch(&path, &w.staff1.token, &patch("agreed"))
+        .await
+        .expect_problem(403, "firm_consent_required");
     assert_eq!(
-        app.patch(&path, &w.a.admin.token, &patch("agreed"))
+        app.patch(&path, &w.b.admin.token, &patch("agreed"))
             .await
             .expect(200)["status"],
         "agreed"

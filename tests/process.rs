@@ -115,6 +115,18 @@ impl ServerProcess {
             .env("ZQL_LOG", "info")
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::piped());
+        // Crash and multi-node tests write fast as few users; the per-firm
+        // and per-user allowances have tests of their own.
+        for k in [
+            "ZQL_LISTING_LIMIT_PER_FIRM_PER_HOUR",
+            "ZQL_LISTING_LIMIT_PER_USER_PER_HOUR",
+            "ZQL_EMERGENCY_LIMIT_PER_FIRM_PER_DAY",
+            "ZQL_EMERGENCY_LIMIT_PER_USER_PER_DAY",
+            "ZQL_MESSAGE_LIMIT_PER_FIRM_PER_MINUTE",
+            "ZQL_MESSAGE_LIMIT_PER_USER_PER_MINUTE",
+        ] {
+            c.env(k, "1000000");
+        }
         for (k, v) in &self.extra {
             c.env(k, v);
         }

@@ -173,7 +173,7 @@ async fn idempotent_replays_return_the_first_answer() {
     };
     let r1 = app.send(send()).await;
     let r2 = app.send(send()).await;
-    assert_eq!(r1.expect(201), r2.expect(201));
+    assert_eq!(r1.expect(202), r2.expect(202));
     app.send(
         app.client
             .post(app.url("/api/v1/listings"))

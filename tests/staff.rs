@@ -778,13 +778,26 @@ async fn park_statistics_add_up_and_export_as_csv() {
         .as_str()
         .unwrap()
         .to_string();
-    app.patch(
-        &format!("/api/v1/matches/{mid}"),
-        &w.a.admin.token,
-        &json!({"status": "agreed"}),
-    )
-    .await
-    .expect(200);
+    // One firm's agreement is not an agreement: the statistics count only
+    // matches both firms agreed to.
+    let one = app
+        .patch(
+            &format!("/api/v1/matches/{mid}"),
+            &w.a.admin.token,
+            &json!({"status": "agreed"}),
+        )
+        .await;
+    assert_eq!(one.expect(200)["status"], "contacted");
+    let s = app.get("/api/v1/staff/stats", &w.staff1.token).await;
+    assert_eq!(s.expect(200)["agreed_matches"], 0);
+    let both = app
+        .patch(
+            &format!("/api/v1/matches/{mid}"),
+            &w.b.admin.token,
+            &json!({"status": "agreed"}),
+        )
+        .await;
+    assert_eq!(both.expect(200)["status"], "agreed");
     app.post(
         &format!("/api/v1/staff/cases/{kid}/resolve"),
         &w.staff1.token,

@@ -67,6 +67,7 @@ pub async fn prepare_state(config: Config) -> anyhow::Result<AppState> {
     let search = crate::indexer::start(db.clone(), &config.data_dir, vocab).await?;
     let events = crate::events::Hub::start(db.clone()).await?;
     let limits = crate::protect::Limits::new(&config);
+    let quotas = crate::quota::Quotas::new(&config);
     let webhooks = crate::webhooks::start(db.clone(), &config)?;
     let background = Arc::new(crate::background::Background::start(
         db.clone(),
@@ -87,6 +88,7 @@ pub async fn prepare_state(config: Config) -> anyhow::Result<AppState> {
         weights,
         events,
         limits,
+        quotas,
         webhooks,
         wechat: crate::routes::wechat::http_client()?,
         background,
@@ -152,6 +154,52 @@ fn cors(origins: &[String]) -> actix_cors::Cors {
     c
 }
 
+/// actix-cors answers the preflights it refuses in plain text; this gives
+/// them the one error format (403 for an origin, method or header that is
+/// not allowed, 400 for a malformed preflight), keeping its headers.
+async fn cors_problems(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<actix_web::dev::ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
+    use actix_cors::CorsError;
+    use actix_web::ResponseError;
+    use actix_web::http::{StatusCode, header};
+    let res = next.call(req).await?;
+    let refusal = res
+        .response()
+        .error()
+        .and_then(|e| e.as_error::<CorsError>())
+        .cloned();
+    let Some(refusal) = refusal else {
+        return Ok(res.map_into_boxed_body());
+    };
+    let problem = match refusal {
+        CorsError::OriginNotAllowed => error::ApiError::new(
+            StatusCode::FORBIDDEN,
+            "cors_origin_not_allowed",
+            "该来源（Origin）不允许跨域调用本接口",
+        ),
+        CorsError::MethodNotAllowed | CorsError::HeadersNotAllowed => error::ApiError::new(
+            StatusCode::FORBIDDEN,
+            "cors_request_not_allowed",
+            "跨域预检请求的方法或请求头不被允许",
+        ),
+        other => error::ApiError::bad_request(
+            "cors_preflight_invalid",
+            format!("跨域预检请求无效：{other}"),
+        ),
+    };
+    let (req, old) = res.into_parts();
+    let mut new = problem.error_response();
+    let own: Vec<header::HeaderName> = new.headers().keys().cloned().collect();
+    for (name, value) in old.headers() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH && !own.contains(name) {
+            new.headers_mut().append(name.clone(), value.clone());
+        }
+    }
+    Ok(actix_web::dev::ServiceResponse::new(req, new))
+}
+
 /// A built server (not yet awaited), the address it serves and its state.
 pub type Built = (Server, SocketAddr, web::Data<AppState>);
 
@@ -183,7 +231,10 @@ pub async fn build_server_on(config: Config, listener: TcpListener) -> anyhow::R
         loop {
             tick.tick().await;
             match pruning.upgrade() {
-                Some(s) => s.limits.prune(),
+                Some(s) => {
+                    s.limits.prune();
+                    s.quotas.prune();
+                }
                 None => break,
             }
         }
@@ -196,8 +247,10 @@ pub async fn build_server_on(config: Config, listener: TcpListener) -> anyhow::R
         App::new()
             .app_data(state.admission.clone())
             .configure(|cfg| configure_app(cfg, state))
+            .wrap(actix_web::middleware::from_fn(crate::input::screen))
             .wrap(actix_web::middleware::from_fn(crate::protect::guard))
             .wrap(cors)
+            .wrap(actix_web::middleware::from_fn(cors_problems))
             .wrap(actix_web::middleware::from_fn(crate::admission::admit))
             .wrap_fn(move |req, srv| {
                 let id = req.extensions().get::<RequestId>().map(|r| r.to_string());

@@ -353,7 +353,7 @@ async fn admin_create(config: Config, a: AdminCreateArgs) -> anyhow::Result<i32>
         .read_to_string(&mut pw)
         .context("cannot read the password from stdin")?;
     let pw = pw.lines().next().unwrap_or("").to_string();
-    if let Err(m) = password::check_policy(&pw) {
+    if let Err(m) = password::check_policy(&pw, &[login.as_str(), a.name.trim()]) {
         bail!("password: {m}");
     }
     let name = a.name.trim().to_string();

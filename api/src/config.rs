@@ -85,6 +85,20 @@ pub struct Config {
     /// The firm app's H5 build (`miniprogram/dist/h5`), served at `/app`;
     /// unset, `/app` answers a page saying how to build it.
     pub app_dir: Option<PathBuf>,
+    /// New listings per firm and per user (per hour, per node).
+    pub listing_limit_per_firm_per_hour: u32,
+    pub listing_limit_per_user_per_hour: u32,
+    /// Urgent and emergency requests (each opens a staff case) per firm
+    /// and per user (per day, per node).
+    pub emergency_limit_per_firm_per_day: u32,
+    pub emergency_limit_per_user_per_day: u32,
+    /// Chat messages per firm and per user (per minute, per node).
+    pub message_limit_per_firm_per_minute: u32,
+    pub message_limit_per_user_per_minute: u32,
+    /// Event streams one user holds open at once (per node).
+    pub events_max_streams_per_user: usize,
+    /// Webhook subscriptions of one API client.
+    pub webhook_max_per_client: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -209,6 +223,14 @@ config_keys! {
     max_in_flight: usize,
     db_timeout_secs: u64,
     app_dir: String,
+    listing_limit_per_firm_per_hour: u32,
+    listing_limit_per_user_per_hour: u32,
+    emergency_limit_per_firm_per_day: u32,
+    emergency_limit_per_user_per_day: u32,
+    message_limit_per_firm_per_minute: u32,
+    message_limit_per_user_per_minute: u32,
+    events_max_streams_per_user: usize,
+    webhook_max_per_client: usize,
 }
 
 /// The key on the line a TOML error points into: type errors name only
@@ -532,6 +554,54 @@ impl Config {
                 .as_ref()
                 .map(|(v, _)| PathBuf::from(v.trim()))
                 .filter(|p| !p.as_os_str().is_empty()),
+            listing_limit_per_firm_per_hour: range(
+                "listing_limit_per_firm_per_hour",
+                pick(&l.listing_limit_per_firm_per_hour, 60),
+                1,
+                10_000_000,
+            )?,
+            listing_limit_per_user_per_hour: range(
+                "listing_limit_per_user_per_hour",
+                pick(&l.listing_limit_per_user_per_hour, 30),
+                1,
+                10_000_000,
+            )?,
+            emergency_limit_per_firm_per_day: range(
+                "emergency_limit_per_firm_per_day",
+                pick(&l.emergency_limit_per_firm_per_day, 10),
+                1,
+                10_000_000,
+            )?,
+            emergency_limit_per_user_per_day: range(
+                "emergency_limit_per_user_per_day",
+                pick(&l.emergency_limit_per_user_per_day, 5),
+                1,
+                10_000_000,
+            )?,
+            message_limit_per_firm_per_minute: range(
+                "message_limit_per_firm_per_minute",
+                pick(&l.message_limit_per_firm_per_minute, 120),
+                1,
+                10_000_000,
+            )?,
+            message_limit_per_user_per_minute: range(
+                "message_limit_per_user_per_minute",
+                pick(&l.message_limit_per_user_per_minute, 30),
+                1,
+                10_000_000,
+            )?,
+            events_max_streams_per_user: range(
+                "events_max_streams_per_user",
+                pick(&l.events_max_streams_per_user, 10),
+                1,
+                100_000,
+            )?,
+            webhook_max_per_client: range(
+                "webhook_max_per_client",
+                pick(&l.webhook_max_per_client, 20),
+                1,
+                10_000,
+            )?,
         })
     }
 }

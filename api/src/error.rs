@@ -14,6 +14,10 @@ use zhiqilian_matcher::FieldError;
 
 use crate::store::StoreError;
 
+/// The most field errors one answer lists; `error_count` tells how many
+/// there were, so a huge body cannot make a huge answer.
+pub const MAX_LISTED_ERRORS: usize = 50;
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Problem {
     #[serde(rename = "type")]
@@ -25,6 +29,10 @@ pub struct Problem {
     pub detail: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// How many field errors there were (`errors` lists at most
+    /// [`MAX_LISTED_ERRORS`] of them); present with `errors`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_count: Option<usize>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -136,7 +144,13 @@ impl ApiError {
             status: self.status.as_u16(),
             code: self.code.to_string(),
             detail: self.detail.clone(),
-            errors: self.errors.clone(),
+            errors: self
+                .errors
+                .iter()
+                .take(MAX_LISTED_ERRORS)
+                .cloned()
+                .collect(),
+            error_count: (!self.errors.is_empty()).then_some(self.errors.len()),
         }
     }
 }

@@ -191,7 +191,7 @@ pub fn validate(
         "space, equipment, material, logistics, workforce, service",
     );
     let title = e.text("title", input.title.as_deref().unwrap_or(""), 2, 100);
-    let description = e.text(
+    let description = e.multiline(
         "description",
         input.description.as_deref().unwrap_or(""),
         0,
@@ -259,6 +259,24 @@ pub fn validate(
         },
     };
     let attributes = input.attributes.clone().unwrap_or_default();
+    // Attribute text is single-line: the same rule as titles, for the
+    // importer too (HTTP requests are screened before they get here).
+    for (key, value) in &attributes {
+        let texts: Vec<&str> = match value {
+            Value::String(s) => vec![s.as_str()],
+            Value::Array(items) => items.iter().filter_map(Value::as_str).collect(),
+            _ => Vec::new(),
+        };
+        if key.chars().any(char::is_control)
+            || texts.iter().any(|t| t.chars().any(char::is_control))
+        {
+            e.push(
+                format!("attributes.{}", key.replace(char::is_control, "")),
+                crate::input::CONTROL_CHARACTER,
+                "不能包含换行、制表符或其他控制字符",
+            );
+        }
+    }
     if let Some(k) = kind
         && let Err(errs) = validate_attributes(k, &attributes)
     {

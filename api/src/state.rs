@@ -22,6 +22,8 @@ pub struct AppState {
     pub events: crate::events::Hub,
     /// Rate limiters of this node.
     pub limits: crate::protect::Limits,
+    /// Per-firm and per-user allowances of this node.
+    pub quotas: crate::quota::Quotas,
     /// Webhook deliveries from this node (run while the state lives).
     pub webhooks: crate::webhooks::Dispatcher,
     /// HTTP client for WeChat's API.

@@ -84,8 +84,36 @@ impl Errors {
         self.0.extend(errs);
     }
 
-    /// A trimmed string of `min..=max` characters.
+    /// A trimmed single-line string of `min..=max` characters: no control
+    /// characters, line breaks or tabs (names, titles, addresses).
     pub fn text(&mut self, field: &str, value: &str, min: usize, max: usize) -> String {
+        if value.chars().any(char::is_control) {
+            self.push(
+                field,
+                crate::input::CONTROL_CHARACTER,
+                "不能包含换行、制表符或其他控制字符",
+            );
+            return value.trim().to_string();
+        }
+        self.sized(field, value, min, max)
+    }
+
+    /// A trimmed string of `min..=max` characters that may span lines
+    /// (descriptions, messages): line breaks and tabs pass, other control
+    /// characters (NUL among them) do not.
+    pub fn multiline(&mut self, field: &str, value: &str, min: usize, max: usize) -> String {
+        if crate::input::has_forbidden(value) {
+            self.push(
+                field,
+                crate::input::CONTROL_CHARACTER,
+                "不能包含控制字符（如 NUL）",
+            );
+            return value.trim().to_string();
+        }
+        self.sized(field, value, min, max)
+    }
+
+    fn sized(&mut self, field: &str, value: &str, min: usize, max: usize) -> String {
         let v = value.trim();
         let n = v.chars().count();
         if n < min {
@@ -160,5 +188,23 @@ mod tests {
         assert!(Login::parse("a@b").is_err());
         assert!(Login::parse("@b.cn").is_err());
         assert!(Login::parse("a b@c.cn").is_err());
+    }
+
+    #[test]
+    fn single_and_multi_line_text() {
+        let mut e = Errors::default();
+        assert_eq!(e.text("t", " 叉车 ", 1, 10), "叉车");
+        assert!(e.is_empty());
+        e.text("t", "a\nb", 1, 10);
+        e.text("t", "a\u{0}b", 1, 10);
+        e.multiline("d", "a\u{0}b", 0, 10);
+        assert_eq!(e.0.len(), 3);
+        assert!(e.0.iter().all(|f| f.code == "control_character"));
+        let mut e = Errors::default();
+        assert_eq!(
+            e.multiline("d", "第一行\n\t第二行", 0, 20),
+            "第一行\n\t第二行"
+        );
+        assert!(e.is_empty());
     }
 }

@@ -44,6 +44,14 @@ impl Api {
     }
 
     /// Signs in; the access token.
+    /// The firm of a signed-in user (a registration's answer names none).
+    pub async fn my_firm(&self, token: &str) -> Res<String> {
+        let me = self
+            .call(reqwest::Method::GET, "/api/v1/me", Some(token), None)
+            .await?;
+        Ok(me["firm"]["id"].as_str().ok_or("no firm")?.to_string())
+    }
+
     pub async fn login(&self, login: &str, password: &str) -> Res<String> {
         let v = self
             .call(

@@ -72,20 +72,20 @@ async fn firm(api: &Api, admin: &str, community: &str, n: u64) -> Res<(String, S
         (std::process::id() as u64 * 100 + n) % 1_000_000_000
     );
     let password = "bench-Passw0rd";
-    let v = api
-        .call(
-            reqwest::Method::POST,
-            "/api/v1/firms/register",
-            None,
-            Some(json!({
-                "name": format!("压测企业{n}有限公司"), "uscc": uscc, "community_id": community,
-                "address": "宁波市北仑区", "lat": 29.93, "lon": 121.87,
-                "contact_name": "王经理", "contact_phone": "0574-86880000",
-                "admin": { "login": login, "password": password, "display_name": format!("联系人{n}") }
-            })),
-        )
-        .await?;
-    let id = v["firm"]["id"].as_str().ok_or("no firm id")?.to_string();
+    api.call(
+        reqwest::Method::POST,
+        "/api/v1/firms/register",
+        None,
+        Some(json!({
+            "name": format!("压测企业{n}有限公司"), "uscc": uscc, "community_id": community,
+            "address": "宁波市北仑区", "lat": 29.93, "lon": 121.87,
+            "contact_name": "王经理", "contact_phone": "0574-86880000",
+            "admin": { "login": login, "password": password, "display_name": format!("联系人{n}") }
+        })),
+    )
+    .await?;
+    let token = api.login(&login, password).await?;
+    let id = api.my_firm(&token).await?;
     api.call(
         reqwest::Method::POST,
         &format!("/api/v1/firms/{id}/verify"),
@@ -93,7 +93,7 @@ async fn firm(api: &Api, admin: &str, community: &str, n: u64) -> Res<(String, S
         None,
     )
     .await?;
-    Ok((id, api.login(&login, password).await?))
+    Ok((id, token))
 }
 
 /// An access token for a synthetic user, signed like the server's own.

@@ -227,8 +227,9 @@ async fn seed(a: SeedArgs) -> Res<()> {
                 )
                 .await;
             match r {
-                Ok(v) => {
-                    registered = Some(id_of(&v["firm"], "registration")?);
+                Ok(_) => {
+                    let token = api.login(&login, FIRM_PASSWORD).await?;
+                    registered = Some(api.my_firm(&token).await?);
                     break;
                 }
                 Err(e) if e.to_string().contains("uscc_taken") => continue,

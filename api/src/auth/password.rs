@@ -48,8 +48,15 @@ pub async fn verify(password: String, stored: Option<String>, dummy: String) -> 
     ok && exists
 }
 
-/// Password policy: 8–128 characters, not all digits.
-pub fn check_policy(password: &str) -> Result<(), &'static str> {
+/// The least zxcvbn score a new password needs: 3 is "safely unguessable"
+/// (about 10^10 guesses), the estimator's own advice for sign-in passwords.
+const MIN_STRENGTH: zxcvbn::Score = zxcvbn::Score::Three;
+
+/// Password policy: 8–128 characters, and hard to guess by the zxcvbn
+/// estimator (common passwords, keyboard runs, dates, repeats and the
+/// user's own login and name score low). `user_inputs` are the account's
+/// other fields, which a guesser would try first.
+pub fn check_policy(password: &str, user_inputs: &[&str]) -> Result<(), &'static str> {
     let n = password.chars().count();
     if n < 8 {
         return Err("密码至少 8 位");
@@ -59,6 +66,11 @@ pub fn check_policy(password: &str) -> Result<(), &'static str> {
     }
     if password.chars().all(|c| c.is_ascii_digit()) {
         return Err("密码不能全为数字");
+    }
+    if zxcvbn::zxcvbn(password, user_inputs).score() < MIN_STRENGTH {
+        return Err(
+            "密码太容易被猜到（常见密码、键盘顺序、日期、重复字符或与账号、姓名相近）；请加长，或用几个不相关的词加数字和符号组合",
+        );
     }
     Ok(())
 }
@@ -78,8 +90,20 @@ mod tests {
 
     #[test]
     fn policy() {
-        assert!(check_policy("short").is_err());
-        assert!(check_policy("12345678").is_err());
-        assert!(check_policy("abcd1234").is_ok());
+        assert!(check_policy("short", &[]).is_err());
+        assert!(check_policy("12345678", &[]).is_err());
+        for weak in [
+            "password",
+            "Password1",
+            "abcd1234",
+            "qwertyuiop",
+            "P@ssw0rd!",
+        ] {
+            assert!(check_policy(weak, &[]).is_err(), "{weak} passed");
+        }
+        // The account's own login and name count as known words.
+        assert!(check_policy("wangfang13800000001", &["13800000001", "wangfang"]).is_err());
+        assert!(check_policy("correct-horse-42", &[]).is_ok());
+        assert!(check_policy("铁板-叉车-Kw9x", &[]).is_ok());
     }
 }

@@ -1,6 +1,6 @@
 //! Sign-in, token refresh with rotation, sign-out, and who-am-I.
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::Caller;
@@ -96,8 +96,18 @@ fn pair(state: &AppState, access: String, refresh: String) -> TokenPair {
     }
 }
 
+/// The login throttle's key: the login together with the address it is
+/// tried from, so that failures from one place lock that place only and an
+/// attacker elsewhere cannot lock the account's owner out.
+fn throttle_key(login: &Login, req: &HttpRequest, state: &AppState) -> String {
+    let ip = crate::protect::client_address(req, &state.config)
+        .map_or_else(|| "-".to_string(), |ip| ip.to_string());
+    format!("{} {ip}", login.as_str())
+}
+
 pub async fn login(
     state: web::Data<AppState>,
+    req: HttpRequest,
     body: web::Json<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
@@ -110,7 +120,8 @@ pub async fn login(
             "密码不能为空且不超过 1024 字节",
         ));
     }
-    let key = login.as_str().to_string();
+    let key = throttle_key(&login, &req, &state);
+    let login = login.as_str().to_string();
     let at = now();
 
     let (user, locked) = {
@@ -121,7 +132,7 @@ pub async fn login(
                 let locked = accounts::throttle_state(c, &key)?
                     .and_then(|t| t.locked_until)
                     .filter(|until| *until > at);
-                let user = accounts::user_by_login(c, &key)?;
+                let user = accounts::user_by_login(c, &login)?;
                 Ok((user, locked))
             })
             .await?

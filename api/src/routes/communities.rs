@@ -116,7 +116,7 @@ pub async fn parse_account(prefix: &str, a: NewAccount, admin: bool) -> Result<N
         .map_err(|m| e.push(format!("{prefix}login"), "invalid_format", m))
         .ok();
     let display_name = e.text(&format!("{prefix}display_name"), &a.display_name, 1, 64);
-    if let Err(m) = password::check_policy(&a.password) {
+    if let Err(m) = password::check_policy(&a.password, &[a.login.trim(), display_name.as_str()]) {
         e.push(format!("{prefix}password"), "weak_password", m);
     }
     e.into_result().map_err(ApiError::validation)?;

@@ -128,6 +128,7 @@ pub async fn stream(
         ));
     }
     let resume = resume_point(&req, &q)?;
+    let slot = state.quotas.open_stream(&caller.user_id)?;
     let audience = audience_of(&caller);
     // Register before reading the log, so nothing committed in between is
     // missed; what arrives twice is dropped by id.
@@ -166,6 +167,7 @@ pub async fn stream(
         shutdown: shutdown_signal(),
         hello: Some(Bytes::from(hello)),
         finished: false,
+        _slot: slot,
     };
     let body = futures_util::stream::unfold(sse, |mut s| async move {
         let chunk = s.next_chunk().await?;
@@ -200,6 +202,8 @@ struct Sse {
     shutdown: watch::Receiver<bool>,
     hello: Option<Bytes>,
     finished: bool,
+    /// Counts this stream against its user's open streams until dropped.
+    _slot: crate::quota::StreamSlot,
 }
 
 impl Sse {

@@ -30,11 +30,89 @@ pub struct FirmOut {
     pub contact_phone: Option<String>,
     pub verified: bool,
     pub verified_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// `pending` until staff verify the firm, `verified`, or `refused` when
+    /// another firm's claim to the same USCC was verified.
+    pub claim_status: &'static str,
+    /// For the firm's community staff and admins: the other firms that
+    /// claim the same USCC.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub competing_claims: Option<Vec<ClaimOut>>,
     pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Another firm claiming the same USCC, as staff see it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClaimOut {
+    pub id: String,
+    pub name: String,
+    pub contact_name: String,
+    pub contact_phone: String,
+    pub claim_status: &'static str,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+fn claim_status(f: &Firm) -> &'static str {
+    if f.verified {
+        "verified"
+    } else if f.claim_refused_at.is_some() {
+        "refused"
+    } else {
+        "pending"
+    }
+}
+
+/// The competing claims of each firm in `firms`, by firm id.
+fn competing(firms: &[&Firm], claims: &[Firm]) -> std::collections::HashMap<String, Vec<ClaimOut>> {
+    firms
+        .iter()
+        .map(|f| {
+            let others = claims
+                .iter()
+                .filter(|c| c.uscc == f.uscc && c.id != f.id)
+                .map(|c| ClaimOut {
+                    id: c.id.clone(),
+                    name: c.name.clone(),
+                    contact_name: c.contact_name.clone(),
+                    contact_phone: c.contact_phone.clone(),
+                    claim_status: claim_status(c),
+                    created_at: c.created_at.and_utc(),
+                })
+                .collect();
+            (f.id.clone(), others)
+        })
+        .collect()
+}
+
+/// Staff of the firm's community and platform admins see competing claims.
+fn sees_claims(caller: &Caller, f: &Firm) -> bool {
+    caller.can_administer_community(&f.community_id)
+}
+
+async fn with_claims(
+    state: &AppState,
+    caller: &Caller,
+    f: Firm,
+    with_contact: bool,
+) -> Result<FirmOut, ApiError> {
+    if !sees_claims(caller, &f) {
+        return Ok(firm_out(f, with_contact));
+    }
+    let usccs = vec![f.uscc.clone()];
+    let claims = state
+        .db
+        .run(move |c| accounts::claims_of(c, &usccs))
+        .await?;
+    let mut by_firm = competing(&[&f], &claims);
+    let others = by_firm.remove(&f.id);
+    let mut out = firm_out(f, with_contact);
+    out.competing_claims = others;
+    Ok(out)
 }
 
 fn firm_out(f: Firm, with_contact: bool) -> FirmOut {
     FirmOut {
+        claim_status: claim_status(&f),
+        competing_claims: None,
         id: f.id,
         name: f.name,
         uscc: f.uscc,
@@ -83,10 +161,14 @@ pub struct RegisterFirm {
     pub admin: NewAccount,
 }
 
+/// The answer to a registration, the same whether or not the login was
+/// free, so that registering cannot be used to find out which phone
+/// numbers and email addresses have accounts (staff's among them).
 #[derive(Debug, Serialize)]
 pub struct Registered {
-    pub firm: FirmOut,
-    pub admin_user_id: String,
+    pub status: &'static str,
+    pub login: String,
+    pub detail: &'static str,
 }
 
 pub async fn register(
@@ -125,6 +207,9 @@ pub async fn register(
     if community_id.is_empty() {
         e.push("community_id", "required", "不能为空");
     }
+    let login = crate::validate::Login::parse(&b.admin.login)
+        .map(|l| l.as_str().to_string())
+        .unwrap_or_default();
     // Report account problems together with firm problems.
     let admin = match parse_account("admin.", b.admin, false).await {
         Ok(u) => Some(u),
@@ -161,25 +246,35 @@ pub async fn register(
         contact_phone,
         verified: false,
     };
-    let (firm, user, _) = state
+    // A USCC whose firm is verified is taken (verified firms are public);
+    // one that is only claimed is claimed again, and staff decide.
+    let outcome = state
         .db
         .run(move |c| {
-            if accounts::firm_by_uscc(c, &uscc)?.is_some() {
+            if accounts::firm_by_uscc(c, &uscc)?.is_some_and(|f| f.verified) {
                 return Err(StoreError::Conflict("uscc".into()));
             }
             accounts::register_firm(c, new, admin)
         })
-        .await
-        .map_err(|e| match e {
-            StoreError::Conflict(what) if what == "uscc" => {
-                ApiError::conflict("uscc_taken", "该统一社会信用代码已注册")
-            }
-            StoreError::Conflict(_) => ApiError::conflict("login_taken", "该手机号或邮箱已注册"),
-            other => other.into(),
-        })?;
-    Ok(HttpResponse::Created().json(Registered {
-        firm: firm_out(firm, true),
-        admin_user_id: user.id,
+        .await;
+    match outcome {
+        Ok(_) => {}
+        Err(StoreError::Conflict(what)) if what == "uscc" => {
+            return Err(ApiError::conflict(
+                "uscc_taken",
+                "该统一社会信用代码已由通过认证的企业注册；如有异议请联系社区工作人员",
+            ));
+        }
+        // The login has an account: nothing is stored, and the answer is
+        // the one of a registration that went through.
+        Err(StoreError::Conflict(_)) => {}
+        Err(other) => return Err(other.into()),
+    }
+    Ok(HttpResponse::Accepted().json(Registered {
+        status: "submitted",
+        login,
+        detail: "注册申请已提交，请用所填账号和密码登录，企业经社区工作人员认证后即可对外展示。\
+                 如无法登录，说明该手机号或邮箱已有账号：请用原密码登录或联系社区工作人员。",
     }))
 }
 
@@ -217,15 +312,27 @@ pub async fn list(
         before_id: pagination::decode(q.cursor.as_deref())?,
         limit: limit + 1,
     };
-    let rows = state
+    // Only staff and admins list firms: every row shows its competing claims.
+    let (rows, claims) = state
         .db
-        .run(move |c| accounts::list_firms(c, &filter))
+        .run(move |c| {
+            let rows = accounts::list_firms(c, &filter)?;
+            let usccs: Vec<String> = rows.iter().map(|f| f.uscc.clone()).collect();
+            let claims = accounts::claims_of(c, &usccs)?;
+            Ok((rows, claims))
+        })
         .await?;
+    let by_firm = competing(&rows.iter().collect::<Vec<_>>(), &claims);
     Ok(HttpResponse::Ok().json(Page::from_rows(
         rows,
         limit,
         |f| &f.id,
-        |f| firm_out(f, true),
+        |f| {
+            let others = by_firm.get(&f.id).cloned();
+            let mut out = firm_out(f, true);
+            out.competing_claims = others;
+            out
+        },
     )))
 }
 
@@ -247,7 +354,7 @@ pub async fn get(
     if !see {
         return Err(ApiError::not_found("企业"));
     }
-    Ok(HttpResponse::Ok().json(firm_out(f, manage)))
+    Ok(HttpResponse::Ok().json(with_claims(&state, &caller, f, manage).await?))
 }
 
 pub async fn verify(
@@ -267,11 +374,21 @@ pub async fn verify(
     let f = state
         .db
         .run(move |c| accounts::verify_firm(c, &f.id, &actor))
-        .await?
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict(what) if what == "claim_refused" => ApiError::conflict(
+                "claim_refused",
+                "同一统一社会信用代码的另一家企业已通过认证，本申请已被拒绝",
+            ),
+            StoreError::Conflict(_) => {
+                ApiError::conflict("uscc_taken", "同一统一社会信用代码已有通过认证的企业")
+            }
+            other => other.into(),
+        })?
         .ok_or_else(|| ApiError::not_found("企业"))?;
     // Its listings' visibility changed: let the indexer pick that up now.
     state.search.poke();
-    Ok(HttpResponse::Ok().json(firm_out(f, true)))
+    Ok(HttpResponse::Ok().json(with_claims(&state, &caller, f, true).await?))
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -176,6 +176,13 @@ async fn visible(state: &AppState, caller: &Caller, id: String) -> Result<Listin
     Ok(v)
 }
 
+/// An open urgent or emergency request: what opens a staff case.
+fn opens_case(l: &crate::store::models::Listing) -> bool {
+    l.side == "request"
+        && l.status == "open"
+        && matches!(l.urgency.as_str(), "urgent" | "emergency")
+}
+
 pub async fn create(
     state: web::Data<AppState>,
     caller: Caller,
@@ -193,6 +200,10 @@ pub async fn create(
     let at = now();
     let draft = listing_form::validate(&body, &firm, at).map_err(ApiError::validation)?;
     let row = listing_form::new_row(&firm, Some(caller.user_id.clone()), None, draft, at);
+    if opens_case(&row) {
+        state.quotas.emergency(&firm.id, &caller.user_id)?;
+    }
+    state.quotas.listing(&firm.id, &caller.user_id)?;
     let id = row.id.clone();
     let seq = state.db.run(move |c| store::insert(c, &row)).await?;
     let indexed = after_write(&state, &params, Some(seq)).await?;
@@ -251,6 +262,9 @@ pub async fn update(
     if row == v.listing {
         let indexed = after_write(&state, &params, None).await?;
         return Ok(with_indexed(HttpResponse::Ok(), indexed).json(listing_out(v)));
+    }
+    if opens_case(&row) && !opens_case(&v.listing) {
+        state.quotas.emergency(&row.firm_id, &caller.user_id)?;
     }
     let expected = row.version;
     row.version += 1;

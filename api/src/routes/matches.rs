@@ -137,8 +137,16 @@ pub struct MatchRecordOut {
     pub factors: Vec<FactorOut>,
     pub request: ListingRef,
     pub offer: ListingRef,
+    /// Each firm's agreement; the record is `agreed` once both are set.
+    pub agreement: Agreement,
     pub created_at: chrono::DateTime<chrono::Utc>,
     pub updated_at: chrono::DateTime<chrono::Utc>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Agreement {
+    pub request_agreed_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub offer_agreed_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -189,6 +197,10 @@ fn record_out(
     MatchRecordOut {
         request: listing_ref(&r.request_id, &r.request_firm_id),
         offer: listing_ref(&r.offer_id, &r.offer_firm_id),
+        agreement: Agreement {
+            request_agreed_at: r.request_agreed_at.map(|t| t.and_utc()),
+            offer_agreed_at: r.offer_agreed_at.map(|t| t.and_utc()),
+        },
         id: r.id,
         status: r.status,
         score: r.score,
@@ -300,8 +312,44 @@ pub struct PatchMatch {
     pub status: String,
 }
 
+/// One firm agrees: its consent is recorded, and the record becomes
+/// `agreed` once the other firm has agreed too. Only the two firms' own
+/// members (or their API clients) can agree; staff broker, they do not
+/// consent for a firm.
+async fn agree(
+    state: &AppState,
+    caller: &Caller,
+    r: MatchRecord,
+) -> Result<HttpResponse, ApiError> {
+    let party = match caller.firm_id() {
+        Some(f) if f == r.request_firm_id => records::Party::Request,
+        Some(f) if f == r.offer_firm_id => records::Party::Offer,
+        _ => {
+            return Err(ApiError::new(
+                actix_web::http::StatusCode::FORBIDDEN,
+                "firm_consent_required",
+                "只有匹配双方企业的成员可以确认达成",
+            ));
+        }
+    };
+    let (id, user) = (r.id.clone(), caller.user_id.clone());
+    let now = state
+        .db
+        .run(move |c| records::agree(c, &id, party, &user))
+        .await?
+        .ok_or_else(|| ApiError::not_found("匹配记录"))?;
+    if now.status != "contacted" && now.status != "agreed" {
+        return Err(ApiError::conflict(
+            "invalid_transition",
+            format!("不能从 {} 变为 agreed", now.status),
+        ));
+    }
+    respond(state, now).await
+}
+
 /// Allowed moves: suggested → contacted → agreed | declined (a suggestion
-/// may also be declined outright). Expiry is the system's.
+/// may also be declined outright; `agreed` needs both firms, see
+/// [`agree`]). Expiry is the system's.
 fn allowed(from: &str, to: &str) -> bool {
     matches!(
         (from, to),
@@ -335,6 +383,9 @@ pub async fn update(
             "invalid_transition",
             format!("不能从 {} 变为 {}", r.status, to),
         ));
+    }
+    if to == "agreed" {
+        return agree(&state, &caller, r).await;
     }
     let (id, from) = (r.id.clone(), r.status.clone());
     let updated = state

@@ -482,9 +482,36 @@ pub async fn claim(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<String>,
-    body: Option<web::Json<ClaimBody>>,
+    body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let take_over = body.map(|b| b.take_over).unwrap_or(false);
+    // The body is optional, but one that is sent must be a valid one: a
+    // `take_over` that is not a boolean is refused, never read as false.
+    let take_over = if body.iter().all(u8::is_ascii_whitespace) {
+        false
+    } else {
+        let mut de = serde_json::Deserializer::from_slice(&body);
+        let parsed = serde_path_to_error::deserialize::<_, ClaimBody>(&mut de);
+        if parsed.is_ok()
+            && let Err(e) = de.end()
+        {
+            return Err(ApiError::bad_request(
+                "invalid_json",
+                format!("JSON 无法解析：{e}"),
+            ));
+        }
+        parsed
+            .map_err(|e| {
+                let field = e.path().to_string();
+                let inner = e.into_inner();
+                if inner.is_data() {
+                    let field = if field == "." { "body".into() } else { field };
+                    ApiError::field(&field, "invalid_type", inner.to_string())
+                } else {
+                    ApiError::bad_request("invalid_json", format!("JSON 无法解析：{inner}"))
+                }
+            })?
+            .take_over
+    };
     let k = actionable(&state, &caller, id.into_inner()).await?;
     case_action(&state, &caller, k, move |c, a| {
         store::claim(c, a, take_over)

@@ -792,7 +792,7 @@ pub async fn post_message(
             "须为 1–64 个字符（字母、数字、- _ . :）",
         );
     }
-    let text = e.text("text", &body.text, 1, state.config.message_max_chars);
+    let text = e.multiline("text", &body.text, 1, state.config.message_max_chars);
     if let Some(l) = &body.listing_ref {
         let (lid, viewer) = (l.clone(), caller.viewer());
         let seen = state
@@ -812,6 +812,12 @@ pub async fn post_message(
             .then(|| caller.firm_id().map(str::to_string))
             .flatten(),
     };
+    // Staff write for their community, firms' members for their firm.
+    let sender = match &author.firm_id {
+        Some(f) => f.clone(),
+        None => format!("staff:{}", caller.staff_community.as_deref().unwrap_or("")),
+    };
+    state.quotas.message(&sender, &caller.user_id)?;
     let new = NewMessage {
         author,
         body: text,

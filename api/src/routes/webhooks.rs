@@ -165,14 +165,30 @@ pub async fn create(
         created_at: at,
         updated_at: at,
     };
-    let row = state
+    let max = state.config.webhook_max_per_client;
+    let (row, outcome) = state
         .db
         .run(move |c| {
             row.from_event_id = stream::head(c)?;
-            store::insert(c, &row)?;
-            Ok(row)
+            let outcome = store::insert_capped(c, &row, max)?;
+            Ok((row, outcome))
         })
         .await?;
+    match outcome {
+        store::Capped::Inserted => {}
+        store::Capped::Duplicate(id) => {
+            return Err(ApiError::conflict(
+                "webhook_exists",
+                format!("已有相同地址和事件类型的订阅：{id}"),
+            ));
+        }
+        store::Capped::Full => {
+            return Err(ApiError::conflict(
+                "webhook_limit_reached",
+                format!("每个 API 客户端最多 {max} 个 webhook 订阅，请先删除不用的订阅"),
+            ));
+        }
+    }
     Ok(HttpResponse::Created()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(WebhookWithSecret {

@@ -182,6 +182,7 @@ pub fn firm_row(f: NewFirm) -> Firm {
         verified_by: None,
         created_at: t,
         updated_at: t,
+        claim_refused_at: None,
     }
 }
 
@@ -246,12 +247,24 @@ pub fn get_firm(conn: &mut DbConnection, id: &str) -> StoreResult<Option<Firm>> 
         .optional()?)
 }
 
+/// The firm of a USCC: the verified one, else the oldest pending claim.
 pub fn firm_by_uscc(conn: &mut DbConnection, uscc: &str) -> StoreResult<Option<Firm>> {
     Ok(firms::table
         .filter(firms::uscc.eq(uscc))
+        .order((firms::verified.desc(), firms::id.asc()))
         .select(Firm::as_select())
         .first(conn)
         .optional()?)
+}
+
+/// Every firm claiming one of these USCCs (oldest first), so staff can
+/// see competing claims side by side.
+pub fn claims_of(conn: &mut DbConnection, usccs: &[String]) -> StoreResult<Vec<Firm>> {
+    Ok(firms::table
+        .filter(firms::uscc.eq_any(usccs))
+        .order(firms::id.asc())
+        .select(Firm::as_select())
+        .load(conn)?)
 }
 
 pub struct FirmFilter {
@@ -288,6 +301,27 @@ pub fn verify_firm(
 ) -> StoreResult<Option<Firm>> {
     let t = now();
     let (firm, announced) = conn.transaction::<_, StoreError, _>(|conn| {
+        super::begin_write(conn)?;
+        let Some(claim) = get_firm(conn, id)? else {
+            return Ok((None, false));
+        };
+        if claim.verified {
+            return Ok((Some(claim), false));
+        }
+        // One verified firm per USCC (a unique index holds it under races
+        // too); verifying a claim refuses its competitors.
+        if claim.claim_refused_at.is_some() {
+            return Err(StoreError::Conflict("claim_refused".into()));
+        }
+        let verified_other = firms::table
+            .filter(firms::uscc.eq(&claim.uscc))
+            .filter(firms::verified.eq(true))
+            .select(firms::id)
+            .first::<String>(conn)
+            .optional()?;
+        if verified_other.is_some() {
+            return Err(StoreError::Conflict("uscc".into()));
+        }
         let n = diesel::update(firms::table.find(id).filter(firms::verified.eq(false)))
             .set((
                 firms::verified.eq(true),
@@ -295,11 +329,23 @@ pub fn verify_firm(
                 firms::verified_by.eq(Some(&actor.user_id)),
                 firms::updated_at.eq(t),
             ))
-            .execute(conn)?;
+            .execute(conn)
+            .map_err(|e| StoreError::unique_as_conflict(e, "uscc"))?;
         let firm = get_firm(conn, id)?;
         let (Some(f), 1) = (&firm, n) else {
             return Ok((firm, false));
         };
+        let refused: Vec<String> = firms::table
+            .filter(firms::uscc.eq(&f.uscc))
+            .filter(firms::id.ne(id))
+            .filter(firms::claim_refused_at.is_null())
+            .select(firms::id)
+            .load(conn)?;
+        if !refused.is_empty() {
+            diesel::update(firms::table.filter(firms::id.eq_any(&refused)))
+                .set((firms::claim_refused_at.eq(Some(t)), firms::updated_at.eq(t)))
+                .execute(conn)?;
+        }
         super::listings::touch_firm(conn, id)?;
         super::audit::record(
             conn,
@@ -308,10 +354,11 @@ pub fn verify_firm(
             "firm.verified",
             None,
             ("firm", id),
-            serde_json::json!({ "name": f.name }),
+            serde_json::json!({ "name": f.name, "refused_claims": refused }),
         )?;
+        let cases = super::cases::open_for_firm(conn, id)?;
         let users = super::notifications::firm_members(conn, &[id.to_string()])?;
-        let live = super::notifications::notify(
+        let mut live = super::notifications::notify(
             conn,
             &users,
             &super::notifications::NewNotification {
@@ -324,6 +371,26 @@ pub fn verify_firm(
                 group_key: None,
             },
         )?;
+        // The refused claimants learn why their firm will not be verified.
+        for other in &refused {
+            let members = super::notifications::firm_members(conn, std::slice::from_ref(other))?;
+            live.extend(super::notifications::notify(
+                conn,
+                &members,
+                &super::notifications::NewNotification {
+                    kind: "firm.claim_refused",
+                    title: "企业认证申请未通过".into(),
+                    body:
+                        "同一统一社会信用代码的另一家企业已通过社区认证；如有异议请联系社区工作人员"
+                            .into(),
+                    subject_type: "firm",
+                    subject_id: other.clone(),
+                    thread_id: None,
+                    group_key: None,
+                },
+            )?);
+        }
+        live.extend(cases);
         super::stream::append(conn, &live)?;
         Ok((firm, !live.is_empty()))
     })?;

@@ -145,13 +145,26 @@ fn opened_events(c: &mut DbConnection, k: &Case, title: &str) -> StoreResult<Vec
 }
 
 /// Inside the transaction that writes a listing: an open urgent or
-/// emergency request gets a case (once); an open case follows the request's
-/// urgency. Returns the live events to append last.
+/// emergency request of a verified firm gets a case (once); an open case
+/// follows the request's urgency. Returns the live events to append last.
+///
+/// A firm that registered itself and is not verified yet cannot reach the
+/// staff queue: its requests get their cases when staff verify it
+/// ([`open_for_firm`]).
 pub fn open_for(c: &mut DbConnection, l: &Listing) -> StoreResult<Vec<NewEvent>> {
     if l.side != "request"
         || l.status != "open"
         || !matches!(l.urgency.as_str(), "urgent" | "emergency")
     {
+        return Ok(Vec::new());
+    }
+    let verified: bool = super::schema::firms::table
+        .find(&l.firm_id)
+        .select(super::schema::firms::verified)
+        .first(c)
+        .optional()?
+        .unwrap_or(false);
+    if !verified {
         return Ok(Vec::new());
     }
     let at = now();
@@ -194,6 +207,25 @@ pub fn open_for(c: &mut DbConnection, l: &Listing) -> StoreResult<Vec<NewEvent>>
     }
     let k = by_listing(c, &l.id)?.ok_or(StoreError::NotFound)?;
     Ok(vec![updated_event(&k, &l.title)])
+}
+
+/// Inside the transaction that verifies a firm: the cases of its open
+/// urgent and emergency requests, which waited for the verification.
+pub fn open_for_firm(c: &mut DbConnection, firm_id: &str) -> StoreResult<Vec<NewEvent>> {
+    use super::schema::listings;
+    let waiting: Vec<Listing> = listings::table
+        .filter(listings::firm_id.eq(firm_id))
+        .filter(listings::side.eq("request"))
+        .filter(listings::status.eq("open"))
+        .filter(listings::urgency.eq_any(["urgent", "emergency"]))
+        .order(listings::id.asc())
+        .select(Listing::as_select())
+        .load(c)?;
+    let mut live = Vec::new();
+    for l in &waiting {
+        live.extend(open_for(c, l)?);
+    }
+    Ok(live)
 }
 
 pub fn get(c: &mut DbConnection, id: &str) -> StoreResult<Option<Case>> {

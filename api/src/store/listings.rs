@@ -402,9 +402,15 @@ pub fn created_between(
     from: NaiveDateTime,
     to: NaiveDateTime,
 ) -> StoreResult<Vec<(String, String, String, NaiveDateTime)>> {
+    // Only verified firms' listings count: a self-registered firm nobody
+    // vouched for cannot move the park's figures.
+    let verified = super::schema::firms::table
+        .filter(super::schema::firms::verified.eq(true))
+        .select(super::schema::firms::id);
     let mut q = listings::table
         .filter(listings::created_at.ge(from))
         .filter(listings::created_at.lt(to))
+        .filter(listings::firm_id.eq_any(verified))
         .select((
             listings::id,
             listings::side,

@@ -24,8 +24,13 @@ pub struct MatchRecord {
     pub status: String,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
-    /// When the record first reached `agreed`.
+    /// When the record reached `agreed`: when the second firm agreed.
     pub agreed_at: Option<NaiveDateTime>,
+    /// Each firm's consent (when, and which user gave it).
+    pub request_agreed_at: Option<NaiveDateTime>,
+    pub request_agreed_by: Option<String>,
+    pub offer_agreed_at: Option<NaiveDateTime>,
+    pub offer_agreed_by: Option<String>,
 }
 
 impl MatchRecord {
@@ -47,6 +52,10 @@ impl MatchRecord {
             created_at: t,
             updated_at: t,
             agreed_at: None,
+            request_agreed_at: None,
+            request_agreed_by: None,
+            offer_agreed_at: None,
+            offer_agreed_by: None,
         }
     }
 }
@@ -314,6 +323,77 @@ pub fn set_status(
         Ok(Some(r))
     })?;
     if r.is_some() {
+        stream::committed();
+    }
+    Ok(r)
+}
+
+/// Which firm of a match record acts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Party {
+    Request,
+    Offer,
+}
+
+/// Records one firm's agreement to a `contacted` match; the record becomes
+/// `agreed` (with its events) when the other firm has agreed too. Returns
+/// the record as it now is (unchanged when it was not `contacted`), or
+/// None when there is none.
+pub fn agree(
+    conn: &mut DbConnection,
+    id: &str,
+    party: Party,
+    user_id: &str,
+) -> StoreResult<Option<MatchRecord>> {
+    let at = now();
+    let (r, moved) = conn.transaction::<_, StoreError, _>(|c| {
+        super::begin_write(c)?;
+        // The two firms' consents must see each other: the second to agree
+        // waits for the first (PostgreSQL: row lock; SQLite: write lock).
+        if let DbConnection::Postgresql(pg) = c {
+            diesel::sql_query("SELECT id FROM match_records WHERE id = $1 FOR UPDATE")
+                .bind::<diesel::sql_types::Text, _>(id)
+                .execute(pg)?;
+        }
+        let Some(r) = get(c, id)? else {
+            return Ok((None, false));
+        };
+        if r.status != "contacted" {
+            return Ok((Some(r), false));
+        }
+        let target = match_records::table.find(id);
+        match party {
+            Party::Request if r.request_agreed_at.is_none() => {
+                diesel::update(target)
+                    .set((
+                        match_records::request_agreed_at.eq(Some(at)),
+                        match_records::request_agreed_by.eq(Some(user_id)),
+                        match_records::updated_at.eq(at),
+                    ))
+                    .execute(c)?;
+            }
+            Party::Offer if r.offer_agreed_at.is_none() => {
+                diesel::update(target)
+                    .set((
+                        match_records::offer_agreed_at.eq(Some(at)),
+                        match_records::offer_agreed_by.eq(Some(user_id)),
+                        match_records::updated_at.eq(at),
+                    ))
+                    .execute(c)?;
+            }
+            _ => {}
+        }
+        let r = get(c, id)?.ok_or(StoreError::NotFound)?;
+        if r.request_agreed_at.is_none() || r.offer_agreed_at.is_none() {
+            return Ok((Some(r), false));
+        }
+        let Some((r, live)) = set_status_in(c, id, "contacted", "agreed")? else {
+            return Err(StoreError::NotFound);
+        };
+        stream::append(c, &live)?;
+        Ok((Some(r), true))
+    })?;
+    if moved {
         stream::committed();
     }
     Ok(r)

@@ -45,6 +45,8 @@ pub struct Firm {
     pub verified_by: Option<String>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// Set when another claim of the same USCC was verified.
+    pub claim_refused_at: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

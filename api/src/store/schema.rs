@@ -42,6 +42,7 @@ diesel::table! {
         verified_by -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        claim_refused_at -> Nullable<Timestamp>,
     }
 }
 
@@ -149,6 +150,10 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         agreed_at -> Nullable<Timestamp>,
+        request_agreed_at -> Nullable<Timestamp>,
+        request_agreed_by -> Nullable<Text>,
+        offer_agreed_at -> Nullable<Timestamp>,
+        offer_agreed_by -> Nullable<Text>,
     }
 }
 

@@ -95,6 +95,47 @@ pub fn insert(conn: &mut DbConnection, row: &Webhook) -> StoreResult<()> {
     Ok(())
 }
 
+/// What [`insert_capped`] did.
+pub enum Capped {
+    Inserted,
+    /// The client already has a subscription of this URL to these types.
+    Duplicate(String),
+    /// The client holds the most subscriptions it may.
+    Full,
+}
+
+/// The event types of a subscription as a set (stored space-separated).
+fn type_set(types: &str) -> std::collections::BTreeSet<&str> {
+    types.split_whitespace().collect()
+}
+
+/// Inserts a subscription unless its client already has one of the same
+/// URL and event types, or holds `max` already. Concurrent creations of
+/// one client take turns: SQLite's write lock, PostgreSQL's lock on the
+/// client's row.
+pub fn insert_capped(conn: &mut DbConnection, row: &Webhook, max: usize) -> StoreResult<Capped> {
+    conn.transaction(|conn| {
+        super::begin_write(conn)?;
+        if let DbConnection::Postgresql(c) = conn {
+            diesel::sql_query("SELECT id FROM api_clients WHERE id = $1 FOR UPDATE")
+                .bind::<diesel::sql_types::Text, _>(&row.client_id)
+                .execute(c)?;
+        }
+        let existing = of_client(conn, &row.client_id)?;
+        if let Some(same) = existing
+            .iter()
+            .find(|w| w.url == row.url && type_set(&w.event_types) == type_set(&row.event_types))
+        {
+            return Ok(Capped::Duplicate(same.id.clone()));
+        }
+        if existing.len() >= max {
+            return Ok(Capped::Full);
+        }
+        insert(conn, row)?;
+        Ok(Capped::Inserted)
+    })
+}
+
 pub fn get(conn: &mut DbConnection, id: &str) -> StoreResult<Option<Webhook>> {
     Ok(w::table
         .find(id)

@@ -32,19 +32,33 @@ export function firmsView() {
     more.hidden = !st.cursor;
   }
 
+  // Other registrations claiming the same USCC: staff compare them before
+  // verifying one (which refuses the others).
+  const CLAIM = { pending: '待认证', verified: '已认证', refused: '已拒绝' };
+  function competing(f) {
+    const others = f.competing_claims || [];
+    if (!others.length) return [];
+    return [h('dt', null, '争用同一代码'), h('dd', { class: 'competing' },
+      others.map((c) => `${c.name}（${c.contact_name} ${c.contact_phone}，${CLAIM[c.claim_status] || c.claim_status}）`).join('；'))];
+  }
+
   function card(f) {
+    let action;
+    if (f.verified) action = badge(`已认证 ${fmtTime(f.verified_at)}`, 'ok');
+    else if (f.claim_status === 'refused') action = badge('已拒绝：同一信用代码的另一家企业已认证', 's-open');
+    else {
+      action = h('button', { class: 'btn btn-primary', type: 'button', dataset: { action: 'verify' }, onclick: (e) => busy(e.currentTarget, async () => {
+        await api.post(`/api/v1/firms/${f.id}/verify`);
+        toast(`已认证：${f.name}`, 'ok');
+        // Competing claims were refused with it: read the list again.
+        load();
+      }) }, '认证');
+    }
     return h('article', { class: 'card firm', dataset: { firmId: f.id } },
-      h('div', { class: 'card-head' },
-        h('h2', null, f.name),
-        f.verified ? badge(`已认证 ${fmtTime(f.verified_at)}`, 'ok')
-          : h('button', { class: 'btn btn-primary', type: 'button', dataset: { action: 'verify' }, onclick: (e) => busy(e.currentTarget, async () => {
-            await api.post(`/api/v1/firms/${f.id}/verify`);
-            toast(`已认证：${f.name}`, 'ok');
-            st.items = st.items.filter((x) => x.id !== f.id);
-            render();
-          }) }, '认证')),
+      h('div', { class: 'card-head' }, h('h2', null, f.name), action),
       h('dl', { class: 'facts' },
         h('dt', null, '信用代码'), h('dd', null, h('code', null, f.uscc)),
+        ...competing(f),
         h('dt', null, '地址'), h('dd', null, f.address || '—'),
         h('dt', null, '联系人'), h('dd', null, f.contact_name || '—'),
         h('dt', null, '电话'), h('dd', null, f.contact_phone || '—'),
