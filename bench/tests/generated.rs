@@ -527,10 +527,7 @@ fn attribute_values_are_sane() {
     assert!(skills > 500);
 }
 
-const DEV_LISTINGS: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../eval/dev/listings.jsonl"
-);
+const DEV_LISTINGS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../eval/dev/listings.jsonl");
 
 /// Titles, descriptions, firm names and codes of the hand-made dev set
 /// (part of the repository: a missing file fails the test).
