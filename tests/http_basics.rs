@@ -182,13 +182,14 @@ async fn requests_beyond_the_in_flight_limit_are_shed_at_once() {
     }
     // While it is held, a burst of searches with probes among them: every
     // search is shed, every probe answered.
+    let (app_ref, token) = (&app, w.a.admin.token.as_str());
     let during = (0..30).map(|i| async move {
         let path = match i % 3 {
             0 => search,
             1 => "/healthz",
             _ => "/readyz",
         };
-        (path, app.get(path, &w.a.admin.token).await)
+        (path, app_ref.get(path, token).await)
     });
     for (path, r) in futures_util::future::join_all(during).await {
         if path == search {

@@ -334,7 +334,10 @@ async fn log_when(
         if done(&log) {
             return log;
         }
-        assert!(Instant::now() < deadline, "delivery log after 10 s: {log:#?}");
+        assert!(
+            Instant::now() < deadline,
+            "delivery log after 10 s: {log:#?}"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
