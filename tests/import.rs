@@ -9,10 +9,7 @@ use zhiqilian::import::{ImportOptions, ImportReport, import_file};
 
 use crate::helpers::*;
 
-const DEV_LISTINGS: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../eval/dev/listings.jsonl"
-);
+const DEV_LISTINGS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../eval/dev/listings.jsonl");
 
 async fn import(app: &TestApp, path: &Path) -> ImportReport {
     let db = app.db();
@@ -351,7 +348,9 @@ async fn import_indexes_locally_and_leaves_a_busy_index_alone() {
     extra["title"] = json!("忙碌索引期间导入的 注塑代加工");
     let path = write_lines(dir.path(), &[extra.to_string()]);
     let busy = LocalIndexer::spawn(app.db(), node.path(), &node.path().join("vocab"));
-    let err = busy.err().expect("the index is held: the indexer must not start");
+    let err = busy
+        .err()
+        .expect("the index is held: the indexer must not start");
     let message = format!("{err:#}");
     assert!(
         message.contains("unavailable") && message.contains("Lock"),

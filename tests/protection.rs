@@ -238,10 +238,16 @@ async fn listing_and_match_reads_carry_etags() {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     let r = loop {
         let r = app.get("/api/v1/matches", &w.a.admin.token).await;
-        if r.expect(200)["items"].as_array().is_some_and(|i| !i.is_empty()) {
+        if r.expect(200)["items"]
+            .as_array()
+            .is_some_and(|i| !i.is_empty())
+        {
             break r;
         }
-        assert!(std::time::Instant::now() < deadline, "no match record in 10 s");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no match record in 10 s"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     };
     let record = r.body["items"][0].clone();
