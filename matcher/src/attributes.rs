@@ -327,10 +327,7 @@ mod tests {
     use proptest::prelude::*;
     use serde_json::json;
 
-    const DEV_LISTINGS: &str = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../eval/dev/listings.jsonl"
-    );
+    const DEV_LISTINGS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../eval/dev/listings.jsonl");
 
     fn obj(v: Value) -> Map<String, Value> {
         match v {

@@ -619,10 +619,7 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    const DEV_LISTINGS: &str = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../eval/dev/listings.jsonl"
-    );
+    const DEV_LISTINGS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../eval/dev/listings.jsonl");
 
     fn close(a: f64, b: f64) -> bool {
         (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0)

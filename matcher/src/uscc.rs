@@ -188,10 +188,7 @@ mod tests {
         "91330206MA2K7UM33J",
     ];
 
-    const DEV_LISTINGS: &str = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../eval/dev/listings.jsonl"
-    );
+    const DEV_LISTINGS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../eval/dev/listings.jsonl");
 
     #[test]
     fn accepts_known_valid_codes() {
@@ -347,7 +344,9 @@ mod tests {
         assert_eq!(body.chars().count(), 17, "{body}");
         let mut sum = 0u64;
         for (i, c) in body.chars().enumerate() {
-            let value = table.find(c).unwrap_or_else(|| panic!("{c} not in the table")) as u64;
+            let value = table
+                .find(c)
+                .unwrap_or_else(|| panic!("{c} not in the table")) as u64;
             let weight = (0..i).fold(1u64, |w, _| w * 3 % 31);
             sum += value * weight;
         }

@@ -905,8 +905,9 @@ fn scorable_pair() -> impl Strategy<Value = (MatchListing, MatchListing)> {
         fb.length = fa.length;
         (build(s, k, "A", &fa), build(s.opposite(), k, "B", &fb))
     });
-    let independent = ((side(), kind(), fields()), (side(), kind(), fields()))
-        .prop_map(|((sa, ka, fa), (sb, kb, fb))| (build(sa, ka, "A", &fa), build(sb, kb, "B", &fb)));
+    let independent = ((side(), kind(), fields()), (side(), kind(), fields())).prop_map(
+        |((sa, ka, fa), (sb, kb, fb))| (build(sa, ka, "A", &fa), build(sb, kb, "B", &fb)),
+    );
     prop_oneof![4 => agreeing, 1 => independent]
 }
 
@@ -916,8 +917,8 @@ fn scorable_pair() -> impl Strategy<Value = (MatchListing, MatchListing)> {
 /// checks that ran on a handful of cases would prove little.
 #[test]
 fn score_is_a_number_in_the_unit_interval() {
-    use std::sync::atomic::{AtomicUsize, Ordering};
     use proptest::test_runner::{Config, TestRunner};
+    use std::sync::atomic::{AtomicUsize, Ordering};
     const CASES: u32 = 512;
     let scored = AtomicUsize::new(0);
     let total = AtomicUsize::new(0);
