@@ -666,14 +666,24 @@ async fn stats_shown_match_the_api(
             Some("urgent") => "加急",
             other => bail!("urgency {other:?}"),
         };
-        let want = [label.to_string(), n(&row["cases"]), n(&row["resolved"]), n(&row["overdue_now"])];
+        let want = [
+            label.to_string(),
+            n(&row["cases"]),
+            n(&row["resolved"]),
+            n(&row["overdue_now"]),
+        ];
         ensure!(
             shown.len() >= 4 && shown[..4] == want,
             "SLA row: the page shows {shown:?}, the service {row:#}"
         );
         for (i, step) in ["claim", "contact", "resolve"].iter().enumerate() {
             let s = &row[step];
-            let rate = format!("{}（{}/{}）", pct(&s["rate"]), n(&s["within_target"]), n(&s["done"]));
+            let rate = format!(
+                "{}（{}/{}）",
+                pct(&s["rate"]),
+                n(&s["within_target"]),
+                n(&s["done"])
+            );
             ensure!(
                 shown.get(4 + i).is_some_and(|c| c.contains(&rate)),
                 "SLA {step}: the page shows {:?}, the service {rate}",
@@ -683,7 +693,9 @@ async fn stats_shown_match_the_api(
     }
     let emergency = &api_rows[0];
     ensure!(
-        emergency["urgency"] == "emergency" && emergency["cases"] == 1 && emergency["resolved"] == 1,
+        emergency["urgency"] == "emergency"
+            && emergency["cases"] == 1
+            && emergency["resolved"] == 1,
         "the emergency case is not counted: {sla:#}"
     );
     Ok(())
