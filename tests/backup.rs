@@ -168,6 +168,28 @@ async fn a_backup_taken_while_clients_write_is_consistent_and_restores() {
     )
     .await;
     assert!(ok, "{err}");
+    // The old file was replaced by a sound database, not written over in
+    // place: it passes the integrity check and holds what the first backup
+    // held (and the writes since).
+    {
+        let mut c = SqliteConnection::establish(&forced).expect("open the forced backup");
+        assert_eq!(
+            lines(
+                &mut c,
+                "SELECT integrity_check AS line FROM pragma_integrity_check()"
+            ),
+            ["ok"]
+        );
+        let ids: HashSet<String> = lines(&mut c, "SELECT id AS line FROM listings")
+            .into_iter()
+            .collect();
+        let missing: Vec<_> = before.keys().filter(|id| !ids.contains(*id)).collect();
+        assert!(
+            missing.is_empty(),
+            "listings missing from the forced backup: {missing:?}"
+        );
+        assert!(ids.len() > before.len(), "{} listings", ids.len());
+    }
 
     // Restore refuses while the server runs, then works once it is stopped
     // (here the hard way).

@@ -394,10 +394,18 @@ async fn a_client_acts_only_within_its_firm_or_community() {
             &json!({ "title": "改了" }),
         )
         .await;
-    assert!(matches!(r.status.as_u16(), 403 | 404), "{:?}", r.body);
+    // b's listing is visible to a's members, so the refusal is 403 (not a
+    // 404 that would deny it exists), and nothing changed.
+    r.expect_problem(403, "forbidden");
     app.post_empty(&format!("/api/v1/listings/{b_id}/close"), &token)
         .await
-        .expect(403);
+        .expect_problem(403, "forbidden");
+    let unchanged = app
+        .get(&format!("/api/v1/listings/{b_id}"), &w.b.admin.token)
+        .await;
+    assert_eq!(unchanged.expect(200)["title"], "B 厂房 社区内");
+    assert_eq!(unchanged.body["status"], "open");
+    assert_eq!(unchanged.body["version"], b_listing["version"]);
     // It sees what a's members see: b's community listing, not c's.
     app.get(&format!("/api/v1/listings/{b_id}"), &token)
         .await

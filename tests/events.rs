@@ -243,12 +243,10 @@ async fn idle_streams_get_heartbeats() {
 // ----------------------------------------------------- two server processes
 
 #[tokio::test]
+#[ignore = "PostgreSQL only: run with ZQL_TEST_DATABASE_URL and --ignored (.ci/run does)"]
 async fn two_server_processes_on_one_postgres_database_deliver_each_others_events() {
     let app = spawn_app().await;
-    if app.backend_name() != "postgres" {
-        eprintln!("two-node delivery needs ZQL_TEST_DATABASE_URL (PostgreSQL): skipped");
-        return;
-    }
+    app.require_postgres();
     let w = app.world().await;
     let tid = thread_between_a_and_b(&app, &w).await;
     let (node_a, node_b) = (
@@ -381,12 +379,10 @@ async fn a_stopping_server_ends_streams_with_a_hint_and_releases_its_leases() {
 /// change is matched once between them (their `/metrics` add up), and when
 /// the lease holder is killed the other takes the work over.
 #[tokio::test]
+#[ignore = "PostgreSQL only: run with ZQL_TEST_DATABASE_URL and --ignored (.ci/run does)"]
 async fn two_server_processes_share_background_work_and_search() {
     let app = spawn_app_with(&[("ZQL_BACKGROUND_JOBS", "")]).await;
-    if app.backend_name() != "postgres" {
-        eprintln!("two processes need ZQL_TEST_DATABASE_URL (PostgreSQL): skipped");
-        return;
-    }
+    app.require_postgres();
     let w = app.world().await;
     let before = app.change_head().await;
     let mut nodes = [

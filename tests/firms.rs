@@ -501,7 +501,7 @@ async fn firm_list_pages_with_a_cursor() {
     let r = app.get("/api/v1/firms?limit=0", &admin.token).await;
     assert_eq!(r.expect_invalid(), ["limit"]);
     let r = app.get("/api/v1/firms?cursor=%%%", &admin.token).await;
-    assert!(r.status.is_client_error(), "{:#}", r.body);
+    assert_eq!(r.expect_invalid(), ["cursor"]);
     let r = app
         .get("/api/v1/firms?cursor=bm90LWEtdXVpZA", &admin.token)
         .await;

@@ -372,6 +372,18 @@ impl TestApp {
         self.db.clone().expect("database handle")
     }
 
+    /// Fails a PostgreSQL-only test run without PostgreSQL: such tests are
+    /// `#[ignore]`d, so they run only when asked for, and then they must not
+    /// pass without testing anything.
+    #[track_caller]
+    pub fn require_postgres(&self) {
+        assert_eq!(
+            self.backend_name(),
+            "postgres",
+            "this test needs PostgreSQL: set ZQL_TEST_DATABASE_URL"
+        );
+    }
+
     pub fn backend_name(&self) -> &'static str {
         if self.database_url.starts_with("postgres") {
             "postgres"

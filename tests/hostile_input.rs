@@ -205,34 +205,6 @@ async fn field_errors_are_capped_with_a_count() {
     assert_eq!(r.body["error_count"].as_u64(), Some(n as u64));
 }
 
-/// A client of firm A with `webhooks:manage`; returns its token.
-async fn hook_client(app: &TestApp, staff: &Session, firm_id: &str) -> String {
-    let r = app
-        .post(
-            "/api/v1/clients",
-            &staff.token,
-            &json!({ "name": "园区平台", "firm_id": firm_id, "scopes": ["webhooks:manage"] }),
-        )
-        .await;
-    let b = r.expect(201);
-    let (id, secret) = (
-        b["id"].as_str().expect("id").to_string(),
-        b["client_secret"].as_str().expect("secret").to_string(),
-    );
-    let r = app
-        .send(
-            app.client
-                .post(app.url("/api/v1/oauth/token"))
-                .basic_auth(&id, Some(&secret))
-                .form(&[("grant_type", "client_credentials")]),
-        )
-        .await;
-    r.expect(200)["access_token"]
-        .as_str()
-        .expect("token")
-        .to_string()
-}
-
 #[tokio::test]
 async fn webhook_subscriptions_are_capped_per_client_and_not_duplicated() {
     let app = spawn_app_with(&[
@@ -241,7 +213,13 @@ async fn webhook_subscriptions_are_capped_per_client_and_not_duplicated() {
     ])
     .await;
     let w = app.world().await;
-    let token = hook_client(&app, &w.staff1, &w.a.id).await;
+    let token = crate::webhooks::scoped_hook_client(
+        &app,
+        &w.staff1,
+        &w.a.id,
+        &["webhooks:manage", "threads:read", "matches:read"],
+    )
+    .await;
     let hook = |url: &str, types: &[&str]| json!({ "url": url, "event_types": types });
     let first = app
         .post(

@@ -133,17 +133,20 @@ async fn health_probes() {
 }
 
 /// Beyond `max_in_flight` requests are answered at once with 503
-/// `overloaded` and Retry-After; probes are never shed; the server serves
-/// normally again as soon as the burst is over.
+/// `overloaded` and Retry-After; probes are never shed, even while the
+/// limit is reached; the server serves normally again as soon as the burst
+/// is over.
 #[tokio::test]
 async fn requests_beyond_the_in_flight_limit_are_shed_at_once() {
+    use tokio::io::AsyncWriteExt;
     let app = spawn_app_with(&[("ZQL_MAX_IN_FLIGHT", "1")]).await;
     let w = app.world().await;
     for i in 0..5 {
         app.create_listing(&w.b.admin, &space_offer(&format!("厂房出租 {i} 号")))
             .await;
     }
-    let burst = (0..40).map(|_| app.get("/api/v1/listings/search?q=厂房", &w.a.admin.token));
+    let search = "/api/v1/listings/search?q=厂房";
+    let burst = (0..40).map(|_| app.get(search, &w.a.admin.token));
     let replies = futures_util::future::join_all(burst).await;
     let shed: Vec<&Reply> = replies.iter().filter(|r| r.status == 503).collect();
     assert!(
@@ -157,12 +160,61 @@ async fn requests_beyond_the_in_flight_limit_are_shed_at_once() {
         r.expect_problem(503, "overloaded");
         assert_eq!(r.header("retry-after"), Some("1"));
     }
-    // Probes are not counted; afterwards everything is served.
-    let probes = (0..10).map(|_| app.get_anon("/healthz"));
-    for r in futures_util::future::join_all(probes).await {
-        assert_eq!(r.status, 200);
-    }
-    app.get("/api/v1/listings/search?q=厂房", &w.a.admin.token)
+
+    // The one slot held for as long as the test likes: a request whose body
+    // is still on its way (the handler waits for it).
+    let mut held = tokio::net::TcpStream::connect(app.address.trim_start_matches("http://"))
         .await
-        .expect(200);
+        .expect("connect");
+    held.write_all(
+        b"POST /api/v1/auth/login HTTP/1.1\r\nhost: localhost\r\n\
+          content-type: application/json\r\ncontent-length: 200\r\n\r\n{\"login\":",
+    )
+    .await
+    .expect("send the head");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while app.get(search, &w.a.admin.token).await.status != 503 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the held request never took the slot"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    // While it is held, a burst of searches with probes among them: every
+    // search is shed, every probe answered.
+    let (app_ref, token) = (&app, w.a.admin.token.as_str());
+    let during = (0..30).map(|i| async move {
+        let path = match i % 3 {
+            0 => search,
+            1 => "/healthz",
+            _ => "/readyz",
+        };
+        (path, app_ref.get(path, token).await)
+    });
+    for (path, r) in futures_util::future::join_all(during).await {
+        if path == search {
+            r.expect_problem(503, "overloaded");
+        } else {
+            assert_eq!(r.status, 200, "{path} shed while the limit was reached");
+        }
+    }
+    app.get(search, &w.a.admin.token)
+        .await
+        .expect_problem(503, "overloaded");
+
+    // The held request gives up; afterwards everything is served.
+    drop(held);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let r = app.get(search, &w.a.admin.token).await;
+        if r.status == 200 {
+            break;
+        }
+        r.expect_problem(503, "overloaded");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still shedding 10 s after the burst"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
 }

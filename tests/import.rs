@@ -332,10 +332,57 @@ async fn import_indexes_locally_and_leaves_a_busy_index_alone() {
             .is_empty()
     );
 
-    // While something holds the index, the importer reports it and leaves it be.
+    // While something holds the index (here `opened`, as a running server
+    // would), an import still writes to the database, but its indexer finds
+    // the index busy and leaves it be.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut extra: Value = serde_json::from_str(
+        std::fs::read_to_string(DEV_LISTINGS)
+            .expect("dev listings")
+            .lines()
+            .next()
+            .expect("a line"),
+    )
+    .expect("json");
+    extra["key"] = json!("busy-index-extra");
+    extra["title"] = json!("忙碌索引期间导入的 注塑代加工");
+    let path = write_lines(dir.path(), &[extra.to_string()]);
     let busy = LocalIndexer::spawn(app.db(), node.path(), &node.path().join("vocab"));
-    assert!(busy.is_err());
-    assert_eq!(opened.index.num_docs(), 167);
+    let err = busy
+        .err()
+        .expect("the index is held: the indexer must not start");
+    let message = format!("{err:#}");
+    assert!(
+        message.contains("unavailable") && message.contains("Lock"),
+        "not a busy-index error: {message}"
+    );
+    assert_eq!(import(&app, &path).await.created, 1);
+    let head = app.change_head().await;
+    assert_eq!(head, seq + 1);
+    drop(opened);
+
+    // Read from disk afresh: the index is intact and where it was.
+    let reopened =
+        ListingIndex::open_or_create(&index_dir(node.path()), Vocabulary::shared_builtin())
+            .expect("reopen");
+    assert!(!reopened.needs_rebuild, "{:?}", reopened.reason);
+    assert_eq!(reopened.index.num_docs(), 167);
+    assert_eq!(reopened.index.applied_seq(), seq);
+    drop(reopened);
+    // Once free, an indexer catches up with what was imported meanwhile.
+    let (db, dir) = (app.db(), node.path().to_path_buf());
+    let caught_up = tokio::task::spawn_blocking(move || {
+        LocalIndexer::spawn(db, &dir, &dir.join("vocab"))
+            .expect("index free")
+            .finish()
+            .expect("indexer")
+    })
+    .await
+    .expect("task");
+    assert_eq!(caught_up, head);
+    let after = ListingIndex::open_or_create(&index_dir(node.path()), Vocabulary::shared_builtin())
+        .expect("reopen");
+    assert_eq!(after.index.num_docs(), 168);
 }
 
 /// A key repeated within one file: the first line creates the listing, the

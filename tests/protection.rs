@@ -221,18 +221,59 @@ async fn listing_and_match_reads_carry_etags() {
         .await;
     assert_eq!(changed.expect(200)["title"], "改过的厂房");
     assert_ne!(changed.header("etag"), Some(etag.as_str()));
-    // Match lists too.
-    let r = app.get("/api/v1/matches", &w.a.admin.token).await;
+    // Match lists too, with a match record in them: b offers an air
+    // compressor, a asks for one.
+    app.create_listing(
+        &w.b.admin,
+        &json!({"side": "offer", "kind": "equipment", "title": "空压机出租 37kW 螺杆式",
+                "attributes": {"equipment_type": "空压机", "mode": "出租"}}),
+    )
+    .await;
+    app.create_listing(
+        &w.a.admin,
+        &json!({"side": "request", "kind": "equipment", "title": "急租空压机 产线停了",
+                "attributes": {"equipment_type": "空压机", "mode": "出租"}}),
+    )
+    .await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let r = loop {
+        let r = app.get("/api/v1/matches", &w.a.admin.token).await;
+        if r.expect(200)["items"]
+            .as_array()
+            .is_some_and(|i| !i.is_empty())
+        {
+            break r;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no match record in 10 s"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    let record = r.body["items"][0].clone();
     let tag = r.header("etag").expect("ETag").to_string();
-    let cached = app
-        .send(
+    let matches_if = |tag: String| {
+        app.send(
             app.client
                 .get(app.url("/api/v1/matches"))
                 .bearer_auth(&w.a.admin.token)
-                .header("if-none-match", format!("W/{tag}")),
+                .header("if-none-match", tag),
         )
-        .await;
+    };
+    let cached = matches_if(format!("W/{tag}")).await;
     assert_eq!(cached.status.as_u16(), 304);
+    assert_eq!(cached.body, serde_json::Value::Null);
+    // A status change makes the list differ: a new tag and the full list.
+    app.patch(
+        &format!("/api/v1/matches/{}", record["id"].as_str().expect("id")),
+        &w.a.admin.token,
+        &json!({ "status": "contacted" }),
+    )
+    .await
+    .expect(200);
+    let changed = matches_if(tag.clone()).await;
+    assert_eq!(changed.expect(200)["items"][0]["status"], "contacted");
+    assert_ne!(changed.header("etag"), Some(tag.as_str()));
 }
 
 #[tokio::test]

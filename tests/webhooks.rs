@@ -172,7 +172,7 @@ async fn hook_client(app: &TestApp, staff: &Session, firm_id: &str) -> String {
 }
 
 /// A client of firm `firm_id` with `scopes`; returns its token.
-async fn scoped_hook_client(
+pub async fn scoped_hook_client(
     app: &TestApp,
     staff: &Session,
     firm_id: &str,
@@ -251,15 +251,20 @@ async fn signed_deliveries_of_what_the_client_may_see_in_order() {
     .await
     .expect(200);
 
-    let got = rx.wait_for(2, Duration::from_secs(10)).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let got_all = rx.received();
-    assert_eq!(got_all.len(), 2, "{got:?}");
+    // A last listing of a's marks the end: deliveries come in event order,
+    // so once it has arrived, c's listing (written before it) would have too.
+    let last = app
+        .create_listing(&w.a.admin, &space_offer("A 仓库 出租"))
+        .await;
+    let got_all = rx.wait_for(3, Duration::from_secs(10)).await;
+    assert_eq!(got_all.len(), 3, "{got_all:?}");
     let bodies: Vec<Value> = got_all.iter().map(json_of).collect();
     assert_eq!(bodies[0]["type"], "listing.created");
     assert_eq!(bodies[1]["type"], "listing.closed");
+    assert_eq!(bodies[2]["type"], "listing.created");
     assert_eq!(bodies[0]["data"]["id"], mine["id"]);
     assert_eq!(bodies[1]["data"]["id"], mine["id"]);
+    assert_eq!(bodies[2]["data"]["id"], last["id"]);
     assert_eq!(bodies[0]["webhook_id"], hook.as_str());
     assert!(bodies[0]["event_id"].as_i64() < bodies[1]["event_id"].as_i64());
     for r in &got_all {
@@ -284,16 +289,17 @@ async fn signed_deliveries_of_what_the_client_may_see_in_order() {
         assert!(!verified("whsec_other", r, &r.body));
     }
 
-    // The log; the subscription is the client's alone.
-    let log = app
-        .get(&format!("/api/v1/webhooks/{hook}/deliveries"), &token)
-        .await;
-    let items = log.expect(200)["items"].as_array().expect("items").clone();
-    assert_eq!(items.len(), 2);
+    // The log (an attempt is recorded once the receiver has answered); the
+    // subscription is the client's alone.
+    let items = log_when(&app, &token, &hook, |l| {
+        l.len() == 3 && l.iter().all(|d| d["status"] != "pending")
+    })
+    .await;
     assert!(
         items
             .iter()
-            .all(|d| d["status"] == "delivered" && d["attempts"] == 1)
+            .all(|d| d["status"] == "delivered" && d["attempts"] == 1),
+        "{items:#?}"
     );
     let listed = app.get("/api/v1/webhooks", &token).await;
     assert_eq!(listed.expect(200)["items"][0]["id"], hook.as_str());
@@ -324,6 +330,27 @@ async fn delivery_log(app: &TestApp, token: &str, hook: &str) -> Vec<Value> {
         .as_array()
         .expect("items")
         .clone()
+}
+
+/// The delivery log once `done` holds for it; fails after 10 s.
+async fn log_when(
+    app: &TestApp,
+    token: &str,
+    hook: &str,
+    done: impl Fn(&[Value]) -> bool,
+) -> Vec<Value> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let log = delivery_log(app, token, hook).await;
+        if done(&log) {
+            return log;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "delivery log after 10 s: {log:#?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 async fn hook_status(app: &TestApp, token: &str, hook: &str) -> Value {
@@ -361,8 +388,7 @@ async fn failing_receivers_get_retries_with_backoff_then_the_hook_is_disabled() 
         got[0].headers["zhiqilian-delivery"],
         got[2].headers["zhiqilian-delivery"]
     );
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    let log = delivery_log(&app, &token, &hook).await;
+    let log = log_when(&app, &token, &hook, |l| l[0]["status"] != "pending").await;
     assert_eq!(log[0]["status"], "delivered");
     assert_eq!(log[0]["attempts"], 3);
     assert_eq!(log[0]["last_status_code"], 200);
@@ -393,21 +419,36 @@ async fn failing_receivers_get_retries_with_backoff_then_the_hook_is_disabled() 
     assert_eq!(metric(&text, "zql_webhooks_disabled"), Some(1.0), "{text}");
     assert!(metric(&text, r#"zql_webhook_deliveries{status="failed"}"#).is_some_and(|n| n >= 1.0));
     // While disabled nothing is sent; enabling sends the failed one first.
-    app.create_listing(&w.a.admin, &space_offer("重试 三号"))
-        .await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    assert_eq!(rx.received().len() - before, 4);
+    // A second, active subscription shows the sender's rounds: each round
+    // sends every active subscription's oldest due delivery and ends when
+    // all are sent, so once it has received two listings written while the
+    // first hook was disabled, the sender has been through a round in which
+    // that hook's delivery was due, and one after.
+    let witness = Receiver::start(&[], 200).await;
+    subscribe(&app, &token, &witness.url, &["listing.created"]).await;
+    for title in ["重试 三号", "重试 四号"] {
+        app.create_listing(&w.a.admin, &space_offer(title)).await;
+    }
+    let seen = witness.wait_for(2, Duration::from_secs(10)).await;
+    assert_eq!(seen.len(), 2, "the active subscription got {seen:?}");
+    assert_eq!(rx.received().len() - before, 4, "sent while disabled");
+    let log = delivery_log(&app, &token, &hook).await;
+    assert_eq!(log[0]["status"], "pending", "{log:#?}");
+    assert_eq!(log[0]["attempts"], 0, "{log:#?}");
     rx.answer(200);
     let r = app
         .post_empty(&format!("/api/v1/webhooks/{hook}/enable"), &token)
         .await;
     assert_eq!(r.expect(200)["status"], "active");
-    let got = rx.wait_for(before + 6, Duration::from_secs(10)).await;
+    let got = rx.wait_for(before + 7, Duration::from_secs(10)).await;
     let titles: Vec<Value> = got[before + 4..]
         .iter()
         .map(|r| json_of(r)["data"]["title"].clone())
         .collect();
-    assert_eq!(titles, vec![json!("重试 二号"), json!("重试 三号")]);
+    assert_eq!(
+        titles,
+        vec![json!("重试 二号"), json!("重试 三号"), json!("重试 四号")]
+    );
 }
 
 #[tokio::test]

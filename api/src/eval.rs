@@ -349,6 +349,8 @@ pub struct MatchQuality {
     pub per_kind: std::collections::BTreeMap<String, RankQuality>,
     /// Offers ranked against requests: the same pairs with roles swapped.
     pub reverse: RankQuality,
+    /// The reverse direction by the offers' kind.
+    pub reverse_per_kind: std::collections::BTreeMap<String, RankQuality>,
     /// Requests whose top offer is not judged relevant, with their top 3.
     pub misses: Vec<(String, Vec<String>)>,
 }
@@ -496,16 +498,25 @@ pub fn match_quality_with(
         kinds.entry(kind).or_default().add(&ranked, &by_request[*r]);
     }
     let mut reverse = Acc::default();
+    let mut reverse_kinds: std::collections::BTreeMap<String, Acc> = Default::default();
     let mut offers: Vec<&&str> = by_offer.keys().collect();
     offers.sort();
     for o in offers {
-        let (_, ranked) = rank(&mut conn, o)?;
+        let (kind, ranked) = rank(&mut conn, o)?;
         reverse.add(&ranked, &by_offer[*o]);
+        reverse_kinds
+            .entry(kind)
+            .or_default()
+            .add(&ranked, &by_offer[*o]);
     }
     Ok(MatchQuality {
         forward: forward.done(),
         per_kind: kinds.into_iter().map(|(k, a)| (k, a.done())).collect(),
         reverse: reverse.done(),
+        reverse_per_kind: reverse_kinds
+            .into_iter()
+            .map(|(k, a)| (k, a.done()))
+            .collect(),
         misses,
     })
 }

@@ -335,6 +335,66 @@ mod tests {
         }
     }
 
+    /// GB 32100-2015 §4.3, written out independently of the parser: the
+    /// alphabet spelled as the standard's table lists it, each weight
+    /// computed as 3^(i-1) mod 31, and C18 = 31 - (Σ Ci·Wi mod 31), where 31
+    /// stands for 0.
+    fn reference_check_character(body: &str) -> char {
+        let table = "0123456789ABCDEFGHJKLMNPQRTUWXY";
+        assert_eq!(body.chars().count(), 17, "{body}");
+        let mut sum = 0u64;
+        for (i, c) in body.chars().enumerate() {
+            let value = table
+                .find(c)
+                .unwrap_or_else(|| panic!("{c} not in the table")) as u64;
+            let weight = (0..i).fold(1u64, |w, _| w * 3 % 31);
+            sum += value * weight;
+        }
+        let check = (31 - sum % 31) % 31;
+        table.chars().nth(check as usize).expect("0..31")
+    }
+
+    /// Codes of real firms as their registrations publish them, and the
+    /// standard's worked example.
+    const PUBLISHED: &[(&str, &str)] = &[
+        ("914403001922038216", "华为技术有限公司"),
+        ("91440300708461136T", "深圳市腾讯计算机系统有限公司"),
+        ("91330100799655058B", "阿里巴巴（中国）有限公司"),
+        ("91110108558521630L", "小米通讯技术有限公司"),
+        ("91110000802100433B", "北京百度网讯科技有限公司"),
+        ("9144030071526726XG", "比亚迪股份有限公司"),
+        ("91350100M000100Y43", "GB 32100-2015 worked example"),
+    ];
+
+    #[test]
+    fn published_codes_parse_and_their_check_characters_are_recomputed() {
+        for (code, firm) in PUBLISHED {
+            assert_eq!(
+                Uscc::parse(code).map(|u| u.0),
+                Ok(code.to_string()),
+                "{firm}"
+            );
+            let (body, check) = code.split_at(17);
+            let expected = check.chars().next().expect("18th character");
+            assert_eq!(reference_check_character(body), expected, "{firm}");
+            assert_eq!(compute_check_character(body), Some(expected), "{firm}");
+            // Any other last character is refused as a check mismatch.
+            for other in CHARSET.iter().map(|&b| char::from(b)) {
+                if other == expected {
+                    continue;
+                }
+                assert_eq!(
+                    Uscc::parse(&format!("{body}{other}")),
+                    Err(UsccError::CheckCharacterMismatch {
+                        expected,
+                        found: other
+                    }),
+                    "{firm}"
+                );
+            }
+        }
+    }
+
     #[test]
     fn check_character_wraps_31_to_zero() {
         // Find a body whose weighted sum is a multiple of 31 by varying position 17.
@@ -395,9 +455,13 @@ mod tests {
     }
 
     proptest! {
+        /// Codes completed with a check character computed by
+        /// [`reference_check_character`] (not the parser's own function)
+        /// parse, and the parser's function agrees with it.
         #[test]
         fn generated_codes_parse(body in body()) {
-            let check = compute_check_character(&body).expect("alphabet only");
+            let check = reference_check_character(&body);
+            prop_assert_eq!(compute_check_character(&body), Some(check));
             let code = format!("{body}{check}");
             let parsed = Uscc::parse(&code.to_ascii_lowercase());
             prop_assert_eq!(parsed.map(|u| u.0), Ok(code));

@@ -891,17 +891,49 @@ fn inject(breach: Breach, r: &mut MatchListing, o: &mut MatchListing) -> &'stati
     }
 }
 
-proptest! {
-    #[test]
-    fn score_is_a_number_in_the_unit_interval(
-        (sa, ka, fa) in (side(), kind(), fields()),
-        (sb, kb, fb) in (side(), kind(), fields()),
-    ) {
-        let a = build(sa, ka, "A", &fa);
-        let b = build(sb, kb, "B", &fb);
+/// A pair for the range checks: mostly a request and an offer of one kind
+/// that agree on what they are about (the offer shares the request's title,
+/// description, attributes and window, so the hard constraints hold unless
+/// the random quantity, urgency or location says otherwise), sometimes two
+/// listings drawn independently (mostly disqualified).
+fn scorable_pair() -> impl Strategy<Value = (MatchListing, MatchListing)> {
+    let agreeing = (side(), kind(), fields(), fields()).prop_map(|(s, k, fa, mut fb)| {
+        fb.title = fa.title;
+        fb.description = fa.description;
+        fb.attrs = fa.attrs;
+        fb.from = fa.from;
+        fb.length = fa.length;
+        (build(s, k, "A", &fa), build(s.opposite(), k, "B", &fb))
+    });
+    let independent = ((side(), kind(), fields()), (side(), kind(), fields())).prop_map(
+        |((sa, ka, fa), (sb, kb, fb))| (build(sa, ka, "A", &fa), build(sb, kb, "B", &fb)),
+    );
+    prop_oneof![4 => agreeing, 1 => independent]
+}
+
+/// Every score and factor is a finite number in [0, 1] with a weight and a
+/// reason; a disqualification names a known key. The pairs are built so
+/// that most are scored (not disqualified), and the test counts them: range
+/// checks that ran on a handful of cases would prove little.
+#[test]
+fn score_is_a_number_in_the_unit_interval() {
+    use proptest::test_runner::{Config, TestRunner};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    const CASES: u32 = 512;
+    let scored = AtomicUsize::new(0);
+    let total = AtomicUsize::new(0);
+    let mut runner = TestRunner::new(Config {
+        cases: CASES,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let outcome = runner.run(&scorable_pair(), |(a, b)| {
+        total.fetch_add(1, Ordering::Relaxed);
         match score(&a, &b, &Weights::default(), now()) {
             Scored::Match { score, factors, .. } => {
+                scored.fetch_add(1, Ordering::Relaxed);
                 prop_assert!((0.0..=1.0).contains(&score), "{}", score);
+                prop_assert!(!factors.is_empty());
                 for f in &factors {
                     prop_assert!((0.0..=1.0).contains(&f.value), "{:?}", f);
                     prop_assert!(f.weight >= 0.0 && f.weight.is_finite(), "{:?}", f);
@@ -914,8 +946,23 @@ proptest! {
                 prop_assert!(!reason_zh.is_empty());
             }
         }
+        Ok(())
+    });
+    if let Err(e) = outcome {
+        panic!("{e}");
     }
+    let (scored, total) = (scored.into_inner(), total.into_inner());
+    assert_eq!(total, CASES as usize);
+    // About 4 in 5 pairs agree and most of those pass the hard constraints
+    // (about 80 % of all pairs are scored); at least two thirds must be.
+    assert!(
+        scored * 3 >= total * 2,
+        "only {scored} of {total} generated pairs were scored; the rest were disqualified"
+    );
+    eprintln!("{scored} of {total} generated pairs scored");
+}
 
+proptest! {
     #[test]
     fn score_never_rises_with_distance(
         k in kind(),

@@ -17,8 +17,8 @@ use tantivy::collector::{Collector, Count, SegmentCollector, TopDocs};
 use tantivy::columnar::{Cardinality, Column, StrColumn};
 use tantivy::query::doc_predicate_query::{DocPredicateQuery, FunctionPredicate};
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, Occur, PhraseQuery, Query, RangeQuery,
-    TermQuery, TermSetQuery,
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, Occur, PhraseQuery, Query,
+    RangeQuery, TermQuery, TermSetQuery,
 };
 use tantivy::schema::{Field, IndexRecordOption, Term, Value};
 use tantivy::snippet::SnippetGenerator;
@@ -501,7 +501,12 @@ fn text_query(searcher: &Searcher, f: &Fields, analysis: &QueryAnalysis) -> Opti
         };
         clauses.push((Occur::Must, query));
     }
-    (!clauses.is_empty()).then(|| Box::new(BooleanQuery::new(clauses)) as Box<dyn Query>)
+    if clauses.is_empty() {
+        // The query has words, and none of them is in the index: nothing
+        // matches (never "no text", which would match every listing).
+        return Some(Box::new(EmptyQuery));
+    }
+    Some(Box::new(BooleanQuery::new(clauses)))
 }
 
 fn non_empty(value: &Option<String>) -> Option<&str> {

@@ -462,7 +462,13 @@ async fn scenario(app: &TestApp, b: &Client, shots: &mut Shots) -> Result<()> {
     wait_for(b, "#stats svg.chart").await?;
     wait_for(b, "#sla table").await?;
     shots.take(b, "stats").await?;
-    // The CSV download: fetched with the token, handed to the browser as a file.
+    let window = [
+        ("from", attr_value(b, "input[name=from]").await?),
+        ("to", attr_value(b, "input[name=to]").await?),
+    ];
+    stats_shown_match_the_api(app, b, &staff, &window).await?;
+    // The CSV download: fetched with the token, handed to the browser as a
+    // file; it is the service's CSV of the same window.
     let csv = r#"
         const done = arguments[arguments.length - 1];
         const made = URL.createObjectURL;
@@ -471,7 +477,24 @@ async fn scenario(app: &TestApp, b: &Client, shots: &mut Shots) -> Result<()> {
     "#;
     let text = b.execute_async(csv, Vec::new()).await?;
     let text = text.as_str().context("CSV text")?;
-    ensure!(text.lines().count() > 1, "CSV download: {text}");
+    let served = app
+        .client
+        .get(app.url("/api/v1/staff/stats"))
+        .query(&window)
+        .query(&[("format", "csv")])
+        .bearer_auth(&staff.token)
+        .send()
+        .await?
+        .error_for_status()?
+        .text()
+        .await?;
+    let bom = |t: &str| t.trim_start_matches('\u{feff}').to_string();
+    ensure!(
+        bom(text) == bom(&served),
+        "the downloaded CSV differs from the service's:\n{text}\n---\n{served}"
+    );
+    let rows: Vec<&str> = text.lines().collect();
+    ensure!(rows.len() > 1, "CSV download: {text}");
 
     click(b, "a[data-nav=audit]").await?;
     wait_for(b, "#audit tbody tr td + td").await?;
@@ -487,6 +510,7 @@ async fn scenario(app: &TestApp, b: &Client, shots: &mut Shots) -> Result<()> {
     click(b, "a[data-nav=notifications]").await?;
     wait_for(b, "#notifications li[data-notification-id]").await?;
     shots.take(b, "notifications").await?;
+    notifications_shown_match_the_api(app, b, &staff).await?;
 
     click(b, "a[data-nav=search]").await?;
     fill(b, "form.search-form input[name=q]", "注塑机").await?;
@@ -511,6 +535,219 @@ async fn scenario(app: &TestApp, b: &Client, shots: &mut Shots) -> Result<()> {
     ensure!(
         js(b, "return document.body.dataset.errors || null;").await? == Value::Null,
         "the console reported script errors"
+    );
+    Ok(())
+}
+
+/// The value of the first input matching `css`.
+async fn attr_value(b: &Client, css: &str) -> Result<String> {
+    let v = b
+        .execute(
+            "const e = document.querySelector(arguments[0]); return e && e.value;",
+            vec![json!(css)],
+        )
+        .await?;
+    v.as_str()
+        .map(str::to_string)
+        .with_context(|| format!("no value on `{css}`"))
+}
+
+/// A share as the console shows it (`fmtPct` in web/js/ui.js).
+fn pct(rate: &Value) -> String {
+    match rate.as_f64() {
+        None => "—".into(),
+        Some(r) if r >= 0.995 || r == 0.0 => format!("{:.0}%", r * 100.0),
+        Some(r) => format!("{:.1}%", r * 100.0),
+    }
+}
+
+/// The statistics page shows the service's figures for its window: the
+/// key figures and the SLA table, row by row. The scenario made one offer
+/// and one emergency request, resolved as solved within minutes, so the
+/// figures are not zeros.
+async fn stats_shown_match_the_api(
+    app: &TestApp,
+    b: &Client,
+    staff: &Session,
+    window: &[(&str, String); 2],
+) -> Result<()> {
+    let query: String = window
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join("&");
+    let st = app
+        .get(&format!("/api/v1/staff/stats?{query}"), &staff.token)
+        .await;
+    let st = st.expect(200).clone();
+    let sla = app
+        .get(&format!("/api/v1/staff/sla?{query}"), &staff.token)
+        .await;
+    let sla = sla.expect(200).clone();
+    ensure!(
+        st["listings"]["total"] == 2
+            && st["requests"] == 1
+            && st["emergencies"] == 1
+            && st["emergencies_solved_within_sla"] == 1,
+        "the park's figures: {st:#}"
+    );
+    let shown: Vec<Vec<String>> = serde_json::from_value(
+        b.execute(
+            "return Array.from(document.querySelectorAll('#stats .kpi'), (k) =>
+               ['.kpi-title', '.kpi-value', '.kpi-sub'].map((c) => k.querySelector(c)?.innerText ?? ''));",
+            Vec::new(),
+        )
+        .await?,
+    )?;
+    let n = |v: &Value| v.as_i64().unwrap_or(0).to_string();
+    let expected: Vec<(&str, String, Option<String>)> = vec![
+        (
+            "发布信息",
+            n(&st["listings"]["total"]),
+            Some(format!("需求 {} 条", n(&st["requests"]))),
+        ),
+        (
+            "匹配率",
+            pct(&st["match_rate"]),
+            Some(format!("{} 条需求获得匹配", n(&st["requests_matched"]))),
+        ),
+        (
+            "达成用时（中位）",
+            String::new(),
+            Some(format!("达成 {} 对", n(&st["agreed_matches"]))),
+        ),
+        (
+            "内循环率",
+            pct(&st["in_park_rate"]),
+            Some(format!("园区内达成 {} 对", n(&st["agreed_in_park"]))),
+        ),
+        (
+            "紧急求助按时解决",
+            pct(&st["emergency_sla_rate"]),
+            Some(format!(
+                "{} / {} 件",
+                n(&st["emergencies_solved_within_sla"]),
+                n(&st["emergencies"])
+            )),
+        ),
+    ];
+    for (title, value, sub) in expected {
+        let row = shown
+            .iter()
+            .find(|k| k[0] == title)
+            .with_context(|| format!("no key figure {title}: {shown:?}"))?;
+        ensure!(
+            value.is_empty() || row[1] == value,
+            "{title}: the page shows {:?}, the service says {value:?}",
+            row[1]
+        );
+        if let Some(sub) = sub {
+            ensure!(
+                row[2] == sub,
+                "{title}: the page shows {:?}, the service says {sub:?}",
+                row[2]
+            );
+        }
+    }
+    let rows: Vec<Vec<String>> = serde_json::from_value(
+        b.execute(
+            "return Array.from(document.querySelectorAll('#sla tbody tr'), (r) =>
+               Array.from(r.children, (c) => c.innerText.trim()));",
+            Vec::new(),
+        )
+        .await?,
+    )?;
+    let api_rows = sla["by_urgency"].as_array().context("by_urgency")?;
+    ensure!(
+        rows.len() == api_rows.len() && !rows.is_empty(),
+        "SLA rows: the page shows {rows:?}, the service {api_rows:#?}"
+    );
+    for (shown, row) in rows.iter().zip(api_rows) {
+        let label = match row["urgency"].as_str() {
+            Some("emergency") => "紧急",
+            Some("urgent") => "加急",
+            other => bail!("urgency {other:?}"),
+        };
+        let want = [
+            label.to_string(),
+            n(&row["cases"]),
+            n(&row["resolved"]),
+            n(&row["overdue_now"]),
+        ];
+        ensure!(
+            shown.len() >= 4 && shown[..4] == want,
+            "SLA row: the page shows {shown:?}, the service {row:#}"
+        );
+        for (i, step) in ["claim", "contact", "resolve"].iter().enumerate() {
+            let s = &row[step];
+            let rate = format!(
+                "{}（{}/{}）",
+                pct(&s["rate"]),
+                n(&s["within_target"]),
+                n(&s["done"])
+            );
+            ensure!(
+                shown.get(4 + i).is_some_and(|c| c.contains(&rate)),
+                "SLA {step}: the page shows {:?}, the service {rate}",
+                shown.get(4 + i)
+            );
+        }
+    }
+    let emergency = &api_rows[0];
+    ensure!(
+        emergency["urgency"] == "emergency"
+            && emergency["cases"] == 1
+            && emergency["resolved"] == 1,
+        "the emergency case is not counted: {sla:#}"
+    );
+    Ok(())
+}
+
+/// The notifications page lists the staff member's notifications as the
+/// service does: the same ones, in the same order, with their titles and
+/// read state; the unread badge shows the service's count.
+async fn notifications_shown_match_the_api(
+    app: &TestApp,
+    b: &Client,
+    staff: &Session,
+) -> Result<()> {
+    let page = app
+        .get("/api/v1/notifications?limit=30", &staff.token)
+        .await;
+    let page = page.expect(200).clone();
+    let items = page["items"].as_array().context("items")?;
+    ensure!(!items.is_empty(), "the staff member has no notifications");
+    let shown: Vec<(String, String, bool)> = serde_json::from_value(
+        b.execute(
+            "return Array.from(document.querySelectorAll('#notifications li[data-notification-id]'), (li) =>
+               [li.dataset.notificationId, li.querySelector('strong').innerText, li.classList.contains('is-unread')]);",
+            Vec::new(),
+        )
+        .await?,
+    )?;
+    let expected: Vec<(String, String, bool)> = items
+        .iter()
+        .map(|n| {
+            (
+                n["id"].as_str().unwrap_or_default().to_string(),
+                n["title"].as_str().unwrap_or_default().to_string(),
+                n["read_at"].is_null(),
+            )
+        })
+        .collect();
+    ensure!(
+        shown == expected,
+        "notifications: the page shows {shown:#?}, the service {expected:#?}"
+    );
+    let badge: Value = js(
+        b,
+        "const e = document.getElementById('unread-badge'); return e.hidden ? '0' : e.innerText;",
+    )
+    .await?;
+    ensure!(
+        badge == json!(page["unread_count"].as_i64().unwrap_or(0).to_string()),
+        "unread badge {badge} but the service counts {}",
+        page["unread_count"]
     );
     Ok(())
 }
