@@ -19,6 +19,7 @@ mod listings;
 mod matches;
 mod process;
 mod protection;
+mod retention;
 mod search;
 mod staff;
 mod threads;

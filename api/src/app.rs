@@ -73,6 +73,7 @@ pub async fn prepare_state(config: Config) -> anyhow::Result<AppState> {
         search.applied_watch(),
         weights.clone(),
         config.sla,
+        config.retention,
         std::time::Duration::from_secs(config.sweep_interval_secs),
         config.background_jobs.clone(),
     ));

@@ -82,6 +82,8 @@ pub struct Config {
     /// Longest wait for a database connection (and, on SQLite, for the
     /// write lock) before a request fails with 503.
     pub db_timeout_secs: u64,
+    /// How long old rows are kept (`retention_*_days`; 0: for ever).
+    pub retention: crate::store::retention::Retention,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -205,6 +207,10 @@ config_keys! {
     metrics_token: String,
     max_in_flight: usize,
     db_timeout_secs: u64,
+    retention_events_days: u32,
+    retention_notifications_days: u32,
+    retention_login_throttle_days: u32,
+    retention_webhook_deliveries_days: u32,
 }
 
 /// The key on the line a TOML error points into: type errors name only
@@ -523,6 +529,38 @@ impl Config {
                 3600,
             )?,
             db_timeout_secs: range("db_timeout_secs", pick(&l.db_timeout_secs, 5), 1, 300)?,
+            retention: {
+                let d = crate::store::retention::Retention::default();
+                crate::store::retention::Retention {
+                    events_days: range(
+                        "retention_events_days",
+                        pick(&l.retention_events_days, d.events_days),
+                        0,
+                        36_500,
+                    )?,
+                    notifications_days: range(
+                        "retention_notifications_days",
+                        pick(&l.retention_notifications_days, d.notifications_days),
+                        0,
+                        36_500,
+                    )?,
+                    login_throttle_days: range(
+                        "retention_login_throttle_days",
+                        pick(&l.retention_login_throttle_days, d.login_throttle_days),
+                        0,
+                        36_500,
+                    )?,
+                    webhook_deliveries_days: range(
+                        "retention_webhook_deliveries_days",
+                        pick(
+                            &l.retention_webhook_deliveries_days,
+                            d.webhook_deliveries_days,
+                        ),
+                        0,
+                        36_500,
+                    )?,
+                }
+            },
         })
     }
 }

@@ -12,7 +12,7 @@ use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 use zhiqilian_matcher::FieldError;
 
-use crate::store::StoreError;
+use crate::store::{StoreError, is_full_message};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Problem {
@@ -115,6 +115,20 @@ impl ApiError {
         }
     }
 
+    /// 503 `storage_full`: the disk under the database or the search
+    /// index is full; nothing was written. Reads go on, and writes work
+    /// again once space is freed.
+    pub fn storage_full() -> ApiError {
+        ApiError {
+            retry_after_secs: Some(30),
+            ..ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "storage_full",
+                "存储空间已满，暂时无法写入，请稍后重试",
+            )
+        }
+    }
+
     /// 500: the cause is logged, the client sees only the code.
     pub fn internal(cause: impl std::fmt::Display) -> ApiError {
         tracing::error!(error = %cause, "internal error");
@@ -166,6 +180,10 @@ impl From<StoreError> for ApiError {
             StoreError::Conflict(what) => {
                 ApiError::conflict("conflict", format!("与已有数据冲突：{what}"))
             }
+            StoreError::Pool(e) if is_full_message(&e.to_string()) => {
+                tracing::error!(error = %e, "storage full: no connection could be opened");
+                ApiError::storage_full()
+            }
             StoreError::Pool(e) => {
                 tracing::warn!(error = %e, "database pool exhausted or unreachable");
                 ApiError::database_unavailable()
@@ -173,6 +191,10 @@ impl From<StoreError> for ApiError {
             StoreError::Unavailable(e) => {
                 tracing::warn!(error = %e, "database unavailable");
                 ApiError::database_unavailable()
+            }
+            StoreError::Full(e) => {
+                tracing::error!(error = %e, "storage full: writes fail until space is freed");
+                ApiError::storage_full()
             }
             other => ApiError::internal(other),
         }

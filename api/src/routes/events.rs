@@ -19,8 +19,8 @@ use crate::auth::{Caller, authenticate};
 use crate::error::ApiError;
 use crate::events::{Subscription, audience_of, shutdown_signal};
 use crate::state::AppState;
-use crate::store::Db;
 use crate::store::stream::{self, StreamEvent};
+use crate::store::{Db, retention};
 
 /// How long a stream ticket opens a stream.
 pub const TICKET_TTL_SECS: i64 = 60;
@@ -130,15 +130,29 @@ pub async fn stream(
     // Register before reading the log, so nothing committed in between is
     // missed; what arrives twice is dropped by id.
     let sub = state.events.subscribe(audience.clone());
-    let head = state.db.run(stream::head).await?;
+    let (head, pruned) = state
+        .db
+        .run(|c| Ok((stream::head(c)?, retention::pruned_through(c)?)))
+        .await?;
     // An id above the head (from before a restore of the database) would
     // hold back every event until the log caught up with it.
-    let start = resume.map_or(head, |n| n.min(head));
+    let mut start = resume.map_or(head, |n| n.min(head));
     let heartbeat = Duration::from_secs(state.config.events_heartbeat_secs);
     let mut hello = String::new();
+    let _ = write!(hello, "retry: {RETRY_MS}\n");
+    // Events up to `pruned` are gone from the log: a stream resuming from
+    // below it may have missed some, so it is told to reload what it shows
+    // and goes on from the head, rather than skipping them silently.
+    if let Some(asked) = resume.filter(|n| *n < pruned) {
+        start = head;
+        let _ = write!(
+            hello,
+            "id: {start}\nevent: reset\ndata: {{\"last_event_id\":{start},\"requested\":{asked},\"pruned_through\":{pruned}}}\n\n"
+        );
+    }
     let _ = write!(
         hello,
-        "retry: {RETRY_MS}\nid: {start}\nevent: ready\ndata: {{\"last_event_id\":{start}}}\n\n"
+        "id: {start}\nevent: ready\ndata: {{\"last_event_id\":{start}}}\n\n"
     );
     let sse = Sse {
         db: state.db.clone(),
