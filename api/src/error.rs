@@ -271,3 +271,43 @@ pub fn query_error(err: actix_web::error::QueryPayloadError) -> ApiError {
 pub fn path_error(err: actix_web::error::PathError) -> ApiError {
     ApiError::bad_request("invalid_path", format!("路径参数有误：{err}"))
 }
+
+#[cfg(test)]
+mod tests {
+    use diesel::connection::SimpleConnection;
+    use diesel::{Connection, RunQueryDsl, SqliteConnection};
+
+    use super::*;
+
+    /// SQLite out of space (its page limit reached: the same
+    /// `SQLITE_FULL` as a full disk) is a 503 `storage_full` with
+    /// `Retry-After`, not a 500.
+    #[test]
+    fn a_full_database_answers_503_storage_full() {
+        let mut c = SqliteConnection::establish(":memory:").expect("sqlite");
+        c.batch_execute("CREATE TABLE t (v TEXT); PRAGMA max_page_count = 8;")
+            .expect("set up");
+        let mut failure = None;
+        for _ in 0..1000 {
+            if let Err(e) =
+                diesel::sql_query("INSERT INTO t VALUES (hex(randomblob(500)))").execute(&mut c)
+            {
+                failure = Some(e);
+                break;
+            }
+        }
+        let e = StoreError::from(failure.expect("the database fills up"));
+        assert!(matches!(e, StoreError::Full(_)), "{e:?}");
+        let api = ApiError::from(e);
+        assert_eq!(api.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(api.code, "storage_full");
+        assert_eq!(api.retry_after_secs, Some(30));
+        let resp = api.error_response();
+        assert_eq!(
+            resp.headers()
+                .get(header::CONTENT_TYPE)
+                .map(|v| v.as_bytes()),
+            Some(&b"application/problem+json"[..])
+        );
+    }
+}
