@@ -18,8 +18,9 @@
 #   3. once more with `zhiqilian import` of $IMPORT_LINES generated listings (gen-listings)
 #      SIGKILLed 1–2.5 s into its run (the server killed with it), then the import run again
 #      to its end (it is idempotent per line) and everything checked;
-#   4. once more with the server killed under traffic and `zhiqilian reindex` SIGKILLed
-#      0.3–1.2 s into its run before the server starts again;
+#   4. once more with the server killed under traffic and `zhiqilian reindex` (of everything,
+#      the import included) SIGKILLed a random 0–1.5 s after it began writing the new index
+#      (`index.new`), before the server starts again;
 #   5. prints per backend: trials, acknowledged writes, lost writes, requests cut in flight,
 #      median restart and catch-up times, and the machine's load. Exit 1 if anything was lost.
 #

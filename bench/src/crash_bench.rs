@@ -6,8 +6,9 @@
 //! at a random moment, starts it again and checks that every write it
 //! acknowledged is there as sent, message seqs are gapless, and search and
 //! matching caught up. Then once more with `zhiqilian import` killed in its
-//! middle (and the server with it), and once with `zhiqilian reindex`
-//! killed in its middle before the server starts again.
+//! middle (and the server with it; the import is then run again to its
+//! end), and once with `zhiqilian reindex` killed while it writes the new
+//! index, before the server starts again.
 //!
 //! Prints one JSON object with the figures on stdout; progress on stderr.
 //! Exits 1 when anything acknowledged was lost.
@@ -253,7 +254,9 @@ impl Run {
             &who,
             &a,
             Duration::from_secs(self.args.catch_up),
-            true,
+            // After a killed import, matching first works through what it
+            // committed: checked after the import's re-run, with more time.
+            kind != "import",
         )
         .await?;
         if !check.is_clean() {
@@ -293,33 +296,50 @@ impl Run {
     }
 }
 
-/// Runs `zhiqilian reindex` (the server is down) and kills it part-way.
+/// Runs `zhiqilian reindex` (the server is down) and kills it part-way:
+/// a random 0–1.5 s after it began building the new index (`index.new`).
 /// (what happened, problems).
 async fn reindex_killed(a: &Args) -> Res<(serde_json::Value, Vec<String>)> {
     let mut c = command(a);
-    c.arg("reindex")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null());
+    c.arg("reindex").stdout(Stdio::piped()).stderr(Stdio::null());
+    let fresh = a.data_dir.join("index.new");
+    let _ = std::fs::remove_dir_all(&fresh);
     let mut child = c.spawn()?;
-    let wait = random(300, 1200) as u64;
+    let started = Instant::now();
+    let mut building = None;
+    while started.elapsed() < Duration::from_secs(120) {
+        if child.try_wait()?.is_some() {
+            break;
+        }
+        if fresh.exists() {
+            building = Some(started.elapsed().as_millis() as u64);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let wait = random(0, 1500) as u64;
     tokio::time::sleep(Duration::from_millis(wait)).await;
     let finished = child.try_wait()?.is_some();
     let _ = child.kill();
     let out = child.wait_with_output()?;
     let said = String::from_utf8_lossy(&out.stdout).to_string();
+    let killed_after = started.elapsed().as_millis() as u64;
     let mut problems = Vec::new();
-    if finished || said.contains("reindexed") {
+    if finished || said.contains("reindexed") || building.is_none() {
         problems.push(format!(
-            "reindex finished within {wait} ms, before the kill: {}",
+            "reindex not killed while building (building from {building:?} ms, finished: {finished}): {}",
             said.trim()
         ));
     }
     eprintln!(
-        "{}: reindex killed after {wait} ms (finished before: {finished})",
+        "{}: reindex killed after {killed_after} ms, {wait} ms into building the new index (finished before: {finished})",
         a.label
     );
     Ok((
-        json!({ "killed_after_ms": wait, "finished_before_kill": finished }),
+        json!({
+            "killed_after_ms": killed_after, "building_since_ms": building,
+            "killed_into_build_ms": wait, "finished_before_kill": finished,
+        }),
         problems,
     ))
 }
@@ -368,13 +388,6 @@ async fn run(args: Args) -> Res<serde_json::Value> {
     for _ in 0..run.args.trials {
         run.trial("serve", |_, _, _| async { Ok(json!(null)) })
             .await?;
-    }
-    let mut reindex = json!(null);
-    if !run.args.no_reindex {
-        reindex = run
-            .trial("reindex", |_, _, _| async { Ok(json!({})) })
-            .await?;
-        reindex["searchable_after_restart"] = json!(run.last.not_searchable.is_empty());
     }
     let mut import = json!(null);
     if let Some(file) = run.args.import_file.clone() {
@@ -471,6 +484,13 @@ async fn run(args: Args) -> Res<serde_json::Value> {
         import["rerun"] = json!(said.lines().next().unwrap_or_default());
         import["committed_by_killed_import_approx"] = json!(committed_at_kill);
         run.last = check;
+    }
+    let mut reindex = json!(null);
+    if !run.args.no_reindex {
+        reindex = run
+            .trial("reindex", |_, _, _| async { Ok(json!({})) })
+            .await?;
+        reindex["searchable_after_restart"] = json!(run.last.not_searchable.is_empty());
     }
     let a = run.acked.lock().expect("acked").clone();
     let lost = run.last.lost();
