@@ -51,6 +51,14 @@ pub struct Counters {
     pub failures: AtomicU64,
 }
 
+/// What the expiry, SLA and retention sweeps apply, and how often they run.
+#[derive(Debug, Clone, Copy)]
+pub struct Sweeps {
+    pub sla: SlaConfig,
+    pub retention: Retention,
+    pub every: Duration,
+}
+
 /// The background loop of this node.
 pub struct Background {
     pub node_id: String,
@@ -83,9 +91,7 @@ impl Background {
         index: Arc<ListingIndex>,
         applied: watch::Receiver<i64>,
         weights: Arc<Weights>,
-        sla: SlaConfig,
-        retention: Retention,
-        sweep: Duration,
+        sweeps: Sweeps,
         jobs: Vec<String>,
     ) -> Background {
         let node_id = crate::store::new_id();
@@ -95,9 +101,9 @@ impl Background {
             db: db.clone(),
             index,
             weights,
-            sla,
-            retention,
-            sweep,
+            sla: sweeps.sla,
+            retention: sweeps.retention,
+            sweep: sweeps.every,
             jobs,
             owner: node_id.clone(),
             counters: counters.clone(),

@@ -139,7 +139,7 @@ pub async fn stream(
     let mut start = resume.map_or(head, |n| n.min(head));
     let heartbeat = Duration::from_secs(state.config.events_heartbeat_secs);
     let mut hello = String::new();
-    let _ = write!(hello, "retry: {RETRY_MS}\n");
+    let _ = writeln!(hello, "retry: {RETRY_MS}");
     // Events up to `pruned` are gone from the log: a stream resuming from
     // below it may have missed some, so it is told to reload what it shows
     // and goes on from the head, rather than skipping them silently.
