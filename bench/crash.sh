@@ -82,6 +82,24 @@ out ""
 out "| backend | trials | acknowledged writes | lost writes | cut in flight | restart median s | caught up median s (max) | import killed | reindex killed | other load (cores) |"
 out "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 
+# One table row (and the problems, if any) from crash-bench's JSON.
+cat >"$SCRATCH/row.py" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+imp, rei = r.get("import") or {}, r.get("reindex") or {}
+def killed(x, key):
+    if not x:
+        return "—"
+    return ("finished first" if x.get("finished_before_kill") else "yes") + (f", {x.get(key)}" if x.get(key) is not None else "")
+print(f"| {r['backend']} | {r['trials']} ({r['kills_of_serve_under_traffic']} + import + reindex) | {r['acknowledged_writes']} "
+      f"({r['acknowledged']['listings']} listings, {r['acknowledged']['messages']} messages, {r['acknowledged']['status_changes']} status changes) "
+      f"| {r['lost_writes']} | {r['cut_in_flight']} | {r['restart_secs_median']} | {r['caught_up_secs_median']} ({r['caught_up_secs_max']}) "
+      f"| {killed(imp, 'killed_after_ms')} ms, ~{imp.get('committed_by_killed_import_approx', '?')} of {imp.get('lines', '?')} lines in | "
+      f"{killed(rei, 'killed_after_ms')} ms | {sys.argv[2]} |")
+for p in r["problems"]:
+    print(f"\nPROBLEM ({r['backend']}): {p}")
+PY
+
 status=0
 for backend in $BACKENDS; do
   args=(--bin "$BIN/zhiqilian" --data-dir "$SCRATCH/$backend" --trials "$TRIALS" --listings "$LISTINGS"
@@ -106,23 +124,7 @@ for backend in $BACKENDS; do
   ours=$(fsub "$(child_cpu_secs "$SCRATCH/.times1")" "$(child_cpu_secs "$SCRATCH/.times0")")
   other=$(awk -v b="$((b1 - b0))" -v t="$(getconf CLK_TCK)" -v o="$ours" -v w="$(fsub "$t1" "$t0")" \
     'BEGIN { x = (b / t - o) / w; printf "%.2f", x < 0 ? 0 : x }')
-  row=$(python3 - "$OUT_DIR/$backend.json" "$other" <<'PY'
-import json, sys
-r = json.load(open(sys.argv[1]))
-imp, rei = r.get("import") or {}, r.get("reindex") or {}
-def killed(x, key):
-    if not x:
-        return "—"
-    return ("finished first" if x.get("finished_before_kill") else "yes") + (f", {x.get(key)}" if x.get(key) is not None else "")
-print(f"| {r['backend']} | {r['trials']} ({r['kills_of_serve_under_traffic']} + import + reindex) | {r['acknowledged_writes']} "
-      f"({r['acknowledged']['listings']} listings, {r['acknowledged']['messages']} messages, {r['acknowledged']['status_changes']} status changes) "
-      f"| {r['lost_writes']} | {r['cut_in_flight']} | {r['restart_secs_median']} | {r['caught_up_secs_median']} ({r['caught_up_secs_max']}) "
-      f"| {killed(imp, 'killed_after_ms')} ms, ~{imp.get('committed_by_killed_import_approx', '?')} of {imp.get('lines', '?')} lines in | "
-      f"{killed(rei, 'killed_after_ms')} ms | {sys.argv[2]} |")
-for p in r["problems"]:
-    print(f"\nPROBLEM ({r['backend']}): {p}")
-PY
-)
+  row=$(python3 "$SCRATCH/row.py" "$OUT_DIR/$backend.json" "$other")
   out "$row"
 done
 out ""

@@ -253,7 +253,9 @@ impl Run {
             &self.api(),
             &who,
             &a,
-            Duration::from_secs(self.args.catch_up),
+            // After the import, matching first works through the listings
+            // its re-run created before it reaches this trial's.
+            Duration::from_secs(self.args.catch_up * if kind == "reindex" { 5 } else { 1 }),
             // After a killed import, matching first works through what it
             // committed: checked after the import's re-run, with more time.
             kind != "import",
@@ -301,7 +303,9 @@ impl Run {
 /// (what happened, problems).
 async fn reindex_killed(a: &Args) -> Res<(serde_json::Value, Vec<String>)> {
     let mut c = command(a);
-    c.arg("reindex").stdout(Stdio::piped()).stderr(Stdio::null());
+    c.arg("reindex")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
     let fresh = a.data_dir.join("index.new");
     let _ = std::fs::remove_dir_all(&fresh);
     let mut child = c.spawn()?;
