@@ -10,9 +10,10 @@ use std::time::{Duration, Instant};
 
 use diesel::{Connection, QueryableByName, RunQueryDsl, SqliteConnection};
 
-use crate::crash::{Acked, MARK, listed, messages, searched, start_traffic, world_with_thread};
+use crate::crash::{MARK, listed, messages, searched, start_traffic, world_with_thread};
 use crate::helpers::*;
 use crate::process::{ServerProcess, run_command};
+use zhiqilian_bench::crash::Acked;
 
 #[derive(QueryableByName)]
 struct Line {
@@ -99,9 +100,9 @@ async fn a_backup_taken_while_clients_write_is_consistent_and_restores() {
             a.refused.join("\n")
         );
         let after: HashSet<String> = a
-            .sent
+            .listings
             .iter()
-            .filter(|(_, at)| **at > ended)
+            .filter(|(_, l)| l.sent > ended)
             .map(|(id, _)| id.clone())
             .collect();
         let during = a.listings.len() - before.len() - after.len();

@@ -22,6 +22,7 @@ mod listings;
 mod matches;
 mod process;
 mod protection;
+mod retention;
 mod search;
 mod security;
 mod staff;

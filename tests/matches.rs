@@ -224,12 +224,12 @@ fn dev_set_matching_quality_holds() {
     }
 }
 
-/// (kind, judged anchors, nDCG@5 minimum) ranking requests' offers; today
-/// 0.949, 0.728, 0.933, 0.987, 0.933 and 1.
+/// (kind, judged anchors, nDCG@5 minimum) ranking requests' offers, as of
+/// the set's reference date; today 0.940, 0.778, 0.938, 0.987, 0.933 and 1.
 const FORWARD_MINIMUMS: [(&str, usize, f64); 6] = [
-    ("equipment", 9, 0.94),
-    ("logistics", 9, 0.72),
-    ("material", 10, 0.92),
+    ("equipment", 9, 0.93),
+    ("logistics", 9, 0.77),
+    ("material", 10, 0.93),
     ("service", 5, 0.98),
     ("space", 9, 0.92),
     ("workforce", 5, 0.99),

@@ -74,8 +74,11 @@ pub async fn prepare_state(config: Config) -> anyhow::Result<AppState> {
         search.index.clone(),
         search.applied_watch(),
         weights.clone(),
-        config.sla,
-        std::time::Duration::from_secs(config.sweep_interval_secs),
+        crate::background::Sweeps {
+            sla: config.sla,
+            retention: config.retention,
+            every: std::time::Duration::from_secs(config.sweep_interval_secs),
+        },
         config.background_jobs.clone(),
     ));
     let admission = crate::admission::Admission::new(config.max_in_flight);

@@ -8,7 +8,10 @@
 //! - **expiry**: open listings whose `expires_at` passed get their open
 //!   match records expired;
 //! - **sla**: unresolved cases whose clocks ran past due are flagged once,
-//!   announced live to their community's staff and notified.
+//!   announced live to their community's staff and notified;
+//! - **retention**: rows past their configured age are pruned
+//!   (`store::retention`): the event log, notifications, idempotency keys,
+//!   login throttle rows and finished webhook deliveries.
 //!
 //! Every node runs the loop; a node that does not hold a job's lease skips
 //! it, and takes over when the holder's lease lapses (a crashed node) or is
@@ -23,6 +26,7 @@ use zhiqilian_matcher::Weights;
 use zhiqilian_search_index::ListingIndex;
 
 use crate::sla::SlaConfig;
+use crate::store::retention::{self, Retention};
 use crate::store::{Db, StoreResult, cases, changes, leases, listings, matches, now};
 
 /// A lease lasts this long unless renewed; a crashed node's jobs move to
@@ -34,7 +38,7 @@ const MATCH_BATCH: i64 = 100;
 const EXPIRY_BATCH: i64 = 200;
 const TICK: Duration = Duration::from_secs(1);
 
-pub const JOBS: [&str; 3] = ["matching", "expiry", "sla"];
+pub const JOBS: [&str; 4] = ["matching", "expiry", "sla", retention::JOB];
 
 /// Counters of this node's background work (for `/metrics`).
 #[derive(Debug, Default)]
@@ -43,7 +47,16 @@ pub struct Counters {
     pub match_records_created: AtomicU64,
     pub listings_expired: AtomicU64,
     pub cases_flagged_overdue: AtomicU64,
+    pub rows_pruned: AtomicU64,
     pub failures: AtomicU64,
+}
+
+/// What the expiry, SLA and retention sweeps apply, and how often they run.
+#[derive(Debug, Clone, Copy)]
+pub struct Sweeps {
+    pub sla: SlaConfig,
+    pub retention: Retention,
+    pub every: Duration,
 }
 
 /// The background loop of this node.
@@ -61,7 +74,8 @@ struct Ctx {
     index: Arc<ListingIndex>,
     weights: Arc<Weights>,
     sla: SlaConfig,
-    /// How often the expiry and SLA sweeps run.
+    retention: Retention,
+    /// How often the expiry, SLA and retention sweeps run.
     sweep: Duration,
     /// The jobs this node takes part in.
     jobs: Vec<String>,
@@ -77,8 +91,7 @@ impl Background {
         index: Arc<ListingIndex>,
         applied: watch::Receiver<i64>,
         weights: Arc<Weights>,
-        sla: SlaConfig,
-        sweep: Duration,
+        sweeps: Sweeps,
         jobs: Vec<String>,
     ) -> Background {
         let node_id = crate::store::new_id();
@@ -88,8 +101,9 @@ impl Background {
             db: db.clone(),
             index,
             weights,
-            sla,
-            sweep,
+            sla: sweeps.sla,
+            retention: sweeps.retention,
+            sweep: sweeps.every,
             jobs,
             owner: node_id.clone(),
             counters: counters.clone(),
@@ -131,6 +145,7 @@ impl Background {
 async fn run(ctx: Ctx, mut applied: watch::Receiver<i64>, mut stop: watch::Receiver<bool>) {
     let mut last_expiry: Option<Instant> = None;
     let mut last_sla: Option<Instant> = None;
+    let mut last_retention: Option<Instant> = None;
     loop {
         if *stop.borrow() {
             return;
@@ -146,6 +161,10 @@ async fn run(ctx: Ctx, mut applied: watch::Receiver<i64>, mut stop: watch::Recei
         if on("sla") && last_sla.is_none_or(|t| t.elapsed() >= ctx.sweep) {
             step(&ctx, "sla", sla_step).await;
             last_sla = Some(Instant::now());
+        }
+        if on(retention::JOB) && last_retention.is_none_or(|t| t.elapsed() >= ctx.sweep) {
+            step(&ctx, retention::JOB, retention_step).await;
+            last_retention = Some(Instant::now());
         }
         tokio::select! {
             _ = stop.changed() => {}
@@ -267,5 +286,28 @@ fn sla_step(ctx: &Ctx) -> anyhow::Result<()> {
     ctx.counters
         .cases_flagged_overdue
         .fetch_add(flagged? as u64, Ordering::Relaxed);
+    Ok(())
+}
+
+/// Prunes what is past its retention.
+fn retention_step(ctx: &Ctx) -> anyhow::Result<()> {
+    let mut conn = ctx.db.conn()?;
+    let Some(position) = leases::acquire(&mut conn, retention::JOB, &ctx.owner, LEASE)? else {
+        return Ok(());
+    };
+    let pruned = retention::sweep(&mut conn, &ctx.retention, &ctx.owner, position, now())?;
+    if pruned.total() > 0 {
+        tracing::info!(
+            events = pruned.events,
+            notifications = pruned.notifications,
+            idempotency_keys = pruned.idempotency_keys,
+            login_throttle = pruned.login_throttle,
+            webhook_deliveries = pruned.webhook_deliveries,
+            "pruned rows past their retention"
+        );
+    }
+    ctx.counters
+        .rows_pruned
+        .fetch_add(pruned.total() as u64, Ordering::Relaxed);
     Ok(())
 }

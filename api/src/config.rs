@@ -99,6 +99,8 @@ pub struct Config {
     pub events_max_streams_per_user: usize,
     /// Webhook subscriptions of one API client.
     pub webhook_max_per_client: usize,
+    /// How long old rows are kept (`retention_*_days`; 0: for ever).
+    pub retention: crate::store::retention::Retention,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -231,6 +233,10 @@ config_keys! {
     message_limit_per_user_per_minute: u32,
     events_max_streams_per_user: usize,
     webhook_max_per_client: usize,
+    retention_events_days: u32,
+    retention_notifications_days: u32,
+    retention_login_throttle_days: u32,
+    retention_webhook_deliveries_days: u32,
 }
 
 /// The key on the line a TOML error points into: type errors name only
@@ -602,6 +608,38 @@ impl Config {
                 1,
                 10_000,
             )?,
+            retention: {
+                let d = crate::store::retention::Retention::default();
+                crate::store::retention::Retention {
+                    events_days: range(
+                        "retention_events_days",
+                        pick(&l.retention_events_days, d.events_days),
+                        0,
+                        36_500,
+                    )?,
+                    notifications_days: range(
+                        "retention_notifications_days",
+                        pick(&l.retention_notifications_days, d.notifications_days),
+                        0,
+                        36_500,
+                    )?,
+                    login_throttle_days: range(
+                        "retention_login_throttle_days",
+                        pick(&l.retention_login_throttle_days, d.login_throttle_days),
+                        0,
+                        36_500,
+                    )?,
+                    webhook_deliveries_days: range(
+                        "retention_webhook_deliveries_days",
+                        pick(
+                            &l.retention_webhook_deliveries_days,
+                            d.webhook_deliveries_days,
+                        ),
+                        0,
+                        36_500,
+                    )?,
+                }
+            },
         })
     }
 }

@@ -12,7 +12,7 @@ use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 use zhiqilian_matcher::FieldError;
 
-use crate::store::StoreError;
+use crate::store::{StoreError, is_full_message};
 
 /// The most field errors one answer lists; `error_count` tells how many
 /// there were, so a huge body cannot make a huge answer.
@@ -123,6 +123,20 @@ impl ApiError {
         }
     }
 
+    /// 503 `storage_full`: the disk under the database or the search
+    /// index is full; nothing was written. Reads go on, and writes work
+    /// again once space is freed.
+    pub fn storage_full() -> ApiError {
+        ApiError {
+            retry_after_secs: Some(30),
+            ..ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "storage_full",
+                "存储空间已满，暂时无法写入，请稍后重试",
+            )
+        }
+    }
+
     /// 500: the cause is logged, the client sees only the code.
     pub fn internal(cause: impl std::fmt::Display) -> ApiError {
         tracing::error!(error = %cause, "internal error");
@@ -180,6 +194,10 @@ impl From<StoreError> for ApiError {
             StoreError::Conflict(what) => {
                 ApiError::conflict("conflict", format!("与已有数据冲突：{what}"))
             }
+            StoreError::Pool(e) if is_full_message(&e.to_string()) => {
+                tracing::error!(error = %e, "storage full: no connection could be opened");
+                ApiError::storage_full()
+            }
             StoreError::Pool(e) => {
                 tracing::warn!(error = %e, "database pool exhausted or unreachable");
                 ApiError::database_unavailable()
@@ -187,6 +205,10 @@ impl From<StoreError> for ApiError {
             StoreError::Unavailable(e) => {
                 tracing::warn!(error = %e, "database unavailable");
                 ApiError::database_unavailable()
+            }
+            StoreError::Full(e) => {
+                tracing::error!(error = %e, "storage full: writes fail until space is freed");
+                ApiError::storage_full()
             }
             other => ApiError::internal(other),
         }
@@ -262,4 +284,44 @@ pub fn query_error(err: actix_web::error::QueryPayloadError) -> ApiError {
 
 pub fn path_error(err: actix_web::error::PathError) -> ApiError {
     ApiError::bad_request("invalid_path", format!("路径参数有误：{err}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use diesel::connection::SimpleConnection;
+    use diesel::{Connection, RunQueryDsl, SqliteConnection};
+
+    use super::*;
+
+    /// SQLite out of space (its page limit reached: the same
+    /// `SQLITE_FULL` as a full disk) is a 503 `storage_full` with
+    /// `Retry-After`, not a 500.
+    #[test]
+    fn a_full_database_answers_503_storage_full() {
+        let mut c = SqliteConnection::establish(":memory:").expect("sqlite");
+        c.batch_execute("CREATE TABLE t (v TEXT); PRAGMA max_page_count = 8;")
+            .expect("set up");
+        let mut failure = None;
+        for _ in 0..1000 {
+            if let Err(e) =
+                diesel::sql_query("INSERT INTO t VALUES (hex(randomblob(500)))").execute(&mut c)
+            {
+                failure = Some(e);
+                break;
+            }
+        }
+        let e = StoreError::from(failure.expect("the database fills up"));
+        assert!(matches!(e, StoreError::Full(_)), "{e:?}");
+        let api = ApiError::from(e);
+        assert_eq!(api.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(api.code, "storage_full");
+        assert_eq!(api.retry_after_secs, Some(30));
+        let resp = api.error_response();
+        assert_eq!(
+            resp.headers()
+                .get(header::CONTENT_TYPE)
+                .map(|v| v.as_bytes()),
+            Some(&b"application/problem+json"[..])
+        );
+    }
 }

@@ -231,6 +231,7 @@ async fn node_registry(state: &AppState) -> Result<Registry, ApiError> {
         ("match_records_created", &bg.match_records_created),
         ("listings_expired", &bg.listings_expired),
         ("cases_flagged_overdue", &bg.cases_flagged_overdue),
+        ("rows_pruned", &bg.rows_pruned),
         ("failures", &bg.failures),
     ] {
         counters

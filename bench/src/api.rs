@@ -5,6 +5,7 @@ use serde_json::{Value, json};
 
 pub type Res<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
+#[derive(Clone)]
 pub struct Api {
     base: String,
     http: reqwest::Client,

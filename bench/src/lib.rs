@@ -7,6 +7,7 @@
 //! ChaCha8 stream, so a shorter run is a prefix of a longer one.
 
 pub mod api;
+pub mod crash;
 pub mod firms;
 pub mod items;
 pub mod load;

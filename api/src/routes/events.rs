@@ -21,7 +21,7 @@ use crate::error::ApiError;
 use crate::events::{Subscription, audience_of, shutdown_signal};
 use crate::state::AppState;
 use crate::store::stream::{self, StreamEvent};
-use crate::store::{Db, clients};
+use crate::store::{Db, clients, retention};
 
 /// How long a stream ticket opens a stream.
 pub const TICKET_TTL_SECS: i64 = 60;
@@ -133,7 +133,10 @@ pub async fn stream(
     // Register before reading the log, so nothing committed in between is
     // missed; what arrives twice is dropped by id.
     let sub = state.events.subscribe(audience.clone());
-    let head = state.db.run(stream::head).await?;
+    let (head, pruned) = state
+        .db
+        .run(|c| Ok((stream::head(c)?, retention::pruned_through(c)?)))
+        .await?;
     // A client's ticket or token ends with the client. Checked after
     // registering: a revoke or rotation committed later reaches this
     // stream as an event; one committed before is seen here.
@@ -146,12 +149,23 @@ pub async fn stream(
     }
     // An id above the head (from before a restore of the database) would
     // hold back every event until the log caught up with it.
-    let start = resume.map_or(head, |n| n.min(head));
+    let mut start = resume.map_or(head, |n| n.min(head));
     let heartbeat = Duration::from_secs(state.config.events_heartbeat_secs);
     let mut hello = String::new();
+    let _ = writeln!(hello, "retry: {RETRY_MS}");
+    // Events up to `pruned` are gone from the log: a stream resuming from
+    // below it may have missed some, so it is told to reload what it shows
+    // and goes on from the head, rather than skipping them silently.
+    if let Some(asked) = resume.filter(|n| *n < pruned) {
+        start = head;
+        let _ = write!(
+            hello,
+            "id: {start}\nevent: reset\ndata: {{\"last_event_id\":{start},\"requested\":{asked},\"pruned_through\":{pruned}}}\n\n"
+        );
+    }
     let _ = write!(
         hello,
-        "retry: {RETRY_MS}\nid: {start}\nevent: ready\ndata: {{\"last_event_id\":{start}}}\n\n"
+        "id: {start}\nevent: ready\ndata: {{\"last_event_id\":{start}}}\n\n"
     );
     let sse = Sse {
         db: state.db.clone(),

@@ -20,6 +20,7 @@ pub mod listings;
 pub mod matches;
 pub mod models;
 pub mod notifications;
+pub mod retention;
 pub mod schema;
 pub mod stream;
 pub mod threads;
@@ -70,6 +71,11 @@ pub enum StoreError {
     /// (SQLite) another process held the write lock past the timeout.
     #[error("database unavailable: {0}")]
     Unavailable(String),
+    /// The disk under the database is full (SQLite's `SQLITE_FULL` or an
+    /// I/O error on write, PostgreSQL's `disk_full`): writes fail until
+    /// space is freed, reads go on.
+    #[error("storage full: {0}")]
+    Full(String),
     #[error("migrations: {0}")]
     Migration(String),
     #[error("blocking task failed: {0}")]
@@ -82,6 +88,8 @@ impl From<diesel::result::Error> for StoreError {
     fn from(e: diesel::result::Error) -> StoreError {
         if is_unavailable(&e) {
             StoreError::Unavailable(e.to_string())
+        } else if is_full(&e) {
+            StoreError::Full(e.to_string())
         } else {
             StoreError::Query(e)
         }
@@ -108,6 +116,26 @@ fn is_unavailable(e: &diesel::result::Error) -> bool {
         Error::BrokenTransactionManager => true,
         _ => false,
     }
+}
+
+/// Out of disk space: SQLite says "database or disk is full" (or, when the
+/// WAL or a journal cannot grow, "disk I/O error"); PostgreSQL's
+/// `disk_full` says "No space left on device".
+fn is_full(e: &diesel::result::Error) -> bool {
+    use diesel::result::Error;
+    match e {
+        Error::DatabaseError(_, info) => is_full_message(info.message()),
+        _ => false,
+    }
+}
+
+/// The messages of [`is_full`], also for errors that reach us as text
+/// (a connection that failed to open on a full disk).
+pub fn is_full_message(m: &str) -> bool {
+    m.contains("database or disk is full")
+        || m.contains("disk I/O error")
+        || m.contains("No space left on device")
+        || m.contains("could not extend file")
 }
 
 impl StoreError {
