@@ -37,31 +37,13 @@ async fn thread_between_a_and_b(app: &TestApp, w: &World) -> String {
 /// A webhook subscription of a client of firm b (delivering nowhere: the
 /// test writes its delivery rows itself); its id.
 async fn webhook(app: &TestApp, w: &World) -> String {
-    let b = app
-        .post(
-            "/api/v1/clients",
-            &w.staff1.token,
-            &json!({ "name": "园区平台", "firm_id": w.b.id, "scopes": ["webhooks:manage"] }),
-        )
-        .await
-        .expect(201)
-        .clone();
-    let (id, secret) = (
-        b["id"].as_str().expect("id").to_string(),
-        b["client_secret"].as_str().expect("secret").to_string(),
-    );
-    let t = app
-        .send(
-            app.client
-                .post(app.url("/api/v1/oauth/token"))
-                .basic_auth(&id, Some(&secret))
-                .form(&[("grant_type", "client_credentials")]),
-        )
-        .await;
-    let token = t.expect(200)["access_token"]
-        .as_str()
-        .expect("token")
-        .to_string();
+    let token = crate::webhooks::scoped_hook_client(
+        app,
+        &w.staff1,
+        &w.b.id,
+        &["webhooks:manage", "matches:read"],
+    )
+    .await;
     let r = app
         .post(
             "/api/v1/webhooks",
