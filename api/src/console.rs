@@ -100,7 +100,7 @@ pub(crate) fn content_type(name: &str) -> &'static str {
     }
 }
 
-fn not_found(req: &HttpRequest) -> ApiError {
+pub(crate) fn not_found(req: &HttpRequest) -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,
         "route_not_found",
@@ -108,7 +108,7 @@ fn not_found(req: &HttpRequest) -> ApiError {
     )
 }
 
-async fn method_not_allowed(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+pub(crate) async fn method_not_allowed(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     Err(ApiError::new(
         StatusCode::METHOD_NOT_ALLOWED,
         "method_not_allowed",

@@ -17,7 +17,7 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use sha2::{Digest, Sha256};
 
-use crate::console::content_type;
+use crate::console::{content_type, method_not_allowed, not_found};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -217,22 +217,6 @@ fn html_escape(s: &str) -> String {
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
-}
-
-fn not_found(req: &HttpRequest) -> ApiError {
-    ApiError::new(
-        StatusCode::NOT_FOUND,
-        "route_not_found",
-        format!("没有这个文件：{}", req.path()),
-    )
-}
-
-async fn method_not_allowed(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    Err(ApiError::new(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
-        format!("{} 不支持 {} 方法", req.path(), req.method()),
-    ))
 }
 
 #[cfg(test)]
