@@ -250,6 +250,21 @@ async fn listing_and_match_reads_carry_etags() {
         );
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     };
+    // Matching may still be writing (the other direction, a re-score): wait
+    // until two reads in a row give the same list.
+    let mut r = r;
+    let r = loop {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let again = app.get("/api/v1/matches", &w.a.admin.token).await;
+        if again.header("etag") == r.header("etag") {
+            break again;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the match list kept changing for 10 s"
+        );
+        r = again;
+    };
     let record = r.body["items"][0].clone();
     let tag = r.header("etag").expect("ETag").to_string();
     let matches_if = |tag: String| {
