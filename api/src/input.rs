@@ -9,10 +9,10 @@
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
 use actix_web::http::header;
-use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
-use actix_web::{HttpMessage, web};
+use actix_web::web;
 use serde_json::Value;
 use zhiqilian_matcher::FieldError;
 
@@ -138,24 +138,6 @@ fn body_kind(req: &ServiceRequest) -> Option<BodyKind> {
     }
 }
 
-async fn read_body(req: &mut ServiceRequest, limit: usize) -> Result<web::Bytes, ApiError> {
-    use futures_util::StreamExt;
-    let mut payload = req.take_payload();
-    let mut buf = web::BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| ApiError::bad_request("invalid_body", e.to_string()))?;
-        if buf.len() + chunk.len() > limit {
-            return Err(ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-                "请求体过大",
-            ));
-        }
-        buf.extend_from_slice(&chunk);
-    }
-    Ok(buf.freeze())
-}
-
 /// The middleware (`actix_web::middleware::from_fn`).
 pub async fn screen(
     mut req: ServiceRequest,
@@ -174,7 +156,7 @@ pub async fn screen(
         let limit = req
             .app_data::<web::Data<AppState>>()
             .map_or(256 * 1024, |s| s.config.body_limit_bytes);
-        let body = match read_body(&mut req, limit).await {
+        let body = match crate::protect::read_body(&mut req, limit).await {
             Ok(b) => b,
             Err(e) => return Ok(req.error_response(e)),
         };

@@ -245,7 +245,11 @@ async fn protect(
     Ok(next.call(req).await?.map_into_boxed_body())
 }
 
-async fn read_body(req: &mut ServiceRequest, limit: usize) -> Result<web::Bytes, ApiError> {
+/// The whole body of `req` (at most `limit` bytes), taken from its payload.
+pub(crate) async fn read_body(
+    req: &mut ServiceRequest,
+    limit: usize,
+) -> Result<web::Bytes, ApiError> {
     let mut payload = req.take_payload();
     let mut buf = web::BytesMut::new();
     use futures_util::StreamExt;
