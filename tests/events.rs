@@ -13,7 +13,7 @@ use crate::threads::say;
 
 const WAIT: Duration = Duration::from_secs(10);
 
-async fn thread_between_a_and_b(app: &TestApp, w: &World) -> String {
+pub async fn thread_between_a_and_b(app: &TestApp, w: &World) -> String {
     let listing = app
         .create_listing(&w.b.admin, &space_offer("1000㎡ 仓库出租"))
         .await;

@@ -15,24 +15,11 @@ use zhiqilian::store::schema::{
     idempotency_keys, login_throttle, notifications, stream_events, webhook_deliveries,
 };
 
+use crate::events::thread_between_a_and_b;
 use crate::helpers::*;
 use crate::threads::say;
 
 const WAIT: Duration = Duration::from_secs(15);
-
-async fn thread_between_a_and_b(app: &TestApp, w: &World) -> String {
-    let listing = app
-        .create_listing(&w.b.admin, &space_offer("1000㎡ 仓库出租"))
-        .await;
-    let r = app
-        .post(
-            "/api/v1/threads",
-            &w.a.admin.token,
-            &json!({ "listing_id": id_of(&listing) }),
-        )
-        .await;
-    id_of(r.expect(201))
-}
 
 /// A webhook subscription of a client of firm b (delivering nowhere: the
 /// test writes its delivery rows itself); its id.
