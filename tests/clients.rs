@@ -4,7 +4,7 @@
 
 use reqwest::Method;
 use serde_json::{Value, json};
-use zhiqilian::auth::scopes::{ClientAccess, Scope};
+use zhiqilian::store::scopes::{ClientAccess, Scope};
 
 use crate::helpers::*;
 
@@ -298,7 +298,7 @@ async fn every_route_enforces_its_scope_on_clients() {
                 .expect("token")
                 .to_string()
         };
-        for (method, path, access) in zhiqilian::routes::ROUTE_ACCESS {
+        for (method, path, access) in zhiqilian::http::routes::ROUTE_ACCESS {
             if *access != ClientAccess::Needs(*scope) {
                 continue;
             }
@@ -316,7 +316,7 @@ async fn every_route_enforces_its_scope_on_clients() {
         }
     }
     // Routes for users only refuse even a client with every scope.
-    for (method, path, access) in zhiqilian::routes::ROUTE_ACCESS {
+    for (method, path, access) in zhiqilian::http::routes::ROUTE_ACCESS {
         if *access == ClientAccess::Users {
             let (status, code) = call(&app, method, path, &full).await;
             assert_eq!(

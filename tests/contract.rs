@@ -41,13 +41,13 @@ fn openapi_documents_exactly_the_registered_routes() {
                 .map(move |m| (m.clone(), path.clone()))
         })
         .collect();
-    let served: BTreeSet<(String, String)> = zhiqilian::routes::ROUTES
+    let served: BTreeSet<(String, String)> = zhiqilian::http::routes::ROUTES
         .iter()
         .map(|(m, p)| (m.to_lowercase(), p.to_string()))
         .collect();
     assert_eq!(
         served.len(),
-        zhiqilian::routes::ROUTES.len(),
+        zhiqilian::http::routes::ROUTES.len(),
         "ROUTES lists a route twice"
     );
 
@@ -61,7 +61,7 @@ fn openapi_documents_exactly_the_registered_routes() {
         .collect();
     assert!(
         undocumented.is_empty() && unserved.is_empty(),
-        "openapi.yaml and zhiqilian::routes::ROUTES disagree\n\
+        "openapi.yaml and zhiqilian::http::routes::ROUTES disagree\n\
          served but not in openapi.yaml:\n{}\n\
          in openapi.yaml but not served:\n{}",
         if undocumented.is_empty() {
@@ -84,7 +84,7 @@ fn openapi_names_the_scope_each_route_enforces() {
     let text = std::fs::read_to_string(SPEC).expect("openapi.yaml");
     let spec: Spec = yaml_serde::from_str(&text).expect("openapi.yaml is YAML");
     let mut wrong = Vec::new();
-    for (method, path, access) in zhiqilian::routes::ROUTE_ACCESS {
+    for (method, path, access) in zhiqilian::http::routes::ROUTE_ACCESS {
         let documented = spec
             .paths
             .get(*path)
@@ -127,15 +127,15 @@ fn openapi_documents_idempotency_keys_and_etags() {
                 })
             })
     };
-    for (method, path) in zhiqilian::routes::ROUTES {
+    for (method, path) in zhiqilian::http::routes::ROUTES {
         let method = method.to_lowercase();
-        let creating = method == "post" && zhiqilian::protect::CREATING_ROUTES.contains(path);
+        let creating = method == "post" && zhiqilian::http::protect::CREATING_ROUTES.contains(path);
         assert_eq!(
             has_param(path, &method, "/IdempotencyKey"),
             creating,
             "{method} {path}: Idempotency-Key documented iff honoured"
         );
-        let tagged = method == "get" && zhiqilian::protect::ETAG_ROUTES.contains(path);
+        let tagged = method == "get" && zhiqilian::http::protect::ETAG_ROUTES.contains(path);
         assert_eq!(
             has_param(path, &method, "/IfNoneMatch"),
             tagged,

@@ -104,12 +104,13 @@ fn eval_without_a_reference_date_says_so_and_as_of_overrides() {
 fn the_same_as_of_gives_the_same_figures_and_another_date_does_not() {
     let data = Path::new(DEV);
     let w = Weights::default();
-    let by_meta = zhiqilian::eval::match_quality(data, &w).expect("evaluate");
+    let by_meta = zhiqilian::cli::eval::match_quality(data, &w).expect("evaluate");
     let explicit =
-        zhiqilian::eval::match_quality_at(data, &w, date("2026-11-20")).expect("evaluate");
-    let json = |q: &zhiqilian::eval::MatchQuality| serde_json::to_string(q).expect("json");
+        zhiqilian::cli::eval::match_quality_at(data, &w, date("2026-11-20")).expect("evaluate");
+    let json = |q: &zhiqilian::cli::eval::MatchQuality| serde_json::to_string(q).expect("json");
     assert_eq!(json(&by_meta), json(&explicit));
-    let later = zhiqilian::eval::match_quality_at(data, &w, date("2027-09-01")).expect("evaluate");
+    let later =
+        zhiqilian::cli::eval::match_quality_at(data, &w, date("2027-09-01")).expect("evaluate");
     assert_ne!(
         json(&by_meta),
         json(&later),
@@ -123,7 +124,7 @@ fn the_same_as_of_gives_the_same_figures_and_another_date_does_not() {
 #[test]
 fn every_listing_counts_as_posted_on_the_reference_date() {
     let as_of = date("2026-11-20");
-    let loaded = zhiqilian::eval::load(Path::new(DEV), as_of).expect("load");
+    let loaded = zhiqilian::cli::eval::load(Path::new(DEV), as_of).expect("load");
     let mut conn = loaded.db.conn().expect("conn");
     let all = zhiqilian::store::listings::scan(&mut conn, None, i64::MAX).expect("scan");
     assert_eq!(all.len(), 167);
@@ -142,7 +143,7 @@ fn every_listing_counts_as_posted_on_the_reference_date() {
 #[test]
 fn heldout_set_matching_quality_holds() {
     let data = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../eval/heldout"));
-    let q = zhiqilian::eval::match_quality(data, &Weights::default()).expect("evaluate");
+    let q = zhiqilian::cli::eval::match_quality(data, &Weights::default()).expect("evaluate");
     assert_eq!(q.forward.anchors, 45);
     assert_eq!(q.reverse.anchors, 60);
     assert!(q.forward.ndcg5 >= 0.93, "nDCG@5 {:.3}", q.forward.ndcg5);
@@ -156,7 +157,7 @@ fn heldout_set_matching_quality_holds() {
         "reverse nDCG@5 {:.3}",
         q.reverse.ndcg5
     );
-    let s = zhiqilian::eval::search_quality(data).expect("evaluate search");
+    let s = zhiqilian::cli::eval::search_quality(data).expect("evaluate search");
     assert_eq!(s.requests, 45);
     assert!(s.grade2_in_top5 >= 0.90, "search {:.3}", s.grade2_in_top5);
 }

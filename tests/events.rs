@@ -363,7 +363,7 @@ async fn a_stopping_server_ends_streams_with_a_hint_and_releases_its_leases() {
     );
     let (_node, code) = exit.await.expect("terminated");
     assert!(code.success(), "{code:?}");
-    for job in zhiqilian::background::JOBS {
+    for job in zhiqilian::worker::background::JOBS {
         let (_, holder, _) = app
             .db()
             .run(move |c| zhiqilian::store::leases::state(c, job))

@@ -226,7 +226,7 @@ async fn requests_fail_cleanly_while_the_database_is_away_and_recover_after() {
 /// `database_unavailable`, not a 500.
 #[tokio::test]
 async fn a_lost_connection_or_a_held_lock_is_unavailable_not_internal() {
-    use zhiqilian::error::ApiError;
+    use zhiqilian::service::error::ApiError;
     use zhiqilian::store::StoreError;
     let app = database_only().await;
     let e = tokio::task::spawn_blocking(move || -> StoreError {

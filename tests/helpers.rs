@@ -42,11 +42,11 @@ pub struct TestApp {
 }
 
 /// The state of a node running in this process.
-pub struct NodeState(Option<actix_web::web::Data<zhiqilian::state::AppState>>);
+pub struct NodeState(Option<actix_web::web::Data<zhiqilian::http::state::AppState>>);
 
 impl std::ops::Deref for NodeState {
-    type Target = zhiqilian::state::AppState;
-    fn deref(&self) -> &zhiqilian::state::AppState {
+    type Target = zhiqilian::http::state::AppState;
+    fn deref(&self) -> &zhiqilian::http::state::AppState {
         self.0
             .as_deref()
             .expect("the server runs in another process: no state here")
@@ -272,7 +272,7 @@ async fn spawn_node(database_url: Option<String>, extra: &[(&str, &str)]) -> Tes
     let config = zhiqilian::config::Config::load_from(None, &|k| env.get(k).cloned())
         .expect("test configuration");
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
-    let (server, addr, state) = zhiqilian::app::build_server_on(config, listener)
+    let (server, addr, state) = zhiqilian::http::app::build_server_on(config, listener)
         .await
         .expect("build the server");
     let server = tokio::spawn(server);
@@ -334,7 +334,7 @@ impl TestApp {
             server.abort();
             let _ = server.await;
         }
-        zhiqilian::app::wind_down(&self.state).await;
+        zhiqilian::http::app::wind_down(&self.state).await;
     }
 }
 
@@ -486,7 +486,7 @@ impl TestApp {
     /// create` does) and signs in over HTTP.
     pub async fn admin(&self) -> Session {
         let login = new_email("admin");
-        let hash = zhiqilian::auth::password::hash_blocking(PASSWORD).expect("hash");
+        let hash = zhiqilian::service::password::hash_blocking(PASSWORD).expect("hash");
         let email = login.clone();
         self.db()
             .run(move |c| {

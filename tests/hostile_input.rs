@@ -370,7 +370,7 @@ async fn refused_cors_preflights_are_problems() {
 /// would refuse NUL), and the good lines go in.
 #[tokio::test]
 async fn imported_lines_with_control_characters_are_reported_not_written() {
-    use zhiqilian::import::{ImportOptions, import_file};
+    use zhiqilian::cli::import::{ImportOptions, import_file};
     let app = spawn_app().await;
     let dir = tempfile::tempdir().expect("tempdir");
     let uscc = valid_uscc();

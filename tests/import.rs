@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
-use zhiqilian::import::{ImportOptions, ImportReport, import_file};
+use zhiqilian::cli::import::{ImportOptions, ImportReport, import_file};
 
 use crate::helpers::*;
 
@@ -293,7 +293,7 @@ async fn a_missing_file_is_an_error() {
 /// and finds the index busy (not corrupted) when a server holds it.
 #[tokio::test]
 async fn import_indexes_locally_and_leaves_a_busy_index_alone() {
-    use zhiqilian::indexer::{LocalIndexer, index_dir};
+    use zhiqilian::worker::indexer::{LocalIndexer, index_dir};
     use zhiqilian_search_index::{ListingIndex, SearchRequest, Vocabulary};
 
     let app = spawn_app().await;

@@ -18,6 +18,7 @@ mod helpers;
 mod hostile_input;
 mod http_basics;
 mod import;
+mod layers;
 mod listings;
 mod matches;
 mod process;

@@ -189,7 +189,7 @@ fn dev_set_matching_quality_holds() {
     let data = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../eval/dev"));
     let (requests, offers) = judged_keys(data);
     assert_eq!((requests.len(), offers.len()), (47, 80));
-    let q = zhiqilian::eval::match_quality(data, &zhiqilian_matcher::Weights::default())
+    let q = zhiqilian::cli::eval::match_quality(data, &zhiqilian_matcher::Weights::default())
         .expect("evaluate");
     assert_eq!(q.forward.anchors, requests.len(), "judged requests ranked");
     assert_eq!(q.reverse.anchors, offers.len(), "judged offers ranked");

@@ -299,7 +299,7 @@ async fn empty_absurd_and_invalid_queries_get_sane_answers() {
 
 #[tokio::test]
 async fn the_index_catches_up_after_a_stop_is_rebuilt_when_lost_and_reindex_equals_incremental() {
-    use zhiqilian::indexer;
+    use zhiqilian::worker::indexer;
     use zhiqilian_search_index::{SearchRequest, Vocabulary};
 
     let app = spawn_app().await;
@@ -406,7 +406,7 @@ fn dev_set_search_quality_holds() {
             .map(|j| j["request"].as_str().expect("request").to_string())
             .collect();
     assert_eq!(judged.len(), 47);
-    let q = zhiqilian::eval::search_quality(data).expect("evaluate");
+    let q = zhiqilian::cli::eval::search_quality(data).expect("evaluate");
     assert_eq!(q.requests, judged.len(), "requests searched");
     assert!(
         q.grade2_in_top5 >= 0.90,

@@ -276,14 +276,14 @@ async fn signed_deliveries_of_what_the_client_may_see_in_order() {
         assert!(verified(&secret, r, &r.body), "signature verifies");
         let header = &r.headers["zhiqilian-signature"];
         let now = chrono::Utc::now().timestamp();
-        assert!(zhiqilian::webhooks::verify(
+        assert!(zhiqilian::worker::webhooks::verify(
             &secret, header, &r.body, now, 300
         ));
         // A tampered body, or the wrong secret, fails.
         let mut tampered = r.body.clone();
         tampered[2] ^= 1;
         assert!(!verified(&secret, r, &tampered));
-        assert!(!zhiqilian::webhooks::verify(
+        assert!(!zhiqilian::worker::webhooks::verify(
             &secret, header, &tampered, now, 300
         ));
         assert!(!verified("whsec_other", r, &r.body));

@@ -5,6 +5,9 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
+/// The background sweeps a node can run (`background_jobs`).
+pub const BACKGROUND_JOBS: [&str; 4] = ["matching", "expiry", "sla", crate::store::retention::JOB];
+
 use serde::Deserialize;
 
 /// Resolved configuration.
@@ -78,7 +81,7 @@ pub struct Config {
     pub background_jobs: Vec<String>,
     /// Staff case targets per urgency (`sla_emergency`, `sla_urgent`:
     /// claim/contact/resolve minutes).
-    pub sla: crate::sla::SlaConfig,
+    pub sla: crate::service::sla::SlaConfig,
     /// Longest wait for a database connection (and, on SQLite, for the
     /// write lock) before a request fails with 503.
     pub db_timeout_secs: u64,
@@ -345,7 +348,7 @@ impl Config {
             .parse::<LogFormat>()
             .map_err(|e| ConfigError::new("log_format", o, e))?;
 
-        let mut sla = crate::sla::SlaConfig::default();
+        let mut sla = crate::service::sla::SlaConfig::default();
         for (key, v, slot) in [
             ("sla_emergency", &l.sla_emergency, &mut sla.emergency),
             ("sla_urgent", &l.sla_urgent, &mut sla.urgent),
@@ -355,10 +358,10 @@ impl Config {
             }
         }
 
-        let (jobs_s, o) = pick(&l.background_jobs, crate::background::JOBS.join(","));
+        let (jobs_s, o) = pick(&l.background_jobs, BACKGROUND_JOBS.join(","));
         let mut background_jobs = Vec::new();
         for j in jobs_s.split(',').map(str::trim).filter(|j| !j.is_empty()) {
-            if !crate::background::JOBS.contains(&j) {
+            if !BACKGROUND_JOBS.contains(&j) {
                 return Err(ConfigError::new(
                     "background_jobs",
                     o,

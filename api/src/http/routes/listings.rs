@@ -1,0 +1,394 @@
+//! Listings: post, read, edit, close and browse offers and requests.
+
+use actix_web::{HttpResponse, web};
+use chrono::{DateTime, NaiveDateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use zhiqilian_matcher::{Kind, ListingStatus, Side};
+
+use super::pagination::{self, Page};
+use crate::http::auth::Caller;
+use crate::http::state::AppState;
+use crate::service::error::ApiError;
+use crate::service::listing_form::{self, Amount, ListingInput, ListingPatch};
+use crate::store::listings::{self as store, ListFilter, ListingView, visible_to};
+use crate::store::{StoreError, accounts, now};
+
+pub fn utc(t: NaiveDateTime) -> DateTime<Utc> {
+    t.and_utc()
+}
+
+#[derive(Debug, Serialize)]
+pub struct LocationOut {
+    pub address: Option<String>,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct NamedRef {
+    pub id: String,
+    pub name: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct FirmRef {
+    pub id: String,
+    pub name: String,
+    pub verified: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ListingOut {
+    pub id: String,
+    pub key: Option<String>,
+    pub side: String,
+    pub kind: String,
+    pub title: String,
+    pub description: String,
+    pub quantity: Option<Amount>,
+    pub price: Option<Amount>,
+    pub location: Option<LocationOut>,
+    pub available_from: Option<String>,
+    pub available_until: Option<String>,
+    pub urgency: String,
+    pub visibility: String,
+    pub status: String,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub attributes: Map<String, Value>,
+    pub firm: FirmRef,
+    pub community: NamedRef,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub closed_at: Option<DateTime<Utc>>,
+}
+
+pub fn listing_out(v: ListingView) -> ListingOut {
+    let l = v.listing;
+    let amount =
+        |a: Option<f64>, u: Option<String>| a.zip(u).map(|(amount, unit)| Amount { amount, unit });
+    let location = if l.address.is_some() || l.lat.is_some() {
+        Some(LocationOut {
+            address: l.address,
+            lat: l.lat,
+            lon: l.lon,
+        })
+    } else {
+        None
+    };
+    ListingOut {
+        id: l.id,
+        key: l.ext_key,
+        side: l.side,
+        kind: l.kind,
+        title: l.title,
+        description: l.description,
+        quantity: amount(l.quantity_amount, l.quantity_unit),
+        price: amount(l.price_amount, l.price_unit),
+        location,
+        available_from: l.available_from,
+        available_until: l.available_until,
+        urgency: l.urgency,
+        visibility: l.visibility,
+        status: l.status,
+        expires_at: l.expires_at.map(utc),
+        attributes: serde_json::from_str(&l.attributes).unwrap_or_default(),
+        firm: FirmRef {
+            id: l.firm_id,
+            name: v.firm_name,
+            verified: v.firm_verified,
+        },
+        community: NamedRef {
+            id: l.community_id,
+            name: v.community_name,
+        },
+        version: l.version,
+        created_at: utc(l.created_at),
+        updated_at: utc(l.updated_at),
+        closed_at: l.closed_at.map(utc),
+    }
+}
+
+/// `?wait=indexed`: answer only once the write is searchable on this node.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WriteParams {
+    pub wait: Option<String>,
+}
+
+/// How long `?wait=indexed` waits before answering anyway.
+const INDEX_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Tells the indexer about a write and, when asked, waits for it. Returns
+/// the `x-indexed` header value when the client asked to wait.
+pub async fn after_write(
+    state: &AppState,
+    params: &WriteParams,
+    seq: Option<i64>,
+) -> Result<Option<&'static str>, ApiError> {
+    let wait = match params.wait.as_deref() {
+        None => false,
+        Some("indexed") => true,
+        Some(_) => {
+            return Err(ApiError::field(
+                "wait",
+                "invalid_value",
+                "wait 只能为 indexed",
+            ));
+        }
+    };
+    let Some(seq) = seq else {
+        return Ok(wait.then_some("true"));
+    };
+    if !wait {
+        state.search.poke();
+        return Ok(None);
+    }
+    let done = state.search.wait_for(seq, INDEX_WAIT).await;
+    Ok(Some(if done { "true" } else { "false" }))
+}
+
+fn with_indexed(
+    mut b: actix_web::HttpResponseBuilder,
+    indexed: Option<&'static str>,
+) -> actix_web::HttpResponseBuilder {
+    if let Some(v) = indexed {
+        b.insert_header(("x-indexed", v));
+    }
+    b
+}
+
+async fn load_view(state: &AppState, id: String) -> Result<ListingView, ApiError> {
+    state
+        .db
+        .run(move |c| store::get(c, &id))
+        .await?
+        .ok_or_else(|| ApiError::not_found("供需信息"))
+}
+
+/// Loads a listing the caller may see; 404 for anything else.
+async fn visible(state: &AppState, caller: &Caller, id: String) -> Result<ListingView, ApiError> {
+    let v = load_view(state, id).await?;
+    if !visible_to(&v, &caller.viewer()) {
+        return Err(ApiError::not_found("供需信息"));
+    }
+    Ok(v)
+}
+
+use crate::service::cases::opens_case;
+
+pub async fn create(
+    state: web::Data<AppState>,
+    caller: Caller,
+    params: web::Query<WriteParams>,
+    body: web::Json<ListingInput>,
+) -> Result<HttpResponse, ApiError> {
+    let Some(firm_id) = caller.firm_id().map(str::to_string) else {
+        return Err(ApiError::forbidden("只有企业成员可以发布供需信息"));
+    };
+    let firm = state
+        .db
+        .run(move |c| accounts::get_firm(c, &firm_id))
+        .await?
+        .ok_or_else(|| ApiError::forbidden("所属企业不存在"))?;
+    let at = now();
+    let draft = listing_form::validate(&body, &firm, at).map_err(ApiError::validation)?;
+    let row = listing_form::new_row(&firm, Some(caller.user_id.clone()), None, draft, at);
+    if opens_case(&row) {
+        state.quotas.emergency(&firm.id, &caller.user_id)?;
+    }
+    state.quotas.listing(&firm.id, &caller.user_id)?;
+    let id = row.id.clone();
+    let seq = state
+        .db
+        .run(move |c| crate::service::listings::create(c, &row))
+        .await?;
+    let indexed = after_write(&state, &params, Some(seq)).await?;
+    let v = load_view(&state, id).await?;
+    Ok(with_indexed(HttpResponse::Created(), indexed)
+        .insert_header((
+            actix_web::http::header::LOCATION,
+            format!("/api/v1/listings/{}", v.listing.id),
+        ))
+        .json(listing_out(v)))
+}
+
+pub async fn get(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let v = visible(&state, &caller, id.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(listing_out(v)))
+}
+
+pub async fn update(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+    params: web::Query<WriteParams>,
+    body: web::Json<ListingPatch>,
+) -> Result<HttpResponse, ApiError> {
+    let v = visible(&state, &caller, id.into_inner()).await?;
+    if !caller.is_member_of(&v.listing.firm_id) {
+        return Err(ApiError::forbidden("只有发布企业的成员可以修改"));
+    }
+    if v.listing.status != ListingStatus::Open.as_str() {
+        return Err(ApiError::conflict(
+            "listing_closed",
+            "已关闭的供需信息不能修改",
+        ));
+    }
+    let patch = body.into_inner();
+    let keep_expiry = patch.expires_at.is_none();
+    let input = listing_form::apply_patch(listing_form::input_of(&v.listing), patch)
+        .map_err(ApiError::validation)?;
+    let firm_id = v.listing.firm_id.clone();
+    let firm = state
+        .db
+        .run(move |c| accounts::get_firm(c, &firm_id))
+        .await?
+        .ok_or_else(|| ApiError::not_found("企业"))?;
+    let at = now();
+    let mut draft = listing_form::validate(&input, &firm, at).map_err(ApiError::validation)?;
+    if keep_expiry {
+        draft.expires_at = v.listing.expires_at;
+    }
+    let mut row = v.listing.clone();
+    listing_form::fill_row(&mut row, draft);
+    if row == v.listing {
+        let indexed = after_write(&state, &params, None).await?;
+        return Ok(with_indexed(HttpResponse::Ok(), indexed).json(listing_out(v)));
+    }
+    if opens_case(&row) && !opens_case(&v.listing) {
+        state.quotas.emergency(&row.firm_id, &caller.user_id)?;
+    }
+    let expected = row.version;
+    row.version += 1;
+    row.updated_at = at;
+    let id = row.id.clone();
+    let seq = state
+        .db
+        .run(move |c| crate::service::listings::replace(c, &row, expected))
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict(_) => {
+                ApiError::conflict("edit_conflict", "该信息刚被他人修改，请刷新后重试")
+            }
+            other => other.into(),
+        })?;
+    let indexed = after_write(&state, &params, Some(seq)).await?;
+    Ok(with_indexed(HttpResponse::Ok(), indexed).json(listing_out(load_view(&state, id).await?)))
+}
+
+/// The owning firm's members, the community's staff and admins may close.
+pub async fn close(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+    params: web::Query<WriteParams>,
+) -> Result<HttpResponse, ApiError> {
+    let v = visible(&state, &caller, id.into_inner()).await?;
+    let l = &v.listing;
+    if !(caller.is_member_of(&l.firm_id) || caller.can_administer_community(&l.community_id)) {
+        return Err(ApiError::forbidden(
+            "只有发布企业的成员或本社区工作人员可以关闭",
+        ));
+    }
+    let id = l.id.clone();
+    let lid = id.clone();
+    let seq = state.db.run(move |c| store::close(c, &lid, now())).await?;
+    let indexed = after_write(&state, &params, seq).await?;
+    Ok(with_indexed(HttpResponse::Ok(), indexed).json(listing_out(load_view(&state, id).await?)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    /// Only my firm's listings (any status).
+    #[serde(default)]
+    pub mine: Option<bool>,
+    pub side: Option<String>,
+    pub kind: Option<String>,
+    pub status: Option<String>,
+    pub community: Option<String>,
+    pub cursor: Option<String>,
+    pub limit: Option<i64>,
+}
+
+pub async fn list(
+    state: web::Data<AppState>,
+    caller: Caller,
+    q: web::Query<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let q = q.into_inner();
+    let mut e = crate::service::validate::Errors::default();
+    let check = |e: &mut crate::service::validate::Errors,
+                 field: &str,
+                 v: &Option<String>,
+                 ok: bool,
+                 allowed: &str| {
+        if v.is_some() && !ok {
+            e.push(
+                field,
+                "invalid_value",
+                format!("取值无效，可选值：{allowed}"),
+            );
+        }
+    };
+    check(
+        &mut e,
+        "side",
+        &q.side,
+        q.side.as_deref().is_none_or(|s| s.parse::<Side>().is_ok()),
+        "offer, request",
+    );
+    check(
+        &mut e,
+        "kind",
+        &q.kind,
+        q.kind.as_deref().is_none_or(|s| s.parse::<Kind>().is_ok()),
+        "space, equipment, material, logistics, workforce, service",
+    );
+    check(
+        &mut e,
+        "status",
+        &q.status,
+        q.status
+            .as_deref()
+            .is_none_or(|s| s.parse::<ListingStatus>().is_ok()),
+        "open, closed",
+    );
+    let mine = q.mine.unwrap_or(false);
+    let firm_id = if mine {
+        match caller.firm_id() {
+            Some(f) => Some(f.to_string()),
+            None => {
+                e.push("mine", "not_a_member", "只有企业成员可以查看本企业的发布");
+                None
+            }
+        }
+    } else {
+        None
+    };
+    e.into_result().map_err(ApiError::validation)?;
+    let limit = pagination::limit(q.limit)?;
+    // Others' listings default to open ones; my own list shows every status.
+    let status = q.status.or_else(|| (!mine).then(|| "open".to_string()));
+    let filter = ListFilter {
+        firm_id,
+        side: q.side,
+        kind: q.kind,
+        status,
+        community_id: q.community,
+        before_id: pagination::decode(q.cursor.as_deref())?,
+        limit: limit + 1,
+    };
+    let viewer = caller.viewer();
+    let rows = state
+        .db
+        .run(move |c| store::list(c, &viewer, &filter))
+        .await?;
+    Ok(HttpResponse::Ok().json(Page::from_rows(rows, limit, |v| &v.listing.id, listing_out)))
+}

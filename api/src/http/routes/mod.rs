@@ -1,0 +1,144 @@
+//! The route table: one place that registers every endpoint and lists it
+//! for the contract test that keeps `openapi.yaml` in step.
+
+pub mod auth;
+pub mod clients;
+pub mod communities;
+pub mod events;
+pub mod firms;
+pub mod health;
+pub mod listings;
+pub mod matches;
+pub mod metrics;
+pub mod notifications;
+pub mod pagination;
+pub mod search;
+pub mod staff;
+pub mod threads;
+pub mod webhooks;
+pub mod wechat;
+
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use crate::service::error::ApiError;
+use crate::store::scopes::{ClientAccess, Scope};
+
+/// Declares routes once: expands to `ROUTES` (method, path), the access an
+/// API client needs for each (`client_access`) and `configure`. Every
+/// endpoint must be registered here, never with `cfg.route` elsewhere.
+///
+/// `[Open]`: any token or none; `[Users]`: no API client; any other name is
+/// the scope (`auth::scopes::Scope`) a client's token must carry.
+macro_rules! api_routes {
+    ($( $path:literal => { $( $method:ident : $handler:path [ $access:ident ] ),+ $(,)? } ),* $(,)?) => {
+        /// Every (method, path) the service answers.
+        pub const ROUTES: &[(&str, &str)] = &[ $( $( (stringify!($method), $path), )+ )* ];
+
+        /// Every (method, path) with what an API client needs to call it.
+        pub const ROUTE_ACCESS: &[(&str, &str, ClientAccess)] =
+            &[ $( $( (stringify!($method), $path, access!($access)), )+ )* ];
+
+        pub fn configure(cfg: &mut web::ServiceConfig) {
+            $(
+                cfg.service(
+                    web::resource($path)
+                        $( .route(web::$method().to($handler)) )+
+                        .default_service(web::to(method_not_allowed)),
+                );
+            )*
+        }
+    };
+}
+
+macro_rules! access {
+    (Open) => {
+        ClientAccess::Open
+    };
+    (Users) => {
+        ClientAccess::Users
+    };
+    ($scope:ident) => {
+        ClientAccess::Needs(Scope::$scope)
+    };
+}
+
+/// What an API client needs to call `method` on the route `pattern`.
+pub fn client_access(method: &str, pattern: &str) -> Option<ClientAccess> {
+    ROUTE_ACCESS
+        .iter()
+        .find(|(m, p, _)| m.eq_ignore_ascii_case(method) && *p == pattern)
+        .map(|(_, _, a)| *a)
+}
+
+api_routes! {
+    "/healthz" => { get: health::healthz [Open] },
+    "/readyz" => { get: health::readyz [Open] },
+    "/metrics" => { get: metrics::scrape [Open] },
+    "/api/v1/auth/login" => { post: auth::login [Open] },
+    "/api/v1/auth/refresh" => { post: auth::refresh [Open] },
+    "/api/v1/auth/logout" => { post: auth::logout [Open] },
+    "/api/v1/auth/wechat" => { post: wechat::login [Users] },
+    "/api/v1/oauth/token" => { post: clients::token [Open] },
+    "/api/v1/me" => { get: auth::me [Open] },
+    "/api/v1/clients" => { get: clients::list [Users], post: clients::create [Users] },
+    "/api/v1/clients/{id}" => { get: clients::get [Users] },
+    "/api/v1/clients/{id}/rotate" => { post: clients::rotate [Users] },
+    "/api/v1/clients/{id}/revoke" => { post: clients::revoke [Users] },
+    "/api/v1/communities" => { get: communities::list [Open], post: communities::create [Users] },
+    "/api/v1/communities/{id}" => { get: communities::get [Open] },
+    "/api/v1/communities/{id}/staff" => { post: communities::create_staff [Users] },
+    "/api/v1/firms/register" => { post: firms::register [Open] },
+    "/api/v1/firms" => { get: firms::list [FirmsRead] },
+    "/api/v1/firms/{id}" => { get: firms::get [FirmsRead] },
+    "/api/v1/firms/{id}/verify" => { post: firms::verify [Users] },
+    "/api/v1/firms/{id}/members" => { post: firms::add_member [Users] },
+    "/api/v1/listings" => { get: listings::list [ListingsRead], post: listings::create [ListingsWrite] },
+    "/api/v1/listings/search" => { get: search::search [ListingsRead] },
+    "/api/v1/listings/{id}" => { get: listings::get [ListingsRead], patch: listings::update [ListingsWrite] },
+    "/api/v1/listings/{id}/close" => { post: listings::close [ListingsWrite] },
+    "/api/v1/listings/{id}/matches" => { get: matches::for_listing [MatchesRead] },
+    "/api/v1/matches" => { get: matches::list [MatchesRead] },
+    "/api/v1/matches/{id}" => { get: matches::get [MatchesRead], patch: matches::update [MatchesWrite] },
+    "/api/v1/threads" => { get: threads::list [ThreadsRead], post: threads::create [ThreadsWrite] },
+    "/api/v1/threads/{id}" => { get: threads::get [ThreadsRead] },
+    "/api/v1/threads/{id}/close" => { post: threads::close [ThreadsWrite] },
+    "/api/v1/threads/{id}/reopen" => { post: threads::reopen [ThreadsWrite] },
+    "/api/v1/threads/{id}/join" => { post: threads::join [ThreadsWrite] },
+    "/api/v1/threads/{id}/messages" => { get: threads::messages [ThreadsRead], post: threads::post_message [ThreadsWrite] },
+    "/api/v1/threads/{id}/read" => { post: threads::mark_read [ThreadsWrite] },
+    "/api/v1/events" => { get: events::stream [EventsRead] },
+    "/api/v1/events/ticket" => { post: events::ticket [EventsRead] },
+    "/api/v1/webhooks" => { get: webhooks::list [WebhooksManage], post: webhooks::create [WebhooksManage] },
+    "/api/v1/webhooks/{id}" => { get: webhooks::get [WebhooksManage], delete: webhooks::delete [WebhooksManage] },
+    "/api/v1/webhooks/{id}/enable" => { post: webhooks::enable [WebhooksManage] },
+    "/api/v1/webhooks/{id}/deliveries" => { get: webhooks::deliveries [WebhooksManage] },
+    "/api/v1/notifications" => { get: notifications::list [Users] },
+    "/api/v1/notifications/read-all" => { post: notifications::mark_all_read [Users] },
+    "/api/v1/notifications/{id}/read" => { post: notifications::mark_read [Users] },
+    "/api/v1/staff/queue" => { get: staff::queue [Users] },
+    "/api/v1/staff/cases/{id}" => { get: staff::get [Users] },
+    "/api/v1/staff/cases/{id}/claim" => { post: staff::claim [Users] },
+    "/api/v1/staff/cases/{id}/broker" => { post: staff::broker [Users] },
+    "/api/v1/staff/cases/{id}/resolve" => { post: staff::resolve [Users] },
+    "/api/v1/staff/cases/{id}/escalate" => { post: staff::escalate [Users] },
+    "/api/v1/staff/audit" => { get: staff::audit_log [Users] },
+    "/api/v1/staff/sla" => { get: staff::sla_summary [Users] },
+    "/api/v1/staff/stats" => { get: staff::park_stats [Users] },
+}
+
+async fn method_not_allowed(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::new(
+        crate::service::error::Status::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        format!("{} 不支持 {} 方法", req.path(), req.method()),
+    ))
+}
+
+/// Fallback for paths that match no route.
+pub async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::new(
+        crate::service::error::Status::NOT_FOUND,
+        "route_not_found",
+        format!("没有这个接口：{} {}", req.method(), req.path()),
+    ))
+}

@@ -1,0 +1,22 @@
+//! The use cases: every rule of the product, each use case one function
+//! (one transaction), typed errors, no actix. The HTTP layer, the workers and
+//! the command line call these; a rule lives here once and is tested here
+//! against a real SQLite database, without HTTP.
+
+pub mod access;
+pub mod accounts;
+pub mod cases;
+pub mod error;
+pub mod listing_form;
+pub mod listings;
+pub mod matches;
+pub mod matching;
+pub mod password;
+pub mod quota;
+pub mod sla;
+pub mod ssrf;
+pub mod stats;
+#[cfg(test)]
+pub mod testkit;
+pub mod tokens;
+pub mod validate;
