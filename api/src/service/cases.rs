@@ -14,7 +14,7 @@ use crate::store::models::{Listing, MatchRecord, Suggestion};
 use crate::store::notifications::{self, NewNotification};
 use crate::store::stream::NewEvent;
 use crate::store::threads::{self, Thread};
-use crate::store::{DbConnection, StoreError, StoreResult, accounts, listings, now};
+use crate::store::{Db, DbConnection, StoreError, StoreResult, accounts, listings, now};
 
 /// Whether a listing belongs in the staff queue: an open urgent or
 /// emergency request. (Its firm must also be verified: see [`open_for`].)
@@ -340,6 +340,31 @@ pub fn broker_ask(
         Some(m) => Some(m.to_string()),
     };
     Ok((offer_ids, message))
+}
+
+/// [`broker_case`] on a pooled connection, now.
+pub async fn broker_on(
+    db: &Db,
+    a: Acting,
+    k: Case,
+    staff: Viewer,
+    offer_ids: Vec<String>,
+    message: Option<String>,
+    weights: std::sync::Arc<Weights>,
+) -> Result<(Case, Vec<Brokered>), ApiError> {
+    db.run(move |c| {
+        Ok(broker_case(
+            c,
+            &a,
+            &k,
+            &staff,
+            &offer_ids,
+            message.as_deref(),
+            &weights,
+            Utc::now(),
+        ))
+    })
+    .await?
 }
 
 fn unknown_offer(id: &str) -> ApiError {

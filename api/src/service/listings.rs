@@ -1,9 +1,131 @@
-//! The listing write path: a listing and the staff case its request may
-//! open are written in one transaction.
+//! The listing write path: posting, editing and closing, with the rules of
+//! who may do each; a listing and the staff case its request may open are
+//! written in one transaction.
 
-use crate::service::cases;
+use zhiqilian_matcher::ListingStatus;
+
+use crate::service::access::{Caller, visible_to};
+use crate::service::cases::{self, opens_case};
+use crate::service::error::ApiError;
+use crate::service::listing_form::{self, ListingInput, ListingPatch};
+use crate::service::quota::Quotas;
+use crate::store::listings::ListingView;
 use crate::store::models::Listing;
-use crate::store::{DbConnection, StoreResult, listings, stream};
+use crate::store::{Db, DbConnection, StoreError, StoreResult, accounts, listings, now, stream};
+
+/// A listing the caller may see; 404 for anything else (a listing one may
+/// not see does not exist for one).
+pub async fn visible(db: &Db, caller: &Caller, id: String) -> Result<ListingView, ApiError> {
+    let v = db
+        .run(move |c| listings::get(c, &id))
+        .await?
+        .ok_or_else(|| ApiError::not_found("供需信息"))?;
+    if !visible_to(&v, &caller.viewer()) {
+        return Err(ApiError::not_found("供需信息"));
+    }
+    Ok(v)
+}
+
+/// A firm member posts a listing for their firm: the form is validated
+/// against the firm (its address is the default location), the firm's and
+/// the user's allowances are spent (urgent and emergency requests have
+/// their own), and the listing is written with the case its request opens.
+/// Returns the new listing's id and the position of its change.
+pub async fn post(
+    db: &Db,
+    quotas: &Quotas,
+    caller: &Caller,
+    input: ListingInput,
+) -> Result<(String, i64), ApiError> {
+    let Some(firm_id) = caller.firm_id().map(str::to_string) else {
+        return Err(ApiError::forbidden("只有企业成员可以发布供需信息"));
+    };
+    let firm = db
+        .run(move |c| accounts::get_firm(c, &firm_id))
+        .await?
+        .ok_or_else(|| ApiError::forbidden("所属企业不存在"))?;
+    let at = now();
+    let draft = listing_form::validate(&input, &firm, at).map_err(ApiError::validation)?;
+    let row = listing_form::new_row(&firm, Some(caller.user_id.clone()), None, draft, at);
+    if opens_case(&row) {
+        quotas.emergency(&firm.id, &caller.user_id)?;
+    }
+    quotas.listing(&firm.id, &caller.user_id)?;
+    let id = row.id.clone();
+    let seq = db.run(move |c| create(c, &row)).await?;
+    Ok((id, seq))
+}
+
+/// A member of the owning firm edits an open listing: the patch applies to
+/// the listing as it is, the result is validated as a new post would be, an
+/// edit that changes nothing writes nothing (`None`), and a concurrent edit
+/// is refused (`edit_conflict`). Raising a request to urgent or emergency
+/// spends that allowance. Returns the position of the change, if any.
+pub async fn edit(
+    db: &Db,
+    quotas: &Quotas,
+    caller: &Caller,
+    v: &ListingView,
+    patch: ListingPatch,
+) -> Result<Option<i64>, ApiError> {
+    if !caller.is_member_of(&v.listing.firm_id) {
+        return Err(ApiError::forbidden("只有发布企业的成员可以修改"));
+    }
+    if v.listing.status != ListingStatus::Open.as_str() {
+        return Err(ApiError::conflict(
+            "listing_closed",
+            "已关闭的供需信息不能修改",
+        ));
+    }
+    let keep_expiry = patch.expires_at.is_none();
+    let input = listing_form::apply_patch(listing_form::input_of(&v.listing), patch)
+        .map_err(ApiError::validation)?;
+    let firm_id = v.listing.firm_id.clone();
+    let firm = db
+        .run(move |c| accounts::get_firm(c, &firm_id))
+        .await?
+        .ok_or_else(|| ApiError::not_found("企业"))?;
+    let at = now();
+    let mut draft = listing_form::validate(&input, &firm, at).map_err(ApiError::validation)?;
+    if keep_expiry {
+        draft.expires_at = v.listing.expires_at;
+    }
+    let mut row = v.listing.clone();
+    listing_form::fill_row(&mut row, draft);
+    if row == v.listing {
+        return Ok(None);
+    }
+    if opens_case(&row) && !opens_case(&v.listing) {
+        quotas.emergency(&row.firm_id, &caller.user_id)?;
+    }
+    let expected = row.version;
+    row.version += 1;
+    row.updated_at = at;
+    let seq = db
+        .run(move |c| replace(c, &row, expected))
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict(_) => {
+                ApiError::conflict("edit_conflict", "该信息刚被他人修改，请刷新后重试")
+            }
+            other => other.into(),
+        })?;
+    Ok(Some(seq))
+}
+
+/// The owning firm's members, the community's staff and admins may close a
+/// listing; closing a closed one changes nothing (`None`). Returns the
+/// position of the change, if any.
+pub async fn close(db: &Db, caller: &Caller, v: &ListingView) -> Result<Option<i64>, ApiError> {
+    let l = &v.listing;
+    if !(caller.is_member_of(&l.firm_id) || caller.can_administer_community(&l.community_id)) {
+        return Err(ApiError::forbidden(
+            "只有发布企业的成员或本社区工作人员可以关闭",
+        ));
+    }
+    let id = l.id.clone();
+    Ok(db.run(move |c| listings::close(c, &id, now())).await?)
+}
 
 /// Inserts a new listing (and opens its case when it needs one); returns
 /// the position of its change in the change log.

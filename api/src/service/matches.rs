@@ -6,7 +6,7 @@ use crate::service::access::Caller;
 use crate::service::error::{ApiError, Status};
 use crate::store::matches::{self, MatchRecord, Party, Suggestion};
 use crate::store::stream::{self, NewEvent};
-use crate::store::{DbConnection, StoreResult, begin_write, cases, threads};
+use crate::store::{Db, DbConnection, StoreResult, begin_write, cases, threads};
 
 /// The statuses a firm may ask for (`expired` is the system's).
 pub const STATUSES: [&str; 3] = ["contacted", "agreed", "declined"];
@@ -134,6 +134,18 @@ pub fn change_status(
     }
     set_status(c, &r.id, &r.status, to)?
         .ok_or_else(|| ApiError::conflict("edit_conflict", "该匹配记录刚被他人更新，请刷新后重试"))
+}
+
+/// [`change_status`] on a pooled connection.
+pub async fn move_to(
+    db: &Db,
+    caller: &Caller,
+    r: MatchRecord,
+    to: String,
+) -> Result<MatchRecord, ApiError> {
+    let caller = caller.clone();
+    db.run(move |c| Ok(change_status(c, &caller, r, &to)))
+        .await?
 }
 
 /// Expires the open records of a listing that closed (one transaction).

@@ -10,9 +10,9 @@ use super::pagination::{self, Page};
 use crate::http::auth::Caller;
 use crate::http::state::AppState;
 use crate::service::error::ApiError;
-use crate::service::listing_form::{self, Amount, ListingInput, ListingPatch};
-use crate::store::listings::{self as store, ListFilter, ListingView, visible_to};
-use crate::store::{StoreError, accounts, now};
+use crate::service::listing_form::{Amount, ListingInput, ListingPatch};
+use crate::service::listings;
+use crate::store::listings::{self as store, ListFilter, ListingView};
 
 pub fn utc(t: NaiveDateTime) -> DateTime<Utc> {
     t.and_utc()
@@ -169,14 +169,8 @@ async fn load_view(state: &AppState, id: String) -> Result<ListingView, ApiError
 
 /// Loads a listing the caller may see; 404 for anything else.
 async fn visible(state: &AppState, caller: &Caller, id: String) -> Result<ListingView, ApiError> {
-    let v = load_view(state, id).await?;
-    if !visible_to(&v, &caller.viewer()) {
-        return Err(ApiError::not_found("供需信息"));
-    }
-    Ok(v)
+    listings::visible(&state.db, caller, id).await
 }
-
-use crate::service::cases::opens_case;
 
 pub async fn create(
     state: web::Data<AppState>,
@@ -184,26 +178,7 @@ pub async fn create(
     params: web::Query<WriteParams>,
     body: web::Json<ListingInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let Some(firm_id) = caller.firm_id().map(str::to_string) else {
-        return Err(ApiError::forbidden("只有企业成员可以发布供需信息"));
-    };
-    let firm = state
-        .db
-        .run(move |c| accounts::get_firm(c, &firm_id))
-        .await?
-        .ok_or_else(|| ApiError::forbidden("所属企业不存在"))?;
-    let at = now();
-    let draft = listing_form::validate(&body, &firm, at).map_err(ApiError::validation)?;
-    let row = listing_form::new_row(&firm, Some(caller.user_id.clone()), None, draft, at);
-    if opens_case(&row) {
-        state.quotas.emergency(&firm.id, &caller.user_id)?;
-    }
-    state.quotas.listing(&firm.id, &caller.user_id)?;
-    let id = row.id.clone();
-    let seq = state
-        .db
-        .run(move |c| crate::service::listings::create(c, &row))
-        .await?;
+    let (id, seq) = listings::post(&state.db, &state.quotas, &caller, body.into_inner()).await?;
     let indexed = after_write(&state, &params, Some(seq)).await?;
     let v = load_view(&state, id).await?;
     Ok(with_indexed(HttpResponse::Created(), indexed)
@@ -231,55 +206,13 @@ pub async fn update(
     body: web::Json<ListingPatch>,
 ) -> Result<HttpResponse, ApiError> {
     let v = visible(&state, &caller, id.into_inner()).await?;
-    if !caller.is_member_of(&v.listing.firm_id) {
-        return Err(ApiError::forbidden("只有发布企业的成员可以修改"));
-    }
-    if v.listing.status != ListingStatus::Open.as_str() {
-        return Err(ApiError::conflict(
-            "listing_closed",
-            "已关闭的供需信息不能修改",
-        ));
-    }
-    let patch = body.into_inner();
-    let keep_expiry = patch.expires_at.is_none();
-    let input = listing_form::apply_patch(listing_form::input_of(&v.listing), patch)
-        .map_err(ApiError::validation)?;
-    let firm_id = v.listing.firm_id.clone();
-    let firm = state
-        .db
-        .run(move |c| accounts::get_firm(c, &firm_id))
-        .await?
-        .ok_or_else(|| ApiError::not_found("企业"))?;
-    let at = now();
-    let mut draft = listing_form::validate(&input, &firm, at).map_err(ApiError::validation)?;
-    if keep_expiry {
-        draft.expires_at = v.listing.expires_at;
-    }
-    let mut row = v.listing.clone();
-    listing_form::fill_row(&mut row, draft);
-    if row == v.listing {
-        let indexed = after_write(&state, &params, None).await?;
-        return Ok(with_indexed(HttpResponse::Ok(), indexed).json(listing_out(v)));
-    }
-    if opens_case(&row) && !opens_case(&v.listing) {
-        state.quotas.emergency(&row.firm_id, &caller.user_id)?;
-    }
-    let expected = row.version;
-    row.version += 1;
-    row.updated_at = at;
-    let id = row.id.clone();
-    let seq = state
-        .db
-        .run(move |c| crate::service::listings::replace(c, &row, expected))
-        .await
-        .map_err(|e| match e {
-            StoreError::Conflict(_) => {
-                ApiError::conflict("edit_conflict", "该信息刚被他人修改，请刷新后重试")
-            }
-            other => other.into(),
-        })?;
-    let indexed = after_write(&state, &params, Some(seq)).await?;
-    Ok(with_indexed(HttpResponse::Ok(), indexed).json(listing_out(load_view(&state, id).await?)))
+    let edit = listings::edit(&state.db, &state.quotas, &caller, &v, body.into_inner()).await?;
+    let indexed = after_write(&state, &params, edit).await?;
+    let v = match edit {
+        Some(_) => load_view(&state, v.listing.id).await?,
+        None => v,
+    };
+    Ok(with_indexed(HttpResponse::Ok(), indexed).json(listing_out(v)))
 }
 
 /// The owning firm's members, the community's staff and admins may close.
@@ -290,17 +223,10 @@ pub async fn close(
     params: web::Query<WriteParams>,
 ) -> Result<HttpResponse, ApiError> {
     let v = visible(&state, &caller, id.into_inner()).await?;
-    let l = &v.listing;
-    if !(caller.is_member_of(&l.firm_id) || caller.can_administer_community(&l.community_id)) {
-        return Err(ApiError::forbidden(
-            "只有发布企业的成员或本社区工作人员可以关闭",
-        ));
-    }
-    let id = l.id.clone();
-    let lid = id.clone();
-    let seq = state.db.run(move |c| store::close(c, &lid, now())).await?;
+    let seq = listings::close(&state.db, &caller, &v).await?;
     let indexed = after_write(&state, &params, seq).await?;
-    Ok(with_indexed(HttpResponse::Ok(), indexed).json(listing_out(load_view(&state, id).await?)))
+    let v = load_view(&state, v.listing.id).await?;
+    Ok(with_indexed(HttpResponse::Ok(), indexed).json(listing_out(v)))
 }
 
 #[derive(Debug, Deserialize)]

@@ -320,10 +320,6 @@ pub async fn update(
 ) -> Result<HttpResponse, ApiError> {
     let r = load_record(&state, &caller, id.into_inner()).await?;
     let to = body.into_inner().status;
-    let who = caller.clone();
-    let updated = state
-        .db
-        .run(move |c| Ok(crate::service::matches::change_status(c, &who, r, &to)))
-        .await??;
+    let updated = crate::service::matches::move_to(&state.db, &caller, r, to).await?;
     respond(&state, updated).await
 }

@@ -621,23 +621,16 @@ pub async fn broker(
     let (offer_ids, message) = cases::broker_ask(body.offer_ids, body.message, max_chars)?;
     let k = actionable(&state, &caller, id.into_inner()).await?;
     let a = acting(&state, &caller, &k).await?;
-    let weights = state.weights.clone();
-    let staff_viewer = caller.viewer();
-    let out = state
-        .db
-        .run(move |c| {
-            Ok(cases::broker_case(
-                c,
-                &a,
-                &k,
-                &staff_viewer,
-                &offer_ids,
-                message.as_deref(),
-                &weights,
-                Utc::now(),
-            ))
-        })
-        .await??;
+    let out = cases::broker_on(
+        &state.db,
+        a,
+        k,
+        caller.viewer(),
+        offer_ids,
+        message,
+        state.weights.clone(),
+    )
+    .await?;
     let (k, brokered) = out;
     let contacts = brokered
         .into_iter()
