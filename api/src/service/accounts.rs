@@ -1,10 +1,11 @@
 //! Firms and their verification by community staff.
 
 use crate::service::cases;
+use crate::service::error::ApiError;
 use crate::store::accounts;
 use crate::store::audit::Actor;
 use crate::store::models::Firm;
-use crate::store::{DbConnection, StoreResult, begin_write, listings, stream};
+use crate::store::{Db, DbConnection, StoreError, StoreResult, begin_write, listings, stream};
 
 /// Verifies a firm (once: verifying again changes nothing), in one
 /// transaction: the competing claims to its USCC are refused, the audit
@@ -22,4 +23,23 @@ pub fn verify_firm(conn: &mut DbConnection, id: &str, actor: &Actor) -> StoreRes
         }
         Ok((firm, live))
     })
+}
+
+/// Staff verify a firm (see [`verify_firm`]) on a pooled connection; a USCC
+/// already verified for another firm (`uscc_taken`) or a claim refused
+/// earlier (`claim_refused`) is a conflict.
+pub async fn verify(db: &Db, firm_id: String, actor: Actor) -> Result<Firm, ApiError> {
+    db.run(move |c| verify_firm(c, &firm_id, &actor))
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict(what) if what == "claim_refused" => ApiError::conflict(
+                "claim_refused",
+                "同一统一社会信用代码的另一家企业已通过认证，本申请已被拒绝",
+            ),
+            StoreError::Conflict(_) => {
+                ApiError::conflict("uscc_taken", "同一统一社会信用代码已有通过认证的企业")
+            }
+            other => other.into(),
+        })?
+        .ok_or_else(|| ApiError::not_found("企业"))
 }

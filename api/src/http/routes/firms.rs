@@ -371,21 +371,7 @@ pub async fn verify(
         ));
     }
     let actor = super::threads::actor_of(&state, &caller).await?;
-    let f = state
-        .db
-        .run(move |c| crate::service::accounts::verify_firm(c, &f.id, &actor))
-        .await
-        .map_err(|e| match e {
-            StoreError::Conflict(what) if what == "claim_refused" => ApiError::conflict(
-                "claim_refused",
-                "同一统一社会信用代码的另一家企业已通过认证，本申请已被拒绝",
-            ),
-            StoreError::Conflict(_) => {
-                ApiError::conflict("uscc_taken", "同一统一社会信用代码已有通过认证的企业")
-            }
-            other => other.into(),
-        })?
-        .ok_or_else(|| ApiError::not_found("企业"))?;
+    let f = crate::service::accounts::verify(&state.db, f.id, actor).await?;
     // Its listings' visibility changed: let the indexer pick that up now.
     state.search.poke();
     Ok(HttpResponse::Ok().json(with_claims(&state, &caller, f, true).await?))
