@@ -4,6 +4,7 @@ pub mod attributes;
 pub mod constraints;
 pub mod errors;
 mod extract;
+pub mod limits;
 pub mod listing;
 pub mod model;
 pub mod places;
