@@ -31,4 +31,5 @@ pub mod stats;
 pub mod store;
 pub mod telemetry;
 pub mod validate;
+pub mod vocab_suggest;
 pub mod webhooks;

@@ -13,6 +13,7 @@ mod spec;
 mod text;
 pub mod units;
 pub mod uscc;
+pub mod vocab;
 
 pub use attributes::{attribute_keys, validate_attributes};
 pub use constraints::{
