@@ -11,6 +11,7 @@ pub mod places;
 pub mod score;
 mod spec;
 mod text;
+pub mod tune;
 pub mod units;
 pub mod uscc;
 pub mod vocab;
