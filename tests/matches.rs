@@ -193,10 +193,15 @@ fn dev_set_matching_quality_holds() {
         .expect("evaluate");
     assert_eq!(q.forward.anchors, requests.len(), "judged requests ranked");
     assert_eq!(q.reverse.anchors, offers.len(), "judged offers ranked");
-    assert!(q.forward.ndcg5 >= 0.90, "nDCG@5 {:.3}", q.forward.ndcg5);
-    assert!(q.forward.p1 >= 0.85, "P@1 {:.3}", q.forward.p1);
+    assert!(q.forward.ndcg5 >= 0.94, "nDCG@5 {:.3}", q.forward.ndcg5);
+    assert!(q.forward.p1 >= 0.95, "P@1 {:.3}", q.forward.p1);
     assert!(
-        q.reverse.ndcg5 >= 0.85,
+        q.forward.p1_grade2 >= 0.91,
+        "P@1 grade 2 {:.3}",
+        q.forward.p1_grade2
+    );
+    assert!(
+        q.reverse.ndcg5 >= 0.94,
         "reverse nDCG@5 {:.3}",
         q.reverse.ndcg5
     );
@@ -225,20 +230,20 @@ fn dev_set_matching_quality_holds() {
 }
 
 /// (kind, judged anchors, nDCG@5 minimum) ranking requests' offers, as of
-/// the set's reference date; today 0.940, 0.778, 0.938, 0.987, 0.933 and 1.
+/// the set's reference date; today 0.940, 0.923, 0.938, 0.987, 0.933 and 1.
 const FORWARD_MINIMUMS: [(&str, usize, f64); 6] = [
     ("equipment", 9, 0.93),
-    ("logistics", 9, 0.77),
+    ("logistics", 9, 0.92),
     ("material", 10, 0.93),
     ("service", 5, 0.98),
     ("space", 9, 0.92),
     ("workforce", 5, 0.99),
 ];
-/// The same ranking offers' requests; today 0.967, 0.759, 0.941, 0.971,
+/// The same ranking offers' requests; today 0.967, 0.935, 0.941, 0.971,
 /// 0.892 and 1.
 const REVERSE_MINIMUMS: [(&str, usize, f64); 6] = [
     ("equipment", 19, 0.96),
-    ("logistics", 14, 0.75),
+    ("logistics", 14, 0.93),
     ("material", 17, 0.93),
     ("service", 6, 0.96),
     ("space", 16, 0.88),

@@ -326,7 +326,9 @@ fn logistics(request: &MatchListing, offer: &MatchListing, out: &mut Vec<Violati
                 (t, capacity * vehicles, "可运总量")
             }
         };
-        if have_t + 1e-9 < need_t {
+        // An approximate load (10吨左右) still rules out a vehicle far below it.
+        let suffices = need_t * extract::load_tolerance(request, need_t);
+        if have_t + 1e-9 < suffices {
             out.push(Violation::new(
                 keys::CAPACITY_BELOW_NEED,
                 format!(
@@ -343,7 +345,9 @@ fn logistics(request: &MatchListing, offer: &MatchListing, out: &mut Vec<Violati
         Some(flag) => flag,
         None => request_cold.frozen_words || request_cold.min_temp.is_some_and(|t| t <= 8.0),
     };
-    if needs_cold_chain && extract::cold_chain(offer) != Some(true) {
+    // A reefer container carries its own cold: a container tractor hauls it.
+    let box_keeps_cold = extract::reefer_container(request) && extract::container_tractor(offer);
+    if needs_cold_chain && extract::cold_chain(offer) != Some(true) && !box_keeps_cold {
         out.push(Violation::new(
             keys::COLD_CHAIN_MISSING,
             "需要冷链运输，供给不是冷链车辆",
@@ -648,6 +652,103 @@ mod tests {
             json!({"capacity_t": 40}),
         );
         assert_eq!(keys_of(&r, &o), [keys::CAPACITY_BELOW_NEED]);
+    }
+
+    #[test]
+    fn an_import_export_port_line_serves_both_directions() {
+        let r = listing(
+            Side::Request,
+            Kind::Logistics,
+            "A",
+            "出口柜 40HQ",
+            json!({"origin": "海盐", "destination": "北仑港"}),
+        );
+        let one_way = listing(
+            Side::Offer,
+            Kind::Logistics,
+            "B",
+            "北仑港进口柜送货",
+            json!({"origin": "北仑港", "destination": "海盐"}),
+        );
+        assert_eq!(keys_of(&r, &one_way), [keys::REVERSED_ROUTE]);
+        let both = listing(
+            Side::Offer,
+            Kind::Logistics,
+            "B",
+            "宁波港拖车 嘉兴方向进出口柜",
+            json!({"origin": "北仑港", "destination": "海盐"}),
+        );
+        assert!(violations(&r, &both).is_empty());
+    }
+
+    #[test]
+    fn a_reefer_box_keeps_its_own_cold() {
+        let r = listing(
+            Side::Request,
+            Kind::Logistics,
+            "A",
+            "进口冷柜（冻肉）拖到冷库",
+            json!({"cold_chain": true}),
+        );
+        let tractor = listing(
+            Side::Offer,
+            Kind::Logistics,
+            "B",
+            "集卡拖头 港区短驳",
+            json!({}),
+        );
+        assert!(violations(&r, &tractor).is_empty());
+        // A plain box truck is still no cold chain.
+        let van = listing(Side::Offer, Kind::Logistics, "B", "9.6米厢车", json!({}));
+        assert_eq!(keys_of(&r, &van), [keys::COLD_CHAIN_MISSING]);
+        // Nor is a tractor for goods that are not in a reefer box.
+        let r = listing(
+            Side::Request,
+            Kind::Logistics,
+            "A",
+            "冻品发上海 -18℃",
+            json!({"cold_chain": true}),
+        );
+        assert_eq!(keys_of(&r, &tractor), [keys::COLD_CHAIN_MISSING]);
+    }
+
+    #[test]
+    fn an_approximate_load_is_no_firm_minimum() {
+        let mut r = listing(
+            Side::Request,
+            Kind::Logistics,
+            "A",
+            "钢材每周一车10吨左右",
+            json!({"capacity_t": 10}),
+        );
+        let small = listing(
+            Side::Offer,
+            Kind::Logistics,
+            "B",
+            "7.6米厢车",
+            json!({"capacity_t": 8}),
+        );
+        assert!(violations(&r, &small).is_empty());
+        // Far below an approximate load is still too small.
+        let tiny = listing(
+            Side::Offer,
+            Kind::Logistics,
+            "B",
+            "4.2米厢车",
+            json!({"capacity_t": 2}),
+        );
+        assert_eq!(keys_of(&r, &tiny), [keys::CAPACITY_BELOW_NEED]);
+        r.title = "钢材每周一车10吨".into();
+        assert_eq!(keys_of(&r, &small), [keys::CAPACITY_BELOW_NEED]);
+        // A capacity read from a ceiling in the offer's text.
+        let capped = listing(
+            Side::Offer,
+            Kind::Logistics,
+            "B",
+            "回程车，整车8吨以内",
+            json!({}),
+        );
+        assert_eq!(keys_of(&r, &capped), [keys::CAPACITY_BELOW_NEED]);
     }
 
     #[test]

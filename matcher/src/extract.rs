@@ -222,11 +222,77 @@ fn route_in_text(text: &str) -> Option<(String, String)> {
 /// ground — these words and arrows say "both directions" wherever they are
 /// written — and because leaving it out costs the dev set's logistics nDCG@5
 /// 0.778 → 0.686 while the held-out set does not move.
+///
+/// Two more ways of saying it: 进出口 (a port line taking import *and*
+/// export boxes carries loads port → inland for imports and inland → port
+/// for exports) and 两头 (两头都可以装货: loads at both ends).
 pub(crate) fn bidirectional(l: &MatchListing) -> bool {
     let text = l.text();
-    ["↔", "⇄", "<->", "往返", "双向", "来回"]
+    ["↔", "⇄", "<->", "往返", "双向", "来回", "进出口", "两头"]
         .iter()
         .any(|w| text.contains(w))
+}
+
+/// Words of a refrigerated shipping container (冷柜, 冷藏箱, reefer).
+const REEFER_CONTAINER_WORDS: &[&str] =
+    &["冷柜", "冷藏柜", "冷藏箱", "冷藏集装箱", "冷箱", "reefer"];
+/// Words of a container tractor (集卡, 拖头, 牵引车, 拖车 with a box).
+const CONTAINER_TRACTOR_WORDS: &[&str] =
+    &["集卡", "拖头", "牵引车", "拖车", "集装箱卡车", "骨架车"];
+
+/// Whether a logistics request ships refrigerated containers: a reefer
+/// container keeps its own cold (its unit plugs into a genset or the
+/// terminal), so it needs a container tractor, not a refrigerated truck.
+pub(crate) fn reefer_container(request: &MatchListing) -> bool {
+    let text = format!(
+        "{} {}",
+        request.text(),
+        attr_str(request, "vehicle_type").unwrap_or("")
+    );
+    mentions(&text, REEFER_CONTAINER_WORDS)
+}
+
+/// Whether a logistics offer runs container tractors.
+pub(crate) fn container_tractor(offer: &MatchListing) -> bool {
+    let text = format!(
+        "{} {}",
+        offer.text(),
+        attr_str(offer, "vehicle_type").unwrap_or("")
+    );
+    mentions(&text, CONTAINER_TRACTOR_WORDS) || mentions(&text, CONTAINER_WORDS)
+}
+
+/// Words of shipping containers: sizes (20尺, 40HQ), and boxes named by
+/// their trade (出口柜, 重柜, 冷柜). A bare 柜 is left out: 橱柜 and 柜子 are
+/// goods, not boxes.
+const CONTAINER_WORDS: &[&str] = &[
+    "集装箱",
+    "货柜",
+    "尺柜",
+    "出口柜",
+    "进口柜",
+    "重柜",
+    "空柜",
+    "冷柜",
+    "高柜",
+    "平柜",
+    "20尺",
+    "40尺",
+    "45尺",
+    "20gp",
+    "40gp",
+    "40hq",
+    "45hq",
+    "20'",
+    "40'",
+];
+
+/// Whether a logistics request moves shipping containers: by its vehicle
+/// type (集卡, a container tractor) or by container words in its text.
+pub(crate) fn ships_containers(request: &MatchListing) -> bool {
+    let vehicle = attr_str(request, "vehicle_type").unwrap_or("");
+    mentions(vehicle, CONTAINER_TRACTOR_WORDS)
+        || mentions(&format!("{} {vehicle}", request.text()), CONTAINER_WORDS)
 }
 
 /// The route of a logistics listing: `origin`/`destination` attributes, else
@@ -349,10 +415,36 @@ pub(crate) fn load_need(request: &MatchListing) -> Option<LoadNeed> {
     if let Some(t) = attr_num(request, "capacity_t").filter(|t| *t > 0.0) {
         return Some(LoadNeed::PerVehicle(t));
     }
+    // 载重30吨 / 载重不少于30吨 in a request names the vehicle it wants.
+    if let Some(t) = text_load_tonnes(&request.text(), |l| {
+        l.cue == Some(crate::limits::Cue::Load) && l.bound != crate::limits::Bound::AtMost
+    }) {
+        return Some(LoadNeed::PerVehicle(t));
+    }
     quantity_tonnes(request)
         .or_else(|| tonnes_in_text(&request.title))
         .or_else(|| tonnes_in_text(&request.description))
         .map(LoadNeed::Total)
+}
+
+/// Share of an approximate load read as still within it: 左右 and 约 are
+/// taken to span a fifth of the number either way.
+pub(crate) const ABOUT_TOLERANCE: f64 = 0.2;
+
+/// The share of the request's load `need_t` a vehicle must carry to stay in
+/// the running, from how the request writes that load: 1 for a plain number,
+/// `1 − ABOUT_TOLERANCE` when it is approximate (10吨左右, 约8吨), 0 when it
+/// is a ceiling (不超过8吨: the load may be much less). A hard constraint
+/// needs clear evidence; whatever is let through here is still judged by the
+/// soft capacity fit.
+pub(crate) fn load_tolerance(request: &MatchListing, need_t: f64) -> f64 {
+    let written = crate::limits::limits_of(&request.text(), crate::units::Dimension::Mass, None);
+    let same = |l: &&crate::limits::Limit| (l.value / 1000.0 - need_t).abs() <= 0.05 * need_t;
+    match written.iter().find(same).map(|l| l.bound) {
+        Some(crate::limits::Bound::AtMost) => 0.0,
+        Some(crate::limits::Bound::About) => 1.0 - ABOUT_TOLERANCE,
+        _ => 1.0,
+    }
 }
 
 fn quantity_tonnes(l: &MatchListing) -> Option<f64> {
@@ -360,12 +452,27 @@ fn quantity_tonnes(l: &MatchListing) -> Option<f64> {
     (unit.base == BaseUnit::Kilogram && kg > 0.0).then_some(kg / 1000.0)
 }
 
+/// The first mass in `text` that `keep` accepts, in tonnes.
+fn text_load_tonnes(text: &str, keep: impl Fn(&crate::limits::Limit) -> bool) -> Option<f64> {
+    crate::limits::limits_of(text, crate::units::Dimension::Mass, None)
+        .into_iter()
+        .find(|l| l.value > 0.0 && keep(l))
+        .map(|l| l.value / 1000.0)
+}
+
 /// Per-vehicle capacity of a logistics offer: `capacity_t`, else a quantity
-/// in tonnes, else tonnes in the text.
+/// in tonnes, else the load its text names — a mass after a load word (载重
+/// 30吨, 核载18吨) or written as a ceiling (整车25吨以内: what one vehicle
+/// takes at most) before any other tonnes in the text.
 pub(crate) fn vehicle_capacity(offer: &MatchListing) -> Option<f64> {
     attr_num(offer, "capacity_t")
         .filter(|t| *t > 0.0)
         .or_else(|| quantity_tonnes(offer))
+        .or_else(|| {
+            text_load_tonnes(&offer.text(), |l| {
+                l.cue == Some(crate::limits::Cue::Load) || l.bound == crate::limits::Bound::AtMost
+            })
+        })
         .or_else(|| tonnes_in_text(&offer.title))
         .or_else(|| tonnes_in_text(&offer.description))
 }
@@ -505,7 +612,19 @@ fn range_separator(chars: &[char], i: usize) -> Option<usize> {
 /// Temperatures written in text: "-18℃", "零下18度", "0-4℃" (both ends),
 /// "-25~-18℃", "2～8°C".
 pub(crate) fn temperatures(text: &str) -> Vec<f64> {
-    let chars: Vec<char> = fold(text)
+    temperature_spans(&fold(text))
+        .into_iter()
+        .map(|(t, _)| t)
+        .collect()
+}
+
+/// [`temperatures`] of text already folded, each with the byte range it
+/// takes (both ends of a range share the range's span), so the words after
+/// it can be read ("-18度以下").
+pub(crate) fn temperature_spans(folded: &str) -> Vec<(f64, std::ops::Range<usize>)> {
+    let mut offsets: Vec<usize> = folded.char_indices().map(|(i, _)| i).collect();
+    offsets.push(folded.len());
+    let chars: Vec<char> = folded
         .chars()
         .map(|c| match c {
             '\u{2212}' | '\u{2013}' => '-',
@@ -520,7 +639,7 @@ pub(crate) fn temperatures(text: &str) -> Vec<f64> {
             continue;
         };
         if let Some(unit_end) = temperature_unit(&chars, end, negative) {
-            out.push(value);
+            out.push((value, offsets[i]..offsets[unit_end]));
             i = unit_end;
             continue;
         }
@@ -529,8 +648,9 @@ pub(crate) fn temperatures(text: &str) -> Vec<f64> {
             // A range ending in 度 is a temperature range (0-5度, 0到4度).
             && let Some(unit_end) = temperature_unit(&chars, end2, true)
         {
-            out.push(value);
-            out.push(upper);
+            let span = offsets[i]..offsets[unit_end];
+            out.push((value, span.clone()));
+            out.push((upper, span));
             i = unit_end;
             continue;
         }
@@ -805,6 +925,54 @@ mod tests {
         let mut l = listing(Kind::Equipment, "注塑机出租", json!({}));
         l.description = "单件产品约2kg".into();
         assert_eq!(machine_tonnes(&l), None);
+    }
+
+    #[test]
+    fn loads_read_with_their_bounds() {
+        // A ceiling or a load word names the capacity, before other tonnes.
+        let o = listing(Kind::Logistics, "回程车 货重3吨起，整车25吨以内", json!({}));
+        assert_eq!(vehicle_capacity(&o), Some(25.0));
+        let o = listing(Kind::Logistics, "高栏车，载重32吨", json!({}));
+        assert_eq!(vehicle_capacity(&o), Some(32.0));
+        let o = listing(Kind::Logistics, "9.6米厢车 15吨", json!({}));
+        assert_eq!(vehicle_capacity(&o), Some(15.0));
+        // A request's load word asks for the vehicle; other tonnes are the load.
+        let mut r = listing(Kind::Logistics, "求车，载重不少于30吨", json!({}));
+        r.side = crate::model::Side::Request;
+        assert_eq!(load_need(&r), Some(LoadNeed::PerVehicle(30.0)));
+        let r = listing(Kind::Logistics, "钢卷60吨，分两车", json!({}));
+        assert_eq!(load_need(&r), Some(LoadNeed::Total(60.0)));
+        // Approximate or capped loads are no firm minimum.
+        let r = listing(
+            Kind::Logistics,
+            "每周一车10吨左右",
+            json!({"capacity_t": 10}),
+        );
+        assert_eq!(load_tolerance(&r, 10.0), 0.8);
+        let r = listing(Kind::Logistics, "货重不超过10吨", json!({"capacity_t": 10}));
+        assert_eq!(load_tolerance(&r, 10.0), 0.0);
+        let r = listing(Kind::Logistics, "每车30吨", json!({"capacity_t": 30}));
+        assert_eq!(load_tolerance(&r, 30.0), 1.0);
+    }
+
+    #[test]
+    fn containers_and_round_trips() {
+        let r = listing(Kind::Logistics, "海盐发北仑港 出口柜40HQ 2个", json!({}));
+        assert!(ships_containers(&r));
+        let r = listing(Kind::Logistics, "橱柜成品 5吨 发上海", json!({}));
+        assert!(!ships_containers(&r));
+        let o = listing(
+            Kind::Logistics,
+            "9.6米厢车",
+            json!({"vehicle_type": "厢式货车"}),
+        );
+        assert!(!container_tractor(&o));
+        let o = listing(Kind::Logistics, "宁波港拖车 嘉兴方向进出口柜", json!({}));
+        assert!(container_tractor(&o) && bidirectional(&o));
+        let r = listing(Kind::Logistics, "进口冷柜明天到港", json!({}));
+        assert!(reefer_container(&r));
+        let r = listing(Kind::Logistics, "冷藏车 -18℃", json!({}));
+        assert!(!reefer_container(&r));
     }
 
     #[test]

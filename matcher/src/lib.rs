@@ -4,14 +4,17 @@ pub mod attributes;
 pub mod constraints;
 pub mod errors;
 mod extract;
+pub mod limits;
 pub mod listing;
 pub mod model;
 pub mod places;
 pub mod score;
 mod spec;
 mod text;
+pub mod tune;
 pub mod units;
 pub mod uscc;
+pub mod vocab;
 
 pub use attributes::{attribute_keys, validate_attributes};
 pub use constraints::{

@@ -301,6 +301,23 @@ pub fn related(a: &str, b: &str) -> Option<bool> {
     )
 }
 
+/// The shortest distance in km between the centres of the divisions two
+/// place texts name (0 when one contains the other), when both are
+/// recognised. 苏州 and 上海 are about 85 km apart, 北仑 and 镇海 about 20.
+pub fn distance_km(a: &str, b: &str) -> Option<f64> {
+    let (ra, rb) = (resolve(a), resolve(b));
+    ra.iter()
+        .flat_map(|x| rb.iter().map(move |y| (*x, *y)))
+        .map(|(x, y)| {
+            if x.contains(y) || y.contains(x) {
+                0.0
+            } else {
+                crate::score::haversine_km((x.lat, x.lon), (y.lat, y.lon))
+            }
+        })
+        .reduce(f64::min)
+}
+
 /// The centre point of the most specific division an address names, when it
 /// names exactly one place (for listings posted without coordinates).
 pub fn point_of(address: &str) -> Option<(f64, f64)> {
@@ -374,6 +391,19 @@ mod tests {
         assert_eq!(related("杭州", "上海"), Some(false));
         assert_eq!(related("黄骅", "天津临港"), Some(false));
         assert_eq!(related("某某", "天津"), None);
+    }
+
+    #[test]
+    fn distances_between_named_places() {
+        let d = distance_km("苏州", "上海").expect("both known");
+        assert!((60.0..130.0).contains(&d), "{d}");
+        assert_eq!(distance_km("平湖", "浙江省内"), Some(0.0));
+        let near = distance_km("宁波北仑", "宁波镇海").expect("both known");
+        assert!(near < 30.0, "{near}");
+        // The nearest of several named places counts.
+        let d = distance_km("平湖", "绍兴/杭州/宁波").expect("known");
+        assert!(d < distance_km("平湖", "宁波").expect("known"), "{d}");
+        assert_eq!(distance_km("某某", "上海"), None);
     }
 
     #[test]

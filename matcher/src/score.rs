@@ -23,7 +23,7 @@
 //! | `spec_fit` | attribute agreement of [`crate::spec`] | same kind and something compares |
 //! | `quantity` | offer amount ÷ needed amount, capped at 1 (units normalised) | both amounts known and comparable |
 //! | `price` | 1 within budget, `(budget/price)²` above | budget and price on a comparable basis |
-//! | `time` | share of the request's window the offer covers | both give a window (or both a departure date) |
+//! | `time` | share of the request's window the offer covers; for logistics a departure date inside the other's window is 1, `1/(1 + days outside)` else | both give a window, or one a window and the other a departure date, or both a departure date |
 //! | `available_now` | 1 if the offer is available today, `1/(1+days/scale)` later, 0 if expired | request urgent/emergency and the offer gives dates |
 //! | `distance` | `1/(1 + km/distance_scale_km)` | both have coordinates |
 //! | `community` | 1 in the same industrial community (内循环), else 0 | both communities known |
@@ -614,6 +614,31 @@ fn time_fit(
         let share = overlap as f64 / need_days as f64;
         return Some((share, format!("供给时间覆盖需求期的 {}", pct(share))));
     }
+    // A departure date against a window: a truck leaving on a day inside the
+    // request's window serves it fully; a day outside it loses fit with
+    // every day it misses by, as departure dates compare with each other.
+    if request.kind == Kind::Logistics {
+        let inside = |day: NaiveDate, w: (Option<NaiveDate>, Option<NaiveDate>)| {
+            let early = w.0.map_or(0, |f| (f - day).num_days().max(0));
+            let late = w.1.map_or(0, |u| (day - u).num_days().max(0));
+            early.max(late)
+        };
+        let read = match (request.window(), departure_date(offer)) {
+            (Some(rw), Some(d)) => Some((inside(d, rw), d)),
+            _ => match (departure_date(request), offer.window()) {
+                (Some(d), Some(ow)) => Some((inside(d, ow), d)),
+                _ => None,
+            },
+        };
+        if let Some((apart, day)) = read {
+            let why = if apart == 0 {
+                format!("发车日期 {day} 在需求时间内")
+            } else {
+                format!("发车日期 {day} 与需求时间相差 {apart} 天")
+            };
+            return Some((1.0 / (1.0 + apart as f64), why));
+        }
+    }
     if request.kind == Kind::Logistics
         && let (Some(a), Some(b)) = (departure_date(request), departure_date(offer))
     {
@@ -681,6 +706,34 @@ mod tests {
         assert!(serde_json::from_str::<Weights>(r#"{"distanse": 3}"#).is_err());
         let all: Weights = serde_json::from_str("{}").expect("empty");
         assert_eq!(all, Weights::default());
+    }
+
+    #[test]
+    fn a_departure_date_inside_the_window_fits() {
+        let at = DateTime::from_timestamp(1_795_000_000, 0).expect("time");
+        let d = |m, day| NaiveDate::from_ymd_opt(2026, m, day);
+        let mut r = MatchListing::new("r", crate::Side::Request, Kind::Logistics, "A", "求车", at);
+        r.available_from = d(12, 12);
+        r.available_until = d(12, 18);
+        let mut o = MatchListing::new("o", crate::Side::Offer, Kind::Logistics, "B", "回程车", at);
+        o.attributes
+            .insert("departure_date".into(), "2026-12-14".into());
+        let today = at.date_naive();
+        let (v, why) = time_fit(&r, &o, today, 30.0).expect("compared");
+        assert_eq!(v, 1.0, "{why}");
+        o.attributes
+            .insert("departure_date".into(), "2026-12-20".into());
+        let (v, _) = time_fit(&r, &o, today, 30.0).expect("compared");
+        assert!((v - 1.0 / 3.0).abs() < 1e-9, "{v}");
+        // And the other way round: a request's departure inside an offer's window.
+        let mut r2 =
+            MatchListing::new("r2", crate::Side::Request, Kind::Logistics, "A", "求车", at);
+        r2.attributes
+            .insert("departure_date".into(), "2026-12-15".into());
+        let mut o2 = MatchListing::new("o2", crate::Side::Offer, Kind::Logistics, "B", "专线", at);
+        o2.available_from = d(12, 1);
+        o2.available_until = d(12, 31);
+        assert_eq!(time_fit(&r2, &o2, today, 30.0).map(|t| t.0), Some(1.0));
     }
 
     #[test]

@@ -165,8 +165,29 @@ fn space(request: &MatchListing, offer: &MatchListing, parts: &mut Parts) {
             },
         );
     }
+    // Height from the attribute, else from the text after a height word
+    // (层高8米以上, 净高9米): the same spec, written where posters write it.
+    let height = |l: &MatchListing| {
+        attr_num(l, "ceiling_height_m").or_else(|| {
+            crate::limits::limits_of(
+                &l.text(),
+                crate::units::Dimension::Length,
+                Some(crate::limits::Cue::Height),
+            )
+            .first()
+            .map(|h| h.value)
+        })
+    };
+    at_least(
+        parts,
+        height(request),
+        height(offer),
+        "层高",
+        "米",
+        false,
+        1.0,
+    );
     for (key, label, unit) in [
-        ("ceiling_height_m", "层高", "米"),
         ("floor_load_t_per_m2", "承重", "吨/㎡"),
         ("power_kva", "电力", "kVA"),
         ("crane_t", "行车", "吨"),
@@ -351,22 +372,47 @@ fn logistics(request: &MatchListing, offer: &MatchListing, parts: &mut Parts) {
     {
         std::mem::swap(&mut have.origin, &mut have.destination);
     }
+    // The request's own route length, when both ends are places we know.
+    let route_km = match (&need.origin, &need.destination) {
+        (Some(o), Some(d)) => crate::places::distance_km(o, d).filter(|km| *km > 0.0),
+        _ => None,
+    };
     for (n, h, label) in [
         (&need.origin, &have.origin, "起点"),
         (&need.destination, &have.destination, "终点"),
     ] {
         if let (Some(n), Some(h)) = (n, h) {
-            let same = extract::same_place(n, h);
-            parts.add(
-                if same { 1.0 } else { 0.0 },
-                TYPE_WEIGHT * 0.75,
-                if same {
-                    format!("{label}一致（{h}）")
-                } else {
-                    format!("{label}不同：需求{n}，供给{h}")
-                },
-            );
+            let (value, reason) = route_end_fit(n, h, route_km, label);
+            parts.add(value, TYPE_WEIGHT * 0.75, reason);
         }
+    }
+    // A reefer box carries its own cold, so a plain container tractor may
+    // haul it; a cold-chain tractor (genset, plugs) still serves it better.
+    if extract::cold_chain(request) == Some(true) && extract::reefer_container(request) {
+        let cold = extract::cold_chain(offer) == Some(true);
+        parts.add(
+            if cold { 1.0 } else { 0.5 },
+            1.0,
+            if cold {
+                "冷链车辆，可全程供电控温".to_owned()
+            } else {
+                "普通集卡拖冷柜，需自备供电".to_owned()
+            },
+        );
+    }
+    // A container rides only on a container chassis: a box truck or a
+    // flatbed cannot take a 40HQ, whatever its route.
+    if extract::ships_containers(request) {
+        let fits = extract::container_tractor(offer);
+        parts.add(
+            if fits { 1.0 } else { 0.0 },
+            TYPE_WEIGHT,
+            if fits {
+                "集装箱车辆，可运柜".to_owned()
+            } else {
+                "需求为集装箱运输，供给不是集卡".to_owned()
+            },
+        );
     }
     text_attr(parts, request, offer, "vehicle_type", "车型", 1.0);
     // A shorter truck cannot take the load; a much longer one costs more.
@@ -397,6 +443,31 @@ fn logistics(request: &MatchListing, offer: &MatchListing, parts: &mut Parts) {
         false,
         1.0,
     );
+}
+
+/// How well an offer's route end `have` serves the request's end `need`:
+/// 1 for the same place (at any level, see [`extract::same_place`]);
+/// otherwise, when both places and the request's route length are known,
+/// `(1 − off / route)²` — the truck runs `off` km empty to or from the
+/// request's end, which matters in proportion to the trip (20 km off is
+/// little on a 200 km line and everything on a 20 km shuttle), and falls
+/// quadratically like any other shortfall so that an end half a trip away
+/// is worth a quarter; else 0.
+fn route_end_fit(need: &str, have: &str, route_km: Option<f64>, label: &str) -> (f64, String) {
+    if extract::same_place(need, have) {
+        return (1.0, format!("{label}一致（{have}）"));
+    }
+    let off = crate::places::distance_km(need, have);
+    match (off, route_km) {
+        (Some(off), Some(route)) if off < route => (
+            (1.0 - off / route).powi(2),
+            format!(
+                "{label}相近：需求{need}，供给{have}，相距约 {} 公里",
+                fmt_num(off.round())
+            ),
+        ),
+        _ => (0.0, format!("{label}不同：需求{need}，供给{have}")),
+    }
 }
 
 fn workforce(request: &MatchListing, offer: &MatchListing, parts: &mut Parts) {
@@ -554,6 +625,68 @@ mod tests {
         let r = listing(Side::Request, Kind::Service, "求服务", json!({}));
         let o = listing(Side::Offer, Kind::Service, "提供服务", json!({}));
         assert_eq!(spec_fit(&r, &o), None);
+    }
+
+    #[test]
+    fn route_ends_nearby_earn_part_of_the_fit() {
+        let r = listing(
+            Side::Request,
+            Kind::Logistics,
+            "苏州→北仑",
+            json!({"origin": "苏州", "destination": "北仑"}),
+        );
+        let exact = listing(
+            Side::Offer,
+            Kind::Logistics,
+            "苏州→北仑",
+            json!({"origin": "苏州", "destination": "北仑"}),
+        );
+        let near = listing(
+            Side::Offer,
+            Kind::Logistics,
+            "上海→北仑",
+            json!({"origin": "上海外高桥", "destination": "北仑"}),
+        );
+        let far = listing(
+            Side::Offer,
+            Kind::Logistics,
+            "成都→北仑",
+            json!({"origin": "成都", "destination": "北仑"}),
+        );
+        let (e, n, f) = (fit(&r, &exact), fit(&r, &near), fit(&r, &far));
+        assert_eq!(e, 1.0);
+        assert!(f < n && n < e, "{f} {n} {e}");
+        assert_eq!(f, 0.5, "an end farther than the trip is no fit");
+        let reason = spec_fit(&r, &near).expect("fit").reason_zh;
+        assert!(reason.contains("起点相近"), "{reason}");
+    }
+
+    #[test]
+    fn containers_need_a_container_truck() {
+        let r = listing(
+            Side::Request,
+            Kind::Logistics,
+            "出口柜40HQ 2个",
+            json!({"origin": "海盐", "destination": "北仑港"}),
+        );
+        let tractor = listing(
+            Side::Offer,
+            Kind::Logistics,
+            "海盐→北仑港 集卡",
+            json!({"origin": "海盐", "destination": "北仑港", "vehicle_type": "集卡"}),
+        );
+        let van = listing(
+            Side::Offer,
+            Kind::Logistics,
+            "海盐→北仑 9.6米厢车",
+            json!({"origin": "海盐", "destination": "北仑", "vehicle_type": "9.6米厢式货车"}),
+        );
+        assert!(
+            fit(&r, &tractor) > fit(&r, &van) + 0.3,
+            "{} {}",
+            fit(&r, &tractor),
+            fit(&r, &van)
+        );
     }
 
     #[test]

@@ -520,7 +520,16 @@ pub fn parse_amount_with_unit(text: &str) -> Option<(f64, NormalUnit)> {
 /// Chinese numerals (两台), which this reader does not understand. A price in
 /// the text yields its money part (8100元/吨 → 8100 元).
 pub fn find_amounts(text: &str) -> Vec<(f64, NormalUnit)> {
-    let folded = fold(text);
+    amounts_in_folded(&fold(text))
+        .into_iter()
+        .map(|(value, unit, _)| (value, unit))
+        .collect()
+}
+
+/// [`find_amounts`] on text already [`fold`]ed, with the byte range each
+/// amount (number and unit) takes in it, so callers can read the words
+/// around it (载重30吨, 30吨以内).
+pub(crate) fn amounts_in_folded(folded: &str) -> Vec<(f64, NormalUnit, std::ops::Range<usize>)> {
     let mut found = Vec::new();
     let mut prev: Option<char> = None;
     let mut i = 0;
@@ -536,7 +545,7 @@ pub fn find_amounts(text: &str) -> Vec<(f64, NormalUnit)> {
             if let Some((unit, n)) = lookup_prefix(rest) {
                 end += after.len() - rest.len() + n;
                 if unit.dimension() != Dimension::Duration {
-                    found.push((unit.to_base(value), unit));
+                    found.push((unit.to_base(value), unit, i..end));
                 }
             }
             // Jump past the whole number so "1800" is not read again as "800".

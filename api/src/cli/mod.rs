@@ -4,6 +4,7 @@
 pub mod backup;
 pub mod eval;
 pub mod import;
+pub mod vocab_suggest;
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -58,6 +59,11 @@ pub enum Command {
     /// Matching quality on a labelled data set: nDCG@5, P@1 and Recall@10
     /// per direction and per kind, through the API's retrieval and scoring.
     Eval(EvalArgs),
+    /// Vocabulary tools.
+    Vocab {
+        #[command(subcommand)]
+        command: VocabCommand,
+    },
     /// Write a consistent copy of the SQLite database while the server runs
     /// (PostgreSQL: use pg_dump).
     Backup(BackupArgs),
@@ -97,6 +103,14 @@ pub struct EvalArgs {
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum VocabCommand {
+    /// Propose new words (character n-grams the tokenizer breaks apart) and
+    /// synonym pairs (terms sharing contexts and attribute values) from the
+    /// open listings, printed for review; nothing is added by itself.
+    Suggest(crate::cli::vocab_suggest::SuggestArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -150,6 +164,9 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<i32> {
         Command::Reindex => reindex(config).await,
         Command::Backup(a) => backup(config, a).await,
         Command::Restore(a) => restore(config, a).await,
+        Command::Vocab {
+            command: VocabCommand::Suggest(a),
+        } => vocab_suggest(config, a).await,
         Command::Eval(a) => {
             let data = a.data.clone();
             let weights = crate::http::app::load_weights(config.matcher_weights.as_deref())?;
@@ -207,6 +224,45 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<i32> {
             Ok(0)
         }
     }
+}
+
+/// `vocab suggest`: the deployment's vocabulary (as `serve` loads it) against
+/// the open listings or `--from` a JSONL file.
+async fn vocab_suggest(
+    config: Config,
+    a: crate::cli::vocab_suggest::SuggestArgs,
+) -> anyhow::Result<i32> {
+    let docs = match a.from.clone() {
+        Some(path) => crate::cli::vocab_suggest::docs_from_jsonl(&path)?,
+        None => {
+            let db = open_db(&config).await?;
+            tokio::task::spawn_blocking(move || crate::cli::vocab_suggest::docs_from_db(&db)).await??
+        }
+    };
+    let dir = config
+        .vocab_dir
+        .clone()
+        .unwrap_or_else(|| config.data_dir.join("vocab"));
+    let opts = zhiqilian_matcher::vocab::Options {
+        min_listings: a.min_listings,
+        min_similarity: a.min_similarity,
+        limit: a.limit,
+        ..Default::default()
+    };
+    let (s, read) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+        let vocab = crate::worker::indexer::load_vocabulary(&dir)?;
+        Ok((
+            crate::cli::vocab_suggest::suggest(&docs, vocab, &opts),
+            docs.len(),
+        ))
+    })
+    .await??;
+    if a.json {
+        println!("{}", serde_json::to_string(&s)?);
+    } else {
+        print!("{}", crate::cli::vocab_suggest::render(&s, read));
+    }
+    Ok(0)
 }
 
 /// The vocabulary an evaluation runs on: `vocab_dir` when it is set
