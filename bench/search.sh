@@ -284,7 +284,7 @@ done
 out ""
 out "Slowest 10:"
 out ""
-sort -t$'\t' -k1,1nr "$OUT_DIR/service-urls.tsv" | head -n 10 | python3 -c 'import sys, urllib.parse
+sort -t$'\t' -k1,1nr "$OUT_DIR/service-urls.tsv" | sed -n 1,10p | python3 -c 'import sys, urllib.parse
 for line in sys.stdin:
     ms, kind, url = line.rstrip("\n").split("\t", 2)
     print("- %s ms (%s): `%s`" % (ms, kind, urllib.parse.unquote(url.split("?", 1)[1])))' | tee -a "$SUMMARY"
