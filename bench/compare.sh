@@ -142,7 +142,7 @@ for d in sorted(os.listdir(root), key=lambda d: [int(x) if x.isdigit() else x fo
         key = label.split("-")[0] if label.startswith(("burst-", "recovery-")) else f"{r[1]} at {r[2]}"
         steps[key] = r  # a retry replaces the step it repeats: it decides
     for key, r in steps.items():
-        name = "/healthz" + key[len("bare"):] if key.startswith("bare ") else key
+        name = re.sub(r"^bare ", "/healthz ", re.sub(r"^mixed ", "mix ", key))
         seen[f"{name}: p50 ms"] = r[5]
         seen[f"{name}: p99 ms"] = r[6]
         seen[f"{name}: ok req/s"] = r[3]
