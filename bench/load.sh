@@ -39,13 +39,18 @@
 #      of the admitted requests, and what was not sent;
 #  11. recovery: right after the burst, the mix at the found rate for $RECOVERY_SECS s,
 #      compared with the ladder step at that rate;
-#  12. prints the summary (markdown) and writes it, with every step's JSON, to $OUT_DIR.
+#  12. prints the summary (markdown) and writes it, with every step's JSON, to $OUT_DIR (and
+#      the main figures, one per line, to figures.tsv).
 #
 # Load generator and server share the machine's cores: each step shows the CPU used by the
 # server, by the load generator and by everything else ("other": noise from other processes).
 # Everything it starts is stopped on exit (trap); the scratch folder is deleted unless KEEP=1.
 #
 # Environment knobs (defaults in brackets):
+#   SHORT [0]              1: a run of a few minutes; other defaults: RATES "100 200 300",
+#                          DURATION 10, BARE_RATES "10000 20000 40000", BARE_DURATION 5, CONFIRM 1,
+#                          CONFIRM_SECS 10, BURST_SECS 10, RECOVERY_SECS 10, WARMUP 5, IDS 500,
+#                          MATCH_IDS 200, QUERIES 100, FIRMS 5 (a knob given still wins)
 #   DATA_DIR [unset]       use this imported data folder instead of generating N listings
 #   SEED [1]               gen-listings seed, the query mix and the request draws
 #   RATES ["100 200 250 300 350 400 500"]  mixed ladder, req/s
@@ -69,6 +74,8 @@
 #                          $QUIET_CORES cores is run once more; the retry decides, both shown
 #   LOGIN [bench@example.com]  PASSWORD [bench-Passw0rd-2026]  the platform admin used
 #   SKIP_BUILD [0]         1: use the binaries already built
+#   ZHIQILIAN_BIN [unset]  the zhiqilian binary to measure (default: the one built here); the
+#                          other tools still come from CARGO_TARGET_DIR
 #   CARGO_TARGET_DIR [target]     where cargo builds (relative to the repository root)
 #   SCRATCH_BASE [${TMPDIR:-/tmp}]  where the scratch folder goes   KEEP [0]
 #   OUT_DIR [$SCRATCH_BASE/zql-load-results-{N|data}-DATE]  summary.md, step JSON, logs
@@ -76,23 +83,21 @@
 set -euo pipefail
 shopt -s inherit_errexit
 export LC_ALL=C
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+source "$ROOT/bench/lib.sh"
 
-ENV_SET=""
-for v in DATA_DIR SEED RATES DURATION MIN_RATE BARE_RATES BARE_DURATION P99_TARGET_MS CONFIRM \
-  CONFIRM_SECS BURST_FACTOR BURST_SECS RECOVERY_SECS WARMUP WARMUP_RATE MAX_OUTSTANDING TIMEOUT \
-  FIRMS IDS MATCH_IDS QUERIES MAX_IN_FLIGHT WORKERS QUIET_WAIT QUIET_CORES RETRY_NOISY SKIP_BUILD \
-  CARGO_TARGET_DIR; do
-  [[ -n ${!v:-} ]] && ENV_SET+="$v=$(printf '%q' "${!v}") "
-done
+ENV_SET=$(knobs_given SHORT DATA_DIR SEED RATES DURATION MIN_RATE BARE_RATES BARE_DURATION \
+  P99_TARGET_MS CONFIRM CONFIRM_SECS BURST_FACTOR BURST_SECS RECOVERY_SECS WARMUP WARMUP_RATE \
+  MAX_OUTSTANDING TIMEOUT FIRMS IDS MATCH_IDS QUERIES MAX_IN_FLIGHT WORKERS QUIET_WAIT QUIET_CORES \
+  RETRY_NOISY SKIP_BUILD CARGO_TARGET_DIR ZHIQILIAN_BIN)
 
-usage() { echo "usage: bash bench/load.sh [N]   or   DATA_DIR=/path bash bench/load.sh" >&2; exit 2; }
 DATA_DIR=${DATA_DIR:-}
-if [[ -n $DATA_DIR ]]; then
-  (($# == 0)) || usage
-  N=""
-else
-  N=${1:-100000}
-  [[ $N =~ ^[0-9]+$ && $N -gt 0 ]] || usage
+N=$(n_or_data_dir "usage: bash bench/load.sh [N]   or   DATA_DIR=/path bash bench/load.sh" "$@")
+# The short run: other defaults for the knobs not given.
+if [[ ${SHORT:-0} = 1 ]]; then
+  : "${RATES:=100 200 300}" "${DURATION:=10}" "${BARE_RATES:=10000 20000 40000}" "${BARE_DURATION:=5}"
+  : "${CONFIRM:=1}" "${CONFIRM_SECS:=10}" "${BURST_SECS:=10}" "${RECOVERY_SECS:=10}" "${WARMUP:=5}"
+  : "${IDS:=500}" "${MATCH_IDS:=200}" "${QUERIES:=100}" "${FIRMS:=5}"
 fi
 SEED=${SEED:-1}
 RATES=${RATES:-"100 200 250 300 350 400 500"}
@@ -115,35 +120,12 @@ IDS=${IDS:-2000}
 MATCH_IDS=${MATCH_IDS:-500}
 QUERIES=${QUERIES:-200}
 QUIET_WAIT=${QUIET_WAIT:-10}
-QUIET_CORES=${QUIET_CORES:-0.3}
-RETRY_NOISY=${RETRY_NOISY:-1}
-LOGIN=${LOGIN:-bench@example.com}
-PASSWORD=${PASSWORD:-bench-Passw0rd-2026}
-SKIP_BUILD=${SKIP_BUILD:-0}
-KEEP=${KEEP:-0}
-SCRATCH_BASE=${SCRATCH_BASE:-${TMPDIR:-/tmp}}
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-cd "$ROOT"
-source "$ROOT/bench/lib.sh"
-bench_dirs "zql-load-results-${N:-data}"
-
-SCRATCH=""
-SERVER_PID=""
-OHA_PID=""  # lib.sh's name for the load generator's PID (cleanup stops it)
-PERF_PID=""
-
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+# The shared knobs (QUIET_CORES, RETRY_NOISY, LOGIN, PASSWORD, SKIP_BUILD, KEEP, SCRATCH_BASE)
+# get their defaults here.
+bench_begin "zql-load-results-${N:-data}"
 
 # ---------------------------------------------------------------- helpers
-
-med() { sort -n | awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-
-login() {
-  curl -sf --max-time 10 "$BASE/api/v1/auth/login" -H 'content-type: application/json' \
-    -d "$(jq -cn --arg l "$LOGIN" --arg p "$PASSWORD" '{login: $l, password: $p}')" | jq -er .access_token
-}
 
 # step LABEL MODE(mixed|bare) RATE SECS [noquiet] -> appends a row to $ROWS, echoes it.
 # Row (tab-separated, the columns of lib.sh's run_step so held_of and noisy apply):
@@ -177,46 +159,15 @@ step() {
   printf '%s\n' "$row"
 }
 
-# step_again MODE RATE SECS: a ladder step, run once more if it missed amid noise.
-step_again() {
-  local mode=$1 rate=$2 secs=$3 row
-  row=$(step "$mode-$rate" "$mode" "$rate" "$secs")
-  if [[ $(held_of "$row") != yes && $RETRY_NOISY = 1 ]] && noisy "$row"; then
-    log "$mode at $rate req/s missed while other processes were busy: once more"
-    row=$(step "$mode-$rate-retry" "$mode" "$rate" "$secs")
-  fi
-  printf '%s\n' "$row"
-}
-
-# ladder MODE SECS RATES... -> the highest rate held (0 if none); halves down to $MIN_RATE
-# when the first mixed rate already misses.
-ladder() {
-  local mode=$1 secs=$2; shift 2
-  local best=0 first=1 row rate
-  for rate in "$@"; do
-    row=$(step_again "$mode" "$rate" "$secs")
-    if [[ $(held_of "$row") = yes ]]; then
-      best=$rate
-    else
-      if [[ $first = 1 && $mode = mixed ]]; then
-        local r=$((rate / 2))
-        while ((r >= MIN_RATE)); do
-          row=$(step_again "$mode" "$r" "$secs")
-          if [[ $(held_of "$row") = yes ]]; then best=$r; break; fi
-          r=$((r / 2))
-        done
-      fi
-      break
-    fi
-    first=0
-  done
-  echo "$best"
-}
+# The ladders, confirmation and tables of lib.sh run these steps; their rows say so.
+STEP_FN=step
+STEP_HEADERS[4]="ok req/s"
+STEP_HEADERS[12]="load generator cores"
 
 # ---------------------------------------------------------------- set-up
 
 prepare_binaries
-for b in zhiqilian gen-listings mixed-load; do
+for b in gen-listings mixed-load; do
   [[ -x $BIN/$b ]] || die "no $b binary in $BIN"
 done
 
@@ -238,14 +189,8 @@ URLS="$OUT_DIR/urls.txt"
 ROWS="$OUT_DIR/steps.tsv"
 : >"$ROWS"
 : >"$OUT_DIR/steps.log"
-# Imported listings would be matched in the background for hours: not here.
-export ZQL_DATA_DIR="$DATA" ZQL_LOG=warn ZQL_BACKGROUND_JOBS=""
-unset ZQL_DATABASE_URL ZQL_CONFIG ZQL_BIND
-[[ -n ${WORKERS:-} ]] && export ZQL_WORKERS=$WORKERS
-[[ -n ${MAX_IN_FLIGHT:-} ]] && export ZQL_MAX_IN_FLIGHT=$MAX_IN_FLIGHT
-# The whole load comes from one loopback address standing in for many callers: the per-address
-# rate limits (sign-in included: every step signs its accounts in) would turn it into 429s.
-export ZQL_RATE_LIMIT_IP_PER_MINUTE=10000000 ZQL_RATE_LIMIT_AUTH_PER_MINUTE=10000000
+server_env  # (every step signs its accounts in: the raised sign-in limit matters here)
+[[ -z ${MAX_IN_FLIGHT:-} ]] || export ZQL_MAX_IN_FLIGHT=$MAX_IN_FLIGHT
 # Many listings, urgent requests and messages from a few users: raise the
 # per-firm and per-user allowances (they have tests of their own).
 export ZQL_LISTING_LIMIT_PER_FIRM_PER_HOUR=10000000 ZQL_LISTING_LIMIT_PER_USER_PER_HOUR=10000000 \
@@ -253,17 +198,13 @@ export ZQL_LISTING_LIMIT_PER_FIRM_PER_HOUR=10000000 ZQL_LISTING_LIMIT_PER_USER_P
   ZQL_MESSAGE_LIMIT_PER_FIRM_PER_MINUTE=10000000 ZQL_MESSAGE_LIMIT_PER_USER_PER_MINUTE=10000000 \
   ZQL_EVENTS_MAX_STREAMS_PER_USER=100000
 
-GIT_REV=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
-GIT_DIRTY=$(git -C "$ROOT" status --porcelain --untracked-files=no 2>/dev/null | wc -l)
-MEM_GIB=$(awk '/^MemTotal:/ { printf "%.1f", $2 / 1048576 }' /proc/meminfo)
-CPU_MODEL=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
-BIN_SHA=$(sha256sum "$BIN/zhiqilian" | cut -c1-12)
+run_facts
 T_START=$SECONDS
 
 out "## load.sh $([[ -n $DATA_DIR ]] && echo "DATA_DIR" || echo "N=$N") — $(date -u '+%Y-%m-%d %H:%M UTC')"
 out ""
 out "- command: \`${ENV_SET}bash bench/load.sh${N:+ $N}\`"
-out "- machine: nproc $(nproc), ${MEM_GIB} GiB RAM, ${CPU_MODEL:-unknown CPU}, $(uname -sr); load average at start $(cut -d' ' -f1-3 /proc/loadavg)"
+out "- machine: $MACHINE"
 out "- code: $GIT_REV$( ((GIT_DIRTY > 0)) && echo " + uncommitted changes to $GIT_DIRTY tracked files" ), release profile (zhiqilian sha256 $BIN_SHA…)"
 out "- load: mixed-load (bench/src/mixed_load.rs), open loop at fixed arrival rates, latency from each request's scheduled send time, at most $MAX_OUTSTANDING requests out (HTTP/1.1 keep-alive), timeout $TIMEOUT s; same $(nproc) cores as the server. A step holds with no error (any answer but 2xx, a timeout, a request not sent) and p99 <= $P99_TARGET_MS ms"
 out "- server: ZQL_BACKGROUND_JOBS=\"\" (no background matching, of the bulk import nor of the listings the load writes); per-address rate limits (rate_limit_ip_per_minute, rate_limit_auth_per_minute) raised to 10,000,000: one loopback address stands in for every caller$([[ -n ${MAX_IN_FLIGHT:-} ]] && echo "; ZQL_MAX_IN_FLIGHT=$MAX_IN_FLIGHT")"
@@ -271,16 +212,7 @@ out "- server: ZQL_BACKGROUND_JOBS=\"\" (no background matching, of the bulk imp
 # ---------------------------------------------------------------- data
 
 if [[ -z $DATA_DIR ]]; then
-  log "generating $N listings (seed $SEED)"
-  "$BIN/gen-listings" --count "$N" --seed "$SEED" --out "$LISTINGS" 2>"$OUT_DIR/gen.log"
-  log "import"
-  t0=$(now)
-  "$BIN/zhiqilian" import "$LISTINGS" >"$OUT_DIR/import.log" 2>"$OUT_DIR/import.err" \
-    || die "import failed: $(tail -n 5 "$OUT_DIR/import.err")"
-  IMPORT_SECS=$(fsub "$(now)" "$t0")
-  grep -q "^$N lines: $N created" "$OUT_DIR/import.log" || die "import did not create $N listings: $(cat "$OUT_DIR/import.log")"
-  grep -q '^search index up to date' "$OUT_DIR/import.log" || die "the import did not bring the index up to date"
-  DATA_NOTE="generated (gen-listings --count $N --seed $SEED) and imported in ${IMPORT_SECS} s"
+  import_generated
 else
   # queries.py draws from the first 20,000 generated listings (a prefix of any larger N).
   "$BIN/gen-listings" --count 20000 --seed "$SEED" --out "$LISTINGS" 2>"$OUT_DIR/gen.log"
@@ -289,26 +221,8 @@ fi
 
 # ---------------------------------------------------------------- server
 
-if echo "$PASSWORD" | "$BIN/zhiqilian" admin create --login "$LOGIN" --password-stdin \
-  >"$OUT_DIR/admin.log" 2>&1; then
-  :
-elif ! grep -q 'already exists' "$OUT_DIR/admin.log"; then
-  die "admin create failed: $(cat "$OUT_DIR/admin.log")"
-fi
-
-PORT=$(free_port)
-BASE="http://127.0.0.1:$PORT"
-log "starting the server on $BASE ($DATA)"
-ZQL_BIND="127.0.0.1:$PORT" "$BIN/zhiqilian" serve >"$OUT_DIR/serve.log" 2>&1 &
-SERVER_PID=$!
-ready=0
-for _ in $(seq 1 3000); do
-  kill -0 "$SERVER_PID" 2>/dev/null || die "server exited: $(tail -n 20 "$OUT_DIR/serve.log")"
-  if curl -sf --max-time 2 "$BASE/healthz" >/dev/null 2>&1; then ready=1; break; fi
-  sleep 0.2
-done
-((ready)) || die "server not ready after 600 s"
-MEM_IDLE=$(mem_line)
+create_admin
+start_server 600
 TOKEN=$(login) || die "sign-in as $LOGIN failed"
 OPEN_TOTAL=$(curl -sf --max-time 60 -H "authorization: Bearer $TOKEN" \
   "$BASE/api/v1/listings/search?limit=1" | jq -er .total) || die "cannot count the open listings"
@@ -355,19 +269,16 @@ IDLE_CORES=$(awk -v s="$(fsub "$(proc_ticks "$SERVER_PID")" "$s0")" -v w="$(fsub
 
 log "bare /healthz ladder: $BARE_RATES"
 # shellcheck disable=SC2086
-BARE_MAX=$(ladder bare "$BARE_DURATION" $BARE_RATES)
+BARE_MAX=$(ladder --secs "$BARE_DURATION" bare $BARE_RATES)
 log "mixed ladder: $RATES"
 # shellcheck disable=SC2086
-FOUND=$(ladder mixed "$DURATION" $RATES)
+FOUND=$(ladder --halve mixed $RATES)
 log "highest held: mixed $FOUND req/s, /healthz $BARE_MAX req/s"
 
 # ---------------------------------------------------------------- confirmation
 
 if ((CONFIRM > 0 && FOUND > 0 && BARE_MAX > 0)); then
-  for round in $(seq 1 "$CONFIRM"); do
-    step "confirm$round-mixed-$FOUND" mixed "$FOUND" "$CONFIRM_SECS" >/dev/null
-    step "confirm$round-bare-$BARE_MAX" bare "$BARE_MAX" "$BARE_DURATION" >/dev/null
-  done
+  confirm_rounds "mixed:$FOUND:$CONFIRM_SECS" "bare:$BARE_MAX:$BARE_DURATION"
 fi
 
 # ---------------------------------------------------------------- burst and recovery
@@ -403,16 +314,9 @@ out "- server memory: idle $MEM_IDLE; after warm-up $MEM_WARM; at the end $MEM_L
 out "- run time: $(( (SECONDS - T_START) / 60 )) min $(( (SECONDS - T_START) % 60 )) s"
 out ""
 
-ladder_table() {  # rows of $ROWS whose label matches $1
-  out "| rate req/s | ok req/s | p50 ms | p99 ms | p99.9 ms | max ms | errors | server cores | load generator cores | other cores | server CPU ms/req | held |"
-  out "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
-  awk -F'\t' -v re="$1" '$1 ~ re { printf "| %s%s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
-    $3, ($1 ~ /-retry$/ ? " (retry)" : ""), $4, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15 }' "$ROWS" | tee -a "$SUMMARY"
-}
-
 out "### Mixed ladder (${DURATION} s per step): search 60 %, reads 20 %, matches 10 %, new listings 5 %, messages 5 %"
 out ""
-ladder_table '^mixed-'
+steps_table '^mixed-' 3 4 {6..15}
 out ""
 out "p50 / p99 ms per route:"
 out ""
@@ -425,7 +329,7 @@ done
 out ""
 out "### Bare endpoint ladder (GET /healthz, ${BARE_DURATION} s per step)"
 out ""
-ladder_table '^bare-'
+steps_table '^bare-' 3 4 {6..15}
 out ""
 
 RATIO="n/a" CONF_NOTE=""
@@ -435,16 +339,10 @@ fi
 if ((CONFIRM > 0 && FOUND > 0 && BARE_MAX > 0)); then
   out "### Confirmation: $CONFIRM interleaved rounds (mix ${CONFIRM_SECS} s at $FOUND req/s, /healthz ${BARE_DURATION} s at $BARE_MAX req/s), medians"
   out ""
-  out "| endpoint | rate req/s | ok req/s | p50 ms | p99 ms | max ms | errors (sum) | server cores | other cores (max) | server CPU ms/req | rounds held |"
-  out "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
-  for m in mixed bare; do
-    sel=$(awk -F'\t' -v m="$m" '$1 ~ /^confirm/ && $2 == m' "$ROWS")
-    col() { cut -f"$1" <<<"$sel" | med; }
-    out "| $([[ $m = mixed ]] && echo mix || echo /healthz) | $(cut -f3 <<<"$sel" | head -n 1) | $(col 4) | $(col 6) | $(col 7) | $(col 9) | $(cut -f10 <<<"$sel" | awk '{ s += $1 } END { print s }') | $(col 11) | $(cut -f13 <<<"$sel" | sort -n | tail -n 1) | $(col 14) | $(grep -c $'\tyes$' <<<"$sel" || true)/$CONFIRM |"
-  done
+  confirm_table "m4 m6 m7 m9 s10 m11 x13 m14" "mixed:$FOUND" "bare:$BARE_MAX"
   out ""
-  CPU_MIX=$(awk -F'\t' '$1 ~ /^confirm/ && $2 == "mixed" { print $14 }' "$ROWS" | med)
-  CPU_BARE=$(awk -F'\t' '$1 ~ /^confirm/ && $2 == "bare" { print $14 }' "$ROWS" | med)
+  CPU_MIX=$(confirm_median mixed "$FOUND" 14)
+  CPU_BARE=$(confirm_median bare "$BARE_MAX" 14)
   CONF_NOTE="; server CPU per request, mix / bare (confirmation medians): $CPU_MIX / $CPU_BARE ms = $(awk -v a="$CPU_MIX" -v b="$CPU_BARE" 'BEGIN { printf "%.0f", (b > 0 ? a / b : 0) }') x"
 fi
 
@@ -478,7 +376,6 @@ out ""
 out "p99 ms per second of the recovery: $(J "$R" '[.per_second[].p99_ms] | join(" ")')"
 out ""
 
-verdict() { if awk "BEGIN { exit !($1) }" 2>/dev/null; then echo met; else echo missed; fi; }
 BV() { J "$B" "$1"; }
 out "### Against the targets"
 out ""
@@ -493,4 +390,13 @@ out "| burst: admitted requests p99 <= 500 ms | $(BV .overall.admitted.p99_ms) m
 # steps at the same rate before the burst (the same noise applies to both).
 out "| back to normal by itself (no error; p99 <= $P99_TARGET_MS ms or <= the median p99 at $BASE_RATE req/s before the burst, $BEFORE_P99 ms) | recovery step: p99 $(J "$R" .overall.latency.p99_ms) ms, errors $(J "$R" .overall.errors) | $(verdict "$(J "$R" .overall.errors) == 0 && ($(J "$R" .overall.latency.p99_ms) <= $P99_TARGET_MS || $(J "$R" .overall.latency.p99_ms) <= ${BEFORE_P99/-/0})") |"
 out ""
+# The run's main figures, one per line, for bench/compare.sh (the steps are in steps.tsv).
+[[ -z $DATA_DIR ]] && fig import_s "$IMPORT_SECS"
+fig start_s "$START_SECS"
+fig idle_cores "$IDLE_CORES"
+fig burst_ok "$(BV .overall.ok)"
+fig burst_shed "$(BV .overall.shed.count)"
+fig burst_shed_p99_ms "$(BV .overall.shed.p99_ms)"
+fig burst_admitted_p99_ms "$(BV .overall.admitted.p99_ms)"
+fig vmhwm_mib "$HWM"
 log "done in $(( (SECONDS - T_START) / 60 )) min; summary in $SUMMARY"

@@ -34,7 +34,8 @@
 #   7. confirmation: $CONFIRM interleaved rounds of {matches at $TARGET_RATE, /healthz at
 #      $TARGET_RATE, and matches at its highest held rate if that is another}; medians;
 #   8. optionally ($PROFILE=1) `perf record` on the server during one more matches step;
-#   9. prints the summary (markdown) and writes it, with every oha JSON, to $OUT_DIR.
+#   9. prints the summary (markdown) and writes it, with every oha JSON, to $OUT_DIR (and the
+#      main figures, one per line, to figures.tsv).
 #
 # The server's RSS (VmRSS, VmHWM) is taken at start, after the warm-up and after the load.
 # Load generator and server share the machine: each step shows the CPU used by the server,
@@ -67,6 +68,8 @@
 #   PERF_CALLGRAPH [unset] e.g. "dwarf" to record call graphs (large perf.data; lower PERF_FREQ)
 #   LOGIN [bench@example.com]  PASSWORD [bench-Passw0rd-2026]  the platform admin used
 #   SKIP_BUILD [0]         1: use the binaries already built
+#   ZHIQILIAN_BIN [unset]  the zhiqilian binary to measure (default: the one built here); the
+#                          other tools still come from CARGO_TARGET_DIR
 #   CARGO_TARGET_DIR [target]     where cargo builds (relative to the repository root)
 #   OHA [oha on PATH or ~/.cargo/bin/oha]
 #   SCRATCH_BASE [${TMPDIR:-/tmp}]  where the scratch folder (generated data) goes
@@ -76,24 +79,17 @@
 set -euo pipefail
 shopt -s inherit_errexit
 export LC_ALL=C
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+source "$ROOT/bench/lib.sh"
 
 # Knobs given in the environment, for the command line in the summary.
-ENV_SET=""
-for v in DATA_DIR SEED ANCHORS LIMIT DURATION RATES MIN_RATE P99_TARGET_MS MIN_COMPLETION \
-  TARGET_RATE CONFIRM WARMUP WARMUP_RATE IDLE CONNECTIONS WORKERS QUIET_WAIT QUIET_CORES \
-  RETRY_NOISY PROFILE PROFILE_RATE PERF_FREQ PERF_CALLGRAPH SKIP_BUILD CARGO_TARGET_DIR; do
-  [[ -n ${!v:-} ]] && ENV_SET+="$v=$(printf '%q' "${!v}") "
-done
+ENV_SET=$(knobs_given DATA_DIR SEED ANCHORS LIMIT DURATION RATES MIN_RATE P99_TARGET_MS \
+  MIN_COMPLETION TARGET_RATE CONFIRM WARMUP WARMUP_RATE IDLE CONNECTIONS WORKERS QUIET_WAIT \
+  QUIET_CORES RETRY_NOISY PROFILE PROFILE_RATE PERF_FREQ PERF_CALLGRAPH SKIP_BUILD CARGO_TARGET_DIR \
+  ZHIQILIAN_BIN)
 
-usage() { echo "usage: bash bench/matches.sh [N]   or   DATA_DIR=/path bash bench/matches.sh" >&2; exit 2; }
 DATA_DIR=${DATA_DIR:-}
-if [[ -n $DATA_DIR ]]; then
-  (($# == 0)) || usage
-  N=""
-else
-  N=${1:-100000}
-  [[ $N =~ ^[0-9]+$ && $N -gt 0 ]] || usage
-fi
+N=$(n_or_data_dir "usage: bash bench/matches.sh [N]   or   DATA_DIR=/path bash bench/matches.sh" "$@")
 SEED=${SEED:-1}
 ANCHORS=${ANCHORS:-500}
 LIMIT=${LIMIT:-10}
@@ -109,41 +105,16 @@ WARMUP_RATE=${WARMUP_RATE:-50}
 IDLE=${IDLE:-5}
 CONNECTIONS=${CONNECTIONS:-50}
 QUIET_WAIT=${QUIET_WAIT:-60}
-QUIET_CORES=${QUIET_CORES:-0.3}
-RETRY_NOISY=${RETRY_NOISY:-1}
 PROFILE=${PROFILE:-0}
 PROFILE_RATE=${PROFILE_RATE:-$TARGET_RATE}
 PERF_FREQ=${PERF_FREQ:-499}
 PERF_CALLGRAPH=${PERF_CALLGRAPH:-}
-LOGIN=${LOGIN:-bench@example.com}
-PASSWORD=${PASSWORD:-bench-Passw0rd-2026}
-SKIP_BUILD=${SKIP_BUILD:-0}
-KEEP=${KEEP:-0}
-SCRATCH_BASE=${SCRATCH_BASE:-${TMPDIR:-/tmp}}
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-cd "$ROOT"
-source "$ROOT/bench/lib.sh"
-bench_dirs "zql-matches-results-${N:-data}"
-
-SCRATCH=""
-SERVER_PID=""
-OHA_PID=""
-PERF_PID=""
-
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+# The shared knobs (QUIET_CORES, RETRY_NOISY, LOGIN, PASSWORD, SKIP_BUILD, KEEP, SCRATCH_BASE)
+# get their defaults here.
+bench_begin "zql-matches-results-${N:-data}"
 
 # ---------------------------------------------------------------- helpers
-
-# Median (and p90 ...) of numbers on stdin, one a line.
-med() { sort -n | awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-pct() { sort -n | awk -v p="$1" '{ v[NR] = $1 } END { if (!NR) { print "-"; exit } i = int(NR * p + 0.5); if (i < 1) i = 1; print v[i] }'; }
-
-login() {
-  curl -sf --max-time 10 "$BASE/api/v1/auth/login" -H 'content-type: application/json' \
-    -d "$(jq -cn --arg l "$LOGIN" --arg p "$PASSWORD" '{login: $l, password: $p}')" | jq -er .access_token
-}
 
 # PIDs of zhiqilian processes (other than ours) whose data folder is $1: ZQL_DATA_DIR in their
 # environment, or ./data of their working directory when it is unset.
@@ -160,48 +131,11 @@ servers_on() {
   return 0
 }
 
-# ladder RATES... -> prints the highest rate at which the matches step held (0 if none).
-# /healthz runs right after each matches step, at the same rate.
-ladder() {
-  local best=0 first=1 row rate
-  for rate in "$@"; do
-    row=$(step_retry matches "$rate")
-    step_retry bare "$rate" >/dev/null
-    if [[ $(held_of "$row") = yes ]]; then
-      best=$rate
-    else
-      if [[ $first = 1 ]]; then
-        # Nothing held yet: halve until a rate holds or MIN_RATE is passed.
-        local r=$((rate / 2))
-        while ((r >= MIN_RATE)); do
-          row=$(step_retry matches "$r")
-          step_retry bare "$r" >/dev/null
-          if [[ $(held_of "$row") = yes ]]; then best=$r; break; fi
-          r=$((r / 2))
-        done
-      fi
-      break
-    fi
-    first=0
-  done
-  echo "$best"
-}
-
 # ---------------------------------------------------------------- set-up
 
 prepare_binaries
-[[ -x $BIN/zhiqilian ]] || die "no zhiqilian binary in $BIN"
 [[ -n $DATA_DIR || -x $BIN/gen-listings ]] || die "no gen-listings binary in $BIN"
-
-OHA=${OHA:-$(command -v oha || true)}
-[[ -z $OHA && -x $HOME/.cargo/bin/oha ]] && OHA=$HOME/.cargo/bin/oha
-if [[ -z $OHA ]]; then
-  log "installing oha (cargo install oha --locked)"
-  cargo install oha --locked >&2
-  OHA=$HOME/.cargo/bin/oha
-fi
-"$OHA" --help | grep -q -- '--latency-correction' || die "$OHA has no --latency-correction"
-"$OHA" --help | grep -q -- '--urls-from-file' || die "$OHA has no --urls-from-file"
+find_oha
 
 if [[ -n $DATA_DIR ]]; then
   DATA=$(realpath -e "$DATA_DIR") || die "DATA_DIR $DATA_DIR does not exist"
@@ -214,43 +148,22 @@ LISTINGS="${SCRATCH:-/nonexistent}/listings.jsonl"
 URLS="$OUT_DIR/urls.txt"
 ROWS="$OUT_DIR/steps.tsv"
 : >"$ROWS"
-# Imported listings would be matched in the background for hours: not here.
-export ZQL_DATA_DIR="$DATA" ZQL_LOG=warn ZQL_BACKGROUND_JOBS=""
-# The whole load comes from one loopback address standing in for many callers: the per-address
-# rate limits would turn it into 429s.
-export ZQL_RATE_LIMIT_IP_PER_MINUTE=10000000 ZQL_RATE_LIMIT_AUTH_PER_MINUTE=10000000
-unset ZQL_DATABASE_URL ZQL_CONFIG ZQL_BIND
-[[ -n ${WORKERS:-} ]] && export ZQL_WORKERS=$WORKERS
-
-GIT_REV=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
-GIT_DIRTY=$(git -C "$ROOT" status --porcelain --untracked-files=no 2>/dev/null | wc -l)
-GIT_DIRTY_FILES=$(git -C "$ROOT" status --porcelain --untracked-files=no 2>/dev/null | awk '{ print $2 }' | paste -sd' ' -)
-MEM_GIB=$(awk '/^MemTotal:/ { printf "%.1f", $2 / 1048576 }' /proc/meminfo)
-CPU_MODEL=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
-BIN_DATE=$(date -u -r "$BIN/zhiqilian" '+%Y-%m-%d %H:%M UTC')
-BIN_SHA=$(sha256sum "$BIN/zhiqilian" | cut -c1-12)
+server_env
+run_facts
+BIN_DATE=$(date -u -r "$ZQL_EXE" '+%Y-%m-%d %H:%M UTC')
 
 out "## matches.sh $([[ -n $DATA_DIR ]] && echo "DATA_DIR" || echo "N=$N") — $(date -u '+%Y-%m-%d %H:%M UTC')"
 out ""
 out "- command: \`${ENV_SET}bash bench/matches.sh${N:+ $N}\`"
-out "- machine: nproc $(nproc), ${MEM_GIB} GiB RAM, ${CPU_MODEL:-unknown CPU}, $(uname -sr); load average at start $(cut -d' ' -f1-3 /proc/loadavg)"
-out "- code: $GIT_REV$( ((GIT_DIRTY > 0)) && echo " + uncommitted changes to $GIT_DIRTY tracked files ($GIT_DIRTY_FILES)" ), release profile ($BIN/zhiqilian built $BIN_DATE, sha256 $BIN_SHA…); $("$OHA" --version)"
+out "- machine: $MACHINE"
+out "- code: $GIT_REV$( ((GIT_DIRTY > 0)) && echo " + uncommitted changes to $GIT_DIRTY tracked files ($GIT_DIRTY_FILES)" ), release profile ($ZQL_EXE built $BIN_DATE, sha256 $BIN_SHA…); $("$OHA" --version)"
 out "- load: oha -q RATE --latency-correction -z ${DURATION}s -w -c $CONNECTIONS, same $(nproc) cores as the server; a step holds if p99 <= $P99_TARGET_MS ms, no errors and >= $MIN_COMPLETION of the scheduled requests done"
 
 # ---------------------------------------------------------------- data
 
 if [[ -z $DATA_DIR ]]; then
-  log "generating $N listings (seed $SEED)"
-  "$BIN/gen-listings" --count "$N" --seed "$SEED" --out "$LISTINGS" 2>"$OUT_DIR/gen.log"
-  log "import"
-  t0=$(now)
-  "$BIN/zhiqilian" import "$LISTINGS" >"$OUT_DIR/import.log" 2>"$OUT_DIR/import.err" \
-    || die "import failed: $(tail -n 5 "$OUT_DIR/import.err")"
-  IMPORT_SECS=$(fsub "$(now)" "$t0")
-  grep -q "^$N lines: $N created" "$OUT_DIR/import.log" || die "import did not create $N listings: $(cat "$OUT_DIR/import.log")"
-  grep -q '^search index up to date' "$OUT_DIR/import.log" || die "the import did not bring the index up to date"
+  import_generated
   rm -f "$LISTINGS"
-  DATA_NOTE="generated (gen-listings --count $N --seed $SEED) and imported in ${IMPORT_SECS} s"
 else
   DATA_NOTE="existing data folder $DATA"
 fi
@@ -262,31 +175,8 @@ INDEX_MIB=$(du -sm "$DATA/index" | cut -f1)
 OTHERS=$(servers_on "$DATA" | paste -sd' ' -)
 [[ -z $OTHERS ]] || die "zhiqilian process(es) $OTHERS already use $DATA: stop them first (the index allows one writer)"
 
-if echo "$PASSWORD" | "$BIN/zhiqilian" admin create --login "$LOGIN" --password-stdin \
-  >"$OUT_DIR/admin.log" 2>&1; then
-  ADMIN_NOTE="created"
-elif grep -q 'already exists' "$OUT_DIR/admin.log"; then
-  ADMIN_NOTE="existing"
-else
-  die "admin create failed: $(cat "$OUT_DIR/admin.log")"
-fi
-
-PORT=$(free_port)
-BASE="http://127.0.0.1:$PORT"
-log "starting the server on $BASE ($DATA)"
-t0=$(now)
-ZQL_BIND="127.0.0.1:$PORT" "$BIN/zhiqilian" serve >"$OUT_DIR/serve.log" 2>&1 &
-SERVER_PID=$!
-ready=0
-for _ in $(seq 1 3000); do
-  kill -0 "$SERVER_PID" 2>/dev/null || die "server exited: $(tail -n 20 "$OUT_DIR/serve.log")"
-  if curl -sf --max-time 2 "$BASE/healthz" >/dev/null 2>&1; then ready=1; break; fi
-  sleep 0.2
-done
-((ready)) || die "server not ready after 600 s"
-START_SECS=$(fsub "$(now)" "$t0")
-MEM_IDLE=$(mem_line)
-log "server ready in ${START_SECS}s: $MEM_IDLE"
+create_admin
+start_server 600
 TOKEN=$(login) || die "sign-in as $LOGIN failed ($ADMIN_NOTE account; set LOGIN and PASSWORD for another)"
 OPEN_TOTAL=$(curl -sf --max-time 60 -H "authorization: Bearer $TOKEN" \
   "$BASE/api/v1/listings/search?limit=1" | jq -er .total) || die "cannot count the open listings"
@@ -372,7 +262,7 @@ log "sequential: median $SEQ_MED ms, p90 $SEQ_P90 ms; $SLOW_SHARE% of the URLs t
 
 log "ladder (matches, then /healthz at the same rate): $RATES"
 # shellcheck disable=SC2086
-MATCH_MAX=$(ladder $RATES)
+MATCH_MAX=$(ladder --halve --with bare matches $RATES)
 log "highest rate held by matches: $MATCH_MAX req/s"
 
 # ---------------------------------------------------------------- confirmation
@@ -381,11 +271,7 @@ CONF_PLAN=()
 if ((CONFIRM > 0)); then
   CONF_PLAN+=("matches:$TARGET_RATE" "bare:$TARGET_RATE")
   ((MATCH_MAX > 0 && MATCH_MAX != TARGET_RATE)) && CONF_PLAN+=("matches:$MATCH_MAX")
-  for round in $(seq 1 "$CONFIRM"); do
-    for p in "${CONF_PLAN[@]}"; do
-      run_step "confirm$round-${p%%:*}-${p##*:}" "${p%%:*}" "${p##*:}" "$DURATION" >/dev/null
-    done
-  done
+  confirm_rounds "${CONF_PLAN[@]}"
 fi
 MEM_LOADED=$(mem_line)
 HWM=$(mem_field VmHWM)
@@ -393,40 +279,10 @@ HWM=$(mem_field VmHWM)
 # ---------------------------------------------------------------- profile
 
 if [[ $PROFILE = 1 ]]; then
-  command -v perf >/dev/null || die "PROFILE=1 needs perf"
-  log "perf record during a matches step at $PROFILE_RATE req/s"
-  pargs=(-F "$PERF_FREQ" -p "$SERVER_PID" -o "$OUT_DIR/perf.data")
-  [[ -n $PERF_CALLGRAPH ]] && pargs+=(--call-graph "$PERF_CALLGRAPH")
-  perf record "${pargs[@]}" >"$OUT_DIR/perf-record.log" 2>&1 &
-  PERF_PID=$!
-  sleep 1
-  run_step "profile-matches-$PROFILE_RATE" matches "$PROFILE_RATE" "$DURATION" >/dev/null
-  kill -INT "$PERF_PID" 2>/dev/null || true
-  wait "$PERF_PID" 2>/dev/null || true
-  PERF_PID=""
-  perf_top() {  # perf report, comment lines and padding dropped
-    local n=$1; shift
-    perf report -i "$OUT_DIR/perf.data" --stdio "$@" 2>/dev/null | grep -v '^#' | grep -v '^$' \
-      | sed -E 's/[[:space:]]+-[[:space:]]+-[[:space:]]*$//; s/[[:space:]]+$//' | head -n "$n" || true
-  }
-  perf_top 15 --no-children -g none --sort dso >"$OUT_DIR/perf-dso.txt"
-  perf_top 80 --no-children -g none --sort symbol >"$OUT_DIR/perf-symbols.txt"
-  perf_top 15 --no-children -g none --sort comm >"$OUT_DIR/perf-threads.txt"
-  if [[ -n $PERF_CALLGRAPH ]]; then
-    perf_top 80 --children --sort symbol -g none >"$OUT_DIR/perf-inclusive.txt"
-  fi
+  profile_step matches "$PROFILE_RATE"
 fi
 
 # ---------------------------------------------------------------- summary
-
-table() {  # rows of $ROWS whose label matches $1
-  out "| endpoint | rate req/s | achieved req/s | done | p50 ms | p99 ms | p99.9 ms | max ms | errors | server cores | oha cores | other cores | server CPU ms/req | held |"
-  out "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
-  # In run order; a retried step shows its rate as "R (retry)".
-  awk -F'\t' -v re="$1" '$1 ~ re { printf "| %s | %s%s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
-    ($2 == "bare" ? "/healthz" : "matches"), $3, ($1 ~ /-retry$/ ? " (retry)" : ""),
-    $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15 }' "$ROWS" | tee -a "$SUMMARY"
-}
 
 out "- data: $DATA_NOTE; $OPEN_TOTAL open listings; database ${DB_MIB} MiB, index ${INDEX_MIB} MiB"
 out "- caller: platform admin ($ADMIN_NOTE account $LOGIN), so no visibility filter applies"
@@ -462,7 +318,7 @@ out "Slowest 5: $(sort -t$'\t' -k1,1nr "$OUT_DIR/service-urls.tsv" | head -n 5 |
 out ""
 out "### Ladder (${DURATION} s per step; /healthz right after matches at the same rate)"
 out ""
-table '^(matches|bare)-'
+steps_table '^(matches|bare)-' {2..15}
 out ""
 
 # Server CPU per request, matches against /healthz, rate by rate (steps that completed).
@@ -481,24 +337,14 @@ out ""
 if ((${#CONF_PLAN[@]} > 0)); then
   out "### Confirmation: medians of $CONFIRM interleaved rounds (${DURATION} s each)"
   out ""
-  out "| endpoint | rate req/s | achieved req/s | p50 ms | p99 ms | p99.9 ms | max ms | errors (sum) | server cores | server CPU ms/req | rounds held |"
-  out "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
-  for p in "${CONF_PLAN[@]}"; do
-    what=${p%%:*} rate=${p##*:}
-    sel=$(awk -F'\t' -v w="$what" -v r="$rate" '$1 ~ /^confirm/ && $2 == w && $3 == r' "$ROWS")
-    col() { cut -f"$1" <<<"$sel" | med; }
-    out "| $([[ $what = matches ]] && echo matches || echo /healthz) | $rate | $(col 4) | $(col 6) | $(col 7) | $(col 8) | $(col 9) | $(cut -f10 <<<"$sel" | awk '{ s += $1 } END { print s }') | $(col 11) | $(col 14) | $(grep -c $'\tyes$' <<<"$sel" || true)/$CONFIRM |"
-  done
+  confirm_table "m4 m6 m7 m8 m9 s10 m11 m14" "${CONF_PLAN[@]}"
   out ""
 fi
 
-P99_AT_TARGET=$(awk -F'\t' -v r="$TARGET_RATE" '$1 ~ /^confirm/ && $2 == "matches" && $3 == r { print $7 }' "$ROWS" | med)
-[[ $P99_AT_TARGET = - ]] && P99_AT_TARGET=$(awk -F'\t' -v r="$TARGET_RATE" '$1 == "matches-" r { print $7 }' "$ROWS")
-[[ -z $P99_AT_TARGET ]] && P99_AT_TARGET="not reached (ladder stopped below $TARGET_RATE)"
-CONF_CPU=$(awk -F'\t' -v r="$TARGET_RATE" '$1 ~ /^confirm/ && $2 == "matches" && $3 == r { print $14 }' "$ROWS" | med)
-CONF_BARE_CPU=$(awk -F'\t' -v r="$TARGET_RATE" '$1 ~ /^confirm/ && $2 == "bare" && $3 == r { print $14 }' "$ROWS" | med)
+P99_AT_TARGET=$(target_p99 matches)
+CONF_CPU=$(confirm_median matches "$TARGET_RATE" 14)
+CONF_BARE_CPU=$(confirm_median bare "$TARGET_RATE" 14)
 
-verdict() { if awk "BEGIN { exit !($1) }" 2>/dev/null; then echo met; else echo missed; fi; }
 out "### Against the target"
 out ""
 out "| target | measured | |"
@@ -515,24 +361,14 @@ if [[ $CONF_CPU != - && $CONF_BARE_CPU != - ]]; then
 fi
 out "| server memory | VmHWM $HWM MiB at the end | |"
 out ""
-if [[ $PROFILE = 1 && -s $OUT_DIR/perf-symbols.txt ]]; then
-  out "### perf: server self time by symbol, matches at $PROFILE_RATE req/s (top 30)"
-  out ""
-  out '```'
-  head -n 30 "$OUT_DIR/perf-symbols.txt" | tee -a "$SUMMARY"
-  out '```'
-  out ""
-  out '```'
-  head -n 10 "$OUT_DIR/perf-dso.txt" | tee -a "$SUMMARY"
-  head -n 6 "$OUT_DIR/perf-threads.txt" | tee -a "$SUMMARY"
-  out '```'
-  if [[ -s $OUT_DIR/perf-inclusive.txt ]]; then
-    out ""
-    out "Inclusive (children) time, top 40:"
-    out ""
-    out '```'
-    head -n 40 "$OUT_DIR/perf-inclusive.txt" | tee -a "$SUMMARY"
-    out '```'
-  fi
+if [[ $PROFILE = 1 ]]; then
+  perf_summary "matches at $PROFILE_RATE req/s" 30
 fi
+# The run's main figures, one per line, for bench/compare.sh.
+[[ -z $DATA_DIR ]] && fig import_s "$IMPORT_SECS"
+fig start_s "$START_SECS"
+fig idle_cores "$IDLE_CORES"
+fig service_median_ms "$SEQ_MED"
+fig service_p90_ms "$SEQ_P90"
+fig vmhwm_mib "$HWM"
 log "done; summary in $SUMMARY"

@@ -23,7 +23,8 @@
 #   8. confirmation: $CONFIRM interleaved rounds of {search at $TARGET_RATE, search at its
 #      highest held rate, /healthz at its highest held rate}; medians are reported;
 #   9. optionally ($PROFILE=1) `perf record` on the server during one more search step;
-#  10. prints the summary (markdown tables) and writes it, with every oha JSON, to $OUT_DIR.
+#  10. prints the summary (markdown tables) and writes it, with every oha JSON, to $OUT_DIR
+#      (and the main figures, one per line, to figures.tsv: bench/compare.sh reads them).
 #
 # Everything it starts is stopped on exit (trap); the scratch folder is deleted unless KEEP=1.
 # Load generator and server share the machine: the tables show the CPU used by each (in
@@ -54,6 +55,8 @@
 #   PROFILE_RATE [the highest search rate held, or $MIN_RATE]   PERF_FREQ [999]
 #   PERF_CALLGRAPH [unset] e.g. "dwarf" to record call graphs (large perf.data; lower PERF_FREQ)
 #   SKIP_BUILD [0]         1: use the binaries already built
+#   ZHIQILIAN_BIN [unset]  the zhiqilian binary to measure (default: the one built here); the
+#                          other tools still come from CARGO_TARGET_DIR
 #   CARGO_TARGET_DIR [target]     where cargo builds (relative to the repository root)
 #   OHA [oha on PATH or ~/.cargo/bin/oha]
 #   SCRATCH_BASE [${TMPDIR:-/tmp}]  where the scratch folder (data set, database, index) goes
@@ -63,14 +66,13 @@
 set -euo pipefail
 shopt -s inherit_errexit
 export LC_ALL=C
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+source "$ROOT/bench/lib.sh"
 
 # Knobs given in the environment, for the command line in the summary.
-ENV_SET=""
-for v in SEED DURATION RATES BARE_RATES MIN_RATE P99_TARGET_MS MIN_COMPLETION TARGET_RATE \
-  CONFIRM WARMUP QUERIES CONNECTIONS WORKERS QUIET_WAIT QUIET_CORES RETRY_NOISY PROFILE \
-  PROFILE_RATE PERF_FREQ PERF_CALLGRAPH; do
-  [[ -n ${!v:-} ]] && ENV_SET+="$v=$(printf '%q' "${!v}") "
-done
+ENV_SET=$(knobs_given SEED DURATION RATES BARE_RATES MIN_RATE P99_TARGET_MS MIN_COMPLETION \
+  TARGET_RATE CONFIRM WARMUP QUERIES CONNECTIONS WORKERS QUIET_WAIT QUIET_CORES RETRY_NOISY \
+  PROFILE PROFILE_RATE PERF_FREQ PERF_CALLGRAPH ZHIQILIAN_BIN)
 
 N=${1:-100000}
 [[ $N =~ ^[0-9]+$ && $N -gt 0 ]] || { echo "usage: bash bench/search.sh [N]" >&2; exit 2; }
@@ -87,77 +89,20 @@ WARMUP=${WARMUP:-10}
 QUERIES=${QUERIES:-200}
 CONNECTIONS=${CONNECTIONS:-50}
 QUIET_WAIT=${QUIET_WAIT:-60}
-QUIET_CORES=${QUIET_CORES:-0.3}
-RETRY_NOISY=${RETRY_NOISY:-1}
 PROFILE=${PROFILE:-0}
 PERF_FREQ=${PERF_FREQ:-999}
 PROFILE_RATE=${PROFILE_RATE:-}
 PERF_CALLGRAPH=${PERF_CALLGRAPH:-}
-SKIP_BUILD=${SKIP_BUILD:-0}
-KEEP=${KEEP:-0}
-SCRATCH_BASE=${SCRATCH_BASE:-${TMPDIR:-/tmp}}
-PASSWORD='bench-Passw0rd-2026'
-LOGIN='bench@example.com'
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-cd "$ROOT"
-source "$ROOT/bench/lib.sh"
-bench_dirs "zql-bench-results-$N"
-
-SCRATCH=""
-SERVER_PID=""
-OHA_PID=""
-PERF_PID=""
-
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# ---------------------------------------------------------------- helpers
-
-login() {
-  curl -sf --max-time 10 "$BASE/api/v1/auth/login" -H 'content-type: application/json' \
-    -d "{\"login\":\"$LOGIN\",\"password\":\"$PASSWORD\"}" | jq -er .access_token
-}
-
-# ladder WHAT RATES... -> prints the highest rate held (0 if none)
-ladder() {
-  local what=$1; shift
-  local best=0 first=1 row rate
-  for rate in "$@"; do
-    row=$(step_retry "$what" "$rate")
-    if [[ $(held_of "$row") = yes ]]; then
-      best=$rate
-    else
-      if [[ $first = 1 && $what = search ]]; then
-        # Nothing held yet: halve until a rate holds or MIN_RATE is passed.
-        local r=$((rate / 2))
-        while ((r >= MIN_RATE)); do
-          row=$(step_retry "$what" "$r")
-          if [[ $(held_of "$row") = yes ]]; then best=$r; break; fi
-          r=$((r / 2))
-        done
-      fi
-      break
-    fi
-    first=0
-  done
-  echo "$best"
-}
+# The shared knobs (QUIET_CORES, RETRY_NOISY, LOGIN, PASSWORD, SKIP_BUILD, KEEP, SCRATCH_BASE)
+# get their defaults here.
+bench_begin "zql-bench-results-$N"
 
 # ---------------------------------------------------------------- set-up
 
 prepare_binaries
-[[ -x $BIN/zhiqilian && -x $BIN/gen-listings ]] || die "no binaries in $BIN"
-
-OHA=${OHA:-$(command -v oha || true)}
-[[ -z $OHA && -x $HOME/.cargo/bin/oha ]] && OHA=$HOME/.cargo/bin/oha
-if [[ -z $OHA ]]; then
-  log "installing oha (cargo install oha --locked)"
-  cargo install oha --locked >&2
-  OHA=$HOME/.cargo/bin/oha
-fi
-"$OHA" --help | grep -q -- '--latency-correction' || die "$OHA has no --latency-correction"
-"$OHA" --help | grep -q -- '--urls-from-file' || die "$OHA has no --urls-from-file"
+[[ -x $BIN/gen-listings ]] || die "no gen-listings binary in $BIN"
+find_oha
 
 SCRATCH=$(mktemp -d "$SCRATCH_BASE/zql-bench.XXXXXX")
 DATA="$SCRATCH/data"
@@ -165,25 +110,14 @@ LISTINGS="$SCRATCH/listings.jsonl"
 URLS="$OUT_DIR/urls.txt"
 ROWS="$OUT_DIR/steps.tsv"
 : >"$ROWS"
-# Imported listings would be matched in the background for hours: not here.
-export ZQL_DATA_DIR="$DATA" ZQL_LOG=warn ZQL_BACKGROUND_JOBS=""
-# The whole load comes from one loopback address standing in for many callers: the per-address
-# rate limits would turn it into 429s.
-export ZQL_RATE_LIMIT_IP_PER_MINUTE=10000000 ZQL_RATE_LIMIT_AUTH_PER_MINUTE=10000000
-unset ZQL_DATABASE_URL ZQL_CONFIG ZQL_BIND
-[[ -n ${WORKERS:-} ]] && export ZQL_WORKERS=$WORKERS
-
-GIT_REV=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
-GIT_DIRTY=$(git -C "$ROOT" status --porcelain --untracked-files=no 2>/dev/null | wc -l)
-GIT_DIRTY_FILES=$(git -C "$ROOT" status --porcelain --untracked-files=no 2>/dev/null | awk '{ print $2 }' | paste -sd' ' -)
-MEM_GIB=$(awk '/^MemTotal:/ { printf "%.1f", $2 / 1048576 }' /proc/meminfo)
-CPU_MODEL=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
+server_env
+run_facts
 
 out "## search.sh N=$N — $(date -u '+%Y-%m-%d %H:%M UTC')"
 out ""
 out "- command: \`${ENV_SET}bash bench/search.sh $N\`"
-out "- machine: nproc $(nproc), ${MEM_GIB} GiB RAM, ${CPU_MODEL:-unknown CPU}, $(uname -sr); load average at start $(cut -d' ' -f1-3 /proc/loadavg)"
-out "- code: $GIT_REV$( ((GIT_DIRTY > 0)) && echo " + uncommitted changes to $GIT_DIRTY tracked files ($GIT_DIRTY_FILES)" ), release profile; $("$OHA" --version)"
+out "- machine: $MACHINE"
+out "- code: $GIT_REV$( ((GIT_DIRTY > 0)) && echo " + uncommitted changes to $GIT_DIRTY tracked files ($GIT_DIRTY_FILES)" ), release profile${ZHIQILIAN_BIN:+ (server $ZQL_EXE, sha256 $BIN_SHA…)}; $("$OHA" --version)"
 out "- load: oha -q RATE --latency-correction -z ${DURATION}s -w -c $CONNECTIONS, same 2 cores as the server; a step holds if p99 <= $P99_TARGET_MS ms, no errors and >= $MIN_COMPLETION of the scheduled requests done"
 out ""
 
@@ -197,7 +131,7 @@ FILE_MIB=$(du -m "$LISTINGS" | cut -f1)
 
 log "import"
 t0=$(now)
-/usr/bin/time -f '%M' -o "$OUT_DIR/import.maxrss" "$BIN/zhiqilian" import "$LISTINGS" \
+/usr/bin/time -f '%M' -o "$OUT_DIR/import.maxrss" "$ZQL_EXE" import "$LISTINGS" \
   >"$OUT_DIR/import.log" 2>"$OUT_DIR/import.err" || die "import failed: $(tail -n 5 "$OUT_DIR/import.err")"
 IMPORT_SECS=$(fsub "$(now)" "$t0")
 grep -q "^$N lines: $N created" "$OUT_DIR/import.log" || die "import did not create $N listings: $(cat "$OUT_DIR/import.log")"
@@ -207,7 +141,7 @@ DB_MIB_IMPORT=$(du -cm "$DATA"/zhiqilian.db* | tail -n 1 | cut -f1)
 
 log "reindex"
 t0=$(now)
-/usr/bin/time -f '%M' -o "$OUT_DIR/reindex.maxrss" "$BIN/zhiqilian" reindex \
+/usr/bin/time -f '%M' -o "$OUT_DIR/reindex.maxrss" "$ZQL_EXE" reindex \
   >"$OUT_DIR/reindex.log" 2>"$OUT_DIR/reindex.err" || die "reindex failed: $(tail -n 5 "$OUT_DIR/reindex.err")"
 REINDEX_SECS=$(fsub "$(now)" "$t0")
 cat "$OUT_DIR/reindex.log" >&2
@@ -227,25 +161,8 @@ out ""
 
 # ---------------------------------------------------------------- server
 
-echo "$PASSWORD" | "$BIN/zhiqilian" admin create --login "$LOGIN" --password-stdin \
-  >"$OUT_DIR/admin.log" 2>&1 || die "admin create failed: $(cat "$OUT_DIR/admin.log")"
-
-PORT=$(free_port)
-BASE="http://127.0.0.1:$PORT"
-log "starting the server on $BASE"
-t0=$(now)
-ZQL_BIND="127.0.0.1:$PORT" "$BIN/zhiqilian" serve >"$OUT_DIR/serve.log" 2>&1 &
-SERVER_PID=$!
-ready=0
-for _ in $(seq 1 600); do
-  kill -0 "$SERVER_PID" 2>/dev/null || die "server exited: $(tail -n 20 "$OUT_DIR/serve.log")"
-  if curl -sf --max-time 2 "$BASE/healthz" >/dev/null 2>&1; then ready=1; break; fi
-  sleep 0.2
-done
-((ready)) || die "server not ready after 120 s"
-START_SECS=$(fsub "$(now)" "$t0")
-MEM_IDLE=$(mem_line)
-log "server ready in ${START_SECS}s: $MEM_IDLE"
+create_admin
+start_server 120
 
 python3 "$ROOT/bench/queries.py" "$LISTINGS" "$BASE" --count "$QUERIES" --seed "$SEED" \
   --kinds-out "$OUT_DIR/url-kinds.txt" >"$URLS" 2>"$OUT_DIR/queries.log"
@@ -305,7 +222,7 @@ log "$SLOW_SHARE% of the queries take more than $P99_TARGET_MS ms alone"
 
 log "search ladder: $RATES"
 # shellcheck disable=SC2086
-SEARCH_MAX=$(ladder search $RATES)
+SEARCH_MAX=$(ladder --halve search $RATES)
 log "bare /healthz ladder: $BARE_RATES"
 # shellcheck disable=SC2086
 BARE_MAX=$(ladder bare $BARE_RATES)
@@ -318,11 +235,7 @@ if ((CONFIRM > 0)); then
   CONF_PLAN+=("search:$TARGET_RATE")
   ((SEARCH_MAX > 0 && SEARCH_MAX != TARGET_RATE)) && CONF_PLAN+=("search:$SEARCH_MAX")
   ((BARE_MAX > 0)) && CONF_PLAN+=("bare:$BARE_MAX")
-  for round in $(seq 1 "$CONFIRM"); do
-    for p in "${CONF_PLAN[@]}"; do
-      run_step "confirm$round-${p%%:*}-${p##*:}" "${p%%:*}" "${p##*:}" "$DURATION" >/dev/null
-    done
-  done
+  confirm_rounds "${CONF_PLAN[@]}"
 fi
 MEM_LOADED=$(mem_line)
 HWM=$(mem_field VmHWM)
@@ -330,43 +243,14 @@ HWM=$(mem_field VmHWM)
 # ---------------------------------------------------------------- profile
 
 if [[ $PROFILE = 1 ]]; then
-  command -v perf >/dev/null || die "PROFILE=1 needs perf"
   if [[ -z $PROFILE_RATE ]]; then
     PROFILE_RATE=$MIN_RATE
     ((SEARCH_MAX > 0)) && PROFILE_RATE=$SEARCH_MAX
   fi
-  log "perf record during a search step at $PROFILE_RATE req/s"
-  pargs=(-F "$PERF_FREQ" -p "$SERVER_PID" -o "$OUT_DIR/perf.data")
-  [[ -n $PERF_CALLGRAPH ]] && pargs+=(--call-graph "$PERF_CALLGRAPH")
-  perf record "${pargs[@]}" >"$OUT_DIR/perf-record.log" 2>&1 &
-  PERF_PID=$!
-  sleep 1
-  run_step "profile-search-$PROFILE_RATE" search "$PROFILE_RATE" "$DURATION" >/dev/null
-  kill -INT "$PERF_PID" 2>/dev/null || true
-  wait "$PERF_PID" 2>/dev/null || true
-  PERF_PID=""
-  perf_top() {  # perf report, comment lines and padding dropped
-    local n=$1; shift
-    perf report -i "$OUT_DIR/perf.data" --stdio "$@" 2>/dev/null | grep -v '^#' | grep -v '^$' \
-      | sed -E 's/[[:space:]]+-[[:space:]]+-[[:space:]]*$//; s/[[:space:]]+$//' | head -n "$n" || true
-  }
-  perf_top 15 --no-children -g none --sort dso >"$OUT_DIR/perf-dso.txt"
-  perf_top 80 --no-children -g none --sort symbol >"$OUT_DIR/perf-symbols.txt"
-  perf_top 15 --no-children -g none --sort comm >"$OUT_DIR/perf-threads.txt"
-  if [[ -n $PERF_CALLGRAPH ]]; then
-    perf_top 80 --children --sort symbol -g none >"$OUT_DIR/perf-inclusive.txt"
-  fi
+  profile_step search "$PROFILE_RATE"
 fi
 
 # ---------------------------------------------------------------- summary
-
-table() {  # rows of $ROWS whose label matches $1
-  out "| rate req/s | achieved req/s | done | p50 ms | p99 ms | p99.9 ms | max ms | errors | server cores | oha cores | other cores | server CPU ms/req | held |"
-  out "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
-  # In run order; a retried step shows its rate as "R (retry)".
-  awk -F'\t' -v re="$1" '$1 ~ re { printf "| %s%s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
-    $3, ($1 ~ /-retry$/ ? " (retry)" : ""), $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15 }' "$ROWS" | tee -a "$SUMMARY"
-}
 
 out "### Server"
 out ""
@@ -400,32 +284,24 @@ done
 out ""
 out "Slowest 10:"
 out ""
-sort -t$'\t' -k1,1nr "$OUT_DIR/service-urls.tsv" | head -n 10 | python3 -c 'import sys, urllib.parse
+sort -t$'\t' -k1,1nr "$OUT_DIR/service-urls.tsv" | sed -n 1,10p | python3 -c 'import sys, urllib.parse
 for line in sys.stdin:
     ms, kind, url = line.rstrip("\n").split("\t", 2)
     print("- %s ms (%s): `%s`" % (ms, kind, urllib.parse.unquote(url.split("?", 1)[1])))' | tee -a "$SUMMARY"
 out ""
 out "### Search ladder (GET /api/v1/listings/search, ${DURATION} s per step)"
 out ""
-table '^search-'
+steps_table '^search-'
 out ""
 out "### Bare endpoint ladder (GET /healthz, ${DURATION} s per step)"
 out ""
-table '^bare-'
+steps_table '^bare-'
 out ""
 
-med() { sort -n | awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 if ((${#CONF_PLAN[@]} > 0)); then
   out "### Confirmation: medians of $CONFIRM interleaved rounds (${DURATION} s each)"
   out ""
-  out "| endpoint | rate req/s | achieved req/s | p50 ms | p99 ms | p99.9 ms | errors (sum) | server CPU ms/req | rounds held |"
-  out "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
-  for p in "${CONF_PLAN[@]}"; do
-    what=${p%%:*} rate=${p##*:}
-    sel=$(awk -F'\t' -v w="$what" -v r="$rate" '$1 ~ /^confirm/ && $2 == w && $3 == r' "$ROWS")
-    col() { cut -f"$1" <<<"$sel" | med; }
-    out "| $([[ $what = search ]] && echo search || echo /healthz) | $rate | $(col 4) | $(col 6) | $(col 7) | $(col 8) | $(cut -f10 <<<"$sel" | awk '{ s += $1 } END { print s }') | $(col 14) | $(grep -c $'\tyes$' <<<"$sel" || true)/$CONFIRM |"
-  done
+  confirm_table "m4 m6 m7 m8 s10 m14" "${CONF_PLAN[@]}"
   out ""
 fi
 
@@ -437,11 +313,8 @@ LAST_BARE=${BARE_RATES##* }
 ((BARE_MAX > 0 && BARE_MAX == LAST_BARE)) && BARE_NOTE=" — held the last rate of BARE_RATES, so its ceiling is higher and the ratio a lower bound"
 CPU_RATIO=$(awk -F'\t' '$1 ~ /^(search|bare)-/ && $5 >= 0.95 { n[$2]++; s[$2] += $14 }
   END { if (n["search"] && n["bare"] && s["bare"] > 0) printf "%.0f", (s["search"] / n["search"]) / (s["bare"] / n["bare"]); else print "n/a" }' "$ROWS")
-P99_AT_TARGET=$(awk -F'\t' -v r="$TARGET_RATE" '$1 ~ /^confirm/ && $2 == "search" && $3 == r { print $7 }' "$ROWS" | med)
-[[ $P99_AT_TARGET = - ]] && P99_AT_TARGET=$(awk -F'\t' -v r="$TARGET_RATE" '$1 == "search-" r { print $7 }' "$ROWS")
-[[ -z $P99_AT_TARGET ]] && P99_AT_TARGET="not reached (ladder stopped below $TARGET_RATE)"
+P99_AT_TARGET=$(target_p99 search)
 
-verdict() { if awk "BEGIN { exit !($1) }" 2>/dev/null; then echo met; else echo missed; fi; }
 IMPORT_RATE=$(rate_of "$IMPORT_SECS")
 out "### Against the targets (set for N = 1,000,000 on this 2-core machine)"
 out ""
@@ -462,24 +335,16 @@ out "| import >= 10,000 listings/s end to end (database + index) | $IMPORT_RATE 
 out "| full reindex <= 2 min | $REINDEX_SECS s | $(verdict "$REINDEX_SECS <= 120") |"
 out "| RSS <= 600 MiB while serving | peak (VmHWM) $HWM MiB | $(verdict "$HWM <= 600") |"
 out ""
-if [[ $PROFILE = 1 && -s $OUT_DIR/perf-symbols.txt ]]; then
-  out "### perf: server self time by symbol, search at $PROFILE_RATE req/s (top 25)"
-  out ""
-  out '```'
-  head -n 25 "$OUT_DIR/perf-symbols.txt" | tee -a "$SUMMARY"
-  out '```'
-  out ""
-  out '```'
-  head -n 10 "$OUT_DIR/perf-dso.txt" | tee -a "$SUMMARY"
-  head -n 6 "$OUT_DIR/perf-threads.txt" | tee -a "$SUMMARY"
-  out '```'
-  if [[ -s $OUT_DIR/perf-inclusive.txt ]]; then
-    out ""
-    out "Inclusive (children) time, top 40:"
-    out ""
-    out '```'
-    head -n 40 "$OUT_DIR/perf-inclusive.txt" | tee -a "$SUMMARY"
-    out '```'
-  fi
+if [[ $PROFILE = 1 ]]; then
+  perf_summary "search at $PROFILE_RATE req/s" 25
 fi
+# The run's main figures, one per line, for bench/compare.sh.
+fig import_s "$IMPORT_SECS"
+fig import_peak_rss_mib "$(($(cat "$OUT_DIR/import.maxrss") / 1024))"
+fig reindex_s "$REINDEX_SECS"
+fig reindex_peak_rss_mib "$(($(cat "$OUT_DIR/reindex.maxrss") / 1024))"
+fig start_s "$START_SECS"
+fig service_median_ms "$(cut -f1 "$OUT_DIR/service-urls.tsv" | med)"
+fig service_p90_ms "$(cut -f1 "$OUT_DIR/service-urls.tsv" | pct 0.9)"
+fig vmhwm_mib "$HWM"
 log "done; summary in $SUMMARY"
