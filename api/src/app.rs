@@ -65,7 +65,11 @@ pub async fn prepare_state(config: Config) -> anyhow::Result<AppState> {
         tokio::task::spawn_blocking(move || crate::indexer::load_vocabulary(&vocab_dir)).await??;
     let weights = Arc::new(load_weights(config.matcher_weights.as_deref())?);
     let search = crate::indexer::start(db.clone(), &config.data_dir, vocab).await?;
-    let events = crate::events::Hub::start(db.clone()).await?;
+    let events = crate::events::Hub::start(
+        db.clone(),
+        std::time::Duration::from_secs(config.events_poll_secs),
+    )
+    .await?;
     let limits = crate::protect::Limits::new(&config);
     let quotas = crate::quota::Quotas::new(&config);
     let webhooks = crate::webhooks::start(db.clone(), &config)?;
