@@ -96,14 +96,14 @@ import glob, json, os, statistics, sys
 out_dir, labels = sys.argv[1], sys.argv[2:]
 runs = {l: [json.load(open(p)) for p in sorted(glob.glob(os.path.join(out_dir, f"{l}-*.json")),
         key=lambda p: int(p.rsplit("-", 1)[1].split(".")[0]))] for l in labels}
-print("| binary, round | ack → event p50 / p99 / max ms | send → event p50 / p99 / max ms | sent | received | lost | dup | event before ack | node B CPU idle | node A + B CPU during | machine busy (cores) |")
-print("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+print("| binary, round | ack → event p50 / p99 / max ms | send → event p50 / p99 / max ms | sent | acknowledged | received | lost | dup | event before ack | node B CPU idle | node A + B CPU during | machine busy (cores) |")
+print("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
 for l in labels:
     for i, r in enumerate(runs[l], 1):
         a, s = r["ack_to_event"], r["send_to_event"]
         d = r["during"]
         print(f"| {l} {i} | {a['p50_ms']} / {a['p99_ms']} / {a['max_ms']} | {s['p50_ms']} / {s['p99_ms']} / {s['max_ms']} "
-              f"| {r['sent']} | {r['received']} | {r['lost']} | {r['duplicates']} | {r['event_before_ack']} "
+              f"| {r['sent']} | {r['acknowledged']} | {r['received']} | {r['lost']} | {r['duplicates']} | {r['event_before_ack']} "
               f"| {r['idle']['node_b_cpu_cores']} | {round(d['node_a_cpu_cores'] + d['node_b_cpu_cores'], 3)} | {d['machine_busy_cores']} |")
 print()
 print("Medians over the rounds:")
