@@ -322,6 +322,100 @@ async fn two_server_processes_on_one_postgres_database_deliver_each_others_event
     assert_eq!(message_seqs(&got, &tid), vec![7]);
 }
 
+/// `SELECT <what> FROM` the PostgreSQL backends of `node`'s event listener
+/// (found by its `application_name`) in the test's database.
+async fn listener_backends(database_url: &str, node: &ServerProcess, what: &str) -> i64 {
+    use diesel::{Connection, RunQueryDsl};
+    let url = database_url.to_string();
+    let query = format!(
+        "(SELECT {what} FROM pg_stat_activity \
+         WHERE datname = current_database() AND application_name = '{}-{}')",
+        zhiqilian::worker::events::LISTENER_APPLICATION_NAME,
+        node.pid()
+    );
+    tokio::task::spawn_blocking(move || {
+        let mut c = diesel::PgConnection::establish(&url).expect("connect");
+        diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(&query))
+            .get_result::<i64>(&mut c)
+            .expect("pg_stat_activity")
+    })
+    .await
+    .expect("join")
+}
+
+/// A node whose `LISTEN` connection is cut reconnects, delivers what was
+/// written meanwhile and goes on with live events: no gap, no duplicate.
+/// The node's safety poll is 10 minutes here, so everything it delivers
+/// within the test's waits came through `LISTEN` (or its reconnect).
+#[tokio::test]
+#[ignore = "PostgreSQL only: run with ZQL_TEST_DATABASE_URL and --ignored (.ci/run does)"]
+async fn two_server_processes_deliver_across_a_listener_reconnect() {
+    let app = spawn_app().await;
+    app.require_postgres();
+    let w = app.world().await;
+    let tid = thread_between_a_and_b(&app, &w).await;
+    let node_b = ServerProcess::node_with(&app.database_url, &[("ZQL_EVENTS_POLL_SECS", "600")]);
+    let mut on_b = EventStream::open(
+        app.client
+            .get(node_b.url("/api/v1/events"))
+            .bearer_auth(&w.b.admin.token)
+            .timeout(Duration::from_secs(120)),
+    )
+    .await;
+    ready(&mut on_b).await;
+
+    // Written through this test's node, delivered on node B by LISTEN.
+    say(&app, &w.a.admin.token, &tid, "r-1", "断线之前").await;
+    let got = on_b
+        .until(WAIT, |e| e.event == "message.created" && e.data["seq"] == 1)
+        .await;
+    assert_eq!(message_seqs(&got, &tid), vec![1]);
+
+    // Cut node B's LISTEN connection and write while it reconnects.
+    assert_eq!(
+        listener_backends(
+            &app.database_url,
+            &node_b,
+            "count(pg_terminate_backend(pid))"
+        )
+        .await,
+        1,
+        "node B has one listener connection"
+    );
+    for i in 2..=4 {
+        say(&app, &w.a.admin.token, &tid, &format!("r-{i}"), "断线期间").await;
+    }
+    let got = on_b
+        .until(WAIT, |e| e.event == "message.created" && e.data["seq"] == 4)
+        .await;
+    assert_eq!(message_seqs(&got, &tid), vec![2, 3, 4]);
+
+    // Listening again: a new connection, and live events flow through it.
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let n = listener_backends(&app.database_url, &node_b, "count(*)").await;
+        if n == 1 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "node B did not reconnect its listener ({n} connections); log:\n{}",
+            node_b.log_tail()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    say(&app, &w.a.admin.token, &tid, "r-5", "重连之后").await;
+    let got = on_b
+        .until(WAIT, |e| e.event == "message.created" && e.data["seq"] == 5)
+        .await;
+    assert_eq!(message_seqs(&got, &tid), vec![5]);
+    assert!(
+        node_b.log_tail().contains("event listener reconnected"),
+        "the reconnect is logged; log:\n{}",
+        node_b.log_tail()
+    );
+}
+
 /// SIGTERM: streams end with a `shutdown` event and a reconnect hint, the
 /// process exits cleanly and gives up its background leases at once.
 #[tokio::test]

@@ -77,6 +77,21 @@ impl ServerProcess {
         p
     }
 
+    /// A node as [`ServerProcess::node`] with more configuration.
+    pub fn node_with(database_url: &str, extra: &[(&str, &str)]) -> ServerProcess {
+        let dir = tempfile::tempdir().expect("node data dir");
+        let mut all = vec![("ZQL_WORKERS", "1")];
+        all.extend_from_slice(extra);
+        let mut p = ServerProcess::start(dir.path(), database_url, &all);
+        p._own_dir = Some(dir);
+        p
+    }
+
+    /// The running process's id.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("a running process").id()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }

@@ -121,7 +121,7 @@ async fn each_api_client_has_its_own_limit() {
         .expect(200);
 }
 
-async fn post_keyed(app: &TestApp, token: &str, key: &str, body: &serde_json::Value) -> Reply {
+pub async fn post_keyed(app: &TestApp, token: &str, key: &str, body: &serde_json::Value) -> Reply {
     app.send(
         app.client
             .post(app.url("/api/v1/listings"))

@@ -17,6 +17,7 @@ use zhiqilian::store::schema::{
 
 use crate::events::thread_between_a_and_b;
 use crate::helpers::*;
+use crate::protection::post_keyed;
 use crate::threads::say;
 
 const WAIT: Duration = Duration::from_secs(15);
@@ -274,4 +275,75 @@ async fn old_rows_are_pruned_and_a_stream_from_before_the_horizon_is_reset() {
         .filter_map(|e| e.data["text"].as_str())
         .collect();
     assert_eq!(texts, ["新消息", "重新加载之后"]);
+}
+
+/// `retention_idempotency_hours`: the sweep prunes a key older than that,
+/// after which a request with it is a new one; a younger key still replays
+/// its first answer, here one older than the default 24 hours.
+#[tokio::test]
+async fn idempotency_keys_are_kept_for_their_configured_hours() {
+    let app = spawn_app_with(&[
+        ("ZQL_SWEEP_INTERVAL_SECS", "1"),
+        ("ZQL_RETENTION_IDEMPOTENCY_HOURS", "48"),
+    ])
+    .await;
+    let w = app.world().await;
+    let token = &w.a.admin.token;
+    let (old_body, fresh_body) = (space_offer("旧键 仓库出租"), space_offer("新键 仓库出租"));
+    let old = post_keyed(&app, token, "k-old", &old_body)
+        .await
+        .expect(201)
+        .clone();
+    let fresh = post_keyed(&app, token, "k-fresh", &fresh_body)
+        .await
+        .expect(201)
+        .clone();
+    let now = Utc::now().naive_utc();
+    app.db()
+        .run(move |c| {
+            for (key, hours) in [("k-old", 49), ("k-fresh", 30)] {
+                diesel::update(idempotency_keys::table.filter(idempotency_keys::idem_key.eq(key)))
+                    .set(idempotency_keys::created_at.eq(now - TimeDelta::hours(hours)))
+                    .execute(c)?;
+            }
+            Ok(())
+        })
+        .await
+        .expect("age the keys");
+
+    // No keyed request in between: only the sweep prunes.
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let keys: Vec<String> = app
+            .db()
+            .run(|c| {
+                Ok(idempotency_keys::table
+                    .select(idempotency_keys::idem_key)
+                    .order(idempotency_keys::idem_key.asc())
+                    .load(c)?)
+            })
+            .await
+            .expect("keys");
+        if keys == ["k-fresh"] {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the expired key was not pruned (or the fresh one was): {keys:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    let again = post_keyed(&app, token, "k-fresh", &fresh_body).await;
+    assert_eq!(again.expect(201), &fresh, "a 30-hour-old key replays");
+    assert_eq!(again.header("idempotent-replayed"), Some("true"));
+    let reused = post_keyed(&app, token, "k-old", &old_body).await;
+    assert_ne!(
+        reused.expect(201)["id"],
+        old["id"],
+        "a pruned key is free: the request is new"
+    );
+    assert!(reused.header("idempotent-replayed").is_none());
+    let mine = app.all_pages("/api/v1/listings?mine=true", token).await;
+    assert_eq!(mine.len(), 3, "{mine:?}");
 }

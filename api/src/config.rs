@@ -36,6 +36,9 @@ pub struct Config {
     pub login_lock_secs: u64,
     /// Seconds between heartbeat comments on an idle event stream.
     pub events_heartbeat_secs: u64,
+    /// Seconds between reads of the event log that nothing asked for: the
+    /// safety net behind in-process wake-ups and PostgreSQL `LISTEN`.
+    pub events_poll_secs: u64,
     /// The longest chat message, in characters.
     pub message_max_chars: usize,
     /// Requests per minute from one IP address (callers without an API
@@ -102,7 +105,8 @@ pub struct Config {
     pub events_max_streams_per_user: usize,
     /// Webhook subscriptions of one API client.
     pub webhook_max_per_client: usize,
-    /// How long old rows are kept (`retention_*_days`; 0: for ever).
+    /// How long old rows are kept (`retention_*_days`,
+    /// `retention_idempotency_hours`; 0: for ever).
     pub retention: crate::store::retention::Retention,
 }
 
@@ -205,6 +209,7 @@ config_keys! {
     login_window_secs: u64,
     login_lock_secs: u64,
     events_heartbeat_secs: u64,
+    events_poll_secs: u64,
     message_max_chars: usize,
     rate_limit_ip_per_minute: u32,
     rate_limit_client_per_minute: u32,
@@ -240,6 +245,7 @@ config_keys! {
     retention_notifications_days: u32,
     retention_login_throttle_days: u32,
     retention_webhook_deliveries_days: u32,
+    retention_idempotency_hours: u32,
 }
 
 /// The key on the line a TOML error points into: type errors name only
@@ -429,6 +435,7 @@ impl Config {
                 1,
                 300,
             )?,
+            events_poll_secs: range("events_poll_secs", pick(&l.events_poll_secs, 1), 1, 3600)?,
             message_max_chars: range(
                 "message_max_chars",
                 pick(&l.message_max_chars, 4000),
@@ -641,6 +648,12 @@ impl Config {
                         0,
                         36_500,
                     )?,
+                    idempotency_hours: range(
+                        "retention_idempotency_hours",
+                        pick(&l.retention_idempotency_hours, d.idempotency_hours),
+                        0,
+                        876_000,
+                    )?,
                 }
             },
         })
@@ -673,6 +686,8 @@ mod tests {
         assert_eq!(c.data_dir, PathBuf::from("./data"));
         assert_eq!(c.database_url, "sqlite://./data/zhiqilian.db");
         assert_eq!(c.access_token_ttl_secs, 900);
+        assert_eq!(c.events_poll_secs, 1);
+        assert_eq!(c.retention.idempotency_hours, 24);
     }
 
     #[test]
@@ -703,6 +718,10 @@ mod tests {
         assert_eq!(e.key, "bnid", "{e}");
         let e = load(&[("ZQL_EVENTS_HEARTBEAT_SECS", "0")], None).unwrap_err();
         assert_eq!(e.key, "events_heartbeat_secs");
+        let e = load(&[("ZQL_EVENTS_POLL_SECS", "0")], None).unwrap_err();
+        assert_eq!(e.key, "events_poll_secs");
+        let e = load(&[("ZQL_RETENTION_IDEMPOTENCY_HOURS", "-1")], None).unwrap_err();
+        assert_eq!(e.key, "retention_idempotency_hours");
         let e = load(&[], Some("message_max_chars = 0\n")).unwrap_err();
         assert_eq!(e.key, "message_max_chars");
         let e = load(&[], Some("workers = \"two\"\n")).unwrap_err();

@@ -11,8 +11,10 @@ pub mod crash;
 pub mod firms;
 pub mod items;
 pub mod load;
+pub mod node;
 pub mod places;
 pub mod rng;
+pub mod sse;
 pub mod text;
 
 use std::io::{self, Write};

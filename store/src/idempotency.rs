@@ -6,8 +6,11 @@ use diesel::prelude::*;
 use super::schema::idempotency_keys as k;
 use super::{DbConnection, StoreError, StoreResult};
 
-/// How long a key is remembered.
-pub const KEEP: TimeDelta = TimeDelta::hours(24);
+/// How long a key is remembered, from `retention_idempotency_hours`
+/// (`None`: for ever).
+pub fn keep(hours: u32) -> Option<TimeDelta> {
+    (hours > 0).then(|| TimeDelta::hours(i64::from(hours)))
+}
 /// An unfinished first request older than this (its node died) no longer
 /// holds its key.
 pub const STALE: TimeDelta = TimeDelta::seconds(60);
@@ -33,15 +36,19 @@ pub enum Begin {
     InProgress,
 }
 
-/// Claims `key` for `principal`, or reports what it holds.
+/// Claims `key` for `principal`, or reports what it holds; keys older than
+/// `keep` are forgotten first.
 pub fn begin(
     conn: &mut DbConnection,
     principal: &str,
     key: &str,
     fingerprint: &str,
     at: NaiveDateTime,
+    keep: Option<TimeDelta>,
 ) -> StoreResult<Begin> {
-    diesel::delete(k::table.filter(k::created_at.lt(at - KEEP))).execute(conn)?;
+    if let Some(keep) = keep {
+        diesel::delete(k::table.filter(k::created_at.lt(at - keep))).execute(conn)?;
+    }
     diesel::delete(
         k::table
             .filter(k::principal.eq(principal))

@@ -17,13 +17,16 @@ use super::schema::{
 };
 use super::{DbConnection, StoreResult, leases};
 
-/// How long each kind of row is kept, in days; 0 keeps it for ever.
+/// How long each kind of row is kept, in days (idempotency keys: hours);
+/// 0 keeps it for ever.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Retention {
     pub events_days: u32,
     pub notifications_days: u32,
     pub login_throttle_days: u32,
     pub webhook_deliveries_days: u32,
+    /// How long an `Idempotency-Key` replays its first answer.
+    pub idempotency_hours: u32,
 }
 
 impl Default for Retention {
@@ -33,6 +36,7 @@ impl Default for Retention {
             notifications_days: 180,
             login_throttle_days: 7,
             webhook_deliveries_days: 30,
+            idempotency_hours: 24,
         }
     }
 }
@@ -90,13 +94,14 @@ pub fn sweep(
             diesel::delete(notifications::table.filter(notifications::created_at.lt(before)))
                 .execute(c)?;
     }
-    // Answers are replayed for `idempotency::KEEP`; after that a key is
+    // Answers are replayed for `idempotency_hours`; after that a key is
     // dead weight (`begin` also drops expired keys as it goes).
-    out.idempotency_keys = diesel::delete(
-        idempotency_keys::table
-            .filter(idempotency_keys::created_at.lt(at - super::idempotency::KEEP)),
-    )
-    .execute(c)?;
+    if let Some(keep) = super::idempotency::keep(r.idempotency_hours) {
+        out.idempotency_keys = diesel::delete(
+            idempotency_keys::table.filter(idempotency_keys::created_at.lt(at - keep)),
+        )
+        .execute(c)?;
+    }
     if let Some(before) = cutoff(at, r.login_throttle_days) {
         out.login_throttle = diesel::delete(
             login_throttle::table

@@ -67,7 +67,11 @@ pub async fn prepare_state(config: Config) -> anyhow::Result<AppState> {
             .await??;
     let weights = Arc::new(load_weights(config.matcher_weights.as_deref())?);
     let search = crate::worker::indexer::start(db.clone(), &config.data_dir, vocab).await?;
-    let events = crate::worker::events::Hub::start(db.clone()).await?;
+    let events = crate::worker::events::Hub::start(
+        db.clone(),
+        std::time::Duration::from_secs(config.events_poll_secs),
+    )
+    .await?;
     let limits = crate::http::limits::Limits::new(&config);
     let quotas = crate::service::quota::Quotas::new(&config);
     let webhooks = crate::worker::webhooks::start(db.clone(), &config)?;

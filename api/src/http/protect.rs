@@ -260,9 +260,10 @@ async fn idempotent(
     req.set_payload(Payload::from(body));
 
     let (p, k) = (principal.clone(), key.clone());
+    let keep = idempotency::keep(state.config.retention.idempotency_hours);
     let begun = state
         .db
-        .run(move |c| idempotency::begin(c, &p, &k, &fingerprint, now()))
+        .run(move |c| idempotency::begin(c, &p, &k, &fingerprint, now(), keep))
         .await;
     match begun {
         Err(e) => return Ok(req.error_response(ApiError::from(e))),

@@ -5,7 +5,8 @@
 //! The database is the only source of truth. A hub learns that there is
 //! something to read from writers in this process ([`stream::committed`]),
 //! on PostgreSQL from `LISTEN` (every node's appends `NOTIFY` their ids),
-//! and, as a safety net, from a poll every second. It then reads every
+//! and, as a safety net, from a slow poll (`events_poll_secs`, 1 s by
+//! default). It then reads every
 //! event above the last id it dispatched, so a lost wake-up delays an event
 //! but never loses it. A stream that falls behind (its queue is full) drops
 //! its queue and re-reads from the database after the last id it sent.
@@ -15,7 +16,7 @@ use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, Weak};
 use std::time::Duration;
 
-use diesel::{Connection, PgConnection, RunQueryDsl};
+use postgres::fallible_iterator::FallibleIterator;
 use tokio::sync::{Notify, mpsc, watch};
 
 use crate::service::access::Caller;
@@ -24,11 +25,15 @@ use crate::store::{Backend, Db, StoreResult};
 
 /// Events read per query when fanning out.
 const BATCH: i64 = 500;
-/// How often a hub reads the log without being told to.
-const FALLBACK_POLL: Duration = Duration::from_secs(1);
-/// How often the PostgreSQL listener checks its connection for
-/// notifications (diesel exposes no socket to wait on).
-const LISTEN_POLL: Duration = Duration::from_millis(5);
+/// The longest the PostgreSQL listener blocks waiting for a notification
+/// before it checks that its hub still exists.
+const LISTEN_WAIT: Duration = Duration::from_secs(1);
+/// The listener's first and longest pause before reconnecting.
+const RECONNECT_FIRST: Duration = Duration::from_millis(100);
+const RECONNECT_MAX: Duration = Duration::from_secs(5);
+/// The PostgreSQL `application_name` prefix of listener connections (the
+/// process id follows), so operators can tell them from the pool's.
+pub const LISTENER_APPLICATION_NAME: &str = "zql-events-listen";
 /// Events queued per stream before it is considered behind.
 const QUEUE: usize = 256;
 
@@ -164,8 +169,9 @@ impl Inner {
 
 impl Hub {
     /// Starts the fan-out task (and, on PostgreSQL, the listener thread)
-    /// from the current end of the log.
-    pub async fn start(db: Db) -> anyhow::Result<Hub> {
+    /// from the current end of the log; without a wake-up the hub reads the
+    /// log every `poll`.
+    pub async fn start(db: Db, poll: Duration) -> anyhow::Result<Hub> {
         let head = db.run(stream::head).await?;
         let inner = Arc::new(Inner {
             registry: Mutex::new(Registry::default()),
@@ -176,7 +182,7 @@ impl Hub {
         if let Backend::Postgres { url } = db.backend() {
             spawn_listener(url.clone(), Arc::downgrade(&inner))?;
         }
-        tokio::spawn(run(db, Arc::downgrade(&inner), inner.wake.clone()));
+        tokio::spawn(run(db, Arc::downgrade(&inner), inner.wake.clone(), poll));
         Ok(Hub { inner })
     }
 
@@ -212,7 +218,7 @@ impl Hub {
     }
 }
 
-async fn run(db: Db, hub: Weak<Inner>, wake: Arc<Notify>) {
+async fn run(db: Db, hub: Weak<Inner>, wake: Arc<Notify>, poll: Duration) {
     let mut commits = stream::commits();
     let mut failures = 0u32;
     loop {
@@ -226,11 +232,11 @@ async fn run(db: Db, hub: Weak<Inner>, wake: Arc<Notify>) {
                 }
             }
         }
-        let backoff = FALLBACK_POLL * failures.min(10);
+        let backoff = Duration::from_secs(1) * failures.min(10);
         tokio::select! {
             _ = wake.notified() => {}
             _ = commits.changed() => {}
-            _ = tokio::time::sleep(FALLBACK_POLL + backoff) => {}
+            _ = tokio::time::sleep(poll + backoff) => {}
         }
     }
 }
@@ -250,10 +256,32 @@ async fn fan_out(db: &Db, h: &Inner) -> StoreResult<()> {
     }
 }
 
-/// A thread holding one PostgreSQL connection that `LISTEN`s for new event
-/// ids from every node and wakes the hub; it reconnects when the connection
-/// drops (and then has the hub re-read the log) and ends with the hub.
+/// A thread holding one PostgreSQL connection (its own, outside the pool)
+/// that `LISTEN`s for new event ids from every node and wakes the hub. It
+/// blocks on the connection's socket, so a notification wakes the hub at
+/// once and an idle node costs one wake-up per [`LISTEN_WAIT`]. When the
+/// connection drops it reconnects with backoff and then has the hub re-read
+/// the log (the hub's own poll covers the time in between); it ends with
+/// the hub.
+///
+/// The connection is made without TLS, as the pool's are (`libpq` is built
+/// without OpenSSL).
 fn spawn_listener(url: String, hub: Weak<Inner>) -> anyhow::Result<()> {
+    let mut config: postgres::Config = url
+        .parse()
+        .map_err(|e| anyhow::anyhow!("the database URL cannot be used for LISTEN: {e}"))?;
+    config
+        .application_name(&format!(
+            "{LISTENER_APPLICATION_NAME}-{}",
+            std::process::id()
+        ))
+        .connect_timeout(Duration::from_secs(10))
+        // A server that vanished without closing the connection is noticed
+        // within about a minute.
+        .keepalives(true)
+        .keepalives_idle(Duration::from_secs(30))
+        .keepalives_interval(Duration::from_secs(10))
+        .keepalives_retries(3);
     std::thread::Builder::new()
         .name("zql-events-listen".into())
         .spawn(move || {
@@ -262,7 +290,7 @@ fn spawn_listener(url: String, hub: Weak<Inner>) -> anyhow::Result<()> {
                 let Some(wake) = hub.upgrade().map(|h| h.wake.clone()) else {
                     return;
                 };
-                match listen(&url, &hub, &wake) {
+                match listen(&config, &hub, &wake, &mut failures) {
                     Ok(()) => return,
                     Err(e) => {
                         failures += 1;
@@ -273,33 +301,82 @@ fn spawn_listener(url: String, hub: Weak<Inner>) -> anyhow::Result<()> {
                 }
                 wake.notify_one();
                 drop(wake);
-                std::thread::sleep(Duration::from_millis(100 * u64::from(failures.min(50))));
+                std::thread::sleep(reconnect_delay(failures));
             }
         })?;
     Ok(())
 }
 
-/// Listens until the hub is gone (`Ok`) or the connection fails.
-fn listen(url: &str, hub: &Weak<Inner>, wake: &Notify) -> anyhow::Result<()> {
-    let mut conn = PgConnection::establish(url)?;
-    diesel::sql_query(format!("LISTEN {}", stream::PG_CHANNEL)).execute(&mut conn)?;
+/// The pause before the listener's next connection attempt after
+/// `failures` failed ones in a row: doubling from [`RECONNECT_FIRST`] up to
+/// [`RECONNECT_MAX`].
+fn reconnect_delay(failures: u32) -> Duration {
+    RECONNECT_FIRST
+        .saturating_mul(1 << failures.saturating_sub(1).min(16))
+        .min(RECONNECT_MAX)
+}
+
+/// Listens until the hub is gone (`Ok`) or the connection fails. Resets
+/// `failures` once listening.
+fn listen(
+    config: &postgres::Config,
+    hub: &Weak<Inner>,
+    wake: &Notify,
+    failures: &mut u32,
+) -> anyhow::Result<()> {
+    let mut client = config.connect(postgres::NoTls)?;
+    client.batch_execute(&format!("LISTEN {}", stream::PG_CHANNEL))?;
+    if *failures > 0 {
+        tracing::info!(failures, "event listener reconnected to PostgreSQL");
+    }
+    *failures = 0;
     // Whatever was appended while not listening.
     wake.notify_one();
     loop {
+        let mut newest = None;
+        let waited = std::time::Instant::now();
+        {
+            let mut notifications = client.notifications();
+            // Sleeps on the socket until a notification arrives (or the
+            // wait ends), then takes whatever else already came.
+            let first = notifications.timeout_iter(LISTEN_WAIT).next()?;
+            if let Some(n) = first {
+                newest = n.payload().parse::<i64>().ok();
+                let mut rest = notifications.iter();
+                while let Some(n) = rest.next()? {
+                    newest = newest.max(n.payload().parse::<i64>().ok());
+                }
+            }
+        }
+        // Nothing, and sooner than asked: the server may have closed the
+        // connection (the wait ends at once then). A round trip tells.
+        if client.is_closed()
+            || (newest.is_none()
+                && waited.elapsed() < LISTEN_WAIT
+                && client.is_valid(LISTEN_WAIT * 5).is_err())
+        {
+            anyhow::bail!("the LISTEN connection was closed");
+        }
         let Some(h) = hub.upgrade() else {
             return Ok(());
         };
-        let mut newest = None;
-        for n in conn.notifications_iter() {
-            let n = n?;
-            if let Ok(id) = n.payload.parse::<i64>() {
-                newest = newest.max(Some(id));
-            }
-        }
         if newest.is_some_and(|id| id > h.dispatched.load(Ordering::SeqCst)) {
             wake.notify_one();
         }
-        drop(h);
-        std::thread::sleep(LISTEN_POLL);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reconnect_delay_doubles_up_to_its_cap() {
+        let ms = |f| reconnect_delay(f).as_millis();
+        assert_eq!(
+            [ms(1), ms(2), ms(3), ms(4), ms(5), ms(6), ms(7)],
+            [100, 200, 400, 800, 1600, 3200, 5000]
+        );
+        assert_eq!(ms(1000), 5000);
     }
 }
