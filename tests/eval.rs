@@ -161,3 +161,62 @@ fn heldout_set_matching_quality_holds() {
     assert_eq!(s.requests, 45);
     assert!(s.grade2_in_top5 >= 0.90, "search {:.3}", s.grade2_in_top5);
 }
+
+/// `eval --distractors N`: generated listings in communities at least
+/// `DISTRACTOR_MIN_KM` from every listing of the set, none judged, compete
+/// for every top 5. The labelled anchors and judgments are untouched; the
+/// figures may only fall, by at most what was measured at this size (see
+/// docs/BENCHMARKS.md, "Matching quality with distractors").
+#[test]
+fn distractors_far_away_cost_at_most_the_measured_drop() {
+    let data = Path::new(DEV);
+    let as_of = date("2026-11-20");
+    let vocab = zhiqilian_search_index::Vocabulary::shared_builtin();
+    let w = Weights::default();
+    let base =
+        zhiqilian::cli::eval::match_quality_full(data, &w, as_of, vocab.clone(), 0).expect("evaluate");
+    let with = zhiqilian::cli::eval::match_quality_full(data, &w, as_of, vocab.clone(), 2_000)
+        .expect("evaluate with distractors");
+    assert_eq!(with.distractors, 2_000);
+    assert_eq!(with.forward.anchors, base.forward.anchors);
+    assert_eq!(with.reverse.anchors, base.reverse.anchors);
+    // Distractors do reach the rankings (the generator writes listings of
+    // every kind): a run where none shows up would measure nothing.
+    assert!(
+        with.misses
+            .iter()
+            .any(|(_, top)| top.iter().any(|k| k.starts_with("G-"))),
+        "{:?}",
+        with.misses
+    );
+    for (name, b, d, bound) in [
+        ("forward", &base.forward, &with.forward, 0.21),
+        ("reverse", &base.reverse, &with.reverse, 0.20),
+    ] {
+        assert!(
+            d.ndcg5 <= b.ndcg5 + 1e-9,
+            "{name}: {:.3} > {:.3}",
+            d.ndcg5,
+            b.ndcg5
+        );
+        assert!(
+            b.ndcg5 - d.ndcg5 <= bound,
+            "{name} nDCG@5 fell from {:.3} to {:.3} with 2,000 distractors (bound {bound})",
+            b.ndcg5,
+            d.ndcg5
+        );
+    }
+
+    // The same count always adds the same listings.
+    let again =
+        zhiqilian::cli::eval::load_with_distractors(data, as_of, vocab.clone(), 50).expect("load");
+    let other = zhiqilian::cli::eval::load_with_distractors(data, as_of, vocab, 50).expect("load");
+    let keys = |l: &zhiqilian::cli::eval::Loaded| {
+        let mut k: Vec<String> = l.key_of.values().cloned().collect();
+        k.sort();
+        k
+    };
+    assert_eq!(keys(&again), keys(&other));
+    assert_eq!(keys(&again).len(), 167 + 50);
+    assert_eq!(again.labelled.len(), 167);
+}

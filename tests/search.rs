@@ -61,8 +61,42 @@ async fn written_with_wait_indexed_is_found_by_the_next_search() {
         "{hit:#}"
     );
     assert_eq!(page["total"], 1);
-    assert_eq!(page["facets"]["kind"][0]["value"], "equipment");
-    assert_eq!(page["facets"]["community"][0]["name"], "大港工业社区");
+    assert_eq!(page["total_is_exact"], true);
+    // Facets only when asked for: the lists are there, empty.
+    assert_eq!(page["facets"], json!({"kind": [], "community": []}));
+    let faceted = search(
+        &app,
+        &w.b.admin.token,
+        &[("q", "MA2500"), ("facets", "kind,community")],
+    )
+    .await;
+    assert_eq!(hit_ids(&faceted), vec![id.clone()]);
+    assert_eq!(faceted["facets"]["kind"][0]["value"], "equipment");
+    assert_eq!(faceted["facets"]["kind"][0]["count"], 1);
+    assert_eq!(faceted["facets"]["community"][0]["name"], "大港工业社区");
+    let kinds = search(
+        &app,
+        &w.b.admin.token,
+        &[("q", "MA2500"), ("facets", "kind")],
+    )
+    .await;
+    assert_eq!(kinds["facets"]["kind"][0]["count"], 1);
+    assert_eq!(kinds["facets"]["community"], json!([]));
+    // Every field the contract requires of a page is in the answer.
+    let spec: serde_json::Value = yaml_serde::from_str(
+        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../openapi.yaml"))
+            .expect("openapi.yaml"),
+    )
+    .expect("openapi.yaml is YAML");
+    let required = spec["components"]["schemas"]["SearchPage"]["required"]
+        .as_array()
+        .expect("SearchPage.required")
+        .clone();
+    assert!(required.contains(&json!("total_is_exact")), "{required:?}");
+    for field in required {
+        let field = field.as_str().expect("field name");
+        assert!(faceted.get(field).is_some(), "{field} missing: {faceted:#}");
+    }
 
     // An edit and a close are searchable as soon as they are answered.
     let r = app
@@ -283,6 +317,7 @@ async fn empty_absurd_and_invalid_queries_get_sane_answers() {
         (vec![("available_on", "next week")], "available_on"),
         (vec![("cursor", "bm90LWEtY3Vyc29y")], "cursor"),
         (vec![("limit", "0")], "limit"),
+        (vec![("facets", "kind,price")], "facets"),
     ] {
         let r = app.send(app.client.get(url(&q)).bearer_auth(t)).await;
         r.expect_problem(422, "validation_failed");

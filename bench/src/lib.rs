@@ -79,7 +79,13 @@ pub struct Generator {
 
 impl Generator {
     pub fn new(cfg: &Config) -> Self {
-        let communities = places::communities(cfg.communities.max(1));
+        Self::with_communities(cfg, places::communities(cfg.communities.max(1)))
+    }
+
+    /// A generator whose firms are in `communities` (at least one) instead
+    /// of the first `cfg.communities`.
+    pub fn with_communities(cfg: &Config, communities: Vec<Community>) -> Self {
+        assert!(!communities.is_empty(), "at least one community");
         let mut rng = Rng::new(cfg.seed);
         let firms = firms::firms(&mut rng, &communities, cfg.firms_per_community.max(1));
         // A few firms post a lot and many post a little: weight 1/rank^0.8
@@ -440,7 +446,17 @@ fn json_val(out: &mut Vec<u8>, v: &Val) {
 
 /// Writes `cfg.count` listings to `w`, buffering about 1 MiB at a time.
 pub fn generate<W: Write>(cfg: &Config, w: &mut W) -> io::Result<Stats> {
-    let mut g = Generator::new(cfg);
+    generate_in(cfg, places::communities(cfg.communities.max(1)), w)
+}
+
+/// Writes `cfg.count` listings by firms of `communities` to `w` (see
+/// [`Generator::with_communities`]).
+pub fn generate_in<W: Write>(
+    cfg: &Config,
+    communities: Vec<Community>,
+    w: &mut W,
+) -> io::Result<Stats> {
+    let mut g = Generator::with_communities(cfg, communities);
     let mut buf = Vec::with_capacity(1 << 21);
     for _ in 0..cfg.count {
         g.next_line(&mut buf);

@@ -423,6 +423,22 @@ pub fn communities(n: usize) -> Vec<Community> {
     out
 }
 
+/// Generated communities (never the seven of the evaluation data) whose
+/// centre lies at least `min_km` from every point of `points`: places for
+/// listings that must not be fair matches of listings at `points`. Drawn
+/// from the first `pool` communities, in their order.
+pub fn communities_away_from(points: &[(f64, f64)], min_km: f64, pool: usize) -> Vec<Community> {
+    communities(pool.max(BUILTIN.len()))
+        .into_iter()
+        .skip(BUILTIN.len())
+        .filter(|c| {
+            points
+                .iter()
+                .all(|&(lat, lon)| km(lat, lon, c.lat, c.lon) >= min_km)
+        })
+        .collect()
+}
+
 fn suffix_nick(suffix: &str) -> &'static str {
     match suffix {
         "高新" => "高新区",
@@ -659,6 +675,26 @@ pub fn km(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn communities_away_from_keep_their_distance() {
+        // 大港 (Ningbo Beilun) and 马海 (Shaoxing).
+        let points = [(29.9323, 121.8693), (30.0507, 120.6517)];
+        let far = communities_away_from(&points, 80.0, 227);
+        assert!(!far.is_empty());
+        for c in &far {
+            for &(lat, lon) in &points {
+                assert!(km(lat, lon, c.lat, c.lon) >= 80.0, "{} is too near", c.name);
+            }
+        }
+        let names: Vec<&str> = far.iter().map(|c| c.name.as_str()).collect();
+        assert!(
+            !names
+                .iter()
+                .any(|n| n.starts_with("镇海") || n.starts_with("柯桥"))
+        );
+        assert!(names.iter().any(|n| n.starts_with("温岭")));
+    }
 
     #[test]
     fn seven_named_communities_then_generated_ones() {

@@ -17,12 +17,15 @@ use tantivy::collector::{Collector, Count, SegmentCollector, TopDocs};
 use tantivy::columnar::{Cardinality, Column, StrColumn};
 use tantivy::query::doc_predicate_query::{DocPredicateQuery, FunctionPredicate};
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, Occur, PhraseQuery, Query,
-    RangeQuery, TermQuery, TermSetQuery,
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, EnableScoring, Occur,
+    PhraseQuery, Query, RangeQuery, TermQuery, TermSetQuery,
 };
 use tantivy::schema::{Field, IndexRecordOption, Term, Value};
 use tantivy::snippet::SnippetGenerator;
-use tantivy::{DocAddress, DocId, Score, Searcher, SegmentOrdinal, SegmentReader, TantivyDocument};
+use tantivy::{
+    DocAddress, DocId, DocSet, Score, Searcher, SegmentOrdinal, SegmentReader, TERMINATED,
+    TantivyDocument,
+};
 
 use crate::error::IndexError;
 use crate::schema::{Fields, NO_POINT, enum_value, names, unit_vector, valid_coordinates};
@@ -153,9 +156,17 @@ pub struct SearchRequest {
     pub offset: usize,
     /// Capped at [`MAX_LIMIT`]; 0 returns only the total and facets.
     pub limit: usize,
-    /// Count every match and its facets (default). Retrieval that only needs the top hits
-    /// (matching) turns it off; `total` is then the number of hits returned.
+    /// Count every match (default). Retrieval that only needs the top hits (matching) turns
+    /// it off; `total` is then the number of hits returned.
     pub count: bool,
+    /// Count matches exactly only up to this many: beyond it `total` is this cap and
+    /// [`SearchResults::total_is_exact`] is false, and a ranked text search collects its top
+    /// hits alone, with tantivy's pruning of listings that cannot reach them. `None`
+    /// (default): always exact. Facets, when asked for, count everything anyway.
+    pub total_cap: Option<u64>,
+    /// Count matches per kind and per community (with [`Self::count`]; default). It costs a
+    /// pass over every matching listing.
+    pub facets: bool,
     /// Highlight snippets in hits (default). Without them hits are read from fast fields
     /// alone, never from the document store.
     pub snippets: bool,
@@ -182,6 +193,8 @@ impl Default for SearchRequest {
             offset: 0,
             limit: 20,
             count: true,
+            total_cap: None,
+            facets: true,
             snippets: true,
         }
     }
@@ -229,8 +242,11 @@ pub struct Facets {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SearchResults {
-    /// Number of matching listings.
+    /// Number of matching listings; a lower bound unless `total_is_exact`.
     pub total: u64,
+    /// Whether `total` counts every match (false past [`SearchRequest::total_cap`], or
+    /// when counting was not asked for).
+    pub total_is_exact: bool,
     pub hits: Vec<Hit>,
     pub facets: Facets,
 }
@@ -768,8 +784,27 @@ pub(crate) fn execute(
         (Some(SortOrder::Newest), _, _) | (_, false, _) => SortOrder::Newest,
         _ => SortOrder::Relevance,
     };
-    let counting = (req.count || limit == 0).then_some((Count, FacetCollector));
-    let (counted, ranked) = if limit == 0 {
+    let count = req.count || limit == 0;
+    let facets = count && req.facets;
+    // A cap applies when nothing else needs every match: a ranked text search then collects
+    // its top hits alone (pruned) and counts at most the cap.
+    let capped = req.total_cap.filter(|_| count && !facets);
+    let pruned = limit == 0 || (has_text && sort == SortOrder::Relevance);
+    let counting = count.then_some((Count, facets.then_some(FacetCollector)));
+    let mut exact = count;
+    let (counted, ranked) = if let (Some(cap), true) = (capped, pruned) {
+        let ranked = if limit == 0 {
+            Vec::new()
+        } else {
+            let top = TopDocs::with_limit(limit)
+                .and_offset(offset)
+                .order_by_score();
+            searcher.search(&*query, &top)?
+        };
+        let (total, complete) = count_up_to(searcher, &*query, cap)?;
+        exact = complete;
+        (Some((total as usize, None)), ranked)
+    } else if limit == 0 {
         let counted = searcher.search(&*query, &counting)?;
         (counted, Vec::new())
     } else if !has_text {
@@ -780,14 +815,19 @@ pub(crate) fn execute(
         let collector = BrowseCollector {
             keep: offset + limit,
             order,
+            facets,
         };
-        let (total, facets, top) = searcher.search(&*query, &collector)?;
+        let (total, counted_facets, top) = searcher.search(&*query, &collector)?;
         let ranked = top
             .into_iter()
             .skip(offset)
             .map(|(_, address)| (1.0, address))
             .collect();
-        (req.count.then_some((total, facets)), ranked)
+        (
+            req.count
+                .then_some((total, facets.then_some(counted_facets))),
+            ranked,
+        )
     } else {
         let top = TopDocs::with_limit(limit).and_offset(offset);
         match sort {
@@ -832,14 +872,40 @@ pub(crate) fn execute(
         plain_hits(searcher, center, ranked)?
     };
     let (total, facets) = match counted {
-        Some((total, facets)) => (total as u64, facets),
-        None => (hits.len() as u64, Facets::default()),
+        Some((total, facets)) => (total as u64, facets.unwrap_or_default()),
+        None => {
+            exact = false;
+            (hits.len() as u64, Facets::default())
+        }
     };
     Ok(SearchResults {
         total,
+        total_is_exact: exact,
         hits,
         facets,
     })
+}
+
+/// Matches of `query`, counted one by one up to `cap`: `(cap, false)` as soon as there are
+/// more, else the exact number and `true`. Nothing is scored.
+fn count_up_to(searcher: &Searcher, query: &dyn Query, cap: u64) -> tantivy::Result<(u64, bool)> {
+    let weight = query.weight(EnableScoring::disabled_from_searcher(searcher))?;
+    let mut n = 0u64;
+    for reader in searcher.segment_readers() {
+        let mut scorer = weight.scorer(reader, 1.0)?;
+        let alive = reader.alive_bitset();
+        let mut doc = scorer.doc();
+        while doc != TERMINATED {
+            if alive.is_none_or(|a| a.is_alive(doc)) {
+                if n == cap {
+                    return Ok((cap, false));
+                }
+                n += 1;
+            }
+            doc = scorer.advance();
+        }
+    }
+    Ok((n, true))
 }
 
 fn strip_key<K>(ranked: Vec<((K, Score), DocAddress)>) -> Vec<(Score, DocAddress)> {
@@ -1135,6 +1201,8 @@ enum BrowseOrder {
 struct BrowseCollector {
     keep: usize,
     order: BrowseOrder,
+    /// Count kinds and communities too.
+    facets: bool,
 }
 
 /// Sort key (larger first) and document.
@@ -1143,7 +1211,7 @@ type Keyed = (f64, DocAddress);
 struct BrowseSegmentCollector {
     segment_ord: SegmentOrdinal,
     count: usize,
-    facets: FacetSegmentCollector,
+    facets: Option<FacetSegmentCollector>,
     keep: usize,
     order: BrowseOrder,
     created: Option<Column<i64>>,
@@ -1208,7 +1276,11 @@ impl Collector for BrowseCollector {
         Ok(BrowseSegmentCollector {
             segment_ord,
             count: 0,
-            facets: FacetCollector.for_segment(segment_ord, segment)?,
+            facets: if self.facets {
+                Some(FacetCollector.for_segment(segment_ord, segment)?)
+            } else {
+                None
+            },
             keep: self.keep,
             order: self.order,
             created,
@@ -1249,7 +1321,9 @@ impl SegmentCollector for BrowseSegmentCollector {
 
     fn collect_block(&mut self, docs: &[DocId]) {
         self.count += docs.len();
-        self.facets.collect_docs(docs);
+        if let Some(f) = &mut self.facets {
+            f.collect_docs(docs);
+        }
         match self.order {
             BrowseOrder::Newest => {
                 let mut keys = std::mem::take(&mut self.keys);
@@ -1288,7 +1362,8 @@ impl SegmentCollector for BrowseSegmentCollector {
                 (key.0, DocAddress::new(segment_ord, doc))
             })
             .collect();
-        (self.count, self.facets.harvest(), top)
+        let facets = self.facets.map(|f| f.harvest()).unwrap_or_default();
+        (self.count, facets, top)
     }
 }
 

@@ -22,6 +22,19 @@ use crate::cli::import::{ImportOptions, import_file};
 use crate::store::{Db, listings};
 use crate::worker::indexer;
 
+/// Generated distractors are placed only in communities whose centre lies
+/// at least this far from every labelled listing: none of them is a fair
+/// match of a labelled listing (in-park first, 内循环), so every one that
+/// reaches a top 5 costs the figures.
+pub const DISTRACTOR_MIN_KM: f64 = 80.0;
+/// The generated communities distractors are drawn from: every generated
+/// place with every park name once (the seven of the dev set excluded).
+const DISTRACTOR_POOL: usize = 7 + 22 * 10;
+/// One seed, so the same N always adds the same listings.
+const DISTRACTOR_SEED: u64 = 20_261_120;
+/// Firms per distractor community (the generator's default mix).
+const DISTRACTOR_FIRMS: usize = 80;
+
 /// The set's `meta.json`: its reference date and what else describes it.
 #[derive(Debug, Deserialize)]
 pub struct Meta {
@@ -70,6 +83,8 @@ struct Judgment {
 #[derive(Debug, Serialize)]
 pub struct SearchQuality {
     pub requests: usize,
+    /// Generated listings loaded beside the set.
+    pub distractors: u64,
     /// Share of requests with a grade-2 offer among the top 5 hits.
     pub grade2_in_top5: f64,
     /// Mean reciprocal rank of the first grade-2 offer (0 when none in the top 50).
@@ -83,10 +98,61 @@ pub struct SearchQuality {
 pub struct Loaded {
     pub db: Db,
     pub index: ListingIndex,
-    /// listing key → id and back.
+    /// listing key → id and back (distractors included).
     pub id_of: HashMap<String, String>,
     pub key_of: HashMap<String, String>,
+    /// Keys of the labelled set's own listings, in file order.
+    pub labelled: Vec<String>,
+    /// Generated distractors loaded beside the set.
+    pub distractors: u64,
     _dir: tempfile::TempDir,
+}
+
+/// A listing's key and, when it has one, its position.
+type KeyedPoint = (String, Option<(f64, f64)>);
+
+/// Key and position of every listing of a set's `listings.jsonl`.
+fn labelled_listings(path: &Path) -> anyhow::Result<Vec<KeyedPoint>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let v: serde_json::Value =
+            serde_json::from_str(line).with_context(|| format!("{}:{}", path.display(), i + 1))?;
+        let Some(key) = v.get("key").and_then(|k| k.as_str()) else {
+            anyhow::bail!("{}:{}: no key", path.display(), i + 1);
+        };
+        let loc = v.get("location");
+        let at = |f: &str| loc.and_then(|l| l.get(f)).and_then(|x| x.as_f64());
+        out.push((key.to_string(), at("lat").zip(at("lon"))));
+    }
+    Ok(out)
+}
+
+/// Writes `n` generated listings by firms of communities at least
+/// [`DISTRACTOR_MIN_KM`] from every point of `points` to `path`.
+fn write_distractors(path: &Path, points: &[(f64, f64)], n: u64) -> anyhow::Result<()> {
+    let places =
+        zhiqilian_bench::places::communities_away_from(points, DISTRACTOR_MIN_KM, DISTRACTOR_POOL);
+    if places.is_empty() {
+        anyhow::bail!(
+            "no generated community lies {DISTRACTOR_MIN_KM} km or more from every listing of the set"
+        );
+    }
+    let cfg = zhiqilian_bench::Config {
+        count: n,
+        seed: DISTRACTOR_SEED,
+        communities: places.len(),
+        firms_per_community: DISTRACTOR_FIRMS,
+    };
+    let mut w = std::io::BufWriter::new(
+        std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?,
+    );
+    zhiqilian_bench::generate_in(&cfg, places, &mut w)?;
+    Ok(())
 }
 
 /// Loads `data` with every listing posted at the start of `as_of` (the
@@ -106,6 +172,19 @@ pub fn load_with(
     as_of: NaiveDate,
     vocab: std::sync::Arc<zhiqilian_search_index::Vocabulary>,
 ) -> anyhow::Result<Loaded> {
+    load_with_distractors(data, as_of, vocab, 0)
+}
+
+/// [`load_with`] plus `distractors` generated listings (a fixed seed: the
+/// same count gives the same listings) in communities at least
+/// [`DISTRACTOR_MIN_KM`] from every listing of the set, none of them judged.
+pub fn load_with_distractors(
+    data: &Path,
+    as_of: NaiveDate,
+    vocab: std::sync::Arc<zhiqilian_search_index::Vocabulary>,
+    distractors: u64,
+) -> anyhow::Result<Loaded> {
+    let labelled = labelled_listings(&data.join("listings.jsonl"))?;
     let dir = tempfile::tempdir().context("cannot create a temporary folder")?;
     let db = Db::connect(&format!("sqlite://{}/eval.db", dir.path().display()), 2)?;
     db.migrate()?;
@@ -120,16 +199,46 @@ pub fn load_with(
     if let Some(e) = report.errors.first() {
         anyhow::bail!("listings.jsonl line {}: {}: {}", e.line, e.field, e.message);
     }
+    if distractors > 0 {
+        let points: Vec<(f64, f64)> = labelled.iter().filter_map(|(_, at)| *at).collect();
+        let path = dir.path().join("distractors.jsonl");
+        write_distractors(&path, &points, distractors)?;
+        let report = import_file(
+            &db,
+            &path,
+            ImportOptions {
+                verify_firms: true,
+                progress: false,
+            },
+        )?;
+        if let Some(e) = report.errors.first() {
+            anyhow::bail!(
+                "generated distractor line {}: {}: {}",
+                e.line,
+                e.field,
+                e.message
+            );
+        }
+        let _ = std::fs::remove_file(&path);
+    }
     restamp(&db, as_of)?;
     let index = ListingIndex::create_in_ram(vocab)?;
     indexer::rebuild(&db, &index, |_| {})?;
     let mut id_of = HashMap::new();
     let mut key_of = HashMap::new();
     let mut conn = db.conn()?;
-    for v in listings::scan(&mut conn, None, i64::MAX)? {
-        if let Some(k) = v.listing.ext_key.clone() {
-            id_of.insert(k.clone(), v.listing.id.clone());
-            key_of.insert(v.listing.id.clone(), k);
+    {
+        use crate::store::schema::listings as l;
+        use diesel::prelude::*;
+        let keyed: Vec<(String, Option<String>)> = l::table
+            .select((l::id, l::ext_key))
+            .load(&mut *conn)
+            .context("cannot read listing keys")?;
+        for (id, key) in keyed {
+            if let Some(k) = key {
+                id_of.insert(k.clone(), id.clone());
+                key_of.insert(id, k);
+            }
         }
     }
     drop(conn);
@@ -138,42 +247,46 @@ pub fn load_with(
         index,
         id_of,
         key_of,
+        labelled: labelled.into_iter().map(|(k, _)| k).collect(),
+        distractors,
         _dir: dir,
     })
 }
 
-/// Sets the creation and update time of every listing to the start of `as_of`.
+/// Sets the creation and update time of every listing to the start of `as_of`
+/// (one statement: the index is rebuilt from the rows afterwards).
 fn restamp(db: &Db, as_of: NaiveDate) -> anyhow::Result<()> {
+    use crate::store::schema::listings as l;
+    use diesel::prelude::*;
     let at = as_of.and_hms_opt(0, 0, 0).unwrap_or_default();
     let mut conn = db.conn()?;
-    for v in listings::scan(&mut conn, None, i64::MAX)? {
-        let mut row = v.listing;
-        if row.created_at == at && row.updated_at == at {
-            continue;
-        }
-        let version = row.version;
-        row.created_at = at;
-        row.updated_at = at;
-        crate::service::listings::replace(&mut conn, &row, version)?;
-    }
+    diesel::update(l::table)
+        .set((l::created_at.eq(at), l::updated_at.eq(at)))
+        .execute(&mut *conn)
+        .context("cannot restamp the listings")?;
     Ok(())
+}
+
+/// The set's own listings by key (never the distractors).
+fn labelled_rows(
+    loaded: &Loaded,
+) -> anyhow::Result<HashMap<String, crate::store::models::Listing>> {
+    let mut conn = loaded.db.conn()?;
+    let mut out = HashMap::new();
+    for keys in loaded.labelled.chunks(500) {
+        out.extend(listings::by_ext_keys(&mut conn, keys)?);
+    }
+    Ok(out)
 }
 
 /// Every judged key must name a listing of the right side, and every
 /// request of the set must have a judged offer of at least `min_grade`;
 /// otherwise an error naming the keys.
 fn check_judgments(loaded: &Loaded, judged: &[Judgment], min_grade: u8) -> anyhow::Result<()> {
-    let mut conn = loaded.db.conn()?;
-    let side_of: HashMap<String, String> = listings::scan(&mut conn, None, i64::MAX)?
+    let side_of: HashMap<String, String> = labelled_rows(loaded)?
         .into_iter()
-        .filter_map(|v| {
-            v.listing
-                .ext_key
-                .clone()
-                .map(|k| (k, v.listing.side.clone()))
-        })
+        .map(|(k, l)| (k, l.side))
         .collect();
-    drop(conn);
     let mut problems: BTreeSet<String> = BTreeSet::new();
     for j in judged {
         for (key, side) in [(&j.request, "request"), (&j.offer, "offer")] {
@@ -253,7 +366,18 @@ pub fn search_quality_with(
     as_of: NaiveDate,
     vocab: std::sync::Arc<zhiqilian_search_index::Vocabulary>,
 ) -> anyhow::Result<SearchQuality> {
-    let loaded = load_with(data, as_of, vocab)?;
+    search_quality_full(data, as_of, vocab, 0)
+}
+
+/// [`search_quality_with`] with `distractors` generated listings loaded
+/// beside the set (see [`load_with_distractors`]).
+pub fn search_quality_full(
+    data: &Path,
+    as_of: NaiveDate,
+    vocab: std::sync::Arc<zhiqilian_search_index::Vocabulary>,
+    distractors: u64,
+) -> anyhow::Result<SearchQuality> {
+    let loaded = load_with_distractors(data, as_of, vocab, distractors)?;
     let judged = judgments(data)?;
     check_judgments(&loaded, &judged, 2)?;
     let mut grade2: HashMap<&str, HashSet<&str>> = HashMap::new();
@@ -265,18 +389,16 @@ pub fn search_quality_with(
                 .insert(j.offer.as_str());
         }
     }
-    let mut conn = loaded.db.conn()?;
-    let mut requests: Vec<_> = listings::scan(&mut conn, None, i64::MAX)?
-        .into_iter()
-        .filter(|v| v.listing.side == "request")
+    let mut requests: Vec<_> = labelled_rows(&loaded)?
+        .into_values()
+        .filter(|l| l.side == "request")
         .collect();
-    drop(conn);
-    requests.sort_by(|a, b| a.listing.ext_key.cmp(&b.listing.ext_key));
+    requests.sort_by(|a, b| a.ext_key.cmp(&b.ext_key));
     let (mut hits5, mut rr, mut n) = (0usize, 0f64, 0usize);
     let mut per_kind: HashMap<String, (usize, usize)> = HashMap::new();
     let mut misses = Vec::new();
     for r in &requests {
-        let Some(key) = r.listing.ext_key.as_deref() else {
+        let Some(key) = r.ext_key.as_deref() else {
             continue;
         };
         let Some(good) = grade2.get(key) else {
@@ -285,11 +407,11 @@ pub fn search_quality_with(
         n += 1;
         let res = loaded.index.search(&SearchRequest {
             side: Some("offer".into()),
-            kinds: vec![r.listing.kind.clone()],
-            exclude_firm: Some(r.listing.firm_id.clone()),
+            kinds: vec![r.kind.clone()],
+            exclude_firm: Some(r.firm_id.clone()),
             active_at: Some(moment(as_of).timestamp()),
             limit: 50,
-            ..SearchRequest::text(r.listing.title.clone())
+            ..SearchRequest::text(r.title.clone())
         })?;
         let rank = res.hits.iter().position(|h| {
             loaded
@@ -297,7 +419,7 @@ pub fn search_quality_with(
                 .get(&h.id)
                 .is_some_and(|k| good.contains(k.as_str()))
         });
-        let e = per_kind.entry(r.listing.kind.clone()).or_default();
+        let e = per_kind.entry(r.kind.clone()).or_default();
         e.1 += 1;
         match rank {
             Some(p) if p < 5 => {
@@ -313,6 +435,7 @@ pub fn search_quality_with(
     let share = |a: usize, b: usize| if b == 0 { 0.0 } else { a as f64 / b as f64 };
     Ok(SearchQuality {
         requests: n,
+        distractors: loaded.distractors,
         grade2_in_top5: share(hits5, n),
         mrr_grade2: if n == 0 { 0.0 } else { rr / n as f64 },
         per_kind: per_kind
@@ -344,6 +467,8 @@ pub struct RankQuality {
 
 #[derive(Debug, Serialize)]
 pub struct MatchQuality {
+    /// Generated listings loaded beside the set.
+    pub distractors: u64,
     #[serde(flatten)]
     pub forward: RankQuality,
     pub per_kind: std::collections::BTreeMap<String, RankQuality>,
@@ -446,7 +571,20 @@ pub fn match_quality_with(
     as_of: NaiveDate,
     vocab: std::sync::Arc<zhiqilian_search_index::Vocabulary>,
 ) -> anyhow::Result<MatchQuality> {
-    let loaded = load_with(data, as_of, vocab)?;
+    match_quality_full(data, weights, as_of, vocab, 0)
+}
+
+/// [`match_quality_with`] with `distractors` generated listings loaded
+/// beside the set (see [`load_with_distractors`]): they compete for every
+/// top 5 and none of them is judged relevant.
+pub fn match_quality_full(
+    data: &Path,
+    weights: &zhiqilian_matcher::Weights,
+    as_of: NaiveDate,
+    vocab: std::sync::Arc<zhiqilian_search_index::Vocabulary>,
+    distractors: u64,
+) -> anyhow::Result<MatchQuality> {
+    let loaded = load_with_distractors(data, as_of, vocab, distractors)?;
     let judged = judgments(data)?;
     check_judgments(&loaded, &judged, 1)?;
     let now = moment(as_of);
@@ -517,6 +655,7 @@ pub fn match_quality_with(
             .add(&ranked, &by_offer[*o]);
     }
     Ok(MatchQuality {
+        distractors: loaded.distractors,
         forward: forward.done(),
         per_kind: kinds.into_iter().map(|(k, a)| (k, a.done())).collect(),
         reverse: reverse.done(),

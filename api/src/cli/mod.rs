@@ -103,6 +103,11 @@ pub struct EvalArgs {
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Also load N generated listings in communities far from the set's
+    /// (none a fair match of a labelled listing; always the same N listings),
+    /// to measure how the figures hold up in a full index.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub distractors: u64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -173,7 +178,7 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<i32> {
             let as_of = crate::cli::eval::reference_date(&data, a.as_of)?;
             let vocab = eval_vocabulary(&config).await?;
             let q = tokio::task::spawn_blocking(move || {
-                crate::cli::eval::match_quality_with(&data, &weights, as_of, vocab)
+                crate::cli::eval::match_quality_full(&data, &weights, as_of, vocab, a.distractors)
             })
             .await??;
             if a.json {
@@ -185,7 +190,7 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<i32> {
                         r.anchors, r.ndcg5, r.p1, r.p1_grade2, r.recall10
                     )
                 };
-                println!("as of {as_of}");
+                println!("as of {as_of}, {} distractors", q.distractors);
                 line("request → offers", &q.forward);
                 for (k, r) in &q.per_kind {
                     line(&format!("  {k}"), r);
@@ -202,15 +207,15 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<i32> {
             let as_of = crate::cli::eval::reference_date(&data, a.as_of)?;
             let vocab = eval_vocabulary(&config).await?;
             let q = tokio::task::spawn_blocking(move || {
-                crate::cli::eval::search_quality_with(&data, as_of, vocab)
+                crate::cli::eval::search_quality_full(&data, as_of, vocab, a.distractors)
             })
             .await??;
             if a.json {
                 println!("{}", serde_json::to_string(&q)?);
             } else {
                 println!(
-                    "as of {as_of}: {} requests: grade-2 offer in top 5: {:.3}; MRR of first grade-2: {:.3}",
-                    q.requests, q.grade2_in_top5, q.mrr_grade2
+                    "as of {as_of}, {} distractors: {} requests: grade-2 offer in top 5: {:.3}; MRR of first grade-2: {:.3}",
+                    q.distractors, q.requests, q.grade2_in_top5, q.mrr_grade2
                 );
                 let mut kinds: Vec<_> = q.per_kind.iter().collect();
                 kinds.sort_by(|a, b| a.0.cmp(b.0));

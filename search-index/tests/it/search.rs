@@ -646,3 +646,117 @@ fn pages_without_text_are_exact_across_segments() {
         "the 100 nearest, not just 100 in order"
     );
 }
+
+#[test]
+fn totals_are_exact_up_to_the_cap_and_facets_only_when_asked() {
+    use zhiqilian_search_index::{ListingDoc, ListingIndex};
+    let index = ListingIndex::create_in_ram(crate::fixtures::vocab()).expect("index");
+    // 60 listings over three segments (one deleted): all say 叉车, every third 柴油叉车.
+    for batch in 0..3 {
+        for i in 0..20 {
+            let n = batch * 20 + i;
+            index
+                .upsert(&ListingDoc {
+                    id: format!("l-{n}"),
+                    side: "offer".into(),
+                    kind: ["equipment", "logistics"][n % 2].into(),
+                    status: "open".into(),
+                    community: format!("c{}", n % 3),
+                    urgency: "normal".into(),
+                    visibility: "public".into(),
+                    firm: "f1".into(),
+                    title: if n % 3 == 0 {
+                        format!("柴油叉车出租 {n}号")
+                    } else {
+                        format!("叉车出租 {n}号")
+                    },
+                    verified: true,
+                    created_at: n as i64,
+                    ..ListingDoc::default()
+                })
+                .expect("upsert");
+        }
+        index.commit(batch as i64 + 1).expect("commit");
+    }
+    index.delete("l-7").expect("delete");
+    index.commit(4).expect("commit");
+
+    let exact = |q: &str| SearchRequest {
+        limit: 10,
+        ..text(q)
+    };
+    let capped = |q: &str, cap: u64| SearchRequest {
+        total_cap: Some(cap),
+        facets: false,
+        ..exact(q)
+    };
+    for q in ["叉车", "柴油叉车", ""] {
+        let full = index.search(&exact(q)).expect("search");
+        assert!(full.total_is_exact);
+        assert_eq!(
+            full.facets.kind.iter().map(|f| f.count).sum::<u64>(),
+            full.total,
+            "{q:?}"
+        );
+        for cap in [0, 5, full.total - 1, full.total, full.total + 1, 1_000] {
+            let c = index.search(&capped(q, cap)).expect("search");
+            // The page is the same whatever is counted.
+            assert_eq!(c.hits, full.hits, "{q:?} cap {cap}");
+            assert!(c.facets.kind.is_empty() && c.facets.community.is_empty());
+            if cap >= full.total {
+                assert_eq!(
+                    (c.total, c.total_is_exact),
+                    (full.total, true),
+                    "{q:?} cap {cap}"
+                );
+            } else if q.is_empty() {
+                // Pages without text visit every match anyway: always exact.
+                assert_eq!(
+                    (c.total, c.total_is_exact),
+                    (full.total, true),
+                    "{q:?} cap {cap}"
+                );
+            } else {
+                assert_eq!((c.total, c.total_is_exact), (cap, false), "{q:?} cap {cap}");
+            }
+        }
+    }
+    assert_eq!(index.search(&exact("叉车")).expect("search").total, 59);
+    // Other orders than relevance visit every match for their sort key: exact.
+    let newest = index
+        .search(&SearchRequest {
+            sort: Some(SortOrder::Newest),
+            ..capped("叉车", 5)
+        })
+        .expect("search");
+    assert_eq!((newest.total, newest.total_is_exact), (59, true));
+    assert_eq!(newest.hits.first().map(|h| h.id.as_str()), Some("l-59"));
+    assert!(index.search(&exact("柴油叉车")).expect("search").total >= 20);
+
+    // Facets asked for count everything, whatever the cap.
+    let faceted = index
+        .search(&SearchRequest {
+            total_cap: Some(3),
+            ..exact("叉车")
+        })
+        .expect("search");
+    assert_eq!((faceted.total, faceted.total_is_exact), (59, true));
+    assert_eq!(faceted.facets.community.len(), 3);
+    // Counting only to a cap with limit 0.
+    let counted = index
+        .search(&SearchRequest {
+            limit: 0,
+            ..capped("叉车", 10)
+        })
+        .expect("search");
+    assert!(counted.hits.is_empty());
+    assert_eq!((counted.total, counted.total_is_exact), (10, false));
+    // Without counting, the total is the page and says so.
+    let uncounted = index
+        .search(&SearchRequest {
+            count: false,
+            ..exact("叉车")
+        })
+        .expect("search");
+    assert_eq!((uncounted.total, uncounted.total_is_exact), (10, false));
+}

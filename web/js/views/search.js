@@ -25,13 +25,13 @@ export function searchView() {
 
   async function load(append = false) {
     if (!append) {
-      st.query = { q: q.value.trim(), side: side.value, kind: kind.value, urgency: urgency.value, sort: sort.value, limit: 20 };
+      st.query = { q: q.value.trim(), side: side.value, kind: kind.value, urgency: urgency.value, sort: sort.value, limit: 20, facets: 'kind' };
     }
     try {
       const page = await api.get('/api/v1/listings/search', { ...st.query, cursor: append ? st.cursor : undefined });
       st.items = append ? st.items.concat(page.items) : page.items;
       st.cursor = page.next_cursor;
-      summary.textContent = `共 ${page.total} 条`;
+      summary.textContent = `共 ${page.total}${page.total_is_exact === false ? '+' : ''} 条`;
       mount(facets, (page.facets?.kind || []).map((f) =>
         h('button', { type: 'button', class: `chip${kind.value === f.value ? ' active' : ''}`, onclick: () => {
           kind.value = kind.value === f.value ? '' : f.value;

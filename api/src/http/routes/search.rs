@@ -21,6 +21,9 @@ use crate::store::{accounts, now};
 
 /// Deepest result a client can page to.
 const MAX_OFFSET: usize = 10_000;
+/// Matches are counted exactly up to this many; beyond it `total` is this
+/// cap and `total_is_exact` false (the deepest page is at `MAX_OFFSET`).
+const TOTAL_CAP: u64 = 10_000;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -41,6 +44,8 @@ pub struct SearchQuery {
     pub sort: Option<String>,
     pub cursor: Option<String>,
     pub limit: Option<i64>,
+    /// Facets to count over every match, comma-separated: `kind`, `community`.
+    pub facets: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -77,8 +82,36 @@ pub struct SearchPage {
     pub items: Vec<SearchHit>,
     /// Matches in all pages (before the last visibility re-check).
     pub total: u64,
+    /// Whether `total` counts every match; false when there are more than
+    /// it says (it is then a lower bound).
+    pub total_is_exact: bool,
+    /// Only the facets asked for (`facets=`) are filled.
     pub facets: FacetsOut,
     pub next_cursor: Option<String>,
+}
+
+/// Which facets a search asks for.
+#[derive(Debug, Clone, Copy, Default)]
+struct FacetChoice {
+    kind: bool,
+    community: bool,
+}
+
+fn facet_choice(e: &mut Errors, raw: &Option<String>) -> FacetChoice {
+    let mut out = FacetChoice::default();
+    let Some(raw) = raw else { return out };
+    for part in raw.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        match part {
+            "kind" => out.kind = true,
+            "community" => out.community = true,
+            _ => e.push(
+                "facets",
+                "invalid_value",
+                format!("取值无效：{part}；可选值：kind, community"),
+            ),
+        }
+    }
+    out
 }
 
 fn list<T: std::str::FromStr>(
@@ -121,6 +154,7 @@ fn decode_offset(cursor: Option<&str>) -> Result<usize, ApiError> {
 /// Parses and checks the query into an index request.
 fn build_request(q: &SearchQuery, viewer: &Viewer) -> Result<SearchRequest, ApiError> {
     let mut e = Errors::default();
+    let facets = facet_choice(&mut e, &q.facets);
     let text = q.q.clone().unwrap_or_default();
     if text.chars().count() > 1_000 {
         e.push("q", "too_long", "搜索词最多 1000 个字符");
@@ -229,6 +263,8 @@ fn build_request(q: &SearchQuery, viewer: &Viewer) -> Result<SearchRequest, ApiE
         offset,
         limit,
         count: true,
+        total_cap: Some(TOTAL_CAP),
+        facets: facets.kind || facets.community,
         snippets: true,
     })
 }
@@ -240,6 +276,7 @@ pub async fn search(
 ) -> Result<HttpResponse, ApiError> {
     let viewer = caller.viewer();
     let request = build_request(&q, &viewer)?;
+    let wanted = facet_choice(&mut Errors::default(), &q.facets);
     let index = state.search.index.clone();
     let req2 = request.clone();
     let results = tokio::task::spawn_blocking(move || index.search(&req2))
@@ -255,21 +292,29 @@ pub async fn search(
     // The database is the truth: hydrate hits and re-check what the index
     // may not have caught up with yet.
     let ids: Vec<String> = results.hits.iter().map(|h| h.id.clone()).collect();
-    let community_ids: Vec<String> = results
-        .facets
-        .community
-        .iter()
-        .map(|f| f.value.clone())
-        .collect();
+    let community_ids: Vec<String> = if wanted.community {
+        results
+            .facets
+            .community
+            .iter()
+            .map(|f| f.value.clone())
+            .collect()
+    } else {
+        Vec::new()
+    };
     let (views, names) = state
         .db
         .run(move |c| {
             let views = store::get_many(c, &ids)?;
-            let names: HashMap<String, String> = accounts::list_communities(c)?
-                .into_iter()
-                .filter(|x| community_ids.contains(&x.id))
-                .map(|x| (x.id, x.name))
-                .collect();
+            let names: HashMap<String, String> = if community_ids.is_empty() {
+                HashMap::new()
+            } else {
+                accounts::list_communities(c)?
+                    .into_iter()
+                    .filter(|x| community_ids.contains(&x.id))
+                    .map(|x| (x.id, x.name))
+                    .collect()
+            };
             Ok((views, names))
         })
         .await?;
@@ -301,11 +346,13 @@ pub async fn search(
     Ok(HttpResponse::Ok().json(SearchPage {
         items,
         total: results.total,
+        total_is_exact: results.total_is_exact,
         facets: FacetsOut {
             kind: results
                 .facets
                 .kind
                 .into_iter()
+                .filter(|_| wanted.kind)
                 .map(|f| FacetOut {
                     value: f.value,
                     name: None,
@@ -316,6 +363,7 @@ pub async fn search(
                 .facets
                 .community
                 .into_iter()
+                .filter(|_| wanted.community)
                 .map(|f| FacetOut {
                     name: names.get(&f.value).cloned(),
                     value: f.value,
