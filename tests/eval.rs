@@ -173,8 +173,8 @@ fn distractors_far_away_cost_at_most_the_measured_drop() {
     let as_of = date("2026-11-20");
     let vocab = zhiqilian_search_index::Vocabulary::shared_builtin();
     let w = Weights::default();
-    let base =
-        zhiqilian::cli::eval::match_quality_full(data, &w, as_of, vocab.clone(), 0).expect("evaluate");
+    let base = zhiqilian::cli::eval::match_quality_full(data, &w, as_of, vocab.clone(), 0)
+        .expect("evaluate");
     let with = zhiqilian::cli::eval::match_quality_full(data, &w, as_of, vocab.clone(), 2_000)
         .expect("evaluate with distractors");
     assert_eq!(with.distractors, 2_000);

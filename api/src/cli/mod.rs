@@ -241,7 +241,8 @@ async fn vocab_suggest(
         Some(path) => crate::cli::vocab_suggest::docs_from_jsonl(&path)?,
         None => {
             let db = open_db(&config).await?;
-            tokio::task::spawn_blocking(move || crate::cli::vocab_suggest::docs_from_db(&db)).await??
+            tokio::task::spawn_blocking(move || crate::cli::vocab_suggest::docs_from_db(&db))
+                .await??
         }
     };
     let dir = config
