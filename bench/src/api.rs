@@ -53,6 +53,47 @@ impl Api {
         Ok(me["firm"]["id"].as_str().ok_or("no firm")?.to_string())
     }
 
+    /// Registers firm `n` of a run (named `{prefix}{n}有限公司`, a valid
+    /// USCC, a login unique to this process) and has `admin` verify it;
+    /// returns (firm id, its admin's token).
+    pub async fn verified_firm(
+        &self,
+        admin: &str,
+        community: &str,
+        n: u64,
+        prefix: &str,
+    ) -> Res<(String, String)> {
+        let mut rng = crate::rng::Rng::new(n + std::process::id() as u64 * 1000);
+        let uscc = crate::firms::make_uscc(&mut rng, "330206", false);
+        let login = format!(
+            "13{:09}",
+            (std::process::id() as u64 * 100 + n) % 1_000_000_000
+        );
+        let password = "bench-Passw0rd";
+        self.call(
+            reqwest::Method::POST,
+            "/api/v1/firms/register",
+            None,
+            Some(json!({
+                "name": format!("{prefix}{n}有限公司"), "uscc": uscc, "community_id": community,
+                "address": "宁波市北仑区", "lat": 29.93, "lon": 121.87,
+                "contact_name": "王经理", "contact_phone": "0574-86880000",
+                "admin": { "login": login, "password": password, "display_name": format!("联系人{n}") }
+            })),
+        )
+        .await?;
+        let token = self.login(&login, password).await?;
+        let id = self.my_firm(&token).await?;
+        self.call(
+            reqwest::Method::POST,
+            &format!("/api/v1/firms/{id}/verify"),
+            Some(admin),
+            None,
+        )
+        .await?;
+        Ok((id, token))
+    }
+
     pub async fn login(&self, login: &str, password: &str) -> Res<String> {
         let v = self
             .call(

@@ -21,10 +21,9 @@ use std::time::{Duration, Instant};
 
 use clap::Parser;
 use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 use tokio::sync::Mutex;
 use zhiqilian_bench::api::{Api, Res};
+use zhiqilian_bench::sse::EventStream;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -63,37 +62,9 @@ struct Args {
     idle: u64,
 }
 
-/// Registers and verifies a firm; returns (firm id, its admin's token).
+/// Registers and verifies a firm; (firm id, its admin's token).
 async fn firm(api: &Api, admin: &str, community: &str, n: u64) -> Res<(String, String)> {
-    let mut rng = zhiqilian_bench::rng::Rng::new(n + std::process::id() as u64 * 1000);
-    let uscc = zhiqilian_bench::firms::make_uscc(&mut rng, "330206", false);
-    let login = format!(
-        "13{:09}",
-        (std::process::id() as u64 * 100 + n) % 1_000_000_000
-    );
-    let password = "bench-Passw0rd";
-    api.call(
-        reqwest::Method::POST,
-        "/api/v1/firms/register",
-        None,
-        Some(json!({
-            "name": format!("压测企业{n}有限公司"), "uscc": uscc, "community_id": community,
-            "address": "宁波市北仑区", "lat": 29.93, "lon": 121.87,
-            "contact_name": "王经理", "contact_phone": "0574-86880000",
-            "admin": { "login": login, "password": password, "display_name": format!("联系人{n}") }
-        })),
-    )
-    .await?;
-    let token = api.login(&login, password).await?;
-    let id = api.my_firm(&token).await?;
-    api.call(
-        reqwest::Method::POST,
-        &format!("/api/v1/firms/{id}/verify"),
-        Some(admin),
-        None,
-    )
-    .await?;
-    Ok((id, token))
+    api.verified_firm(admin, community, n, "压测企业").await
 }
 
 /// An access token for a synthetic user, signed like the server's own.
@@ -109,94 +80,6 @@ fn token(secret: &str, user: &str, firm: &str, community: &str) -> String {
         &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
     )
     .expect("sign a token")
-}
-
-/// A raw HTTP/1.1 `GET /api/v1/events` connection (lighter than a full
-/// client per stream, so 5,000 of them measure the server, not us).
-struct RawStream {
-    sock: TcpStream,
-    buf: Vec<u8>,
-    body: Vec<u8>,
-}
-
-impl RawStream {
-    async fn open(addr: &str, token: &str) -> Res<RawStream> {
-        let mut sock = TcpStream::connect(addr).await?;
-        sock.set_nodelay(true)?;
-        let req = format!(
-            "GET /api/v1/events HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nAccept: text/event-stream\r\n\r\n"
-        );
-        sock.write_all(req.as_bytes()).await?;
-        let mut s = RawStream {
-            sock,
-            buf: Vec::new(),
-            body: Vec::new(),
-        };
-        loop {
-            if let Some(i) = find(&s.buf, b"\r\n\r\n") {
-                let head = String::from_utf8_lossy(&s.buf[..i]).to_string();
-                if !head.starts_with("HTTP/1.1 200") {
-                    return Err(format!("stream refused: {head}").into());
-                }
-                s.buf.drain(..i + 4);
-                break;
-            }
-            s.fill().await?;
-        }
-        Ok(s)
-    }
-
-    async fn fill(&mut self) -> Res<()> {
-        let mut chunk = [0u8; 8192];
-        let n = self.sock.read(&mut chunk).await?;
-        if n == 0 {
-            return Err("stream closed".into());
-        }
-        self.buf.extend_from_slice(&chunk[..n]);
-        Ok(())
-    }
-
-    /// Decodes complete chunks of the chunked body into `body`.
-    fn dechunk(&mut self) {
-        loop {
-            let Some(i) = find(&self.buf, b"\r\n") else {
-                return;
-            };
-            let size = usize::from_str_radix(String::from_utf8_lossy(&self.buf[..i]).trim(), 16)
-                .unwrap_or(0);
-            if self.buf.len() < i + 2 + size + 2 {
-                return;
-            }
-            self.body.extend_from_slice(&self.buf[i + 2..i + 2 + size]);
-            self.buf.drain(..i + 2 + size + 2);
-        }
-    }
-
-    /// The next complete SSE frame.
-    async fn frame(&mut self) -> Res<String> {
-        loop {
-            self.dechunk();
-            if let Some(i) = find(&self.body, b"\n\n") {
-                let f = String::from_utf8_lossy(&self.body[..i]).to_string();
-                self.body.drain(..i + 2);
-                return Ok(f);
-            }
-            self.fill().await?;
-        }
-    }
-
-    /// Waits for the `ready` event.
-    async fn ready(&mut self) -> Res<()> {
-        loop {
-            if self.frame().await?.contains("event: ready") {
-                return Ok(());
-            }
-        }
-    }
-}
-
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
 }
 
 /// utime + stime (clock ticks) and RSS (KiB) of a process.
@@ -300,23 +183,20 @@ struct Chat {
 /// waits for each; returns latency figures (ms).
 async fn latency_run(c: &Chat, duration: u64, tag: &str) -> Res<Value> {
     let (api, rate, thread, poster_token) = (c.api.clone(), c.rate, &c.thread, &c.poster_token);
-    let mut sub = RawStream::open(&c.addr, &c.listener_token).await?;
-    sub.ready().await?;
+    let mut sub = EventStream::open(&c.addr, &c.listener_token, None).await?;
+    sub.until("ready").await?;
     let sent: Arc<Mutex<HashMap<String, Instant>>> = Arc::default();
     let total = rate as u64 * duration;
     let (done_tx, mut done_rx) = tokio::sync::mpsc::unbounded_channel::<f64>();
     let sent2 = sent.clone();
     let reader = tokio::spawn(async move {
         loop {
-            let Ok(frame) = sub.frame().await else { return };
-            if !frame.contains("event: message.created") {
+            let Ok(e) = sub.next().await else { return };
+            if e.event != "message.created" {
                 continue;
             }
             let at = Instant::now();
-            let Some(data) = frame.lines().find_map(|l| l.strip_prefix("data: ")) else {
-                continue;
-            };
-            let Ok(v) = serde_json::from_str::<Value>(data) else {
+            let Ok(v) = serde_json::from_str::<Value>(&e.data) else {
                 continue;
             };
             let Some(cid) = v["client_msg_id"].as_str() else {
@@ -478,8 +358,8 @@ async fn main() -> Res<()> {
             let t = token(&a.secret, &user, &firm, &community);
             let addr = addr.clone();
             pending.spawn(async move {
-                let mut s = RawStream::open(&addr, &t).await?;
-                s.ready().await?;
+                let mut s = EventStream::open(&addr, &t, None).await?;
+                s.until("ready").await?;
                 Res::Ok(s)
             });
             // Keep the accept queue shallow.
@@ -500,8 +380,8 @@ async fn main() -> Res<()> {
         for mut s in held {
             let received = received.clone();
             readers.spawn(async move {
-                while let Ok(f) = s.frame().await {
-                    if f.contains("event: message.created") {
+                while let Ok(e) = s.next().await {
+                    if e.event == "message.created" {
                         received.fetch_add(1, Ordering::Relaxed);
                     }
                 }

@@ -79,35 +79,7 @@ const ADMIN_PASSWORD: &str = "storm-Admin-Passw0rd";
 
 /// Registers and verifies a firm; (firm id, its admin's token).
 async fn firm(api: &Api, admin: &str, community: &str, n: u64) -> Res<(String, String)> {
-    let mut rng = zhiqilian_bench::rng::Rng::new(n + std::process::id() as u64 * 1000);
-    let uscc = zhiqilian_bench::firms::make_uscc(&mut rng, "330206", false);
-    let login = format!(
-        "13{:09}",
-        (std::process::id() as u64 * 100 + n) % 1_000_000_000
-    );
-    let password = "bench-Passw0rd";
-    api.call(
-        reqwest::Method::POST,
-        "/api/v1/firms/register",
-        None,
-        Some(json!({
-            "name": format!("重连压测企业{n}有限公司"), "uscc": uscc, "community_id": community,
-            "address": "宁波市北仑区", "lat": 29.93, "lon": 121.87,
-            "contact_name": "王经理", "contact_phone": "0574-86880000",
-            "admin": { "login": login, "password": password, "display_name": format!("联系人{n}") }
-        })),
-    )
-    .await?;
-    let token = api.login(&login, password).await?;
-    let id = api.my_firm(&token).await?;
-    api.call(
-        reqwest::Method::POST,
-        &format!("/api/v1/firms/{id}/verify"),
-        Some(admin),
-        None,
-    )
-    .await?;
-    Ok((id, token))
+    api.verified_firm(admin, community, n, "重连压测企业").await
 }
 
 /// An access token for a synthetic member of `firm`.
