@@ -18,8 +18,8 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::{Value, json};
 
 use super::{
-    Driver, Shots, UI_WAIT, attr_of, click, fill, js, offer_body, open_browser, sign_in,
-    start_driver, text_of, texts, wait_for,
+    Driver, Shots, UI_WAIT, attr_of, click, fill, js, open_browser, sign_in, start_driver, text_of,
+    texts, wait_for,
 };
 use crate::helpers::{PASSWORD, Session, TestApp, spawn_app_with, valid_uscc};
 
@@ -98,22 +98,13 @@ async fn no_errors(b: &Client, page: &str) -> Result<()> {
 }
 
 async fn scenario(app: &TestApp, driver: &Driver) -> Result<()> {
-    let admin = app.admin().await;
-    let community = app.create_community(&admin, "大港工业社区").await;
-    let a = app.verified_firm(&community, &admin).await;
-    let b_firm = app.verified_firm(&community, &admin).await;
-    let staff = app.create_staff(&admin, &community).await;
-    let offer = app
-        .post(
-            "/api/v1/listings?wait=indexed",
-            &b_firm.admin.token,
-            &offer_body(),
-        )
-        .await;
-    let offer_id = offer.expect(201)["id"]
-        .as_str()
-        .context("offer id")?
-        .to_string();
+    let super::Park {
+        requester: a,
+        offerer: b_firm,
+        staff,
+        offer_id,
+        ..
+    } = super::park(app).await?;
 
     let dir_a = tempfile::tempdir()?;
     let dir_b = tempfile::tempdir()?;

@@ -296,8 +296,18 @@ async fn firm_sees_thread(
     Ok(())
 }
 
-async fn scenario(app: &TestApp, b: &Client, shots: &mut Shots) -> Result<()> {
-    // The park: a requesting firm, an offering firm, one staff member.
+/// The park both browser scenarios start from: one community, a requesting
+/// firm, an offering firm with an open (indexed) offer, one staff member.
+pub struct Park {
+    pub admin: Session,
+    pub community: String,
+    pub requester: helpers::FirmAccount,
+    pub offerer: helpers::FirmAccount,
+    pub staff: Session,
+    pub offer_id: String,
+}
+
+pub async fn park(app: &TestApp) -> Result<Park> {
     let admin = app.admin().await;
     let community = app.create_community(&admin, "大港工业社区").await;
     let requester = app.verified_firm(&community, &admin).await;
@@ -314,6 +324,25 @@ async fn scenario(app: &TestApp, b: &Client, shots: &mut Shots) -> Result<()> {
         .as_str()
         .context("offer id")?
         .to_string();
+    Ok(Park {
+        admin,
+        community,
+        requester,
+        offerer,
+        staff,
+        offer_id,
+    })
+}
+
+async fn scenario(app: &TestApp, b: &Client, shots: &mut Shots) -> Result<()> {
+    let Park {
+        admin,
+        community,
+        requester,
+        offerer,
+        staff,
+        offer_id,
+    } = park(app).await?;
 
     // 1. The staff member signs in through the console.
     b.goto(&app.url("/console")).await?;
