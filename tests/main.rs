@@ -14,6 +14,7 @@ mod events;
 mod fault;
 mod firm_app;
 mod firms;
+mod frontdesk;
 mod helpers;
 mod hostile_input;
 mod http_basics;

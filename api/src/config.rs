@@ -82,8 +82,8 @@ pub struct Config {
     /// Background jobs this node takes part in (`matching`, `expiry`,
     /// `sla`; comma-separated, empty for none).
     pub background_jobs: Vec<String>,
-    /// Staff case targets per urgency (`sla_emergency`, `sla_urgent`:
-    /// claim/contact/resolve minutes).
+    /// Staff case targets per urgency (`sla_emergency`, `sla_urgent`,
+    /// `sla_normal`: claim/contact/resolve minutes).
     pub sla: crate::service::sla::SlaConfig,
     /// Longest wait for a database connection (and, on SQLite, for the
     /// write lock) before a request fails with 503.
@@ -226,6 +226,7 @@ config_keys! {
     wechat_app_secret: String,
     sla_emergency: String,
     sla_urgent: String,
+    sla_normal: String,
     shutdown_timeout_secs: u64,
     sweep_interval_secs: u64,
     background_jobs: String,
@@ -358,6 +359,7 @@ impl Config {
         for (key, v, slot) in [
             ("sla_emergency", &l.sla_emergency, &mut sla.emergency),
             ("sla_urgent", &l.sla_urgent, &mut sla.urgent),
+            ("sla_normal", &l.sla_normal, &mut sla.normal),
         ] {
             if let Some((raw, o)) = v {
                 *slot = raw.parse().map_err(|e| ConfigError::new(key, *o, e))?;

@@ -16,7 +16,7 @@ use serde_json::json;
 use super::audit::Actor;
 use super::models::Listing;
 use super::notifications::{self, NewNotification};
-use super::schema::{case_contacts, cases, communities, users};
+use super::schema::{case_contacts, case_notes, cases, communities, users};
 use super::stream::{self, NewEvent};
 use super::{DbConnection, StoreError, StoreResult, new_id, now, on_backend};
 
@@ -121,10 +121,10 @@ pub fn opened_events(c: &mut DbConnection, k: &Case, title: &str) -> StoreResult
         vec![stream::community(&k.community_id)],
     )];
     let staff = notifications::community_staff(c, &k.community_id)?;
-    let label = if k.urgency == "emergency" {
-        "紧急求助"
-    } else {
-        "加急需求"
+    let label = match k.urgency.as_str() {
+        "emergency" => "紧急求助",
+        "urgent" => "加急需求",
+        _ => "企业求助",
     };
     live.extend(notifications::notify(
         c,
@@ -435,4 +435,48 @@ pub fn flag_overdue(
         }
     }
     Ok(flagged)
+}
+
+/// Inside a transaction: opens a case for a listing on request (a firm asks
+/// the community for help, or staff open one), whatever its urgency. An
+/// existing case is returned as it is. Returns the case, whether it was
+/// opened now, and the live events to append last.
+pub fn open_on_request(
+    c: &mut DbConnection,
+    l: &Listing,
+) -> StoreResult<(Case, bool, Vec<NewEvent>)> {
+    if let Some(k) = by_listing(c, &l.id)? {
+        return Ok((k, false, Vec::new()));
+    }
+    let live = upsert_for(c, l)?;
+    let k = by_listing(c, &l.id)?.ok_or(StoreError::NotFound)?;
+    Ok((k, true, live))
+}
+
+/// A staff-only note on a case: never shown to the firms.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = case_notes)]
+pub struct Note {
+    pub id: String,
+    pub case_id: String,
+    pub author_user_id: String,
+    pub author_name: String,
+    pub body: String,
+    pub created_at: NaiveDateTime,
+}
+
+pub fn add_note(c: &mut DbConnection, note: &Note) -> StoreResult<()> {
+    diesel::insert_into(case_notes::table)
+        .values(note)
+        .execute(c)?;
+    Ok(())
+}
+
+/// A case's notes, oldest first.
+pub fn notes_of(c: &mut DbConnection, case_id: &str) -> StoreResult<Vec<Note>> {
+    Ok(case_notes::table
+        .filter(case_notes::case_id.eq(case_id))
+        .order(case_notes::id.asc())
+        .select(Note::as_select())
+        .load(c)?)
 }

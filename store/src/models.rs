@@ -120,6 +120,10 @@ pub struct Listing {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub closed_at: Option<NaiveDateTime>,
+    /// The community staff member who posted the listing for its firm;
+    /// `None` once one of the firm's admins took it over (or when the firm
+    /// posted it itself).
+    pub posted_by_staff: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]

@@ -92,6 +92,16 @@ pub fn firm_members(c: &mut DbConnection, firm_ids: &[String]) -> StoreResult<Ve
         .load(c)?)
 }
 
+/// The admins of a firm.
+pub fn firm_admins(c: &mut DbConnection, firm_id: &str) -> StoreResult<Vec<String>> {
+    Ok(memberships::table
+        .filter(memberships::firm_id.eq(firm_id))
+        .filter(memberships::role.eq("admin"))
+        .select(memberships::user_id)
+        .order(memberships::user_id)
+        .load(c)?)
+}
+
 /// The staff users of a community.
 pub fn community_staff(c: &mut DbConnection, community_id: &str) -> StoreResult<Vec<String>> {
     Ok(community_staff::table

@@ -114,6 +114,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         closed_at -> Nullable<Timestamp>,
+        posted_by_staff -> Nullable<Text>,
     }
 }
 
@@ -322,7 +323,19 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    case_notes (id) {
+        id -> Text,
+        case_id -> Text,
+        author_user_id -> Text,
+        author_name -> Text,
+        body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(case_contacts -> cases (case_id));
+diesel::joinable!(case_notes -> cases (case_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     communities,
@@ -344,6 +357,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     stream_event_audience,
     cases,
     case_contacts,
+    case_notes,
     audit_log,
     notifications,
     work_leases,

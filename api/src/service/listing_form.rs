@@ -45,6 +45,10 @@ pub struct ListingInput {
     pub visibility: Option<String>,
     pub expires_at: Option<String>,
     pub attributes: Option<Map<String, Value>>,
+    /// Staff posting for a firm of their community name it here; a firm's
+    /// own members may leave it out (or name their own firm).
+    #[serde(default)]
+    pub firm_id: Option<String>,
 }
 
 /// `Some(None)` for an explicit null (clear the field), `None` when absent.
@@ -337,6 +341,7 @@ pub fn input_of(row: &Listing) -> ListingInput {
         visibility: Some(row.visibility.clone()),
         expires_at: None,
         attributes: serde_json::from_str(&row.attributes).ok(),
+        firm_id: None,
     }
 }
 
@@ -451,6 +456,7 @@ pub fn new_row(
         created_at: now,
         updated_at: now,
         closed_at: None,
+        posted_by_staff: None,
     };
     fill_row(&mut row, d);
     row

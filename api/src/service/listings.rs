@@ -7,6 +7,7 @@ use zhiqilian_matcher::ListingStatus;
 use crate::service::access::{Caller, visible_to};
 use crate::service::cases::{self, opens_case};
 use crate::service::error::ApiError;
+use crate::service::frontdesk;
 use crate::service::listing_form::{self, ListingInput, ListingPatch};
 use crate::service::quota::Quotas;
 use crate::store::listings::ListingView;
@@ -26,7 +27,8 @@ pub async fn visible(db: &Db, caller: &Caller, id: String) -> Result<ListingView
     Ok(v)
 }
 
-/// A firm member posts a listing for their firm: the form is validated
+/// A firm member posts a listing for their firm (or community staff for a
+/// firm of their community, [`frontdesk::firm_to_post_for`]): the form is validated
 /// against the firm (its address is the default location), the firm's and
 /// the user's allowances are spent (urgent and emergency requests have
 /// their own), and the listing is written with the case its request opens.
@@ -37,22 +39,28 @@ pub async fn post(
     caller: &Caller,
     input: ListingInput,
 ) -> Result<(String, i64), ApiError> {
-    let Some(firm_id) = caller.firm_id().map(str::to_string) else {
-        return Err(ApiError::forbidden("只有企业成员可以发布供需信息"));
-    };
-    let firm = db
-        .run(move |c| accounts::get_firm(c, &firm_id))
-        .await?
-        .ok_or_else(|| ApiError::forbidden("所属企业不存在"))?;
+    let (firm, for_firm) =
+        frontdesk::firm_to_post_for(db, caller, input.firm_id.as_deref()).await?;
     let at = now();
     let draft = listing_form::validate(&input, &firm, at).map_err(ApiError::validation)?;
-    let row = listing_form::new_row(&firm, Some(caller.user_id.clone()), None, draft, at);
+    let mut row = listing_form::new_row(&firm, Some(caller.user_id.clone()), None, draft, at);
+    if for_firm {
+        row.posted_by_staff = Some(caller.user_id.clone());
+    }
     if opens_case(&row) {
         quotas.emergency(&firm.id, &caller.user_id)?;
     }
     quotas.listing(&firm.id, &caller.user_id)?;
     let id = row.id.clone();
-    let seq = db.run(move |c| create(c, &row)).await?;
+    let seq = db
+        .run(move |c| {
+            if for_firm {
+                frontdesk::create_for_firm(c, &row)
+            } else {
+                create(c, &row)
+            }
+        })
+        .await?;
     Ok((id, seq))
 }
 
@@ -68,8 +76,11 @@ pub async fn edit(
     v: &ListingView,
     patch: ListingPatch,
 ) -> Result<Option<i64>, ApiError> {
-    if !caller.is_member_of(&v.listing.firm_id) {
-        return Err(ApiError::forbidden("只有发布企业的成员可以修改"));
+    let for_firm = frontdesk::edits_for_firm(caller, &v.listing);
+    if !(caller.is_member_of(&v.listing.firm_id) || for_firm) {
+        return Err(ApiError::forbidden(
+            "只有发布企业的成员（或代发且未被接管时的本社区工作人员）可以修改",
+        ));
     }
     if v.listing.status != ListingStatus::Open.as_str() {
         return Err(ApiError::conflict(
@@ -101,8 +112,15 @@ pub async fn edit(
     let expected = row.version;
     row.version += 1;
     row.updated_at = at;
+    let staff = caller.user_id.clone();
     let seq = db
-        .run(move |c| replace(c, &row, expected))
+        .run(move |c| {
+            if for_firm {
+                frontdesk::replace_for_firm(c, &row, expected, &staff)
+            } else {
+                replace(c, &row, expected)
+            }
+        })
         .await
         .map_err(|e| match e {
             StoreError::Conflict(_) => {
@@ -122,6 +140,13 @@ pub async fn close(db: &Db, caller: &Caller, v: &ListingView) -> Result<Option<i
         return Err(ApiError::forbidden(
             "只有发布企业的成员或本社区工作人员可以关闭",
         ));
+    }
+    if !caller.is_member_of(&l.firm_id) && caller.staff_community.is_some() {
+        // Staff close a firm's listing: audited, the firm's admins told.
+        let (l, staff) = (l.clone(), caller.user_id.clone());
+        return Ok(db
+            .run(move |c| frontdesk::close_for_firm(c, &l, &staff))
+            .await?);
     }
     let id = l.id.clone();
     Ok(db.run(move |c| listings::close(c, &id, now())).await?)

@@ -56,6 +56,9 @@ impl FromStr for Targets {
 pub struct SlaConfig {
     pub emergency: Targets,
     pub urgent: Targets,
+    /// Cases of normal-urgency listings (a firm asked the community for
+    /// help, or staff opened one).
+    pub normal: Targets,
 }
 
 impl Default for SlaConfig {
@@ -63,16 +66,17 @@ impl Default for SlaConfig {
         SlaConfig {
             emergency: "15/60/480".parse().expect("valid default"),
             urgent: "60/240/1440".parse().expect("valid default"),
+            normal: "480/1440/10080".parse().expect("valid default"),
         }
     }
 }
 
 impl SlaConfig {
     pub fn of(&self, urgency: &str) -> Targets {
-        if urgency == "emergency" {
-            self.emergency
-        } else {
-            self.urgent
+        match urgency {
+            "emergency" => self.emergency,
+            "urgent" => self.urgent,
+            _ => self.normal,
         }
     }
 }
@@ -195,9 +199,9 @@ fn summarise(clocks: &[&Clock], target: i64) -> ClockSummary {
     }
 }
 
-/// SLA summary per urgency (emergency first) of the given cases at `now`.
+/// SLA summary per urgency (emergency, urgent, then normal) of the given cases at `now`.
 pub fn summary(cases: &[Case], cfg: &SlaConfig, now: NaiveDateTime) -> Vec<UrgencySummary> {
-    ["emergency", "urgent"]
+    ["emergency", "urgent", "normal"]
         .into_iter()
         .map(|u| {
             let t = cfg.of(u);

@@ -62,6 +62,9 @@ pub struct ListingOut {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub closed_at: Option<DateTime<Utc>>,
+    /// The community staff member who posted it for the firm (null once
+    /// the firm took it over, or when the firm posted it).
+    pub posted_by_staff: Option<String>,
 }
 
 pub fn listing_out(v: ListingView) -> ListingOut {
@@ -107,6 +110,7 @@ pub fn listing_out(v: ListingView) -> ListingOut {
         created_at: utc(l.created_at),
         updated_at: utc(l.updated_at),
         closed_at: l.closed_at.map(utc),
+        posted_by_staff: l.posted_by_staff,
     }
 }
 
@@ -149,7 +153,7 @@ pub async fn after_write(
     Ok(Some(if done { "true" } else { "false" }))
 }
 
-fn with_indexed(
+pub fn with_indexed(
     mut b: actix_web::HttpResponseBuilder,
     indexed: Option<&'static str>,
 ) -> actix_web::HttpResponseBuilder {
@@ -159,7 +163,7 @@ fn with_indexed(
     b
 }
 
-async fn load_view(state: &AppState, id: String) -> Result<ListingView, ApiError> {
+pub async fn load_view(state: &AppState, id: String) -> Result<ListingView, ApiError> {
     state
         .db
         .run(move |c| store::get(c, &id))

@@ -6,6 +6,7 @@ pub mod clients;
 pub mod communities;
 pub mod events;
 pub mod firms;
+pub mod frontdesk;
 pub mod health;
 pub mod listings;
 pub mod matches;
@@ -96,6 +97,8 @@ api_routes! {
     "/api/v1/listings/search" => { get: search::search [ListingsRead] },
     "/api/v1/listings/{id}" => { get: listings::get [ListingsRead], patch: listings::update [ListingsWrite] },
     "/api/v1/listings/{id}/close" => { post: listings::close [ListingsWrite] },
+    "/api/v1/listings/{id}/take-over" => { post: frontdesk::take_over [Users] },
+    "/api/v1/listings/{id}/ask-community" => { post: frontdesk::ask_community [Users] },
     "/api/v1/listings/{id}/matches" => { get: matches::for_listing [MatchesRead] },
     "/api/v1/matches" => { get: matches::list [MatchesRead] },
     "/api/v1/matches/{id}" => { get: matches::get [MatchesRead], patch: matches::update [MatchesWrite] },
@@ -116,7 +119,9 @@ api_routes! {
     "/api/v1/notifications/read-all" => { post: notifications::mark_all_read [Users] },
     "/api/v1/notifications/{id}/read" => { post: notifications::mark_read [Users] },
     "/api/v1/staff/queue" => { get: staff::queue [Users] },
+    "/api/v1/staff/cases" => { post: frontdesk::open_case [Users] },
     "/api/v1/staff/cases/{id}" => { get: staff::get [Users] },
+    "/api/v1/staff/cases/{id}/notes" => { get: frontdesk::notes [Users], post: frontdesk::add_note [Users] },
     "/api/v1/staff/cases/{id}/claim" => { post: staff::claim [Users] },
     "/api/v1/staff/cases/{id}/broker" => { post: staff::broker [Users] },
     "/api/v1/staff/cases/{id}/resolve" => { post: staff::resolve [Users] },

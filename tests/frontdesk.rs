@@ -1,0 +1,412 @@
+//! The community as the park's front desk: staff post, edit and close for a
+//! firm of their community (and only theirs), the firm's admins are told and
+//! may take the listing over, matching treats it as the firm's; any listing
+//! becomes a case (a firm asks, staff open one) with normal-urgency SLA
+//! targets; internal case notes stay with staff.
+
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+fn compressor_offer() -> Value {
+    json!({"side": "offer", "kind": "equipment", "title": "空压机出租 37kW 螺杆式",
+           "attributes": {"equipment_type": "空压机", "mode": "出租"}})
+}
+
+fn compressor_request() -> Value {
+    json!({"side": "request", "kind": "equipment", "title": "求租空压机 37kW 一周",
+           "attributes": {"equipment_type": "空压机", "mode": "出租"}})
+}
+
+async fn notification_types(app: &TestApp, token: &str) -> Vec<String> {
+    app.get("/api/v1/notifications", token).await.expect(200)["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|n| n["type"].as_str().expect("type").to_string())
+        .collect()
+}
+
+async fn audit_actions(app: &TestApp, token: &str) -> Vec<String> {
+    app.all_pages("/api/v1/staff/audit", token)
+        .await
+        .iter()
+        .map(|e| e["action"].as_str().expect("action").to_string())
+        .collect()
+}
+
+fn for_firm(mut body: Value, firm: &str) -> Value {
+    body["firm_id"] = json!(firm);
+    body
+}
+
+#[tokio::test]
+async fn staff_post_edit_and_close_for_a_firm_of_their_community_only() {
+    let app = spawn_app().await;
+    let w = app.world().await;
+    // Staff must name the firm; another community's firm does not exist
+    // for them; a member cannot post for another firm.
+    app.post(
+        "/api/v1/listings",
+        &w.staff1.token,
+        &space_offer("厂房出租"),
+    )
+    .await
+    .expect_problem(422, "validation_failed");
+    app.post(
+        "/api/v1/listings",
+        &w.staff2.token,
+        &for_firm(space_offer("厂房出租"), &w.a.id),
+    )
+    .await
+    .expect_problem(404, "not_found");
+    app.post(
+        "/api/v1/listings",
+        &w.a.admin.token,
+        &for_firm(space_offer("厂房出租"), &w.b.id),
+    )
+    .await
+    .expect_problem(403, "forbidden");
+
+    let posted = app
+        .post(
+            "/api/v1/listings",
+            &w.staff1.token,
+            &for_firm(space_offer("大港 2000 平厂房出租"), &w.a.id),
+        )
+        .await;
+    let l = posted.expect(201).clone();
+    let id = id_of(&l);
+    assert_eq!(l["firm"]["id"], w.a.id);
+    let staff_id = app.get("/api/v1/me", &w.staff1.token).await.expect(200)["user"]["id"].clone();
+    assert_eq!(l["posted_by_staff"], staff_id);
+    // The firm sees it as its own, with the marker.
+    let mine = app
+        .get("/api/v1/listings?mine=true", &w.a.admin.token)
+        .await;
+    let mine = mine.expect(200)["items"].as_array().expect("items").clone();
+    assert!(
+        mine.iter()
+            .any(|m| m["id"] == id && m["posted_by_staff"] == staff_id)
+    );
+    assert!(
+        notification_types(&app, &w.a.admin.token)
+            .await
+            .contains(&"listing.staff_action".to_string())
+    );
+
+    // Staff edit it (the firm is told again); the other community cannot.
+    let edited = app
+        .patch(
+            &format!("/api/v1/listings/{id}"),
+            &w.staff1.token,
+            &json!({"title": "大港 2000 平厂房出租 可分租"}),
+        )
+        .await;
+    assert_eq!(edited.expect(200)["title"], "大港 2000 平厂房出租 可分租");
+    app.patch(
+        &format!("/api/v1/listings/{id}"),
+        &w.staff2.token,
+        &json!({"title": "别的社区改的"}),
+    )
+    .await
+    .expect(403);
+    // Staff close it; the firm's admins are told; everything is audited.
+    let closed = app
+        .post_empty(&format!("/api/v1/listings/{id}/close"), &w.staff1.token)
+        .await;
+    assert_eq!(closed.expect(200)["status"], "closed");
+    let told = notification_types(&app, &w.a.admin.token).await;
+    assert_eq!(
+        told.iter().filter(|t| *t == "listing.staff_action").count(),
+        3,
+        "posted, edited, closed: {told:?}"
+    );
+    let actions = audit_actions(&app, &w.staff1.token).await;
+    for a in [
+        "listing.posted_for_firm",
+        "listing.edited_for_firm",
+        "listing.closed_for_firm",
+    ] {
+        assert!(actions.contains(&a.to_string()), "{a} in {actions:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_firm_admin_takes_over_what_staff_posted_and_staff_can_no_longer_edit() {
+    let app = spawn_app().await;
+    let w = app.world().await;
+    let l = app
+        .create_listing(&w.staff1, &for_firm(space_offer("代发：仓库出租"), &w.a.id))
+        .await;
+    let id = id_of(&l);
+    let member = app.add_member(&w.a.admin, &w.a.id).await;
+    // Only the firm's admins take over (others see the public listing but
+    // may not change it).
+    for s in [&member, &w.b.admin, &w.c.admin, &w.staff1] {
+        app.post_empty(&format!("/api/v1/listings/{id}/take-over"), &s.token)
+            .await
+            .expect_problem(403, "forbidden");
+    }
+    let taken = app
+        .post_empty(
+            &format!("/api/v1/listings/{id}/take-over"),
+            &w.a.admin.token,
+        )
+        .await;
+    assert_eq!(taken.expect(200)["posted_by_staff"], Value::Null);
+    // Again: nothing changes.
+    let again = app
+        .post_empty(
+            &format!("/api/v1/listings/{id}/take-over"),
+            &w.a.admin.token,
+        )
+        .await;
+    assert_eq!(again.expect(200)["version"], taken.body["version"]);
+    assert!(
+        notification_types(&app, &w.staff1.token)
+            .await
+            .contains(&"listing.taken_over".to_string())
+    );
+    app.patch(
+        &format!("/api/v1/listings/{id}"),
+        &w.staff1.token,
+        &json!({"title": "工作人员不能再改"}),
+    )
+    .await
+    .expect_problem(403, "forbidden");
+    // The firm closes it as its own.
+    let closed = app
+        .post_empty(&format!("/api/v1/listings/{id}/close"), &w.a.admin.token)
+        .await;
+    assert_eq!(closed.expect(200)["status"], "closed");
+    assert!(
+        audit_actions(&app, &w.staff1.token)
+            .await
+            .contains(&"listing.taken_over".to_string())
+    );
+}
+
+#[tokio::test]
+async fn matching_treats_a_listing_posted_for_a_firm_as_the_firms() {
+    let app = spawn_app().await;
+    let w = app.world().await;
+    let offer = app
+        .post(
+            "/api/v1/listings?wait=indexed",
+            &w.b.admin.token,
+            &compressor_offer(),
+        )
+        .await;
+    let offer = id_of(offer.expect(201));
+    let request = app
+        .post(
+            "/api/v1/listings?wait=indexed",
+            &w.staff1.token,
+            &for_firm(compressor_request(), &w.a.id),
+        )
+        .await;
+    let request = id_of(request.expect(201));
+    let page = app
+        .get(
+            &format!("/api/v1/listings/{request}/matches"),
+            &w.a.admin.token,
+        )
+        .await;
+    let items = page.expect(200)["items"].as_array().expect("items").clone();
+    assert!(
+        items.iter().any(|m| m["listing"]["id"] == offer),
+        "{items:?}"
+    );
+    // From the offer's side, the request is firm A's.
+    let back = app
+        .get(
+            &format!("/api/v1/listings/{offer}/matches"),
+            &w.b.admin.token,
+        )
+        .await;
+    let back = back.expect(200)["items"].as_array().expect("items").clone();
+    let seen = back
+        .iter()
+        .find(|m| m["listing"]["id"] == request)
+        .expect("the request");
+    assert_eq!(seen["listing"]["firm"]["id"], w.a.id);
+}
+
+#[tokio::test]
+async fn any_listing_becomes_a_case_with_normal_sla_targets() {
+    let app = spawn_app_with(&[("ZQL_SLA_NORMAL", "120/600/2880")]).await;
+    let w = app.world().await;
+    let request = app
+        .create_listing(
+            &w.a.admin,
+            &listing("request", "material", "求购 304 不锈钢板", "public"),
+        )
+        .await;
+    let rid = id_of(&request);
+    // Not the firm's listing: 403; another community's firm cannot see it… it is public: 403.
+    app.post(
+        &format!("/api/v1/listings/{rid}/ask-community"),
+        &w.b.admin.token,
+        &json!({}),
+    )
+    .await
+    .expect_problem(403, "forbidden");
+    let asked = app
+        .post(
+            &format!("/api/v1/listings/{rid}/ask-community"),
+            &w.a.admin.token,
+            &json!({"note": "量不大，急着试产"}),
+        )
+        .await;
+    let k = asked.expect(201).clone();
+    assert_eq!(k["urgency"], "normal");
+    assert_eq!(k["status"], "open");
+    assert_eq!(k["opened_now"], true);
+    let kid = id_of(&k);
+    // Asking again answers the open case.
+    let again = app
+        .post(
+            &format!("/api/v1/listings/{rid}/ask-community"),
+            &w.a.admin.token,
+            &json!({}),
+        )
+        .await;
+    assert_eq!(again.expect(200)["id"], kid);
+    // The case is in the queue with the normal targets.
+    let case = app
+        .get(&format!("/api/v1/staff/cases/{kid}"), &w.staff1.token)
+        .await;
+    let case = case.expect(200).clone();
+    assert_eq!(case["urgency"], "normal");
+    assert_eq!(case["sla"]["claim"]["target_secs"], 120 * 60);
+    assert_eq!(case["sla"]["resolve"]["target_secs"], 2880 * 60);
+    assert!(
+        notification_types(&app, &w.staff1.token)
+            .await
+            .contains(&"case.opened".to_string())
+    );
+    let sla = app.get("/api/v1/staff/sla", &w.staff1.token).await;
+    let normal = sla.expect(200)["by_urgency"]
+        .as_array()
+        .expect("by urgency")
+        .iter()
+        .find(|u| u["urgency"] == "normal")
+        .cloned()
+        .expect("a normal row");
+    assert_eq!(normal["cases"], 1);
+
+    // Staff open a case from an offer of their community; not from another's.
+    let offer = app.create_listing(&w.b.admin, &compressor_offer()).await;
+    let oid = id_of(&offer);
+    app.post(
+        "/api/v1/staff/cases",
+        &w.staff2.token,
+        &json!({"listing_id": oid}),
+    )
+    .await
+    .expect_problem(404, "not_found");
+    app.post(
+        "/api/v1/staff/cases",
+        &w.a.admin.token,
+        &json!({"listing_id": oid}),
+    )
+    .await
+    .expect_problem(403, "forbidden");
+    let opened = app
+        .post(
+            "/api/v1/staff/cases",
+            &w.staff1.token,
+            &json!({"listing_id": oid, "note": "港城来电：设备闲置，想找人用"}),
+        )
+        .await;
+    assert_eq!(opened.expect(201)["urgency"], "normal");
+    let actions = audit_actions(&app, &w.staff1.token).await;
+    assert!(actions.contains(&"case.requested_by_firm".to_string()));
+    assert!(actions.contains(&"case.opened_by_staff".to_string()));
+    // A closed listing does not become a case.
+    app.post_empty(&format!("/api/v1/listings/{oid}/close"), &w.b.admin.token)
+        .await
+        .expect(200);
+    let other = app.create_listing(&w.b.admin, &compressor_request()).await;
+    let other = id_of(&other);
+    app.post_empty(&format!("/api/v1/listings/{other}/close"), &w.b.admin.token)
+        .await
+        .expect(200);
+    app.post(
+        "/api/v1/staff/cases",
+        &w.staff1.token,
+        &json!({"listing_id": other}),
+    )
+    .await
+    .expect_problem(409, "listing_closed");
+}
+
+#[tokio::test]
+async fn internal_case_notes_are_for_staff_only() {
+    let app = spawn_app().await;
+    let w = app.world().await;
+    let request = app.create_listing(&w.a.admin, &compressor_request()).await;
+    let rid = id_of(&request);
+    let k = app
+        .post(
+            &format!("/api/v1/listings/{rid}/ask-community"),
+            &w.a.admin.token,
+            &json!({}),
+        )
+        .await;
+    let kid = id_of(k.expect(201));
+    let secret = "内部：该企业上月欠费，先核实再对接";
+    let note = app
+        .post(
+            &format!("/api/v1/staff/cases/{kid}/notes"),
+            &w.staff1.token,
+            &json!({"body": secret}),
+        )
+        .await;
+    assert_eq!(note.expect(201)["body"], secret);
+    app.post(
+        &format!("/api/v1/staff/cases/{kid}/notes"),
+        &w.staff1.token,
+        &json!({"body": "  "}),
+    )
+    .await
+    .expect_problem(422, "validation_failed");
+    let notes = app
+        .get(&format!("/api/v1/staff/cases/{kid}/notes"), &w.staff1.token)
+        .await;
+    assert_eq!(notes.expect(200)["items"][0]["body"], secret);
+    // Firms (the case's own included) and other communities' staff: 404.
+    for s in [&w.a.admin, &w.b.admin, &w.staff2] {
+        app.get(&format!("/api/v1/staff/cases/{kid}/notes"), &s.token)
+            .await
+            .expect_problem(404, "not_found");
+        app.post(
+            &format!("/api/v1/staff/cases/{kid}/notes"),
+            &s.token,
+            &json!({"body": "试图写入"}),
+        )
+        .await
+        .expect_problem(404, "not_found");
+    }
+    // Nothing the firm reads carries the note.
+    for path in [
+        format!("/api/v1/listings/{rid}"),
+        "/api/v1/notifications".to_string(),
+        "/api/v1/threads".to_string(),
+    ] {
+        let r = app.get(&path, &w.a.admin.token).await;
+        assert!(
+            !r.expect(200).to_string().contains(secret),
+            "{path} leaks the note"
+        );
+    }
+    let asked = app
+        .post(
+            &format!("/api/v1/listings/{rid}/ask-community"),
+            &w.a.admin.token,
+            &json!({}),
+        )
+        .await;
+    assert!(!asked.expect(200).to_string().contains(secret));
+}
