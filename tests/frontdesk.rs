@@ -410,3 +410,408 @@ async fn internal_case_notes_are_for_staff_only() {
         .await;
     assert!(!asked.expect(200).to_string().contains(secret));
 }
+
+// ------------------------------------------------------- account lifecycle
+
+const NEW_PASSWORD: &str = "tide-lantern-granite-57";
+
+async fn user_id(app: &TestApp, s: &Session) -> String {
+    app.get("/api/v1/me", &s.token).await.expect(200)["user"]["id"]
+        .as_str()
+        .expect("id")
+        .to_string()
+}
+
+#[tokio::test]
+async fn changing_a_password_needs_the_old_one_a_strong_new_one_and_ends_sessions() {
+    let app = spawn_app().await;
+    let w = app.world().await;
+    let s = &w.a.admin;
+    let change =
+        |current: &str, new: &str| json!({"current_password": current, "new_password": new});
+    let r = app
+        .post(
+            "/api/v1/me/password",
+            &s.token,
+            &change("wrong-one-99", NEW_PASSWORD),
+        )
+        .await;
+    r.expect_problem(422, "validation_failed");
+    assert_eq!(
+        r.field_code("current_password").as_deref(),
+        Some("wrong_password")
+    );
+    // Long but guessable passwords fail the estimator, not only short ones.
+    for weak in ["password1234", "qwertyuiop", "11111111a"] {
+        let r = app
+            .post("/api/v1/me/password", &s.token, &change(PASSWORD, weak))
+            .await;
+        r.expect_problem(422, "validation_failed");
+        assert_eq!(
+            r.field_code("new_password").as_deref(),
+            Some("weak_password"),
+            "{weak}"
+        );
+    }
+    app.post(
+        "/api/v1/me/password",
+        &s.token,
+        &change(PASSWORD, NEW_PASSWORD),
+    )
+    .await
+    .expect(204);
+    // The old token and refresh token end at once; the new password works.
+    app.get("/api/v1/me", &s.token)
+        .await
+        .expect_problem(401, "session_ended");
+    app.post_anon("/api/v1/auth/refresh", &json!({"refresh_token": s.refresh}))
+        .await
+        .expect(401);
+    app.login(&s.login, PASSWORD).await.expect(401);
+    let fresh = app.login(&s.login, NEW_PASSWORD).await;
+    let t = fresh.expect(200)["access_token"]
+        .as_str()
+        .expect("token")
+        .to_string();
+    app.get("/api/v1/me", &t).await.expect(200);
+}
+
+#[tokio::test]
+async fn staff_issue_one_time_expiring_reset_codes_for_their_community_only() {
+    let app = spawn_app().await;
+    let w = app.world().await;
+    let member = app.add_member(&w.a.admin, &w.a.id).await;
+    let uid = user_id(&app, &member).await;
+    // Only staff of the member's community; firms cannot.
+    for s in [&w.staff2, &w.b.admin] {
+        let r = app
+            .post(
+                "/api/v1/staff/password-resets",
+                &s.token,
+                &json!({"user_id": uid}),
+            )
+            .await;
+        assert!(matches!(r.status.as_u16(), 403 | 404), "{:?}", r.body);
+    }
+    let issued = app
+        .post(
+            "/api/v1/staff/password-resets",
+            &w.staff1.token,
+            &json!({"user_id": uid}),
+        )
+        .await;
+    let code = issued.expect(201)["code"]
+        .as_str()
+        .expect("code")
+        .to_string();
+    let reset =
+        |code: &str, pw: &str| json!({"login": member.login, "code": code, "new_password": pw});
+    app.post_anon(
+        "/api/v1/auth/reset-password",
+        &reset("WRONGCODE2", NEW_PASSWORD),
+    )
+    .await
+    .expect_problem(400, "invalid_reset_code");
+    app.post_anon("/api/v1/auth/reset-password", &reset(&code, "password1234"))
+        .await
+        .expect_problem(422, "validation_failed");
+    // Typed with a dash and in lower case, as read out over the phone.
+    let typed = format!("{}-{}", &code[..5], code[5..].to_lowercase());
+    app.post_anon("/api/v1/auth/reset-password", &reset(&typed, NEW_PASSWORD))
+        .await
+        .expect(204);
+    app.get("/api/v1/me", &member.token)
+        .await
+        .expect_problem(401, "session_ended");
+    app.login(&member.login, NEW_PASSWORD).await.expect(200);
+    // Single use.
+    app.post_anon(
+        "/api/v1/auth/reset-password",
+        &reset(&code, "another-tide-lantern-58"),
+    )
+    .await
+    .expect_problem(400, "invalid_reset_code");
+    // Expired codes fail.
+    let second = app
+        .post(
+            "/api/v1/staff/password-resets",
+            &w.staff1.token,
+            &json!({"user_id": uid}),
+        )
+        .await;
+    let second = second.expect(201)["code"]
+        .as_str()
+        .expect("code")
+        .to_string();
+    {
+        use diesel::{ExpressionMethods, RunQueryDsl};
+        use zhiqilian::store::schema::password_resets;
+        let past = chrono::Utc::now().naive_utc() - chrono::Duration::minutes(1);
+        app.db()
+            .run(move |c| {
+                diesel::update(password_resets::table)
+                    .set(password_resets::expires_at.eq(past))
+                    .execute(c)?;
+                Ok(())
+            })
+            .await
+            .expect("expire the codes");
+    }
+    app.post_anon(
+        "/api/v1/auth/reset-password",
+        &reset(&second, "another-tide-lantern-58"),
+    )
+    .await
+    .expect_problem(400, "invalid_reset_code");
+    assert!(
+        audit_actions(&app, &w.staff1.token)
+            .await
+            .contains(&"account.reset_code_issued".to_string())
+    );
+}
+
+#[tokio::test]
+async fn an_admin_invites_removes_and_hands_over_and_removal_ends_streams_at_once() {
+    let app = spawn_app().await;
+    let w = app.world().await;
+    // Only the firm's admin invites.
+    app.post_empty(
+        &format!("/api/v1/firms/{}/invites", w.a.id),
+        &w.b.admin.token,
+    )
+    .await
+    .expect(404);
+    let inv = app
+        .post_empty(
+            &format!("/api/v1/firms/{}/invites", w.a.id),
+            &w.a.admin.token,
+        )
+        .await;
+    let code = inv.expect(201)["code"].as_str().expect("code").to_string();
+    let login = new_phone();
+    let join = |code: &str, login: &str| json!({"code": code, "login": login, "password": PASSWORD, "display_name": "新同事"});
+    app.post_anon("/api/v1/firms/join", &join("NOPE", &login))
+        .await
+        .expect_problem(400, "invalid_invite");
+    let joined = app
+        .post_anon("/api/v1/firms/join", &join(&code, &login))
+        .await;
+    assert_eq!(joined.expect(201)["firm_id"], w.a.id);
+    app.post_anon("/api/v1/firms/join", &join(&code, &new_phone()))
+        .await
+        .expect_problem(400, "invalid_invite");
+    let colleague = app.session(&login).await;
+    let me = app.get("/api/v1/me", &colleague.token).await;
+    assert_eq!(me.expect(200)["firm"]["id"], w.a.id);
+    let cid = user_id(&app, &colleague).await;
+
+    // The colleague has a live stream and a ticket when removed.
+    let mut live = app.events(&colleague.token, None).await;
+    let ticket = app
+        .post_empty("/api/v1/events/ticket", &colleague.token)
+        .await;
+    let ticket = ticket.expect(200)["ticket"]
+        .as_str()
+        .expect("ticket")
+        .to_string();
+    app.request(
+        reqwest::Method::DELETE,
+        &format!("/api/v1/firms/{}/members/{cid}", w.a.id),
+        Some(&colleague.token),
+        None,
+    )
+    .await
+    .expect_problem(403, "forbidden");
+    app.request(
+        reqwest::Method::DELETE,
+        &format!("/api/v1/firms/{}/members/{cid}", w.a.id),
+        Some(&w.a.admin.token),
+        None,
+    )
+    .await
+    .expect(204);
+    let seen = live
+        .until(std::time::Duration::from_secs(5), |e| e.event == "revoked")
+        .await;
+    assert!(seen.iter().any(|e| e.event == "revoked"), "{seen:?}");
+    app.get("/api/v1/me", &colleague.token)
+        .await
+        .expect_problem(401, "session_ended");
+    app.get_anon(&format!("/api/v1/events?ticket={ticket}"))
+        .await
+        .expect_problem(401, "session_ended");
+    app.post_anon(
+        "/api/v1/auth/refresh",
+        &json!({"refresh_token": colleague.refresh}),
+    )
+    .await
+    .expect(401);
+    // Signing in again gives no firm.
+    let again = app.session(&login).await;
+    let me = app.get("/api/v1/me", &again.token).await;
+    assert_eq!(me.expect(200)["firm"], Value::Null);
+
+    // Hand-over: the member becomes admin; the old admin signs in again as
+    // a member.
+    let member = app.add_member(&w.a.admin, &w.a.id).await;
+    let mid = user_id(&app, &member).await;
+    app.post(
+        &format!("/api/v1/firms/{}/admin", w.a.id),
+        &w.a.admin.token,
+        &json!({"user_id": cid}),
+    )
+    .await
+    .expect_problem(422, "validation_failed");
+    app.post(
+        &format!("/api/v1/firms/{}/admin", w.a.id),
+        &w.a.admin.token,
+        &json!({"user_id": mid}),
+    )
+    .await
+    .expect(204);
+    app.get("/api/v1/me", &w.a.admin.token)
+        .await
+        .expect_problem(401, "session_ended");
+    let new_admin = app.session(&member.login).await;
+    let me = app.get("/api/v1/me", &new_admin.token).await;
+    assert_eq!(me.expect(200)["firm"]["role"], "admin");
+    let old_admin = app.session(&w.a.admin.login).await;
+    let me = app.get("/api/v1/me", &old_admin.token).await;
+    assert_eq!(me.expect(200)["firm"]["role"], "member");
+    let actions = audit_actions(&app, &w.staff1.token).await;
+    assert!(actions.contains(&"firm.member_removed".to_string()));
+    assert!(actions.contains(&"firm.admin_handed_over".to_string()));
+}
+
+#[tokio::test]
+async fn a_new_name_or_uscc_sends_the_firm_back_to_verification() {
+    let app = spawn_app().await;
+    let w = app.world().await;
+    let path = format!("/api/v1/firms/{}", w.a.id);
+    let offer = app
+        .create_listing(&w.a.admin, &space_offer("厂房出租 改名测试"))
+        .await;
+    let oid = id_of(&offer);
+    let member = app.add_member(&w.a.admin, &w.a.id).await;
+    app.patch(&path, &member.token, &json!({"address": "别处"}))
+        .await
+        .expect_problem(403, "forbidden");
+    app.patch(&path, &w.b.admin.token, &json!({"address": "别处"}))
+        .await
+        .expect(404);
+    app.patch(&path, &w.a.admin.token, &json!({"uscc": "123"}))
+        .await
+        .expect_problem(422, "validation_failed");
+    let r = app
+        .patch(
+            &path,
+            &w.a.admin.token,
+            &json!({"address": "宁波市北仑区新碶街道 88 号"}),
+        )
+        .await;
+    assert_eq!(r.expect(200)["verified"], true);
+    let r = app
+        .patch(
+            &path,
+            &w.a.admin.token,
+            &json!({"name": "甬江精密机械有限公司"}),
+        )
+        .await;
+    let body = r.expect(200);
+    assert_eq!(body["verified"], false);
+    assert_eq!(body["name"], "甬江精密机械有限公司");
+    // Its listings leave other firms' view until staff verify it again.
+    app.get(&format!("/api/v1/listings/{oid}"), &w.b.admin.token)
+        .await
+        .expect(404);
+    assert!(
+        notification_types(&app, &w.staff1.token)
+            .await
+            .contains(&"firm.reverify".to_string())
+    );
+    app.verify_firm(&w.staff1, &w.a.id).await;
+    app.get(&format!("/api/v1/listings/{oid}"), &w.b.admin.token)
+        .await
+        .expect(200);
+}
+
+#[tokio::test]
+async fn a_user_exports_their_data_and_deletes_their_account() {
+    let app = spawn_app().await;
+    let w = app.world().await;
+    let member = app.add_member(&w.a.admin, &w.a.id).await;
+    let uid = user_id(&app, &member).await;
+    let l = app
+        .create_listing(&member, &space_offer("业务员发布的厂房"))
+        .await;
+    let data = app.get("/api/v1/me/export", &member.token).await;
+    let data = data.expect(200).clone();
+    assert_eq!(data["user"]["id"], uid);
+    assert_eq!(data["user"]["phone"], member.login);
+    assert_eq!(data["firm_membership"]["firm_id"], w.a.id);
+    assert_eq!(data["listings_posted"][0]["id"], l["id"]);
+
+    // The only admin of a firm with colleagues hands over first.
+    app.post(
+        "/api/v1/me/delete",
+        &w.a.admin.token,
+        &json!({"password": PASSWORD}),
+    )
+    .await
+    .expect_problem(409, "hand_over_first");
+    app.post(
+        "/api/v1/me/delete",
+        &member.token,
+        &json!({"password": "wrong-pass-77"}),
+    )
+    .await
+    .expect_problem(422, "validation_failed");
+    app.post(
+        "/api/v1/me/delete",
+        &member.token,
+        &json!({"password": PASSWORD}),
+    )
+    .await
+    .expect(204);
+    app.get("/api/v1/me", &member.token)
+        .await
+        .expect_problem(401, "session_ended");
+    app.login(&member.login, PASSWORD).await.expect(401);
+    // The listing stays, the firm's; the login is free again.
+    let kept = app
+        .get(&format!("/api/v1/listings/{}", id_of(&l)), &w.a.admin.token)
+        .await;
+    assert_eq!(kept.expect(200)["firm"]["id"], w.a.id);
+    let (phone, email, name, deleted): (Option<String>, Option<String>, String, bool) = {
+        use diesel::{ExpressionMethods, OptionalExtension, QueryDsl, RunQueryDsl};
+        use zhiqilian::store::schema::users;
+        let id = uid.clone();
+        app.db()
+            .run(move |c| {
+                Ok(users::table
+                    .filter(users::id.eq(&id))
+                    .select((
+                        users::phone,
+                        users::email,
+                        users::display_name,
+                        users::deleted_at.is_not_null(),
+                    ))
+                    .first(c)
+                    .optional()?
+                    .expect("the row is kept"))
+            })
+            .await
+            .expect("read")
+    };
+    assert_eq!((phone, deleted), (None, true));
+    assert!(email.expect("a placeholder").ends_with("@deleted.invalid"));
+    assert!(name.starts_with("已注销用户-"), "{name}");
+    let r = app
+        .post(
+            &format!("/api/v1/firms/{}/members", w.a.id),
+            &w.a.admin.token,
+            &json!({"login": member.login, "password": PASSWORD, "display_name": "新人"}),
+        )
+        .await;
+    r.expect(201);
+}

@@ -77,6 +77,8 @@ fn insert_user(conn: &mut DbConnection, u: NewUser) -> StoreResult<User> {
         password_hash: u.password_hash,
         is_platform_admin: u.is_platform_admin,
         created_at: now(),
+        session_version: 0,
+        deleted_at: None,
     };
     diesel::insert_into(users::table)
         .values(&row)

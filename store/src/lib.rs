@@ -16,6 +16,7 @@ pub mod changes;
 pub mod clients;
 pub mod idempotency;
 pub mod leases;
+pub mod lifecycle;
 pub mod listings;
 pub mod matches;
 pub mod models;

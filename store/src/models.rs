@@ -27,6 +27,10 @@ pub struct User {
     pub password_hash: String,
     pub is_platform_admin: bool,
     pub created_at: NaiveDateTime,
+    /// Carried by every token of the user (`sv`); bumped to end them all.
+    pub session_version: i64,
+    /// When the user deleted their account (personal data erased).
+    pub deleted_at: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

@@ -23,6 +23,8 @@ diesel::table! {
         password_hash -> Text,
         is_platform_admin -> Bool,
         created_at -> Timestamp,
+        session_version -> BigInt,
+        deleted_at -> Nullable<Timestamp>,
     }
 }
 
@@ -442,3 +444,31 @@ diesel::table! {
 }
 
 diesel::allow_tables_to_appear_in_same_query!(wechat_bindings, users);
+
+diesel::table! {
+    password_resets (id) {
+        id -> Text,
+        user_id -> Text,
+        code_hash -> Text,
+        issued_by -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    firm_invites (id) {
+        id -> Text,
+        firm_id -> Text,
+        code_hash -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+        used_by -> Nullable<Text>,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(password_resets, users);
+diesel::allow_tables_to_appear_in_same_query!(firm_invites, firms);

@@ -28,6 +28,8 @@ pub const AUTH_ROUTES: &[&str] = &[
     "/api/v1/auth/wechat",
     "/api/v1/oauth/token",
     "/api/v1/firms/register",
+    "/api/v1/auth/reset-password",
+    "/api/v1/firms/join",
 ];
 
 /// POST routes that create something: an `Idempotency-Key` replays the
@@ -173,6 +175,15 @@ async fn protect(
     if let Some(c) = claims.as_ref()
         && let Some(cid) = &c.cid
         && let Err(e) = crate::service::access::ensure_client_live(&state.db, cid, c.crot).await
+    {
+        return Ok(req.error_response(e));
+    }
+    // A user's token dies with its session version (removed from the firm,
+    // password changed or reset, account deleted): one primary-key read.
+    if let Some(c) = claims.as_ref()
+        && c.cid.is_none()
+        && let Err(e) =
+            crate::service::lifecycle::ensure_session_live(&state.db, &c.sub, c.sv).await
     {
         return Ok(req.error_response(e));
     }

@@ -8,6 +8,7 @@ pub mod accounts;
 pub mod cases;
 pub mod error;
 pub mod frontdesk;
+pub mod lifecycle;
 pub mod listing_form;
 pub mod listings;
 pub mod matches;

@@ -42,6 +42,13 @@ pub struct Claims {
     /// every token issued before, however close in time.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub crot: Option<i64>,
+    /// A user's token: the user's session version when it was issued
+    /// (`users.session_version`). Bumping it (a member removed, a password
+    /// changed or reset, an account deleted, a firm suspended) ends every
+    /// token and stream ticket issued before. Absent in API clients' tokens
+    /// and in tokens issued before versions existed (read as 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sv: Option<i64>,
 }
 
 /// A short-lived ticket that opens an event stream where a client cannot
@@ -222,6 +229,7 @@ mod tests {
             cid: None,
             scope: None,
             crot: None,
+            sv: None,
         }
     }
 

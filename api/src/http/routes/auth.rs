@@ -56,6 +56,7 @@ fn claims_for(
         cid: None,
         scope: None,
         crot: None,
+        sv: Some(user.session_version),
     }
 }
 

@@ -368,6 +368,7 @@ pub async fn token(
         cid: Some(client.id.clone()),
         scope: Some(scopes.to_string()),
         crot: store::secret_version(&client),
+        sv: None,
     };
     let access = state.jwt.sign(&claims).map_err(ApiError::internal)?;
     Ok(HttpResponse::Ok()

@@ -18,6 +18,7 @@ use crate::http::auth::{Caller, authenticate};
 use crate::http::state::AppState;
 use crate::service::error::ApiError;
 use crate::service::tokens::{Claims, TicketClaims, TokenError, ticket_audience};
+use crate::store::lifecycle::SESSIONS_ENDED;
 use crate::store::scopes::{Scopes, event_access};
 use crate::store::stream::{self, StreamEvent};
 use crate::store::{Db, clients, retention};
@@ -44,6 +45,12 @@ pub struct TicketOut {
 /// valid for 60 s; the stream it opens ends when the access token it was
 /// issued against expires.
 pub async fn ticket(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
+    // A user's ticket carries the session version (checked when it opens a
+    // stream, and again when the user's sessions end).
+    let session_version = match caller.client {
+        None => Some(crate::service::lifecycle::session_version(&state.db, &caller.user_id).await?),
+        Some(_) => None,
+    };
     let now = chrono::Utc::now().timestamp();
     let firm = caller.firm.as_ref();
     let claims = TicketClaims {
@@ -61,6 +68,7 @@ pub async fn ticket(state: web::Data<AppState>, caller: Caller) -> Result<HttpRe
             cid: caller.client.as_ref().map(|g| g.client_id.clone()),
             scope: caller.client.as_ref().map(|g| g.scopes.to_string()),
             crot: caller.client.as_ref().and_then(|g| g.secret_version),
+            sv: session_version,
         },
         until: caller.expires_at,
     };
@@ -105,18 +113,21 @@ pub async fn stream(
     q: web::Query<StreamQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = q.into_inner();
-    let caller = match &q.ticket {
+    let (caller, ticket_sv) = match &q.ticket {
         Some(t) => state
             .jwt
             .verify_ticket(t)
-            .map(Caller::from_ticket)
+            .map(|t| {
+                let sv = t.claims.sv;
+                (Caller::from_ticket(t), Some(sv))
+            })
             .map_err(|e| match e {
                 TokenError::Expired => {
                     ApiError::unauthorized("ticket_expired", "事件流票据已过期，请重新获取")
                 }
                 TokenError::Invalid => ApiError::unauthorized("invalid_ticket", "事件流票据无效"),
             })?,
-        None => authenticate(&req)?,
+        None => (authenticate(&req)?, None),
     };
     // A ticket stands for a token: a client's needs the same scope.
     crate::http::auth::check_client_access(&req, &caller)?;
@@ -147,6 +158,20 @@ pub async fn stream(
     if let Some((id, version)) = &client {
         crate::service::access::ensure_client_live(&state.db, id, *version).await?;
     }
+    // A user's stream ends with the user's sessions: a ticket's version is
+    // checked here (a bearer token's was, by the protection middleware),
+    // and the stream remembers it for the `user.sessions_ended` event.
+    let user = match (&client, ticket_sv) {
+        (Some(_), _) => None,
+        (None, Some(sv)) => {
+            crate::service::lifecycle::ensure_session_live(&state.db, &caller.user_id, sv).await?;
+            Some((caller.user_id.clone(), sv.unwrap_or(0)))
+        }
+        (None, None) => Some((
+            caller.user_id.clone(),
+            crate::service::lifecycle::session_version(&state.db, &caller.user_id).await?,
+        )),
+    };
     // An id above the head (from before a restore of the database) would
     // hold back every event until the log caught up with it.
     let mut start = resume.map_or(head, |n| n.min(head));
@@ -172,6 +197,7 @@ pub async fn stream(
         audience: Arc::new(audience),
         sub,
         client,
+        user,
         scopes: caller.client.as_ref().map(|g| g.scopes.clone()),
         recheck: false,
         last: start,
@@ -204,6 +230,9 @@ struct Sse {
     /// An API client's stream: the client and the secret its credential
     /// was issued for, checked again when the client's credentials change.
     client: Option<(String, Option<i64>)>,
+    /// A user's stream: the user and the session version it was opened
+    /// with, checked again when the user's sessions end.
+    user: Option<(String, i64)>,
     /// An API client's scopes: it gets only the events they let it read.
     scopes: Option<Scopes>,
     /// The client's credentials changed: check before sending more.
@@ -305,6 +334,22 @@ impl Sse {
     /// that opened it (a failed read closes the stream too: the client
     /// reconnects and is checked afresh).
     async fn client_still_live(&self) -> bool {
+        if let Some((id, version)) = self.user.clone() {
+            return match crate::service::lifecycle::ensure_session_live(
+                &self.db,
+                &id,
+                Some(version),
+            )
+            .await
+            {
+                Ok(()) => true,
+                Err(e) if e.status.as_u16() == 401 => false,
+                Err(e) => {
+                    tracing::warn!(error = ?e.detail, "cannot check the user of an event stream; closing it");
+                    false
+                }
+            };
+        }
         let Some((id, version)) = self.client.clone() else {
             return true;
         };
@@ -331,6 +376,14 @@ impl Sse {
                 continue;
             }
             self.last = e.id;
+            if e.event_type == SESSIONS_ENDED {
+                if self.user.is_some() {
+                    self.recheck = true;
+                    self.catch_up = true;
+                    break;
+                }
+                continue;
+            }
             if e.event_type == clients::CREDENTIALS_CHANGED {
                 if self.client.is_some() {
                     self.recheck = true;

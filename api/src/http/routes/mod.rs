@@ -1,6 +1,7 @@
 //! The route table: one place that registers every endpoint and lists it
 //! for the contract test that keeps `openapi.yaml` in step.
 
+pub mod account;
 pub mod auth;
 pub mod clients;
 pub mod communities;
@@ -81,6 +82,10 @@ api_routes! {
     "/api/v1/auth/wechat" => { post: wechat::login [Users] },
     "/api/v1/oauth/token" => { post: clients::token [Open] },
     "/api/v1/me" => { get: auth::me [Open] },
+    "/api/v1/me/password" => { post: account::change_password [Users] },
+    "/api/v1/me/export" => { get: account::export [Users] },
+    "/api/v1/me/delete" => { post: account::delete_account [Users] },
+    "/api/v1/auth/reset-password" => { post: account::reset_password [Open] },
     "/api/v1/clients" => { get: clients::list [Users], post: clients::create [Users] },
     "/api/v1/clients/{id}" => { get: clients::get [Users] },
     "/api/v1/clients/{id}/rotate" => { post: clients::rotate [Users] },
@@ -90,7 +95,11 @@ api_routes! {
     "/api/v1/communities/{id}/staff" => { post: communities::create_staff [Users] },
     "/api/v1/firms/register" => { post: firms::register [Open] },
     "/api/v1/firms" => { get: firms::list [FirmsRead] },
-    "/api/v1/firms/{id}" => { get: firms::get [FirmsRead] },
+    "/api/v1/firms/join" => { post: account::join [Open] },
+    "/api/v1/firms/{id}" => { get: firms::get [FirmsRead], patch: account::edit_profile [Users] },
+    "/api/v1/firms/{id}/invites" => { post: account::invite [Users] },
+    "/api/v1/firms/{id}/members/{user_id}" => { delete: account::remove_member [Users] },
+    "/api/v1/firms/{id}/admin" => { post: account::hand_over [Users] },
     "/api/v1/firms/{id}/verify" => { post: firms::verify [Users] },
     "/api/v1/firms/{id}/members" => { post: firms::add_member [Users] },
     "/api/v1/listings" => { get: listings::list [ListingsRead], post: listings::create [ListingsWrite] },
@@ -127,6 +136,7 @@ api_routes! {
     "/api/v1/staff/cases/{id}/resolve" => { post: staff::resolve [Users] },
     "/api/v1/staff/cases/{id}/escalate" => { post: staff::escalate [Users] },
     "/api/v1/staff/audit" => { get: staff::audit_log [Users] },
+    "/api/v1/staff/password-resets" => { post: account::issue_reset [Users] },
     "/api/v1/staff/sla" => { get: staff::sla_summary [Users] },
     "/api/v1/staff/stats" => { get: staff::park_stats [Users] },
 }
