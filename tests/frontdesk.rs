@@ -815,3 +815,274 @@ async fn a_user_exports_their_data_and_deletes_their_account() {
         .await;
     r.expect(201);
 }
+
+// -------------------------------------------------------------- moderation
+
+async fn moderate(app: &TestApp, staff: &Session, body: Value) -> Reply {
+    app.post("/api/v1/staff/moderation/actions", &staff.token, &body)
+        .await
+}
+
+#[tokio::test]
+async fn reports_need_a_reason_and_a_subject_the_reporter_can_see() {
+    let app = spawn_app().await;
+    let w = app.world().await;
+    let offer = app.create_listing(&w.b.admin, &compressor_offer()).await;
+    let oid = id_of(&offer);
+    let mut inner = space_offer("仅本社区可见的厂房");
+    inner["visibility"] = json!("community");
+    let hidden_from_c = id_of(&app.create_listing(&w.b.admin, &inner).await);
+    let r = app
+        .post(
+            "/api/v1/reports",
+            &w.a.admin.token,
+            &json!({"subject_type": "listing", "subject_id": oid, "reason": "dislike"}),
+        )
+        .await;
+    r.expect_problem(422, "validation_failed");
+    assert_eq!(r.field_code("reason").as_deref(), Some("invalid_value"));
+    app.post(
+        "/api/v1/reports",
+        &w.c.admin.token,
+        &json!({"subject_type": "listing", "subject_id": hidden_from_c, "reason": "spam"}),
+    )
+    .await
+    .expect_problem(404, "not_found");
+    app.post_anon(
+        "/api/v1/reports",
+        &json!({"subject_type": "firm", "subject_id": w.b.id, "reason": "spam"}),
+    )
+    .await
+    .expect_problem(401, "unauthenticated");
+    for (kind, id) in [("listing", oid.as_str()), ("firm", w.b.id.as_str())] {
+        let r = app
+            .post(
+                "/api/v1/reports",
+                &w.a.admin.token,
+                &json!({"subject_type": kind, "subject_id": id, "reason": "fraud",
+                        "text": "报价明显不实"}),
+            )
+            .await;
+        assert_eq!(r.expect(201)["firm_id"], w.b.id);
+    }
+    // The queue is the community's staff's, with the firm's history.
+    let q = app
+        .get("/api/v1/staff/moderation?status=open", &w.staff1.token)
+        .await;
+    let items = q.expect(200)["items"].as_array().expect("items").clone();
+    assert_eq!(items.len(), 2);
+    assert_eq!(items[0]["firm"]["reports"], 2);
+    assert_eq!(items[0]["firm"]["actions"], 0);
+    let other = app.get("/api/v1/staff/moderation", &w.staff2.token).await;
+    assert_eq!(
+        other.expect(200)["items"].as_array().expect("items").len(),
+        0
+    );
+    app.get("/api/v1/staff/moderation", &w.a.admin.token)
+        .await
+        .expect_problem(403, "forbidden");
+    assert!(
+        notification_types(&app, &w.staff1.token)
+            .await
+            .contains(&"report.filed".to_string())
+    );
+    // Dismissing closes that report only.
+    let rid = id_of(&items[0]);
+    let done = moderate(
+        &app,
+        &w.staff1,
+        json!({"action": "dismiss", "report_id": rid, "reason": "核实无误"}),
+    )
+    .await;
+    assert_eq!(done.expect(201)["reports_closed"], 1);
+    let q = app
+        .get("/api/v1/staff/moderation?status=open", &w.staff1.token)
+        .await;
+    assert_eq!(q.expect(200)["items"].as_array().expect("items").len(), 1);
+}
+
+#[tokio::test]
+async fn hiding_a_listing_tells_its_firm_why_and_removing_a_message_leaves_a_notice() {
+    let app = spawn_app().await;
+    let w = app.world().await;
+    let offer = app.create_listing(&w.b.admin, &compressor_offer()).await;
+    let oid = id_of(&offer);
+    let r = app
+        .post(
+            "/api/v1/reports",
+            &w.a.admin.token,
+            &json!({"subject_type": "listing", "subject_id": oid, "reason": "fraud"}),
+        )
+        .await;
+    let rid = id_of(r.expect(201));
+    // Another community's staff cannot act on it.
+    moderate(
+        &app,
+        &w.staff2,
+        json!({"action": "hide_listing", "report_id": rid, "reason": "虚假信息"}),
+    )
+    .await
+    .expect_problem(404, "not_found");
+    moderate(
+        &app,
+        &w.staff1,
+        json!({"action": "hide_listing", "report_id": rid, "reason": "虚假信息"}),
+    )
+    .await
+    .expect(201);
+    app.get(&format!("/api/v1/listings/{oid}"), &w.a.admin.token)
+        .await
+        .expect(404);
+    let own = app
+        .get(&format!("/api/v1/listings/{oid}"), &w.b.admin.token)
+        .await;
+    let own = own.expect(200);
+    assert_eq!(own["status"], "closed");
+    assert_eq!(own["hidden"]["reason"], "虚假信息");
+    assert!(
+        notification_types(&app, &w.b.admin.token)
+            .await
+            .contains(&"moderation".to_string())
+    );
+
+    // A message in a thread between A and B, reported by A, removed.
+    let l = app
+        .create_listing(&w.b.admin, &space_offer("厂房出租 可谈"))
+        .await;
+    let t = app
+        .post(
+            "/api/v1/threads",
+            &w.a.admin.token,
+            &json!({"listing_id": id_of(&l)}),
+        )
+        .await;
+    let tid = id_of(t.expect(201));
+    let m = crate::threads::say(
+        &app,
+        &w.b.admin.token,
+        &tid,
+        "m-1",
+        "加我私人微信，先付定金",
+    )
+    .await;
+    let mid = id_of(&m);
+    app.post(
+        "/api/v1/reports",
+        &w.c.admin.token,
+        &json!({"subject_type": "message", "subject_id": mid, "reason": "fraud"}),
+    )
+    .await
+    .expect_problem(404, "not_found");
+    app.post(
+        "/api/v1/reports",
+        &w.a.admin.token,
+        &json!({"subject_type": "message", "subject_id": mid, "reason": "fraud"}),
+    )
+    .await
+    .expect(201);
+    moderate(
+        &app,
+        &w.staff1,
+        json!({"action": "remove_message", "target_id": mid, "reason": "诱导场外交易"}),
+    )
+    .await
+    .expect(201);
+    let msgs = app
+        .get(&format!("/api/v1/threads/{tid}/messages"), &w.a.admin.token)
+        .await;
+    let msgs = msgs.expect(200)["items"].as_array().expect("items").clone();
+    let shown = msgs.iter().find(|x| x["id"] == mid).expect("the message");
+    let text = shown["text"].as_str().expect("text");
+    assert!(text.contains("已被社区工作人员移除"), "{text}");
+    assert!(!text.contains("私人微信"));
+    let actions = audit_actions(&app, &w.staff1.token).await;
+    assert!(actions.contains(&"moderation.hide_listing".to_string()));
+    assert!(actions.contains(&"moderation.remove_message".to_string()));
+}
+
+#[tokio::test]
+async fn suspending_a_firm_hides_its_listings_refuses_sign_in_and_ends_sessions() {
+    let app = spawn_app().await;
+    let w = app.world().await;
+    let offer = app.create_listing(&w.b.admin, &compressor_offer()).await;
+    let oid = id_of(&offer);
+    let member = app.add_member(&w.b.admin, &w.b.id).await;
+    let mut live = app.events(&member.token, None).await;
+    moderate(
+        &app,
+        &w.staff1,
+        json!({"action": "warn_firm", "target_id": w.b.id, "reason": "重复发布"}),
+    )
+    .await
+    .expect(201);
+    moderate(
+        &app,
+        &w.staff2,
+        json!({"action": "suspend_firm", "target_id": w.b.id, "reason": "x"}),
+    )
+    .await
+    .expect_problem(404, "not_found");
+    moderate(
+        &app,
+        &w.a.admin,
+        json!({"action": "suspend_firm", "target_id": w.b.id, "reason": "x"}),
+    )
+    .await
+    .expect_problem(403, "forbidden");
+    moderate(
+        &app,
+        &w.staff1,
+        json!({"action": "suspend_firm", "target_id": w.b.id, "reason": "多次虚假发布"}),
+    )
+    .await
+    .expect(201);
+    moderate(
+        &app,
+        &w.staff1,
+        json!({"action": "suspend_firm", "target_id": w.b.id, "reason": "again"}),
+    )
+    .await
+    .expect_problem(409, "already_suspended");
+    // Tokens and streams end at once; sign-in is refused with a clear code.
+    let seen = live
+        .until(std::time::Duration::from_secs(5), |e| e.event == "revoked")
+        .await;
+    assert!(seen.iter().any(|e| e.event == "revoked"), "{seen:?}");
+    for s in [&w.b.admin, &member] {
+        app.get("/api/v1/me", &s.token)
+            .await
+            .expect_problem(403, "firm_suspended");
+        app.login(&s.login, PASSWORD)
+            .await
+            .expect_problem(403, "firm_suspended");
+    }
+    // Its listings leave others' view (staff still see them).
+    app.get(&format!("/api/v1/listings/{oid}"), &w.a.admin.token)
+        .await
+        .expect(404);
+    app.get(&format!("/api/v1/listings/{oid}"), &w.staff1.token)
+        .await
+        .expect(200);
+    let q = app.get("/api/v1/staff/moderation", &w.staff1.token).await;
+    q.expect(200);
+    // Lifting brings both back.
+    moderate(
+        &app,
+        &w.staff1,
+        json!({"action": "lift_suspension", "target_id": w.b.id, "reason": "已整改"}),
+    )
+    .await
+    .expect(201);
+    app.login(&w.b.admin.login, PASSWORD).await.expect(200);
+    app.get(&format!("/api/v1/listings/{oid}"), &w.a.admin.token)
+        .await
+        .expect(200);
+    let actions = audit_actions(&app, &w.staff1.token).await;
+    for a in [
+        "moderation.warn_firm",
+        "moderation.suspend_firm",
+        "moderation.lift_suspension",
+    ] {
+        assert!(actions.contains(&a.to_string()), "{a} in {actions:?}");
+    }
+}

@@ -187,6 +187,8 @@ pub fn firm_row(f: NewFirm) -> Firm {
         created_at: t,
         updated_at: t,
         claim_refused_at: None,
+        suspended_at: None,
+        suspended_reason: None,
     }
 }
 

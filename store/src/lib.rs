@@ -20,6 +20,7 @@ pub mod lifecycle;
 pub mod listings;
 pub mod matches;
 pub mod models;
+pub mod moderation;
 pub mod notifications;
 pub mod retention;
 pub mod schema;

@@ -21,14 +21,33 @@ use super::{DbConnection, StoreResult};
 /// passes it on.
 pub const SESSIONS_ENDED: &str = "user.sessions_ended";
 
-/// A user's session version and whether the account was deleted; `None`
-/// when there is no such user.
-pub fn session_state(c: &mut DbConnection, user_id: &str) -> StoreResult<Option<(i64, bool)>> {
-    Ok(users::table
-        .find(user_id)
-        .select((users::session_version, users::deleted_at.is_not_null()))
+/// What decides whether a user's token still counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionState {
+    pub version: i64,
+    pub deleted: bool,
+    /// The user's firm is suspended.
+    pub firm_suspended: bool,
+}
+
+/// A user's session state (one read by primary key, with the firm's
+/// suspension); `None` when there is no such user.
+pub fn session_state(c: &mut DbConnection, user_id: &str) -> StoreResult<Option<SessionState>> {
+    let row: Option<(i64, bool, Option<NaiveDateTime>)> = users::table
+        .left_join(memberships::table.inner_join(firms::table))
+        .filter(users::id.eq(user_id))
+        .select((
+            users::session_version,
+            users::deleted_at.is_not_null(),
+            firms::suspended_at.nullable(),
+        ))
         .first(c)
-        .optional()?)
+        .optional()?;
+    Ok(row.map(|(version, deleted, suspended)| SessionState {
+        version,
+        deleted,
+        firm_suspended: suspended.is_some(),
+    }))
 }
 
 /// Inside a transaction: ends every session of the user (its access

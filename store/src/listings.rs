@@ -49,9 +49,22 @@ macro_rules! joined_views {
             .select((
                 Listing::as_select(),
                 firms::name,
-                firms::verified,
+                // A suspended firm counts as unverified: its listings
+                // leave others' view (and the index's) until it is lifted.
+                firms::verified.and(firms::suspended_at.is_null()),
                 communities::name,
             ))
+    };
+}
+
+/// Listings others may see at all: of a verified firm that is not
+/// suspended, and not hidden by moderation.
+macro_rules! shown {
+    () => {
+        firms::verified
+            .eq(true)
+            .and(firms::suspended_at.is_null())
+            .and(listings::hidden_at.is_null())
     };
 }
 
@@ -68,6 +81,7 @@ fn to_view((listing, firm_name, firm_verified, community_name): ViewRow) -> List
 pub fn visible_to(v: &ListingView, viewer: &Viewer) -> bool {
     let l = &v.listing;
     let public_ok = v.firm_verified
+        && l.hidden_at.is_none()
         && (l.visibility == "public"
             || matches!(viewer, Viewer::Member { community_id, .. } if *community_id == l.community_id));
     match viewer {
@@ -234,7 +248,7 @@ pub fn list(
             q = q.filter(
                 listings::community_id
                     .eq(community_id)
-                    .or(firms::verified.eq(true).and(public)),
+                    .or(shown!().and(public)),
             );
         }
         Viewer::Member {
@@ -242,13 +256,13 @@ pub fn list(
             community_id,
         } => {
             q = q.filter(
-                listings::firm_id.eq(firm_id).or(firms::verified
-                    .eq(true)
-                    .and(public.or(listings::community_id.eq(community_id)))),
+                listings::firm_id
+                    .eq(firm_id)
+                    .or(shown!().and(public.or(listings::community_id.eq(community_id)))),
             );
         }
         Viewer::Guest => {
-            q = q.filter(firms::verified.eq(true).and(public));
+            q = q.filter(shown!().and(public));
         }
     }
     if let Some(v) = &f.firm_id {

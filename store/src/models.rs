@@ -52,6 +52,9 @@ pub struct Firm {
     pub updated_at: NaiveDateTime,
     /// Set when another claim of the same USCC was verified.
     pub claim_refused_at: Option<NaiveDateTime>,
+    /// Set while staff have suspended the firm.
+    pub suspended_at: Option<NaiveDateTime>,
+    pub suspended_reason: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -128,6 +131,9 @@ pub struct Listing {
     /// `None` once one of the firm's admins took it over (or when the firm
     /// posted it itself).
     pub posted_by_staff: Option<String>,
+    /// Why community staff hid the listing (it is closed too), and when.
+    pub hidden_reason: Option<String>,
+    pub hidden_at: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]

@@ -45,6 +45,8 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         claim_refused_at -> Nullable<Timestamp>,
+        suspended_at -> Nullable<Timestamp>,
+        suspended_reason -> Nullable<Text>,
     }
 }
 
@@ -117,6 +119,8 @@ diesel::table! {
         updated_at -> Timestamp,
         closed_at -> Nullable<Timestamp>,
         posted_by_staff -> Nullable<Text>,
+        hidden_reason -> Nullable<Text>,
+        hidden_at -> Nullable<Timestamp>,
     }
 }
 
@@ -472,3 +476,36 @@ diesel::table! {
 
 diesel::allow_tables_to_appear_in_same_query!(password_resets, users);
 diesel::allow_tables_to_appear_in_same_query!(firm_invites, firms);
+
+diesel::table! {
+    reports (id) {
+        id -> Text,
+        reporter_user_id -> Text,
+        subject_type -> Text,
+        subject_id -> Text,
+        firm_id -> Text,
+        community_id -> Text,
+        reason -> Text,
+        text -> Text,
+        status -> Text,
+        created_at -> Timestamp,
+        handled_at -> Nullable<Timestamp>,
+        handled_by -> Nullable<Text>,
+        outcome -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    moderation_actions (id) {
+        id -> Text,
+        firm_id -> Text,
+        community_id -> Text,
+        action -> Text,
+        subject_type -> Text,
+        subject_id -> Text,
+        reason -> Text,
+        actor_user_id -> Text,
+        report_id -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}

@@ -36,6 +36,25 @@ fn session_ended() -> ApiError {
     )
 }
 
+/// 403 `firm_suspended`: the user's firm is suspended by its community.
+pub fn firm_suspended() -> ApiError {
+    ApiError::new(
+        Status::FORBIDDEN,
+        "firm_suspended",
+        "所属企业已被社区暂停使用，暂时无法登录；如有疑问请联系社区工作人员",
+    )
+}
+
+/// Sign-in (password, refresh, WeChat) is refused to members of a
+/// suspended firm.
+pub async fn ensure_may_sign_in(db: &Db, user_id: &str) -> Result<(), ApiError> {
+    let id = user_id.to_string();
+    match db.run(move |c| store::session_state(c, &id)).await? {
+        Some(s) if s.firm_suspended => Err(firm_suspended()),
+        _ => Ok(()),
+    }
+}
+
 /// A user's access token or stream ticket counts only while it carries the
 /// user's current session version (one primary-key read). Tokens without a
 /// version (from before versions existed) count as version 0; a user who
@@ -44,8 +63,9 @@ pub async fn ensure_session_live(db: &Db, user_id: &str, sv: Option<i64>) -> Res
     let id = user_id.to_string();
     match db.run(move |c| store::session_state(c, &id)).await? {
         None => Err(ApiError::unauthorized("invalid_token", "访问令牌无效")),
-        Some((_, true)) => Err(session_ended()),
-        Some((v, false)) if v == sv.unwrap_or(0) => Ok(()),
+        Some(s) if s.firm_suspended => Err(firm_suspended()),
+        Some(s) if s.deleted => Err(session_ended()),
+        Some(s) if s.version == sv.unwrap_or(0) => Ok(()),
         Some(_) => Err(session_ended()),
     }
 }
@@ -55,7 +75,7 @@ pub async fn session_version(db: &Db, user_id: &str) -> Result<i64, ApiError> {
     let id = user_id.to_string();
     db.run(move |c| store::session_state(c, &id))
         .await?
-        .map(|(v, _)| v)
+        .map(|s| s.version)
         .ok_or_else(|| ApiError::unauthorized("invalid_token", "访问令牌无效"))
 }
 
@@ -764,7 +784,7 @@ mod tests {
         let after = store::session_state(&mut c, &p.buyer.user.id)
             .expect("read")
             .expect("user");
-        assert_eq!(after.0, before.0 + 1);
+        assert_eq!(after.version, before.version + 1);
     }
 
     /// A reset code works once and not after it expires.

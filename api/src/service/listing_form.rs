@@ -457,6 +457,8 @@ pub fn new_row(
         updated_at: now,
         closed_at: None,
         posted_by_staff: None,
+        hidden_reason: None,
+        hidden_at: None,
     };
     fill_row(&mut row, d);
     row

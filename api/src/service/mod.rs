@@ -13,6 +13,7 @@ pub mod listing_form;
 pub mod listings;
 pub mod matches;
 pub mod matching;
+pub mod moderation;
 pub mod password;
 pub mod quota;
 pub mod sla;

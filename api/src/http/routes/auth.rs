@@ -172,6 +172,7 @@ pub async fn login(
         ));
     };
 
+    crate::service::lifecycle::ensure_may_sign_in(&state.db, &user.id).await?;
     let refresh = new_refresh_token();
     let row = refresh_row(&state, &user.id, &new_id(), &refresh);
     let (roles, fcmty, user) = state
@@ -219,6 +220,7 @@ pub async fn refresh(
         )
         .await?;
     let (user, roles, fcmty) = outcome?;
+    crate::service::lifecycle::ensure_may_sign_in(&state.db, &user.id).await?;
     let access = state
         .jwt
         .sign(&claims_for(&state, &user, &roles, fcmty))
@@ -229,6 +231,7 @@ pub async fn refresh(
 /// A new sign-in session for `user` (as a password sign-in makes): a
 /// refresh-token family and an access token with the user's roles.
 pub async fn sign_in(state: &AppState, user: User) -> Result<TokenPair, ApiError> {
+    crate::service::lifecycle::ensure_may_sign_in(&state.db, &user.id).await?;
     let refresh = new_refresh_token();
     let row = refresh_row(state, &user.id, &new_id(), &refresh);
     let (roles, fcmty, user) = state

@@ -65,6 +65,14 @@ pub struct ListingOut {
     /// The community staff member who posted it for the firm (null once
     /// the firm took it over, or when the firm posted it).
     pub posted_by_staff: Option<String>,
+    /// Set when community staff hid the listing: why and when.
+    pub hidden: Option<HiddenOut>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct HiddenOut {
+    pub reason: String,
+    pub at: DateTime<Utc>,
 }
 
 pub fn listing_out(v: ListingView) -> ListingOut {
@@ -111,6 +119,10 @@ pub fn listing_out(v: ListingView) -> ListingOut {
         updated_at: utc(l.updated_at),
         closed_at: l.closed_at.map(utc),
         posted_by_staff: l.posted_by_staff,
+        hidden: l.hidden_at.map(|at| HiddenOut {
+            reason: l.hidden_reason.unwrap_or_default(),
+            at: utc(at),
+        }),
     }
 }
 

@@ -12,6 +12,7 @@ pub mod health;
 pub mod listings;
 pub mod matches;
 pub mod metrics;
+pub mod moderation;
 pub mod notifications;
 pub mod pagination;
 pub mod search;
@@ -124,6 +125,7 @@ api_routes! {
     "/api/v1/webhooks/{id}" => { get: webhooks::get [WebhooksManage], delete: webhooks::delete [WebhooksManage] },
     "/api/v1/webhooks/{id}/enable" => { post: webhooks::enable [WebhooksManage] },
     "/api/v1/webhooks/{id}/deliveries" => { get: webhooks::deliveries [WebhooksManage] },
+    "/api/v1/reports" => { post: moderation::report [Users] },
     "/api/v1/notifications" => { get: notifications::list [Users] },
     "/api/v1/notifications/read-all" => { post: notifications::mark_all_read [Users] },
     "/api/v1/notifications/{id}/read" => { post: notifications::mark_read [Users] },
@@ -135,6 +137,8 @@ api_routes! {
     "/api/v1/staff/cases/{id}/broker" => { post: staff::broker [Users] },
     "/api/v1/staff/cases/{id}/resolve" => { post: staff::resolve [Users] },
     "/api/v1/staff/cases/{id}/escalate" => { post: staff::escalate [Users] },
+    "/api/v1/staff/moderation" => { get: moderation::queue [Users] },
+    "/api/v1/staff/moderation/actions" => { post: moderation::act [Users] },
     "/api/v1/staff/audit" => { get: staff::audit_log [Users] },
     "/api/v1/staff/password-resets" => { post: account::issue_reset [Users] },
     "/api/v1/staff/sla" => { get: staff::sla_summary [Users] },
