@@ -12,6 +12,7 @@
 mod helpers;
 
 mod firm_app;
+mod frontdesk;
 
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};

@@ -13,9 +13,13 @@ import { searchView } from './views/search.js';
 import { statsView } from './views/stats.js';
 import { auditView } from './views/audit.js';
 import { notificationsView } from './views/notifications.js';
+import { frontdeskView } from './views/frontdesk.js';
+import { moderationView } from './views/moderation.js';
 
 const NAV = [
   ['#/queue', '工单队列', 'queue'],
+  ['#/frontdesk', '前台代办', 'frontdesk'],
+  ['#/moderation', '举报处理', 'moderation'],
   ['#/threads', '会话', 'threads'],
   ['#/firms', '企业认证', 'firms'],
   ['#/search', '信息检索', 'search'],
@@ -26,6 +30,8 @@ const NAV = [
 
 const ROUTES = [
   [/^#\/queue$/, () => queueView],
+  [/^#\/frontdesk$/, () => frontdeskView],
+  [/^#\/moderation$/, () => moderationView],
   [/^#\/case\/([^/]+)$/, () => caseView],
   [/^#\/threads$/, () => threadsView],
   [/^#\/thread\/([^/]+)$/, () => threadView],

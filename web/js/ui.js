@@ -112,6 +112,22 @@ export const AUDIT_ACTION = {
   'case.escalated': '升级转派',
   'thread.joined': '加入会话',
   'firm.verified': '认证企业',
+  'listing.posted_for_firm': '代企业发布',
+  'listing.edited_for_firm': '代企业修改',
+  'listing.closed_for_firm': '代企业关闭',
+  'listing.taken_over': '企业接管代发信息',
+  'case.requested_by_firm': '企业请求协助',
+  'case.opened_by_staff': '转为工单',
+  'account.reset_code_issued': '发放重置码',
+  'firm.member_removed': '企业移除成员',
+  'firm.admin_handed_over': '移交企业管理员',
+  'firm.profile_changed': '企业资料变更',
+  'moderation.hide_listing': '隐藏信息',
+  'moderation.remove_message': '删除消息',
+  'moderation.warn_firm': '警告企业',
+  'moderation.suspend_firm': '暂停企业',
+  'moderation.lift_suspension': '恢复企业',
+  'moderation.dismiss': '驳回举报',
 };
 export const ATTRIBUTE = {
   area_m2: '面积（㎡）',
@@ -163,6 +179,12 @@ export const NOTIFICATION = {
   brokered: '撮合对接',
   'firm.verified': '企业认证',
   'case.opened': '新工单',
+  'case.overdue': '工单超时',
+  'listing.staff_action': '社区代办',
+  'listing.taken_over': '企业接管',
+  'firm.reverify': '企业需重新认证',
+  'report.filed': '新的举报',
+  moderation: '社区处理',
 };
 
 export function label(map, key) {

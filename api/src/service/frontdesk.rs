@@ -288,6 +288,7 @@ fn open_case_in(
     note: Option<&str>,
 ) -> StoreResult<(Case, bool)> {
     stream::write(conn, |c| {
+        crate::store::begin_write(c)?;
         let (k, created, live) = case_store::open_on_request(c, l)?;
         if k.status == "resolved" {
             return Ok(((k, false), Vec::new()));
@@ -456,6 +457,7 @@ pub async fn add_note(
     let note = db
         .run(move |c| {
             c.transaction::<_, StoreError, _>(|c| {
+                crate::store::begin_write(c)?;
                 let actor = actor_of(c, &user)?;
                 let note = new_note(&k.id, &actor, &body);
                 case_store::add_note(c, &note)?;

@@ -186,6 +186,7 @@ pub async fn issue_reset_code(
     let issued = db
         .run(move |c| {
             c.transaction::<_, StoreError, _>(|c| {
+                crate::store::begin_write(c)?;
                 let Some(user) =
                     accounts::get_user(c, &user_id)?.filter(|u| u.deleted_at.is_none())
                 else {
@@ -418,6 +419,7 @@ pub async fn remove_member(
     let removed = db
         .run(move |c| {
             stream::write(c, |c| {
+                crate::store::begin_write(c)?;
                 let in_firm = store::membership(c, &user_id)?.is_some_and(|m| m.firm_id == f.id);
                 if !in_firm {
                     return Ok((false, Vec::new()));
@@ -465,6 +467,7 @@ pub async fn hand_over_admin(
     let done = db
         .run(move |c| {
             stream::write(c, |c| {
+                crate::store::begin_write(c)?;
                 let in_firm = store::membership(c, &to_user)?.is_some_and(|m| m.firm_id == f.id);
                 if !in_firm {
                     return Ok((false, Vec::new()));
@@ -732,6 +735,7 @@ pub async fn delete_account(db: &Db, caller: &Caller, password: String) -> Resul
     let refused = db
         .run(move |c| {
             stream::write(c, |c| {
+                crate::store::begin_write(c)?;
                 if let Some(m) = store::membership(c, &user.id)?
                     && m.role == "admin"
                     && store::firm_member_count(c, &m.firm_id)? > 1

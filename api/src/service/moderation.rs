@@ -45,6 +45,18 @@ pub const ACTIONS: [&str; 6] = [
     "dismiss",
 ];
 
+/// A reason code in words, for notifications.
+pub fn reason_label(code: &str) -> &'static str {
+    match code {
+        "spam" => "垃圾信息",
+        "fraud" => "虚假/欺诈",
+        "offensive" => "不当言论",
+        "illegal" => "违法违规",
+        "wrong_info" => "信息有误",
+        _ => "其他",
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewReport {
@@ -199,7 +211,7 @@ pub async fn report(db: &Db, caller: &Caller, r: NewReport) -> Result<ReportOut,
                 &NewNotification {
                     kind: "report.filed",
                     title: "新的举报".into(),
-                    body: format!("{}：{}", row.reason, row.text),
+                    body: format!("{}：{}", reason_label(&row.reason), row.text),
                     subject_type: "report",
                     subject_id: row.id.clone(),
                     thread_id: None,
@@ -363,6 +375,7 @@ pub async fn act(db: &Db, caller: &Caller, a: ActionIn) -> Result<ActionOut, Api
         .run(move |c| {
             let mut out: Option<Result<ActionOut, Refused>> = None;
             stream::write(c, |c| {
+                crate::store::begin_write(c)?;
                 let (r, live) = decide(c, community.as_deref(), &staff, &a, &reason)?;
                 let ok = r.is_ok();
                 out = Some(r);
