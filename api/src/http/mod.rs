@@ -7,6 +7,7 @@ pub mod admission;
 pub mod app;
 pub mod auth;
 pub mod console;
+pub mod dto;
 pub mod error;
 pub mod firm_app;
 pub mod input;

@@ -11,6 +11,7 @@ pub mod listing_form;
 pub mod listings;
 pub mod matches;
 pub mod matching;
+pub mod notifications;
 pub mod password;
 pub mod quota;
 pub mod sla;
@@ -18,5 +19,6 @@ pub mod ssrf;
 pub mod stats;
 #[cfg(test)]
 pub mod testkit;
+pub mod threads;
 pub mod tokens;
 pub mod validate;

@@ -9,7 +9,8 @@ use super::pagination;
 use crate::http::auth::Caller;
 use crate::http::state::AppState;
 use crate::service::error::ApiError;
-use crate::store::notifications::{self as store, NotificationOut};
+use crate::service::notifications::{NotificationOut, notification_out};
+use crate::store::notifications as store;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -44,7 +45,8 @@ pub async fn list(
             Ok((rows, store::unread_count(c, &user)?))
         })
         .await?;
-    let page = pagination::Page::from_rows(rows, limit, |n| n.id.as_str(), |n| store::out(&n));
+    let page =
+        pagination::Page::from_rows(rows, limit, |n| n.id.as_str(), |n| notification_out(&n));
     Ok(HttpResponse::Ok().json(FeedPage {
         items: page.items,
         next_cursor: page.next_cursor,

@@ -17,12 +17,13 @@ use super::matches::{FactorOut, stored_factors};
 use super::pagination::{self, Page};
 use super::threads::actor_of;
 use crate::http::auth::Caller;
+use crate::http::dto::audit::{AuditOut, audit_out};
 use crate::http::state::AppState;
 use crate::service::cases::{self, refusal};
 use crate::service::error::ApiError;
 use crate::service::sla::{self, CaseSla, SlaConfig};
 use crate::service::stats;
-use crate::store::audit::{self, AuditFilter, AuditOut};
+use crate::store::audit::{self, AuditFilter};
 use crate::store::cases::{self as store, Acting, Case, QueueFilter};
 use crate::store::listings::{self as listing_store, ListingView};
 use crate::store::matches::{self as match_store};
@@ -678,7 +679,7 @@ pub async fn audit_log(
         limit: limit + 1,
     };
     let rows = state.db.run(move |c| audit::list(c, &filter)).await?;
-    let page: Page<AuditOut> = Page::from_rows(rows, limit, |e| e.id.as_str(), audit::out);
+    let page: Page<AuditOut> = Page::from_rows(rows, limit, |e| e.id.as_str(), audit_out);
     Ok(HttpResponse::Ok().json(page))
 }
 

@@ -16,13 +16,14 @@ use super::pagination;
 use crate::http::auth::Caller;
 use crate::http::state::AppState;
 use crate::service::error::ApiError;
+use crate::service::threads::{MessageOut, message_out};
 use crate::service::validate::Errors;
 use crate::store::audit::Actor;
 use crate::store::listings::{self as listing_store, visible_to};
 use crate::store::matches::{self as match_store, MatchRecord};
 use crate::store::threads::{
-    self as store, Author, Message, MessageOut, NewMessage, Posted, StaffParticipant, Thread,
-    ThreadFilter, ThreadScope, message_out,
+    self as store, Author, Message, NewMessage, Posted, StaffParticipant, Thread, ThreadFilter,
+    ThreadScope,
 };
 use crate::store::{DbConnection, StoreResult, accounts, new_id, now};
 
