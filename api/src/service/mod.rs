@@ -12,6 +12,7 @@ pub mod listings;
 pub mod matches;
 pub mod matching;
 pub mod notifications;
+pub mod pagination;
 pub mod password;
 pub mod quota;
 pub mod sla;

@@ -370,7 +370,7 @@ pub async fn verify(
             "只有企业所在社区的工作人员可以认证企业",
         ));
     }
-    let actor = super::threads::actor_of(&state, &caller).await?;
+    let actor = crate::service::threads::actor_on(&state.db, &caller).await?;
     let f = crate::service::accounts::verify(&state.db, f.id, actor).await?;
     // Its listings' visibility changed: let the indexer pick that up now.
     state.search.poke();

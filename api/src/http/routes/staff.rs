@@ -15,7 +15,6 @@ use serde::{Deserialize, Serialize};
 use super::listings::{ListingOut, NamedRef, listing_out};
 use super::matches::{FactorOut, stored_factors};
 use super::pagination::{self, Page};
-use super::threads::actor_of;
 use crate::http::auth::Caller;
 use crate::http::dto::audit::{AuditOut, audit_out};
 use crate::http::state::AppState;
@@ -440,7 +439,7 @@ async fn acting(state: &AppState, caller: &Caller, k: &Case) -> Result<Acting, A
     Ok(Acting {
         case_id: k.id.clone(),
         community: staff_scope(caller)?,
-        actor: actor_of(state, caller).await?,
+        actor: crate::service::threads::actor_on(&state.db, caller).await?,
         title: title_of(state, k).await?,
     })
 }
