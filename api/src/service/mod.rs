@@ -7,6 +7,7 @@ pub mod access;
 pub mod accounts;
 pub mod cases;
 pub mod error;
+pub mod events;
 pub mod listing_form;
 pub mod listings;
 pub mod matches;
