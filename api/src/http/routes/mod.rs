@@ -11,7 +11,6 @@ pub mod listings;
 pub mod matches;
 pub mod metrics;
 pub mod notifications;
-pub mod pagination;
 pub mod search;
 pub mod staff;
 pub mod threads;
