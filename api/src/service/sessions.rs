@@ -359,8 +359,12 @@ mod tests {
         let p = park();
         let config = Config::load_from(None, &|_| None).expect("default config");
         let jwt = JwtKeys::new(b"0123456789abcdef0123456789abcdef", "zql", "zql", 900);
-        let dummy = password::hash("dummy-password-x".into()).await.expect("hash");
-        let real = password::hash("纸飞机-Harbour-42".into()).await.expect("hash");
+        let dummy = password::hash("dummy-password-x".into())
+            .await
+            .expect("hash");
+        let real = password::hash("纸飞机-Harbour-42".into())
+            .await
+            .expect("hash");
         let firm_id = p.buyer.firm.id.clone();
         let user = crate::store::accounts::NewUser {
             phone: Some("13912345678".into()),
@@ -384,18 +388,29 @@ mod tests {
             password: password.into(),
         };
         let e = login_as(s, ask("wrong")).await.expect_err("wrong password");
-        assert_eq!((e.status.as_u16(), e.code.as_str()), (401, "invalid_credentials"));
-        let first = login_as(s, ask("纸飞机-Harbour-42")).await.expect("signed in");
+        assert_eq!(
+            (e.status.as_u16(), e.code.as_str()),
+            (401, "invalid_credentials")
+        );
+        let first = login_as(s, ask("纸飞机-Harbour-42"))
+            .await
+            .expect("signed in");
         assert_eq!(first.token_type, "Bearer");
 
         let again = |t: &str| RefreshRequest {
             refresh_token: t.to_string(),
         };
-        let second = refresh(s, again(&first.refresh_token)).await.expect("rotated");
+        let second = refresh(s, again(&first.refresh_token))
+            .await
+            .expect("rotated");
         assert_ne!(second.refresh_token, first.refresh_token);
-        let e = refresh(s, again(&first.refresh_token)).await.expect_err("reused");
+        let e = refresh(s, again(&first.refresh_token))
+            .await
+            .expect_err("reused");
         assert_eq!(e.code.as_str(), "refresh_token_reused");
-        let e = refresh(s, again(&second.refresh_token)).await.expect_err("family ended");
+        let e = refresh(s, again(&second.refresh_token))
+            .await
+            .expect_err("family ended");
         assert_eq!(e.code.as_str(), "invalid_refresh_token");
 
         let me = me(&p.db, &p.buyer.caller()).await.expect("me");

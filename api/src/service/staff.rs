@@ -833,9 +833,14 @@ mod tests {
             .await
             .expect_err("a firm");
         assert_eq!((e.status.as_u16(), e.code.as_str()), (403, "forbidden"));
-        let e = queue(&p.db, sla(), &p.staff_caller(), queue_query(Some(p.other.id.clone())))
-            .await
-            .expect_err("another community");
+        let e = queue(
+            &p.db,
+            sla(),
+            &p.staff_caller(),
+            queue_query(Some(p.other.id.clone())),
+        )
+        .await
+        .expect_err("another community");
         assert_eq!(e.status.as_u16(), 403);
 
         let page = queue(&p.db, sla(), &p.staff_caller(), queue_query(None))
@@ -844,13 +849,21 @@ mod tests {
         assert_eq!(page.items.len(), 1);
         let k = &page.items[0];
         assert_eq!(k.status, CaseStatus::Open);
-        assert_eq!(k.listing.as_ref().map(|l| l.id.as_str()), Some(request.id.as_str()));
-        assert_eq!(k.firm.as_ref().map(|f| f.contact_name.as_str()), Some("张工"));
+        assert_eq!(
+            k.listing.as_ref().map(|l| l.id.as_str()),
+            Some(request.id.as_str())
+        );
+        assert_eq!(
+            k.firm.as_ref().map(|f| f.contact_name.as_str()),
+            Some("张工")
+        );
         assert_eq!((page.counts.open, page.counts.claimed), (1, 0));
 
         let mut bad = queue_query(None);
         bad.status = Some("closed".into());
-        let e = queue(&p.db, sla(), &p.staff_caller(), bad).await.expect_err("status");
+        let e = queue(&p.db, sla(), &p.staff_caller(), bad)
+            .await
+            .expect_err("status");
         assert_eq!(e.errors[0].field, "status");
     }
 
@@ -871,19 +884,25 @@ mod tests {
             community_id: p.dagang.id.clone(),
             note: String::new(),
         };
-        let e = escalate(&p.db, sla(), &staff, id.clone(), to_own).await.expect_err("own");
+        let e = escalate(&p.db, sla(), &staff, id.clone(), to_own)
+            .await
+            .expect_err("own");
         assert_eq!(e.errors[0].code, "same_community");
         let nowhere = EscalateBody {
             community_id: "no-such-community".into(),
             note: String::new(),
         };
-        let e = escalate(&p.db, sla(), &staff, id.clone(), nowhere).await.expect_err("unknown");
+        let e = escalate(&p.db, sla(), &staff, id.clone(), nowhere)
+            .await
+            .expect_err("unknown");
         assert_eq!(e.errors[0].code, "unknown_community");
         let odd = ResolveBody {
             outcome: "maybe".into(),
             note: String::new(),
         };
-        let e = resolve(&p.db, sla(), &staff, id.clone(), odd).await.expect_err("outcome");
+        let e = resolve(&p.db, sla(), &staff, id.clone(), odd)
+            .await
+            .expect_err("outcome");
         assert_eq!(e.errors[0].field, "outcome");
         let e = claim(&p.db, sla(), &p.buyer.caller(), id.clone(), false)
             .await
