@@ -11,7 +11,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::service::access::Caller;
-use crate::service::error::ApiError;
+use crate::service::error::{ApiError, Code};
 use crate::service::validate::Errors;
 use crate::store::audit::{self, Actor};
 use crate::store::cases::{self as case_store, Case, Note};
@@ -22,6 +22,7 @@ use crate::store::stream::NewEvent;
 use crate::store::{
     Db, DbConnection, StoreError, StoreResult, accounts, listings, new_id, now, stream,
 };
+use zhiqilian_matcher::CaseStatus;
 
 /// Longest case note (characters).
 pub const NOTE_MAX_CHARS: usize = 2000;
@@ -232,11 +233,52 @@ pub async fn take_over(db: &Db, caller: &Caller, v: &ListingView) -> Result<Opti
         .await
         .map_err(|e| match e {
             StoreError::Conflict(_) => {
-                ApiError::conflict("edit_conflict", "该信息刚被他人修改，请刷新后重试")
+                ApiError::conflict(Code::EditConflict, "该信息刚被他人修改，请刷新后重试")
             }
             other => other.into(),
         })?;
     Ok(Some(seq))
+}
+
+/// A listing the caller may see (404 for anything else, as the listing
+/// routes answer).
+async fn visible(db: &Db, caller: &Caller, id: String) -> Result<ListingView, ApiError> {
+    let viewer = caller.viewer();
+    db.run(move |c| listings::get(c, &id))
+        .await?
+        .filter(|v| crate::service::access::visible_to(v, &viewer))
+        .ok_or_else(|| ApiError::not_found("供需信息"))
+}
+
+/// [`take_over`] of a listing the caller may see, answered as shown.
+pub async fn take_over_listing(
+    db: &Db,
+    caller: &Caller,
+    id: String,
+) -> Result<(crate::service::views::ListingOut, Option<i64>), ApiError> {
+    let v = visible(db, caller, id).await?;
+    let seq = take_over(db, caller, &v).await?;
+    let v = match seq {
+        Some(_) => {
+            let id = v.listing.id.clone();
+            db.run(move |c| listings::get(c, &id))
+                .await?
+                .ok_or_else(|| ApiError::not_found("供需信息"))?
+        }
+        None => v,
+    };
+    Ok((crate::service::views::listing_out(v), seq))
+}
+
+/// [`ask_community`] about a listing the caller may see.
+pub async fn ask_community_about(
+    db: &Db,
+    caller: &Caller,
+    id: String,
+    note: Option<String>,
+) -> Result<CaseSummary, ApiError> {
+    let v = visible(db, caller, id).await?;
+    ask_community(db, caller, &v, note).await
 }
 
 /// A case as the firm that asked for help sees it: no staff notes.
@@ -260,7 +302,7 @@ fn summary(k: Case, opened_now: bool) -> CaseSummary {
         firm_id: k.firm_id,
         community_id: k.community_id,
         urgency: k.urgency,
-        status: k.status,
+        status: k.status.as_str().to_string(),
         opened_at: k.opened_at.and_utc(),
         opened_now,
     }
@@ -290,7 +332,7 @@ fn open_case_in(
     stream::write(conn, |c| {
         crate::store::begin_write(c)?;
         let (k, created, live) = case_store::open_on_request(c, l)?;
-        if k.status == "resolved" {
+        if k.status == CaseStatus::Resolved {
             return Ok(((k, false), Vec::new()));
         }
         let actor = actor_of(c, actor_id)?;
@@ -326,7 +368,7 @@ fn new_note(case_id: &str, actor: &Actor, body: &str) -> Note {
 fn open_listing_for_case(l: &Listing) -> Result<(), ApiError> {
     if l.status != "open" {
         return Err(ApiError::conflict(
-            "listing_closed",
+            Code::ListingClosed,
             "已关闭的供需信息不能转为工单",
         ));
     }
@@ -335,7 +377,7 @@ fn open_listing_for_case(l: &Listing) -> Result<(), ApiError> {
 
 fn resolved_refusal() -> ApiError {
     ApiError::conflict(
-        "case_resolved",
+        Code::CaseResolved,
         "该信息的工单已办结；如仍需协助，请重新发布需求",
     )
 }
@@ -356,7 +398,7 @@ pub async fn ask_community(
     open_listing_for_case(&l)?;
     if !v.firm_verified {
         return Err(ApiError::conflict(
-            "firm_unverified",
+            Code::FirmUnverified,
             "企业通过社区认证后才能请社区协助",
         ));
     }
@@ -365,7 +407,7 @@ pub async fn ask_community(
     let (k, created) = db
         .run(move |c| open_case_in(c, &l, &user, "case.requested_by_firm", note.as_deref()))
         .await?;
-    if k.status == "resolved" {
+    if k.status == CaseStatus::Resolved {
         return Err(resolved_refusal());
     }
     Ok(summary(k, created))
@@ -393,7 +435,7 @@ pub async fn open_case(
     let (k, created) = db
         .run(move |c| open_case_in(c, &l, &user, "case.opened_by_staff", note.as_deref()))
         .await?;
-    if k.status == "resolved" {
+    if k.status == CaseStatus::Resolved {
         return Err(resolved_refusal());
     }
     Ok(summary(k, created))
@@ -404,7 +446,7 @@ pub async fn open_case(
 pub struct NoteOut {
     pub id: String,
     pub case_id: String,
-    pub author: crate::store::audit::ActorOut,
+    pub author: crate::service::views::ActorOut,
     pub body: String,
     pub created_at: DateTime<Utc>,
 }
@@ -413,7 +455,7 @@ fn note_out(n: Note) -> NoteOut {
     NoteOut {
         id: n.id,
         case_id: n.case_id,
-        author: crate::store::audit::ActorOut {
+        author: crate::service::views::ActorOut {
             id: n.author_user_id,
             name: n.author_name,
         },

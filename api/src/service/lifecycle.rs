@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use zhiqilian_matcher::Uscc;
 
 use crate::service::access::Caller;
-use crate::service::error::{ApiError, Status};
+use crate::service::error::{ApiError, Code, Status};
 use crate::service::password;
 use crate::service::tokens::hash_refresh_token as sha256_hex;
 use crate::service::validate::{Errors, Login};
@@ -31,7 +31,7 @@ pub const INVITE_TTL_DAYS: i64 = 7;
 
 fn session_ended() -> ApiError {
     ApiError::unauthorized(
-        "session_ended",
+        Code::SessionEnded,
         "登录已失效（账号已变更或被移出企业），请重新登录",
     )
 }
@@ -40,7 +40,7 @@ fn session_ended() -> ApiError {
 pub fn firm_suspended() -> ApiError {
     ApiError::new(
         Status::FORBIDDEN,
-        "firm_suspended",
+        Code::FirmSuspended,
         "所属企业已被社区暂停使用，暂时无法登录；如有疑问请联系社区工作人员",
     )
 }
@@ -62,7 +62,7 @@ pub async fn ensure_may_sign_in(db: &Db, user_id: &str) -> Result<(), ApiError> 
 pub async fn ensure_session_live(db: &Db, user_id: &str, sv: Option<i64>) -> Result<(), ApiError> {
     let id = user_id.to_string();
     match db.run(move |c| store::session_state(c, &id)).await? {
-        None => Err(ApiError::unauthorized("invalid_token", "访问令牌无效")),
+        None => Err(ApiError::unauthorized(Code::InvalidToken, "访问令牌无效")),
         Some(s) if s.firm_suspended => Err(firm_suspended()),
         Some(s) if s.deleted => Err(session_ended()),
         Some(s) if s.version == sv.unwrap_or(0) => Ok(()),
@@ -76,7 +76,7 @@ pub async fn session_version(db: &Db, user_id: &str) -> Result<i64, ApiError> {
     db.run(move |c| store::session_state(c, &id))
         .await?
         .map(|s| s.version)
-        .ok_or_else(|| ApiError::unauthorized("invalid_token", "访问令牌无效"))
+        .ok_or_else(|| ApiError::unauthorized(Code::InvalidToken, "访问令牌无效"))
 }
 
 /// A code people can read out over the phone: `n` characters of an
@@ -238,7 +238,7 @@ pub async fn issue_reset_code(
 
 fn invalid_code() -> ApiError {
     ApiError::bad_request(
-        "invalid_reset_code",
+        Code::InvalidResetCode,
         "重置码无效、已使用或已过期，请联系社区工作人员重新获取",
     )
 }
@@ -349,7 +349,7 @@ pub async fn join(
     let at = now();
     let h = hash.clone();
     let open = db.run(move |c| store::invite_is_open(c, &h, at)).await?;
-    let invalid = || ApiError::bad_request("invalid_invite", "邀请码无效、已使用或已过期");
+    let invalid = || ApiError::bad_request(Code::InvalidInvite, "邀请码无效、已使用或已过期");
     if !open {
         return Err(invalid());
     }
@@ -393,7 +393,7 @@ pub async fn join(
         Ok(m) => Ok(m),
         Err(StoreError::Conflict(what)) if what == "invite" => Err(invalid()),
         Err(StoreError::Conflict(_)) => {
-            Err(ApiError::conflict("login_taken", "该手机号或邮箱已注册"))
+            Err(ApiError::conflict(Code::LoginTaken, "该手机号或邮箱已注册"))
         }
         Err(other) => Err(other.into()),
     }
@@ -411,7 +411,7 @@ pub async fn remove_member(
     let f = administered_firm(db, caller, firm_id).await?;
     if user_id == caller.user_id {
         return Err(ApiError::conflict(
-            "cannot_remove_self",
+            Code::CannotRemoveSelf,
             "不能移除自己；请先移交管理员身份",
         ));
     }
@@ -708,7 +708,7 @@ pub async fn export(db: &Db, caller: &Caller) -> Result<Value, ApiError> {
                     "id": id, "title": title, "created_at": at.and_utc() })).collect::<Vec<_>>(),
                 "messages": msgs.iter().map(|(t, body, at)| json!({
                     "thread_id": t, "body": body, "created_at": at.and_utc() })).collect::<Vec<_>>(),
-                "notifications": notes.iter().map(notifications::out).collect::<Vec<_>>(),
+                "notifications": notes.iter().map(crate::service::notifications::notification_out).collect::<Vec<_>>(),
             })))
         })
         .await?;
@@ -753,7 +753,7 @@ pub async fn delete_account(db: &Db, caller: &Caller, password: String) -> Resul
     if refused {
         return Err(ApiError::new(
             Status::CONFLICT,
-            "hand_over_first",
+            Code::HandOverFirst,
             "您是企业唯一的管理员：请先把管理员身份移交给同事再注销",
         ));
     }

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::service::access::{Caller, visible_to};
-use crate::service::error::ApiError;
+use crate::service::error::{ApiError, Code};
 use crate::service::validate::Errors;
 use crate::store::audit::{self, Actor};
 use crate::store::lifecycle;
@@ -345,7 +345,7 @@ pub struct ActionOut {
 /// Why an action cannot be taken.
 enum Refused {
     NotFound,
-    Conflict(&'static str, &'static str),
+    Conflict(Code, &'static str),
 }
 
 /// The notice that takes a removed message's place.
@@ -479,7 +479,7 @@ fn decide(
                 "suspend_firm" => {
                     if f.suspended_at.is_some() {
                         return Ok((
-                            Err(Refused::Conflict("already_suspended", "该企业已被暂停")),
+                            Err(Refused::Conflict(Code::AlreadySuspended, "该企业已被暂停")),
                             Vec::new(),
                         ));
                     }
@@ -492,7 +492,7 @@ fn decide(
                 "lift_suspension" => {
                     if f.suspended_at.is_none() {
                         return Ok((
-                            Err(Refused::Conflict("not_suspended", "该企业未被暂停")),
+                            Err(Refused::Conflict(Code::NotSuspended, "该企业未被暂停")),
                             Vec::new(),
                         ));
                     }

@@ -7,11 +7,11 @@
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
-use super::listings::{WriteParams, after_write, listing_out, load_view, with_indexed};
+use super::listings::{WriteParams, after_write};
 use crate::http::auth::Caller;
 use crate::http::state::AppState;
 use crate::service::error::ApiError;
-use crate::service::{frontdesk, listings};
+use crate::service::frontdesk;
 
 /// `POST /api/v1/listings/{id}/take-over`
 pub async fn take_over(
@@ -20,11 +20,13 @@ pub async fn take_over(
     id: web::Path<String>,
     params: web::Query<WriteParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let v = listings::visible(&state.db, &caller, id.into_inner()).await?;
-    let seq = frontdesk::take_over(&state.db, &caller, &v).await?;
-    let indexed = after_write(&state, &params, seq).await?;
-    let v = load_view(&state, v.listing.id).await?;
-    Ok(with_indexed(HttpResponse::Ok(), indexed).json(listing_out(v)))
+    let wait = params.wait()?;
+    let (out, seq) = frontdesk::take_over_listing(&state.db, &caller, id.into_inner()).await?;
+    let mut res = HttpResponse::Ok();
+    if let Some(v) = after_write(&state, wait, seq).await {
+        res.insert_header(("x-indexed", v));
+    }
+    Ok(res.json(out))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -49,9 +51,8 @@ pub async fn ask_community(
     id: web::Path<String>,
     body: web::Json<AskBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let v = listings::visible(&state.db, &caller, id.into_inner()).await?;
     let note = body.into_inner().note;
-    let k = frontdesk::ask_community(&state.db, &caller, &v, note).await?;
+    let k = frontdesk::ask_community_about(&state.db, &caller, id.into_inner(), note).await?;
     Ok(opened(k))
 }
 

@@ -4,11 +4,11 @@
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
-use super::pagination;
 use crate::http::auth::Caller;
 use crate::http::state::AppState;
 use crate::service::error::ApiError;
 use crate::service::moderation::{self, ActionIn, NewReport};
+use crate::service::pagination;
 
 /// `POST /api/v1/reports`
 pub async fn report(
