@@ -1056,6 +1056,32 @@ async fn suspending_a_firm_hides_its_listings_refuses_sign_in_and_ends_sessions(
             .await
             .expect_problem(403, "firm_suspended");
     }
+    // Its API clients act for no one either.
+    let created = app
+        .post(
+            "/api/v1/clients",
+            &w.staff1.token,
+            &json!({"name": "港城 ERP", "firm_id": w.b.id, "scopes": ["listings:read"]}),
+        )
+        .await;
+    let created = created.expect(201).clone();
+    let token = app
+        .send(app.client.post(app.url("/api/v1/oauth/token")).form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", created["id"].as_str().expect("id")),
+            (
+                "client_secret",
+                created["client_secret"].as_str().expect("secret"),
+            ),
+        ]))
+        .await;
+    let client_token = token.expect(200)["access_token"]
+        .as_str()
+        .expect("token")
+        .to_string();
+    app.get("/api/v1/listings", &client_token)
+        .await
+        .expect_problem(403, "firm_suspended");
     // Its listings leave others' view (staff still see them).
     app.get(&format!("/api/v1/listings/{oid}"), &w.a.admin.token)
         .await
@@ -1074,6 +1100,7 @@ async fn suspending_a_firm_hides_its_listings_refuses_sign_in_and_ends_sessions(
     .await
     .expect(201);
     app.login(&w.b.admin.login, PASSWORD).await.expect(200);
+    app.get("/api/v1/listings", &client_token).await.expect(200);
     app.get(&format!("/api/v1/listings/{oid}"), &w.a.admin.token)
         .await
         .expect(200);

@@ -166,9 +166,27 @@ pub async fn ensure_client_live(
     version: Option<i64>,
 ) -> Result<(), ApiError> {
     let id = client_id.to_string();
-    let live = db
-        .run(move |c| crate::store::clients::is_live(c, &id, version))
+    let (live, suspended) = db
+        .run(move |c| {
+            let k = crate::store::clients::get(c, &id)?;
+            let live = k.as_ref().is_some_and(|k| {
+                k.revoked_at.is_none() && crate::store::clients::secret_version(k) == version
+            });
+            // A client of a suspended firm acts for no one until it is lifted.
+            let suspended = match k.and_then(|k| k.firm_id) {
+                Some(f) => crate::store::moderation::suspension(c, &f)?.is_some(),
+                None => false,
+            };
+            Ok((live, suspended))
+        })
         .await?;
+    if live && suspended {
+        return Err(ApiError::new(
+            crate::service::error::Status::FORBIDDEN,
+            Code::FirmSuspended,
+            "所属企业已被社区暂停使用；如有疑问请联系社区工作人员",
+        ));
+    }
     if live {
         Ok(())
     } else {
