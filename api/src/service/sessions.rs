@@ -173,23 +173,11 @@ pub async fn login(
         ));
     };
 
-    crate::service::lifecycle::ensure_may_sign_in(state.db, &user.id).await?;
-    let refresh = new_refresh_token();
-    let row = refresh_row(&state, &user.id, &new_id(), &refresh);
-    let (roles, fcmty, user) = state
+    state
         .db
-        .run(move |c| {
-            accounts::clear_login_failures(c, &key)?;
-            accounts::insert_refresh_token(c, &row)?;
-            let (roles, fcmty) = load_roles(c, &user)?;
-            Ok((roles, fcmty, user))
-        })
+        .run(move |c| accounts::clear_login_failures(c, &key))
         .await?;
-    let access = state
-        .jwt
-        .sign(&claims_for(&state, &user, &roles, fcmty))
-        .map_err(ApiError::internal)?;
-    Ok(pair(&state, access, refresh))
+    sign_in(state, user).await
 }
 
 /// Trades a refresh token for a new pair (the old one is spent).
@@ -220,10 +208,7 @@ pub async fn refresh(state: Sessions<'_>, body: RefreshRequest) -> Result<TokenP
         .await?;
     let (user, roles, fcmty) = outcome?;
     crate::service::lifecycle::ensure_may_sign_in(state.db, &user.id).await?;
-    let access = state
-        .jwt
-        .sign(&claims_for(&state, &user, &roles, fcmty))
-        .map_err(ApiError::internal)?;
+    let access = access_token(&state, &user, &roles, fcmty)?;
     Ok(pair(&state, access, next))
 }
 
@@ -241,11 +226,21 @@ pub async fn sign_in(state: Sessions<'_>, user: User) -> Result<TokenPair, ApiEr
             Ok((roles, fcmty, user))
         })
         .await?;
-    let access = state
-        .jwt
-        .sign(&claims_for(&state, &user, &roles, fcmty))
-        .map_err(ApiError::internal)?;
+    let access = access_token(&state, &user, &roles, fcmty)?;
     Ok(pair(&state, access, refresh))
+}
+
+/// A signed access token for the user with these roles.
+fn access_token(
+    state: &Sessions<'_>,
+    user: &User,
+    roles: &Roles,
+    firm_community: Option<String>,
+) -> Result<String, ApiError> {
+    state
+        .jwt
+        .sign(&claims_for(state, user, roles, firm_community))
+        .map_err(ApiError::internal)
 }
 
 /// Revokes the refresh-token family; succeeds whether or not the token
