@@ -5,7 +5,9 @@
 
 pub mod access;
 pub mod accounts;
+pub mod agreements;
 pub mod cases;
+pub mod deal_terms;
 pub mod error;
 pub mod listing_form;
 pub mod listings;
@@ -13,6 +15,8 @@ pub mod matches;
 pub mod matching;
 pub mod password;
 pub mod quota;
+pub mod quotes;
+pub mod reputation;
 pub mod sla;
 pub mod ssrf;
 pub mod stats;
