@@ -361,13 +361,27 @@ async fn a_full_deal_from_quotes_to_ratings() {
                     "attributes": {"material_name": "铝锭"}}),
         )
         .await;
-    let m = app
-        .get(
-            &format!("/api/v1/listings/{}/matches?limit=50", id_of(&next)),
-            &a.token,
-        )
-        .await;
-    let m = m.expect(200).clone();
+    // Matching retrieves candidates from the search index: wait until the
+    // indexer has both offers.
+    let mut m = Value::Null;
+    for _ in 0..100 {
+        let r = app
+            .get(
+                &format!("/api/v1/listings/{}/matches?limit=50", id_of(&next)),
+                &a.token,
+            )
+            .await;
+        m = r.expect(200).clone();
+        let found = |id: &str| {
+            m["items"]
+                .as_array()
+                .is_some_and(|items| items.iter().any(|i| i["listing"]["id"] == id))
+        };
+        if found(&b_offer) && found(&d_offer) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     let reliability = |offer: &str| -> f64 {
         let item = m["items"]
             .as_array()
