@@ -263,7 +263,7 @@ async fn a_lost_connection_or_a_held_lock_is_unavailable_not_internal() {
     assert!(matches!(e, StoreError::Unavailable(_)), "{e:?}");
     let api = ApiError::from(e);
     assert_eq!(
-        (api.status.as_u16(), api.code),
+        (api.status.as_u16(), api.code.as_str()),
         (503, "database_unavailable")
     );
 }

@@ -24,7 +24,9 @@ pub use constraints::{
 pub use errors::{FieldError, codes};
 pub use extract::{fire_class_strictness, normalise_place, same_place};
 pub use listing::{MatchListing, Reliability};
-pub use model::{Kind, ListingStatus, Side, UnknownVariant, Urgency, Visibility};
+pub use model::{
+    CaseStatus, Kind, ListingStatus, MatchStatus, Side, UnknownVariant, Urgency, Visibility,
+};
 pub use score::{Factor, Scored, Weights, factor_keys, haversine_km, rank, score};
 pub use units::{
     BaseUnit, Dimension, NormalPrice, NormalUnit, Period, Price, PriceUnit, Quantity, find_amounts,

@@ -31,6 +31,8 @@ macro_rules! vocabulary {
     ) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[cfg_attr(feature = "diesel", derive(diesel::AsExpression, diesel::FromSqlRow))]
+        #[cfg_attr(feature = "diesel", diesel(sql_type = diesel::sql_types::Text))]
         #[serde(rename_all = "lowercase")]
         pub enum $name {
             $(#[$fmeta])* $first,
@@ -58,6 +60,41 @@ macro_rules! vocabulary {
                     Self::$first => $first_zh,
                     $( Self::$variant => $zh, )*
                 }
+            }
+        }
+
+        /// Stored as its wire name in a text column, on every backend.
+        #[cfg(feature = "diesel")]
+        impl<DB> diesel::serialize::ToSql<diesel::sql_types::Text, DB> for $name
+        where
+            DB: diesel::backend::Backend,
+            str: diesel::serialize::ToSql<diesel::sql_types::Text, DB>,
+        {
+            fn to_sql<'b>(
+                &'b self,
+                out: &mut diesel::serialize::Output<'b, '_, DB>,
+            ) -> diesel::serialize::Result {
+                <str as diesel::serialize::ToSql<diesel::sql_types::Text, DB>>::to_sql(
+                    self.as_str(),
+                    out,
+                )
+            }
+        }
+
+        /// Read back from its wire name; a value this build does not know
+        /// is an error, never a default.
+        #[cfg(feature = "diesel")]
+        impl<DB> diesel::deserialize::FromSql<diesel::sql_types::Text, DB> for $name
+        where
+            DB: diesel::backend::Backend,
+            String: diesel::deserialize::FromSql<diesel::sql_types::Text, DB>,
+        {
+            fn from_sql(bytes: DB::RawValue<'_>) -> diesel::deserialize::Result<Self> {
+                let s = <String as diesel::deserialize::FromSql<
+                    diesel::sql_types::Text,
+                    DB,
+                >>::from_sql(bytes)?;
+                Ok(s.parse::<$name>()?)
             }
         }
 
@@ -156,6 +193,36 @@ vocabulary! {
     }
 }
 
+vocabulary! {
+    /// Where a stored match record (a request paired with an offer) stands:
+    /// suggested → contacted → agreed | declined; `expired` when a listing
+    /// closed first.
+    pub enum MatchStatus {
+        Suggested => ("suggested", "推荐"),
+        Contacted => ("contacted", "已联系"),
+        Agreed => ("agreed", "已达成"),
+        Declined => ("declined", "已婉拒"),
+        Expired => ("expired", "已失效"),
+    }
+}
+
+impl MatchStatus {
+    /// Still open to a move by the firms (not agreed, declined or expired).
+    pub fn is_open(self) -> bool {
+        matches!(self, MatchStatus::Suggested | MatchStatus::Contacted)
+    }
+}
+
+vocabulary! {
+    /// Where a staff case stands: open → claimed → brokered → resolved.
+    pub enum CaseStatus {
+        Open => ("open", "待处理"),
+        Claimed => ("claimed", "已认领"),
+        Brokered => ("brokered", "已牵线"),
+        Resolved => ("resolved", "已办结"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -194,6 +261,8 @@ mod tests {
         check_vocabulary(Urgency::ALL);
         check_vocabulary(Visibility::ALL);
         check_vocabulary(ListingStatus::ALL);
+        check_vocabulary(MatchStatus::ALL);
+        check_vocabulary(CaseStatus::ALL);
     }
 
     #[test]

@@ -12,6 +12,7 @@ use std::collections::HashMap;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde_json::json;
+use zhiqilian_matcher::CaseStatus;
 
 use super::audit::Actor;
 use super::models::Listing;
@@ -30,7 +31,7 @@ pub struct Case {
     pub origin_community_id: String,
     pub escalated_from: Option<String>,
     pub urgency: String,
-    pub status: String,
+    pub status: CaseStatus,
     pub claimed_by: Option<String>,
     pub claimed_at: Option<NaiveDateTime>,
     pub first_contact_at: Option<NaiveDateTime>,
@@ -64,7 +65,7 @@ pub struct Contact {
     pub created_at: NaiveDateTime,
 }
 
-pub const ACTIVE: [&str; 3] = ["open", "claimed", "brokered"];
+pub const ACTIVE: [CaseStatus; 3] = [CaseStatus::Open, CaseStatus::Claimed, CaseStatus::Brokered];
 pub const OUTCOMES: [&str; 3] = ["solved", "partly", "not_solved"];
 
 /// Why an action was refused.
@@ -155,7 +156,7 @@ pub fn upsert_for(c: &mut DbConnection, l: &Listing) -> StoreResult<Vec<NewEvent
         origin_community_id: l.community_id.clone(),
         escalated_from: None,
         urgency: l.urgency.clone(),
-        status: "open".into(),
+        status: CaseStatus::Open,
         claimed_by: None,
         claimed_at: None,
         first_contact_at: None,
@@ -176,7 +177,7 @@ pub fn upsert_for(c: &mut DbConnection, l: &Listing) -> StoreResult<Vec<NewEvent
     let changed = diesel::update(
         cases::table
             .filter(cases::listing_id.eq(&l.id))
-            .filter(cases::status.ne("resolved"))
+            .filter(cases::status.ne(CaseStatus::Resolved))
             .filter(cases::urgency.ne(&l.urgency)),
     )
     .set((cases::urgency.eq(&l.urgency), cases::updated_at.eq(at)))
@@ -208,7 +209,7 @@ pub fn by_listing(c: &mut DbConnection, listing_id: &str) -> StoreResult<Option<
 pub struct QueueFilter {
     /// `None`: every community (platform admins).
     pub community_id: Option<String>,
-    pub statuses: Vec<String>,
+    pub statuses: Vec<CaseStatus>,
     pub urgency: Option<String>,
     pub claimed_by: Option<String>,
     pub after_id: Option<String>,
@@ -305,7 +306,7 @@ fn held(
     if community.is_some_and(|cm| cm != k.community_id) {
         return Ok(Err(Refusal::NotFound));
     }
-    if k.status == "resolved" {
+    if k.status == CaseStatus::Resolved {
         return Ok(Err(Refusal::Resolved));
     }
     Ok(Ok(k))

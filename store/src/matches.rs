@@ -2,6 +2,7 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+use zhiqilian_matcher::MatchStatus;
 
 use super::notifications::{self, NewNotification};
 use super::schema::{events, match_records};
@@ -90,7 +91,7 @@ pub fn save_suggestion(
         match_records::table
             .filter(match_records::request_id.eq(&s.request_id))
             .filter(match_records::offer_id.eq(&s.offer_id))
-            .filter(match_records::status.eq("suggested")),
+            .filter(match_records::status.eq(MatchStatus::Suggested)),
     )
     .set((
         match_records::score.eq(s.score),
@@ -111,7 +112,7 @@ pub fn open_for_listing(c: &mut DbConnection, listing_id: &str) -> StoreResult<V
                 .eq(listing_id)
                 .or(match_records::offer_id.eq(listing_id)),
         )
-        .filter(match_records::status.eq_any(["suggested", "contacted"]))
+        .filter(match_records::status.eq_any([MatchStatus::Suggested, MatchStatus::Contacted]))
         .select(MatchRecord::as_select())
         .load(c)?)
 }
@@ -144,7 +145,7 @@ pub fn visible(r: &MatchRecord, scope: &MatchScope) -> bool {
 
 #[derive(Debug, Clone, Default)]
 pub struct MatchFilter {
-    pub status: Option<String>,
+    pub status: Option<MatchStatus>,
     pub listing_id: Option<String>,
     pub before_id: Option<String>,
     pub limit: i64,
@@ -178,7 +179,7 @@ pub fn list(
         MatchScope::Nobody => return Ok(Vec::new()),
     }
     if let Some(s) = &f.status {
-        q = q.filter(match_records::status.eq(s.clone()));
+        q = q.filter(match_records::status.eq(*s));
     }
     if let Some(l) = &f.listing_id {
         q = q.filter(
@@ -221,7 +222,7 @@ pub fn record_consent(
     let Some(r) = get(c, id)? else {
         return Ok(None);
     };
-    if r.status != "contacted" {
+    if r.status != MatchStatus::Contacted {
         return Ok(Some(r));
     }
     let target = match_records::table.find(id);
@@ -256,8 +257,8 @@ pub fn record_consent(
 pub fn set_status_in(
     c: &mut DbConnection,
     id: &str,
-    from: &str,
-    to: &str,
+    from: MatchStatus,
+    to: MatchStatus,
 ) -> StoreResult<Option<(MatchRecord, Vec<NewEvent>)>> {
     let at = now();
     let n = diesel::update(
@@ -273,7 +274,7 @@ pub fn set_status_in(
     if n == 0 {
         return Ok(None);
     }
-    if to == "agreed" {
+    if to == MatchStatus::Agreed {
         diesel::update(
             match_records::table
                 .find(id)

@@ -2,6 +2,7 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+use zhiqilian_matcher::MatchStatus;
 
 use super::schema::*;
 use super::{new_id, now};
@@ -160,7 +161,7 @@ pub struct MatchRecord {
     pub score: f64,
     pub partial: bool,
     pub factors: String,
-    pub status: String,
+    pub status: MatchStatus,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     /// When the record reached `agreed`: when the second firm agreed.
@@ -187,7 +188,7 @@ impl MatchRecord {
             score: s.score,
             partial: s.partial,
             factors: s.factors.clone(),
-            status: "suggested".into(),
+            status: MatchStatus::Suggested,
             created_at: t,
             updated_at: t,
             agreed_at: None,

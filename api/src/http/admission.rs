@@ -15,7 +15,7 @@ use actix_web::middleware::Next;
 use actix_web::{Error, ResponseError};
 use tokio::sync::Semaphore;
 
-use crate::service::error::ApiError;
+use crate::service::error::{ApiError, Code};
 
 /// The in-flight limit of one server.
 #[derive(Clone)]
@@ -64,7 +64,7 @@ pub async fn admit(
             retry_after_secs: Some(1),
             ..ApiError::new(
                 crate::service::error::Status::SERVICE_UNAVAILABLE,
-                "overloaded",
+                Code::Overloaded,
                 "服务繁忙，请稍后重试",
             )
         };

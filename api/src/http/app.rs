@@ -16,7 +16,7 @@ use crate::http::error;
 use crate::http::firm_app;
 use crate::http::routes;
 use crate::http::state::AppState;
-use crate::service::error::Status;
+use crate::service::error::{Code, Status};
 use crate::service::{password, tokens};
 use crate::store::Db;
 
@@ -99,7 +99,7 @@ pub async fn prepare_state(config: Config) -> anyhow::Result<AppState> {
         limits,
         quotas,
         webhooks,
-        wechat: crate::http::routes::wechat::http_client()?,
+        wechat: crate::service::wechat::http_client()?,
         background,
         admission,
     })
@@ -185,16 +185,16 @@ async fn cors_problems(
     let problem = match refusal {
         CorsError::OriginNotAllowed => error::ApiError::new(
             Status::FORBIDDEN,
-            "cors_origin_not_allowed",
+            Code::CorsOriginNotAllowed,
             "该来源（Origin）不允许跨域调用本接口",
         ),
         CorsError::MethodNotAllowed | CorsError::HeadersNotAllowed => error::ApiError::new(
             Status::FORBIDDEN,
-            "cors_request_not_allowed",
+            Code::CorsRequestNotAllowed,
             "跨域预检请求的方法或请求头不被允许",
         ),
         other => error::ApiError::bad_request(
-            "cors_preflight_invalid",
+            Code::CorsPreflightInvalid,
             format!("跨域预检请求无效：{other}"),
         ),
     };

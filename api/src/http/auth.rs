@@ -10,7 +10,7 @@ use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
 
 use crate::http::state::AppState;
 pub use crate::service::access::{Caller, ClientGrant, FirmMembership, FirmRole};
-use crate::service::error::ApiError;
+use crate::service::error::{ApiError, Code};
 use crate::service::tokens::TokenError;
 use crate::store::scopes::ClientAccess;
 
@@ -19,17 +19,17 @@ fn bearer(req: &HttpRequest) -> Result<&str, ApiError> {
         .headers()
         .get(actix_web::http::header::AUTHORIZATION)
         .ok_or_else(|| {
-            ApiError::unauthorized("unauthenticated", "需要登录：缺少 Authorization 头")
+            ApiError::unauthorized(Code::Unauthenticated, "需要登录：缺少 Authorization 头")
         })?;
     let value = header
         .to_str()
-        .map_err(|_| ApiError::unauthorized("invalid_token", "Authorization 头无法解析"))?;
-    let (scheme, token) = value
-        .split_once(' ')
-        .ok_or_else(|| ApiError::unauthorized("invalid_token", "Authorization 须为 Bearer 令牌"))?;
+        .map_err(|_| ApiError::unauthorized(Code::InvalidToken, "Authorization 头无法解析"))?;
+    let (scheme, token) = value.split_once(' ').ok_or_else(|| {
+        ApiError::unauthorized(Code::InvalidToken, "Authorization 须为 Bearer 令牌")
+    })?;
     if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
         return Err(ApiError::unauthorized(
-            "invalid_token",
+            Code::InvalidToken,
             "Authorization 须为 Bearer 令牌",
         ));
     }
@@ -50,13 +50,13 @@ pub fn check_client_access(req: &HttpRequest, caller: &Caller) -> Result<(), Api
         ClientAccess::Open => Ok(()),
         ClientAccess::Users => Err(ApiError::new(
             crate::service::error::Status::FORBIDDEN,
-            "insufficient_scope",
+            Code::InsufficientScope,
             "该接口不对 API 客户端开放",
         )),
         ClientAccess::Needs(s) if grant.scopes.contains(s) => Ok(()),
         ClientAccess::Needs(s) => Err(ApiError::new(
             crate::service::error::Status::FORBIDDEN,
-            "insufficient_scope",
+            Code::InsufficientScope,
             format!("该 API 客户端缺少权限范围 {s}"),
         )),
     }
@@ -77,10 +77,10 @@ fn authenticate_token(req: &HttpRequest) -> Result<Caller, ApiError> {
     match state.jwt.verify(token) {
         Ok(claims) => Ok(Caller::from_claims(claims)),
         Err(TokenError::Expired) => Err(ApiError::unauthorized(
-            "token_expired",
+            Code::TokenExpired,
             "访问令牌已过期，请刷新",
         )),
-        Err(TokenError::Invalid) => Err(ApiError::unauthorized("invalid_token", "访问令牌无效")),
+        Err(TokenError::Invalid) => Err(ApiError::unauthorized(Code::InvalidToken, "访问令牌无效")),
     }
 }
 

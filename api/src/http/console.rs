@@ -11,8 +11,8 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use rust_embed::Embed;
 
-use crate::service::error::ApiError;
 use crate::service::error::Status;
+use crate::service::error::{ApiError, Code};
 
 #[derive(Embed)]
 #[folder = "../web/"]
@@ -104,7 +104,7 @@ pub(crate) fn content_type(name: &str) -> &'static str {
 pub(crate) fn not_found(req: &HttpRequest) -> ApiError {
     ApiError::new(
         Status::NOT_FOUND,
-        "route_not_found",
+        Code::RouteNotFound,
         format!("没有这个文件：{}", req.path()),
     )
 }
@@ -112,7 +112,7 @@ pub(crate) fn not_found(req: &HttpRequest) -> ApiError {
 pub(crate) async fn method_not_allowed(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     Err(ApiError::new(
         Status::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
+        Code::MethodNotAllowed,
         format!("{} 不支持 {} 方法", req.path(), req.method()),
     ))
 }

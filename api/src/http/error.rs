@@ -8,7 +8,7 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use zhiqilian_matcher::FieldError;
 
-pub use crate::service::error::{ApiError, MAX_LISTED_ERRORS, Problem, Status};
+pub use crate::service::error::{ApiError, Code, MAX_LISTED_ERRORS, Problem, Status};
 
 /// actix's status for the service's.
 pub fn status_code(s: Status) -> StatusCode {
@@ -38,19 +38,21 @@ impl ResponseError for ApiError {
 pub fn json_error(err: actix_web::error::JsonPayloadError) -> ApiError {
     use actix_web::error::JsonPayloadError as J;
     match &err {
-        J::OverflowKnownLength { .. } | J::Overflow { .. } => {
-            ApiError::new(Status::PAYLOAD_TOO_LARGE, "payload_too_large", "请求体过大")
-        }
+        J::OverflowKnownLength { .. } | J::Overflow { .. } => ApiError::new(
+            Status::PAYLOAD_TOO_LARGE,
+            Code::PayloadTooLarge,
+            "请求体过大",
+        ),
         J::ContentType => ApiError::new(
             Status::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
+            Code::UnsupportedMediaType,
             "请求体须为 application/json",
         ),
         J::Deserialize(e) => {
-            let mut e2 = ApiError::bad_request("invalid_json", format!("JSON 无法解析：{e}"));
+            let mut e2 = ApiError::bad_request(Code::InvalidJson, format!("JSON 无法解析：{e}"));
             if e.is_data() {
                 e2.status = Status::UNPROCESSABLE_ENTITY;
-                e2.code = "validation_failed";
+                e2.code = Code::ValidationFailed;
                 e2.errors = vec![FieldError::new(
                     data_error_field(&e.to_string()),
                     "invalid_type",
@@ -59,7 +61,7 @@ pub fn json_error(err: actix_web::error::JsonPayloadError) -> ApiError {
             }
             e2
         }
-        _ => ApiError::bad_request("invalid_body", format!("请求体无法读取：{err}")),
+        _ => ApiError::bad_request(Code::InvalidBody, format!("请求体无法读取：{err}")),
     }
 }
 
@@ -80,24 +82,26 @@ fn data_error_field(msg: &str) -> String {
 pub fn form_error(err: actix_web::error::UrlencodedError) -> ApiError {
     use actix_web::error::UrlencodedError as U;
     match &err {
-        U::Overflow { .. } | U::UnknownLength => {
-            ApiError::new(Status::PAYLOAD_TOO_LARGE, "payload_too_large", "请求体过大")
-        }
+        U::Overflow { .. } | U::UnknownLength => ApiError::new(
+            Status::PAYLOAD_TOO_LARGE,
+            Code::PayloadTooLarge,
+            "请求体过大",
+        ),
         U::ContentType => ApiError::new(
             Status::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
+            Code::UnsupportedMediaType,
             "请求体须为 application/x-www-form-urlencoded",
         ),
-        _ => ApiError::bad_request("invalid_body", format!("表单无法解析：{err}")),
+        _ => ApiError::bad_request(Code::InvalidBody, format!("表单无法解析：{err}")),
     }
 }
 
 pub fn query_error(err: actix_web::error::QueryPayloadError) -> ApiError {
-    ApiError::bad_request("invalid_query", format!("查询参数有误：{err}"))
+    ApiError::bad_request(Code::InvalidQuery, format!("查询参数有误：{err}"))
 }
 
 pub fn path_error(err: actix_web::error::PathError) -> ApiError {
-    ApiError::bad_request("invalid_path", format!("路径参数有误：{err}"))
+    ApiError::bad_request(Code::InvalidPath, format!("路径参数有误：{err}"))
 }
 
 #[cfg(test)]

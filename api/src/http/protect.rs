@@ -16,8 +16,8 @@ use sha2::{Digest, Sha256};
 
 use crate::config::Config;
 use crate::http::state::AppState;
-use crate::service::error::ApiError;
 use crate::service::error::Status;
+use crate::service::error::{ApiError, Code};
 use crate::store::idempotency::{self, Begin};
 use crate::store::now;
 
@@ -188,7 +188,7 @@ async fn protect(
             Ok(k) if !k.is_empty() && k.len() <= MAX_KEY_LEN => k.to_string(),
             _ => {
                 return Ok(req.error_response(ApiError::bad_request(
-                    "invalid_idempotency_key",
+                    Code::InvalidIdempotencyKey,
                     "Idempotency-Key 须为 1–255 个可见字符",
                 )));
             }
@@ -225,11 +225,11 @@ pub(crate) async fn read_body(
     let mut buf = web::BytesMut::new();
     use futures_util::StreamExt;
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| ApiError::bad_request("invalid_body", e.to_string()))?;
+        let chunk = chunk.map_err(|e| ApiError::bad_request(Code::InvalidBody, e.to_string()))?;
         if buf.len() + chunk.len() > limit {
             return Err(ApiError::new(
                 Status::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
+                Code::PayloadTooLarge,
                 "请求体过大",
             ));
         }
@@ -270,13 +270,13 @@ async fn idempotent(
         Ok(Begin::Mismatch) => {
             return Ok(req.error_response(ApiError::new(
                 Status::UNPROCESSABLE_ENTITY,
-                "idempotency_key_reused",
+                Code::IdempotencyKeyReused,
                 "该 Idempotency-Key 已用于另一个请求",
             )));
         }
         Ok(Begin::InProgress) => {
             return Ok(req.error_response(ApiError::conflict(
-                "idempotency_in_progress",
+                Code::IdempotencyInProgress,
                 "使用该 Idempotency-Key 的请求仍在处理中，请稍后重试",
             )));
         }

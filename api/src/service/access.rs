@@ -2,7 +2,7 @@
 //! the roles of their token, or an API client acting for its firm or
 //! community) and the listing visibility rule.
 
-use crate::service::error::ApiError;
+use crate::service::error::{ApiError, Code};
 use crate::service::tokens::{Claims, TicketClaims};
 use crate::store::Db;
 pub use crate::store::listings::{Viewer, visible_to};
@@ -173,7 +173,7 @@ pub async fn ensure_client_live(
         Ok(())
     } else {
         Err(ApiError::unauthorized(
-            "invalid_token",
+            Code::InvalidToken,
             "该 API 客户端已吊销或已更换密钥，请重新获取令牌",
         ))
     }

@@ -1,7 +1,7 @@
 //! Firms and their verification by community staff.
 
 use crate::service::cases;
-use crate::service::error::ApiError;
+use crate::service::error::{ApiError, Code};
 use crate::store::accounts;
 use crate::store::audit::Actor;
 use crate::store::models::Firm;
@@ -33,11 +33,11 @@ pub async fn verify(db: &Db, firm_id: String, actor: Actor) -> Result<Firm, ApiE
         .await
         .map_err(|e| match e {
             StoreError::Conflict(what) if what == "claim_refused" => ApiError::conflict(
-                "claim_refused",
+                Code::ClaimRefused,
                 "同一统一社会信用代码的另一家企业已通过认证，本申请已被拒绝",
             ),
             StoreError::Conflict(_) => {
-                ApiError::conflict("uscc_taken", "同一统一社会信用代码已有通过认证的企业")
+                ApiError::conflict(Code::UsccTaken, "同一统一社会信用代码已有通过认证的企业")
             }
             other => other.into(),
         })?

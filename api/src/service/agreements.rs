@@ -12,10 +12,11 @@
 
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
+use zhiqilian_matcher::MatchStatus;
 
 use crate::service::access::Caller;
 use crate::service::deal_terms::{self, Terms, TermsIn};
-use crate::service::error::{ApiError, Status};
+use crate::service::error::{ApiError, Code, Status};
 use crate::service::listing_form::Amount;
 use crate::service::matches as match_lifecycle;
 use crate::service::validate::Errors;
@@ -395,7 +396,7 @@ fn party_firm(caller: &Caller, request_firm: &str, offer_firm: &str) -> Result<S
         Some(f) if f == request_firm || f == offer_firm => Ok(f.to_string()),
         _ => Err(ApiError::new(
             Status::FORBIDDEN,
-            "firm_consent_required",
+            Code::FirmConsentRequired,
             "只有成交双方企业的成员可以提出或确认成交条款",
         )),
     }
@@ -413,13 +414,13 @@ pub fn propose_in(
     let firm = party_firm(caller, &m.request_firm_id, &m.offer_firm_id)?;
     if matches!(m.status.as_str(), "declined" | "expired") {
         return Err(ApiError::conflict(
-            "match_closed",
+            Code::MatchClosed,
             "该匹配已婉拒或失效，不能成交",
         ));
     }
     if rows::active_for_match(c, &m.id)?.is_some() {
         return Err(ApiError::conflict(
-            "agreement_exists",
+            Code::AgreementExists,
             "该匹配已有进行中的成交，请修改其条款",
         ));
     }
@@ -555,7 +556,7 @@ pub async fn propose(
                     party_firm(&caller, &q.request_firm_id, &q.offer_firm_id)?;
                     if q.status != "accepted" {
                         return Err(ApiError::conflict(
-                            "quote_not_accepted",
+                            Code::QuoteNotAccepted,
                             "只有已接受的报价可以成交",
                         ));
                     }
@@ -727,7 +728,7 @@ pub async fn revise(
             AgreementStatus::Proposed | AgreementStatus::Confirmed
         ) {
             return Err(ApiError::conflict(
-                "invalid_transition",
+                Code::InvalidTransition,
                 format!("{}的成交不能再修改条款", a.status().label_zh()),
             ));
         }
@@ -796,14 +797,14 @@ fn hold(
         let live = l.status == "open" && l.expires_at.is_none_or(|t| t > at);
         if !live {
             return Err(ApiError::conflict(
-                "listing_closed",
+                Code::ListingClosed,
                 format!("「{}」已关闭或已过期，不能再成交", l.title),
             ));
         }
         if committed > total * (1.0 + 1e-9) {
             let unit = l.quantity_unit.clone().unwrap_or_default();
             return Err(ApiError::conflict(
-                "over_commitment",
+                Code::OverCommitment,
                 format!(
                     "「{}」剩余数量不足：剩余 {}{unit}，本次需要 {}{unit}",
                     l.title,
@@ -857,13 +858,13 @@ pub fn confirm_in(
         AgreementStatus::Proposed | AgreementStatus::Confirmed
     ) {
         return Err(ApiError::conflict(
-            "invalid_transition",
+            Code::InvalidTransition,
             format!("{}的成交不能再确认", a.status().label_zh()),
         ));
     }
     if version != a.version {
         return Err(ApiError::conflict(
-            "stale_version",
+            Code::StaleVersion,
             format!("条款已更新为第 {} 版，请查看后再确认", a.version),
         ));
     }
@@ -873,7 +874,7 @@ pub fn confirm_in(
     }
     if firm == a.proposed_by_firm {
         return Err(ApiError::conflict(
-            "awaiting_other_firm",
+            Code::AwaitingOtherFirm,
             "条款须由对方企业确认",
         ));
     }
@@ -897,9 +898,9 @@ pub fn confirm_in(
     if first {
         // The match is agreed only now, through its confirmed agreement.
         if let Some(m) = matches::get(c, &a.match_id)?
-            && m.status != "agreed"
+            && m.status != MatchStatus::Agreed
             && let Some((_, events)) =
-                match_lifecycle::set_status_in(c, &m.id, &m.status, "agreed")?
+                match_lifecycle::set_status_in(c, &m.id, m.status, MatchStatus::Agreed)?
         {
             live.extend(events);
         }
@@ -941,7 +942,7 @@ pub async fn start(db: &Db, caller: &Caller, id: String) -> Result<AgreementView
         party_firm(caller, &a.request_firm_id, &a.offer_firm_id)?;
         if a.status() != AgreementStatus::Confirmed {
             return Err(ApiError::conflict(
-                "invalid_transition",
+                Code::InvalidTransition,
                 format!("不能从{}开始履约", a.status().label_zh()),
             ));
         }
@@ -964,7 +965,7 @@ pub async fn complete(db: &Db, caller: &Caller, id: String) -> Result<AgreementV
             AgreementStatus::Confirmed | AgreementStatus::InProgress
         ) {
             return Err(ApiError::conflict(
-                "invalid_transition",
+                Code::InvalidTransition,
                 format!("不能从{}变为已完成", a.status().label_zh()),
             ));
         }
@@ -1006,7 +1007,7 @@ pub async fn cancel(
         e.into_result().map_err(ApiError::validation)?;
         if !a.status().is_active() {
             return Err(ApiError::conflict(
-                "invalid_transition",
+                Code::InvalidTransition,
                 format!("{}的成交不能取消", a.status().label_zh()),
             ));
         }
@@ -1060,14 +1061,14 @@ pub async fn rate(
             .filter(|_| a.status() == AgreementStatus::Completed)
         else {
             return Err(ApiError::conflict(
-                "deal_not_completed",
+                Code::DealNotCompleted,
                 "成交完成后才能评价",
             ));
         };
         let window = done + Duration::days(RATING_WINDOW_DAYS);
         if window <= at {
             return Err(ApiError::conflict(
-                "rating_window_closed",
+                Code::RatingWindowClosed,
                 format!("评价须在完成后 {RATING_WINDOW_DAYS} 天内进行"),
             ));
         }
@@ -1098,7 +1099,7 @@ pub async fn rate(
         )
         .map_err(|e| match e {
             crate::store::StoreError::Conflict(_) => {
-                ApiError::conflict("already_rated", "本企业已评价过这笔成交")
+                ApiError::conflict(Code::AlreadyRated, "本企业已评价过这笔成交")
             }
             other => other.into(),
         })?;
@@ -1137,7 +1138,7 @@ mod tests {
     use crate::store::models::Listing;
 
     fn code(e: ApiError) -> (u16, &'static str) {
-        (e.status.as_u16(), e.code)
+        (e.status.as_u16(), e.code.as_str())
     }
 
     /// A call for quotes of 10 t of aluminium ingots by the buyer.
@@ -1375,7 +1376,8 @@ mod tests {
             .expect("read")
             .expect("record");
         assert_eq!(
-            m.status, "agreed",
+            m.status,
+            MatchStatus::Agreed,
             "agreed only through the confirmed agreement"
         );
 

@@ -3,10 +3,11 @@
 
 use chrono::{DateTime, Utc};
 use serde_json::json;
+use zhiqilian_matcher::{CaseStatus, MatchStatus};
 use zhiqilian_matcher::{Scored, Weights, score};
 
 use crate::service::access::{Viewer, visible_to};
-use crate::service::error::{ApiError, Status};
+use crate::service::error::{ApiError, Code, Status};
 use crate::service::matching::match_listing;
 use crate::store::audit;
 use crate::store::cases::{self, Acting, ActionResult, Case, Contact, Refusal};
@@ -57,7 +58,7 @@ pub fn claim(conn: &mut DbConnection, a: &Acting, take_over: bool) -> ActionResu
     let actor = &a.actor;
     if let Ok(Some(k)) = cases::get(conn, &a.case_id)
         && k.claimed_by.as_deref() == Some(actor.user_id.as_str())
-        && k.status != "resolved"
+        && k.status != CaseStatus::Resolved
         && a.community.as_deref().is_none_or(|cm| cm == k.community_id)
     {
         return Ok(Ok(k));
@@ -71,8 +72,8 @@ pub fn claim(conn: &mut DbConnection, a: &Acting, take_over: bool) -> ActionResu
         let mut after = k.clone();
         after.claimed_by = Some(actor.user_id.clone());
         after.claimed_at = k.claimed_at.or(Some(now()));
-        if k.status == "open" {
-            after.status = "claimed".into();
+        if k.status == CaseStatus::Open {
+            after.status = CaseStatus::Claimed;
         }
         audit::record(
             c,
@@ -103,7 +104,7 @@ pub fn resolve(
     let r = cases::act(conn, a, |c, k| {
         let at = now();
         let mut after = k.clone();
-        after.status = "resolved".into();
+        after.status = CaseStatus::Resolved;
         after.outcome = Some(outcome.to_string());
         after.outcome_note = note.to_string();
         after.resolved_at = Some(at);
@@ -134,8 +135,8 @@ pub fn escalate(conn: &mut DbConnection, a: &Acting, to: &str, note: &str) -> Ac
         after.escalated_from = Some(k.community_id.clone());
         after.community_id = to.to_string();
         after.claimed_by = None;
-        if after.status == "claimed" {
-            after.status = "open".into();
+        if after.status == CaseStatus::Claimed {
+            after.status = CaseStatus::Open;
         }
         audit::record(
             c,
@@ -189,9 +190,13 @@ pub fn broker(
             let s = &t.suggestion;
             let (mut record, created) = crate::store::matches::get_or_create_in(c, s)?;
             live.extend(created);
-            if record.status == "suggested"
-                && let Some((r, events)) =
-                    super::matches::set_status_in(c, &record.id, "suggested", "contacted")?
+            if record.status == MatchStatus::Suggested
+                && let Some((r, events)) = super::matches::set_status_in(
+                    c,
+                    &record.id,
+                    MatchStatus::Suggested,
+                    MatchStatus::Contacted,
+                )?
             {
                 record = r;
                 live.extend(events);
@@ -266,7 +271,7 @@ pub fn broker(
             });
         }
         let mut after = k.clone();
-        after.status = "brokered".into();
+        after.status = CaseStatus::Brokered;
         after.first_contact_at = k.first_contact_at.or(Some(at));
         if after.claimed_by.is_none() {
             after.claimed_by = Some(actor.user_id.clone());
@@ -294,15 +299,15 @@ pub fn broker(
 pub fn refusal(r: Refusal) -> ApiError {
     match r {
         Refusal::NotFound => ApiError::not_found("工单"),
-        Refusal::Resolved => ApiError::new(Status::CONFLICT, "case_resolved", "工单已办结"),
+        Refusal::Resolved => ApiError::new(Status::CONFLICT, Code::CaseResolved, "工单已办结"),
         Refusal::ClaimedByOther { .. } => ApiError::new(
             Status::CONFLICT,
-            "already_claimed",
+            Code::AlreadyClaimed,
             "工单已由其他工作人员认领；如需接手请传 take_over: true",
         ),
         Refusal::Changed => ApiError::new(
             Status::CONFLICT,
-            "case_changed",
+            Code::CaseChanged,
             "工单刚被其他人更新，请刷新后重试",
         ),
     }
@@ -393,7 +398,7 @@ pub fn broker_case(
     if request.listing.status != "open" {
         return Err(ApiError::new(
             Status::CONFLICT,
-            "listing_closed",
+            Code::ListingClosed,
             "该需求已关闭，无法牵线；请直接办结工单",
         ));
     }
@@ -511,7 +516,7 @@ mod tests {
         let claimed = claim(&mut p.conn(), &acting(&p, &k, wang.clone()), false)
             .expect("store")
             .expect("claimed");
-        assert_eq!(claimed.status, "claimed");
+        assert_eq!(claimed.status, CaseStatus::Claimed);
         assert_eq!(claimed.claimed_by.as_deref(), Some(wang.user_id.as_str()));
         // Claiming again is idempotent for the claimant.
         let again = claim(&mut p.conn(), &acting(&p, &k, wang.clone()), false)
@@ -537,7 +542,7 @@ mod tests {
         )
         .expect("store")
         .expect("resolved");
-        assert_eq!(done.status, "resolved");
+        assert_eq!(done.status, CaseStatus::Resolved);
         let late = claim(&mut p.conn(), &acting(&p, &k, wang), true).expect("store");
         assert!(matches!(late, Err(Refusal::Resolved)), "{late:?}");
     }
@@ -561,12 +566,12 @@ mod tests {
             Utc::now(),
         )
         .expect("brokered");
-        assert_eq!(k.status, "brokered");
+        assert_eq!(k.status, CaseStatus::Brokered);
         assert!(k.first_contact_at.is_some());
         let [b] = brokered.as_slice() else {
             panic!("one contact: {brokered:?}");
         };
-        assert_eq!(b.match_record.status, "contacted");
+        assert_eq!(b.match_record.status, MatchStatus::Contacted);
         assert_eq!(b.match_record.offer_id, offer.id);
         let mut c = p.conn();
         assert!(
@@ -624,7 +629,7 @@ mod tests {
         let e = try_broker(&own.id);
         assert_eq!(
             (e.code, e.errors[0].code),
-            ("validation_failed", "not_an_open_offer")
+            (Code::ValidationFailed, "not_an_open_offer")
         );
         let e = try_broker(&far.id);
         assert_eq!(
@@ -638,7 +643,7 @@ mod tests {
             .expect("close");
         let offer = p.post(&p.seller, testing_offer());
         let e = try_broker(&offer.id);
-        assert_eq!((e.status.as_u16(), e.code), (409, "listing_closed"));
+        assert_eq!((e.status.as_u16(), e.code), (409, Code::ListingClosed));
         assert!(
             cases::contacts_of(&mut p.conn(), &[k.id])
                 .expect("contacts")

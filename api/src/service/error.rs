@@ -66,6 +66,125 @@ impl std::fmt::Display for Status {
     }
 }
 
+/// Every stable problem `code` the API answers with: the one place they are
+/// spelled. A client branches on these; the `detail` is for people.
+/// (Field errors carry their own codes, see `FieldError`.)
+macro_rules! codes {
+    ($($variant:ident => $wire:literal,)*) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Code {
+            $($variant,)*
+        }
+
+        impl Code {
+            /// Every code, in order.
+            pub const ALL: &'static [Code] = &[$(Code::$variant,)*];
+
+            /// The wire form (`snake_case`).
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $(Code::$variant => $wire,)*
+                }
+            }
+        }
+    };
+}
+
+codes! {
+    AgreementExists => "agreement_exists",
+    AgreementRequired => "agreement_required",
+    AlreadyClaimed => "already_claimed",
+    AlreadyQuoted => "already_quoted",
+    AlreadyRated => "already_rated",
+    AwaitingOtherFirm => "awaiting_other_firm",
+    CaseChanged => "case_changed",
+    CaseResolved => "case_resolved",
+    ClaimRefused => "claim_refused",
+    ClientRevoked => "client_revoked",
+    CommunityExists => "community_exists",
+    Conflict => "conflict",
+    CorsOriginNotAllowed => "cors_origin_not_allowed",
+    CorsPreflightInvalid => "cors_preflight_invalid",
+    CorsRequestNotAllowed => "cors_request_not_allowed",
+    DatabaseUnavailable => "database_unavailable",
+    DealNotCompleted => "deal_not_completed",
+    EditConflict => "edit_conflict",
+    FirmConsentRequired => "firm_consent_required",
+    Forbidden => "forbidden",
+    IdempotencyInProgress => "idempotency_in_progress",
+    IdempotencyKeyReused => "idempotency_key_reused",
+    InsufficientScope => "insufficient_scope",
+    Internal => "internal",
+    InvalidBody => "invalid_body",
+    InvalidClient => "invalid_client",
+    InvalidCredentials => "invalid_credentials",
+    InvalidIdempotencyKey => "invalid_idempotency_key",
+    InvalidJson => "invalid_json",
+    InvalidPath => "invalid_path",
+    InvalidQuery => "invalid_query",
+    InvalidRefreshToken => "invalid_refresh_token",
+    InvalidScope => "invalid_scope",
+    InvalidSearch => "invalid_search",
+    InvalidTicket => "invalid_ticket",
+    InvalidToken => "invalid_token",
+    InvalidTransition => "invalid_transition",
+    ListingClosed => "listing_closed",
+    LoginTaken => "login_taken",
+    MatchClosed => "match_closed",
+    MethodNotAllowed => "method_not_allowed",
+    NotACallForQuotes => "not_a_call_for_quotes",
+    NotAParticipant => "not_a_participant",
+    NotFound => "not_found",
+    OverCommitment => "over_commitment",
+    OverRemainingNeed => "over_remaining_need",
+    Overloaded => "overloaded",
+    OwnRequest => "own_request",
+    PayloadTooLarge => "payload_too_large",
+    QuoteDecided => "quote_decided",
+    QuoteExpired => "quote_expired",
+    QuoteNotAccepted => "quote_not_accepted",
+    QuotesClosed => "quotes_closed",
+    RatingWindowClosed => "rating_window_closed",
+    RefreshTokenReused => "refresh_token_reused",
+    RequestClosed => "request_closed",
+    RouteNotFound => "route_not_found",
+    StaleVersion => "stale_version",
+    StorageFull => "storage_full",
+    ThreadClosed => "thread_closed",
+    TicketExpired => "ticket_expired",
+    TokenExpired => "token_expired",
+    TooManyRequests => "too_many_requests",
+    Unauthenticated => "unauthenticated",
+    Unavailable => "unavailable",
+    UnsupportedGrantType => "unsupported_grant_type",
+    UnsupportedMediaType => "unsupported_media_type",
+    UsccTaken => "uscc_taken",
+    ValidationFailed => "validation_failed",
+    WebhookExists => "webhook_exists",
+    WebhookLimitReached => "webhook_limit_reached",
+    WechatAlreadyBound => "wechat_already_bound",
+    WechatBindingRequired => "wechat_binding_required",
+    WechatCodeInvalid => "wechat_code_invalid",
+    WechatCodeUsed => "wechat_code_used",
+    WechatError => "wechat_error",
+    WechatNotConfigured => "wechat_not_configured",
+    WechatRateLimited => "wechat_rate_limited",
+    WechatUnavailable => "wechat_unavailable",
+    WechatUserBlocked => "wechat_user_blocked",
+}
+
+impl std::fmt::Display for Code {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq<&str> for Code {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Problem {
     #[serde(rename = "type")]
@@ -87,14 +206,14 @@ pub struct Problem {
 #[error("{status} {code}: {detail:?}")]
 pub struct ApiError {
     pub status: Status,
-    pub code: &'static str,
+    pub code: Code,
     pub detail: Option<String>,
     pub errors: Vec<FieldError>,
     pub retry_after_secs: Option<u64>,
 }
 
 impl ApiError {
-    pub fn new(status: Status, code: &'static str, detail: impl Into<String>) -> ApiError {
+    pub fn new(status: Status, code: Code, detail: impl Into<String>) -> ApiError {
         ApiError {
             status,
             code,
@@ -108,7 +227,7 @@ impl ApiError {
     pub fn validation(errors: Vec<FieldError>) -> ApiError {
         ApiError {
             status: Status::UNPROCESSABLE_ENTITY,
-            code: "validation_failed",
+            code: Code::ValidationFailed,
             detail: Some("请求内容未通过校验".into()),
             errors,
             retry_after_secs: None,
@@ -119,42 +238,42 @@ impl ApiError {
         ApiError::validation(vec![FieldError::new(field, code, message)])
     }
 
-    pub fn bad_request(code: &'static str, detail: impl Into<String>) -> ApiError {
+    pub fn bad_request(code: Code, detail: impl Into<String>) -> ApiError {
         ApiError::new(Status::BAD_REQUEST, code, detail)
     }
 
-    pub fn unauthorized(code: &'static str, detail: impl Into<String>) -> ApiError {
+    pub fn unauthorized(code: Code, detail: impl Into<String>) -> ApiError {
         ApiError::new(Status::UNAUTHORIZED, code, detail)
     }
 
     pub fn forbidden(detail: impl Into<String>) -> ApiError {
-        ApiError::new(Status::FORBIDDEN, "forbidden", detail)
+        ApiError::new(Status::FORBIDDEN, Code::Forbidden, detail)
     }
 
     /// 404 for what does not exist or what the caller may not see.
     pub fn not_found(what: &str) -> ApiError {
         ApiError::new(
             Status::NOT_FOUND,
-            "not_found",
+            Code::NotFound,
             format!("{what}不存在或无权查看"),
         )
     }
 
-    pub fn conflict(code: &'static str, detail: impl Into<String>) -> ApiError {
+    pub fn conflict(code: Code, detail: impl Into<String>) -> ApiError {
         ApiError::new(Status::CONFLICT, code, detail)
     }
 
     pub fn too_many(retry_after_secs: u64, detail: impl Into<String>) -> ApiError {
         ApiError {
             retry_after_secs: Some(retry_after_secs.max(1)),
-            ..ApiError::new(Status::TOO_MANY_REQUESTS, "too_many_requests", detail)
+            ..ApiError::new(Status::TOO_MANY_REQUESTS, Code::TooManyRequests, detail)
         }
     }
 
     pub fn unavailable(detail: impl Into<String>) -> ApiError {
         ApiError {
             retry_after_secs: Some(1),
-            ..ApiError::new(Status::SERVICE_UNAVAILABLE, "unavailable", detail)
+            ..ApiError::new(Status::SERVICE_UNAVAILABLE, Code::Unavailable, detail)
         }
     }
 
@@ -165,7 +284,7 @@ impl ApiError {
             retry_after_secs: Some(1),
             ..ApiError::new(
                 Status::SERVICE_UNAVAILABLE,
-                "database_unavailable",
+                Code::DatabaseUnavailable,
                 "数据库暂时不可用，请稍后重试",
             )
         }
@@ -179,7 +298,7 @@ impl ApiError {
             retry_after_secs: Some(30),
             ..ApiError::new(
                 Status::SERVICE_UNAVAILABLE,
-                "storage_full",
+                Code::StorageFull,
                 "存储空间已满，暂时无法写入，请稍后重试",
             )
         }
@@ -190,7 +309,7 @@ impl ApiError {
         tracing::error!(error = %cause, "internal error");
         ApiError::new(
             Status::INTERNAL_SERVER_ERROR,
-            "internal",
+            Code::Internal,
             "服务器内部错误，请稍后重试",
         )
     }
@@ -218,7 +337,7 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::NotFound => ApiError::not_found("对象"),
             StoreError::Conflict(what) => {
-                ApiError::conflict("conflict", format!("与已有数据冲突：{what}"))
+                ApiError::conflict(Code::Conflict, format!("与已有数据冲突：{what}"))
             }
             StoreError::Pool(e) if is_full_message(&e.to_string()) => {
                 tracing::error!(error = %e, "storage full: no connection could be opened");
@@ -238,5 +357,30 @@ impl From<StoreError> for ApiError {
             }
             other => ApiError::internal(other),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_distinct_snake_case() {
+        let mut seen = std::collections::HashSet::new();
+        for c in Code::ALL {
+            let s = c.as_str();
+            assert!(seen.insert(s), "{s} twice");
+            assert!(
+                !s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'),
+                "{s}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_problem_spells_the_code() {
+        let p = ApiError::conflict(Code::EditConflict, "x").problem();
+        assert_eq!(p.code, "edit_conflict");
+        assert_eq!(p.type_uri, "urn:zhiqilian:problem:edit_conflict");
     }
 }

@@ -2,14 +2,18 @@
 //! who may do each; a listing and the staff case its request may open are
 //! written in one transaction.
 
-use zhiqilian_matcher::ListingStatus;
+use serde::Deserialize;
+use zhiqilian_matcher::{Kind, ListingStatus, Side};
 
 use crate::service::access::{Caller, visible_to};
 use crate::service::cases::{self, opens_case};
-use crate::service::error::ApiError;
+use crate::service::error::{ApiError, Code};
 use crate::service::listing_form::{self, ListingInput, ListingPatch};
+use crate::service::pagination::{self, Page};
 use crate::service::quota::Quotas;
-use crate::store::listings::ListingView;
+use crate::service::validate;
+use crate::service::views::{ListingOut, listing_out};
+use crate::store::listings::{ListFilter, ListingView};
 use crate::store::models::Listing;
 use crate::store::{Db, DbConnection, StoreError, StoreResult, accounts, listings, now, stream};
 
@@ -30,13 +34,13 @@ pub async fn visible(db: &Db, caller: &Caller, id: String) -> Result<ListingView
 /// against the firm (its address is the default location), the firm's and
 /// the user's allowances are spent (urgent and emergency requests have
 /// their own), and the listing is written with the case its request opens.
-/// Returns the new listing's id and the position of its change.
+/// Returns the new listing as shown and the position of its change.
 pub async fn post(
     db: &Db,
     quotas: &Quotas,
     caller: &Caller,
     input: ListingInput,
-) -> Result<(String, i64), ApiError> {
+) -> Result<(ListingOut, i64), ApiError> {
     let Some(firm_id) = caller.firm_id().map(str::to_string) else {
         return Err(ApiError::forbidden("只有企业成员可以发布供需信息"));
     };
@@ -53,15 +57,46 @@ pub async fn post(
     quotas.listing(&firm.id, &caller.user_id)?;
     let id = row.id.clone();
     let seq = db.run(move |c| create(c, &row)).await?;
-    Ok((id, seq))
+    Ok((shown(db, id).await?, seq))
+}
+
+/// A listing as the API shows it (no visibility check: for what the caller
+/// just wrote or was already allowed to see).
+pub async fn shown(db: &Db, id: String) -> Result<ListingOut, ApiError> {
+    db.run(move |c| listings::get(c, &id))
+        .await?
+        .map(listing_out)
+        .ok_or_else(|| ApiError::not_found("供需信息"))
+}
+
+/// A listing the caller may see, as the API shows it.
+pub async fn get(db: &Db, caller: &Caller, id: String) -> Result<ListingOut, ApiError> {
+    Ok(listing_out(visible(db, caller, id).await?))
 }
 
 /// A member of the owning firm edits an open listing: the patch applies to
 /// the listing as it is, the result is validated as a new post would be, an
 /// edit that changes nothing writes nothing (`None`), and a concurrent edit
 /// is refused (`edit_conflict`). Raising a request to urgent or emergency
-/// spends that allowance. Returns the position of the change, if any.
+/// spends that allowance. Returns the listing as it now is and the position
+/// of the change, if any.
 pub async fn edit(
+    db: &Db,
+    quotas: &Quotas,
+    caller: &Caller,
+    id: String,
+    patch: ListingPatch,
+) -> Result<(ListingOut, Option<i64>), ApiError> {
+    let v = visible(db, caller, id).await?;
+    let seq = edit_visible(db, quotas, caller, &v, patch).await?;
+    let out = match seq {
+        Some(_) => shown(db, v.listing.id).await?,
+        None => listing_out(v),
+    };
+    Ok((out, seq))
+}
+
+async fn edit_visible(
     db: &Db,
     quotas: &Quotas,
     caller: &Caller,
@@ -73,7 +108,7 @@ pub async fn edit(
     }
     if v.listing.status != ListingStatus::Open.as_str() {
         return Err(ApiError::conflict(
-            "listing_closed",
+            Code::ListingClosed,
             "已关闭的供需信息不能修改",
         ));
     }
@@ -110,7 +145,7 @@ pub async fn edit(
         .await
         .map_err(|e| match e {
             StoreError::Conflict(_) => {
-                ApiError::conflict("edit_conflict", "该信息刚被他人修改，请刷新后重试")
+                ApiError::conflict(Code::EditConflict, "该信息刚被他人修改，请刷新后重试")
             }
             other => other.into(),
         })?;
@@ -119,8 +154,13 @@ pub async fn edit(
 
 /// The owning firm's members, the community's staff and admins may close a
 /// listing; closing a closed one changes nothing (`None`). Returns the
-/// position of the change, if any.
-pub async fn close(db: &Db, caller: &Caller, v: &ListingView) -> Result<Option<i64>, ApiError> {
+/// listing as it now is and the position of the change, if any.
+pub async fn close(
+    db: &Db,
+    caller: &Caller,
+    id: String,
+) -> Result<(ListingOut, Option<i64>), ApiError> {
+    let v = visible(db, caller, id).await?;
     let l = &v.listing;
     if !(caller.is_member_of(&l.firm_id) || caller.can_administer_community(&l.community_id)) {
         return Err(ApiError::forbidden(
@@ -128,7 +168,13 @@ pub async fn close(db: &Db, caller: &Caller, v: &ListingView) -> Result<Option<i
         ));
     }
     let id = l.id.clone();
-    Ok(db.run(move |c| listings::close(c, &id, now())).await?)
+    let seq = db
+        .run({
+            let id = id.clone();
+            move |c| listings::close(c, &id, now())
+        })
+        .await?;
+    Ok((shown(db, id).await?, seq))
 }
 
 /// Inserts a new listing (and opens its case when it needs one); returns
@@ -165,6 +211,89 @@ pub fn create_many(conn: &mut DbConnection, rows: &[Listing]) -> StoreResult<()>
         }
         Ok(((), live))
     })
+}
+
+// ------------------------------------------------------------------ browse
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    /// Only my firm's listings (any status).
+    #[serde(default)]
+    pub mine: Option<bool>,
+    pub side: Option<String>,
+    pub kind: Option<String>,
+    pub status: Option<String>,
+    pub community: Option<String>,
+    pub cursor: Option<String>,
+    pub limit: Option<i64>,
+}
+
+/// Browses listings: the caller's firm's own (any status) or the open ones
+/// the caller may see, newest first, a page at a time.
+pub async fn browse(db: &Db, caller: &Caller, q: ListQuery) -> Result<Page<ListingOut>, ApiError> {
+    let mut e = validate::Errors::default();
+    let check =
+        |e: &mut validate::Errors, field: &str, v: &Option<String>, ok: bool, allowed: &str| {
+            if v.is_some() && !ok {
+                e.push(
+                    field,
+                    "invalid_value",
+                    format!("取值无效，可选值：{allowed}"),
+                );
+            }
+        };
+    check(
+        &mut e,
+        "side",
+        &q.side,
+        q.side.as_deref().is_none_or(|s| s.parse::<Side>().is_ok()),
+        "offer, request",
+    );
+    check(
+        &mut e,
+        "kind",
+        &q.kind,
+        q.kind.as_deref().is_none_or(|s| s.parse::<Kind>().is_ok()),
+        "space, equipment, material, logistics, workforce, service",
+    );
+    check(
+        &mut e,
+        "status",
+        &q.status,
+        q.status
+            .as_deref()
+            .is_none_or(|s| s.parse::<ListingStatus>().is_ok()),
+        "open, closed",
+    );
+    let mine = q.mine.unwrap_or(false);
+    let firm_id = if mine {
+        match caller.firm_id() {
+            Some(f) => Some(f.to_string()),
+            None => {
+                e.push("mine", "not_a_member", "只有企业成员可以查看本企业的发布");
+                None
+            }
+        }
+    } else {
+        None
+    };
+    e.into_result().map_err(ApiError::validation)?;
+    let limit = pagination::limit(q.limit)?;
+    // Others' listings default to open ones; my own list shows every status.
+    let status = q.status.or_else(|| (!mine).then(|| "open".to_string()));
+    let filter = ListFilter {
+        firm_id,
+        side: q.side,
+        kind: q.kind,
+        status,
+        community_id: q.community,
+        before_id: pagination::decode(q.cursor.as_deref())?,
+        limit: limit + 1,
+    };
+    let viewer = caller.viewer();
+    let rows = db.run(move |c| listings::list(c, &viewer, &filter)).await?;
+    Ok(Page::from_rows(rows, limit, |v| &v.listing.id, listing_out))
 }
 
 #[cfg(test)]
@@ -216,7 +345,7 @@ mod tests {
         let k = cases::by_listing(&mut p.conn(), &request.id)
             .expect("read")
             .expect("verification opened the waiting case");
-        assert_eq!(k.status, "open");
+        assert_eq!(k.status, zhiqilian_matcher::CaseStatus::Open);
         // Verifying again changes nothing and opens nothing twice.
         super::super::accounts::verify_firm(&mut p.conn(), &newcomer.firm.id, &p.staff_actor())
             .expect("verify again");

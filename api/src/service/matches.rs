@@ -2,26 +2,38 @@
 //! when a listing closes, and the thread messages and case events each move
 //! brings with it.
 
+use serde::{Deserialize, Serialize};
+use zhiqilian_matcher::{CaseStatus, MatchStatus};
+
 use crate::service::access::Caller;
-use crate::service::error::ApiError;
-use crate::store::matches::{self, MatchRecord, Suggestion};
+use crate::service::error::{ApiError, Code};
+use crate::service::pagination::{self, Page};
+use crate::service::views::{FactorOut, stored_factors};
+use crate::store::matches::{
+    self, self as records, MatchFilter, MatchRecord, MatchScope, Suggestion,
+};
 use crate::store::stream::{self, NewEvent};
 use crate::store::{Db, DbConnection, StoreResult, begin_write, cases, threads};
 
 /// The statuses a firm may ask for (`expired` is the system's).
-pub const STATUSES: [&str; 3] = ["contacted", "agreed", "declined"];
+pub const STATUSES: [MatchStatus; 3] = [
+    MatchStatus::Contacted,
+    MatchStatus::Agreed,
+    MatchStatus::Declined,
+];
 
 /// Allowed moves: suggested → contacted → agreed | declined (a suggestion
 /// may also be declined outright; `agreed` comes only with a confirmed
 /// agreement, see `service::agreements`).
 /// Expiry is the system's.
-pub fn allowed(from: &str, to: &str) -> bool {
+pub fn allowed(from: MatchStatus, to: MatchStatus) -> bool {
+    use MatchStatus::{Agreed, Contacted, Declined, Suggested};
     matches!(
         (from, to),
-        ("suggested", "contacted")
-            | ("suggested", "declined")
-            | ("contacted", "agreed")
-            | ("contacted", "declined")
+        (Suggested, Contacted)
+            | (Suggested, Declined)
+            | (Contacted, Agreed)
+            | (Contacted, Declined)
     )
 }
 
@@ -32,13 +44,13 @@ pub fn allowed(from: &str, to: &str) -> bool {
 pub fn set_status_in(
     c: &mut DbConnection,
     id: &str,
-    from: &str,
-    to: &str,
+    from: MatchStatus,
+    to: MatchStatus,
 ) -> StoreResult<Option<(MatchRecord, Vec<NewEvent>)>> {
     let Some((r, event)) = matches::set_status_in(c, id, from, to)? else {
         return Ok(None);
     };
-    let mut live = threads::on_match_status(c, id, to)?;
+    let mut live = threads::on_match_status(c, id, to.as_str())?;
     live.extend(event);
     Ok(Some((r, live)))
 }
@@ -48,8 +60,8 @@ pub fn set_status_in(
 pub fn set_status(
     conn: &mut DbConnection,
     id: &str,
-    from: &str,
-    to: &str,
+    from: MatchStatus,
+    to: MatchStatus,
 ) -> StoreResult<Option<MatchRecord>> {
     stream::write(conn, |c| {
         Ok(match set_status_in(c, id, from, to)? {
@@ -71,30 +83,35 @@ pub fn change_status(
     r: MatchRecord,
     to: &str,
 ) -> Result<MatchRecord, ApiError> {
-    if !STATUSES.contains(&to) {
+    let Some(to) = to
+        .parse::<MatchStatus>()
+        .ok()
+        .filter(|s| STATUSES.contains(s) && s.as_str() == to)
+    else {
         return Err(ApiError::field(
             "status",
             "invalid_value",
             "取值无效，可选值：contacted, agreed, declined",
         ));
-    }
+    };
     if to == r.status {
         return Ok(r);
     }
-    if !allowed(&r.status, to) {
+    if !allowed(r.status, to) {
         return Err(ApiError::conflict(
-            "invalid_transition",
+            Code::InvalidTransition,
             format!("不能从 {} 变为 {}", r.status, to),
         ));
     }
-    if to == "agreed" {
+    if to == MatchStatus::Agreed {
         return Err(ApiError::conflict(
-            "agreement_required",
+            Code::AgreementRequired,
             "成交须由一方提出成交条款、另一方确认同一版本（POST /api/v1/agreements）",
         ));
     }
-    set_status(c, &r.id, &r.status, to)?
-        .ok_or_else(|| ApiError::conflict("edit_conflict", "该匹配记录刚被他人更新，请刷新后重试"))
+    set_status(c, &r.id, r.status, to)?.ok_or_else(|| {
+        ApiError::conflict(Code::EditConflict, "该匹配记录刚被他人更新，请刷新后重试")
+    })
 }
 
 /// [`change_status`] on a pooled connection.
@@ -116,7 +133,7 @@ pub fn expire_for_listing(conn: &mut DbConnection, listing_id: &str) -> StoreRes
         let open = matches::open_for_listing(c, listing_id)?;
         let mut live = Vec::new();
         for r in &open {
-            if let Some((_, events)) = set_status_in(c, &r.id, &r.status, "expired")? {
+            if let Some((_, events)) = set_status_in(c, &r.id, r.status, MatchStatus::Expired)? {
                 live.extend(events);
             }
         }
@@ -140,7 +157,7 @@ pub fn store_suggestions(
             };
             // Staff looking at the request's case see its new candidate.
             if let Some(k) = cases::by_listing(c, &row.request_id)?
-                && k.status != "resolved"
+                && k.status != CaseStatus::Resolved
             {
                 live.push(cases::updated_event(&k, &s.request_title));
             }
@@ -149,6 +166,186 @@ pub fn store_suggestions(
         created += usize::from(inserted);
     }
     Ok(created)
+}
+
+// ----------------------------------------------------- records as the API shows
+
+fn scope_of(caller: &Caller) -> MatchScope {
+    if caller.platform_admin {
+        MatchScope::All
+    } else if let Some(c) = &caller.staff_community {
+        MatchScope::Community(c.clone())
+    } else if let Some(f) = caller.firm_id() {
+        MatchScope::Firm(f.to_string())
+    } else {
+        MatchScope::Nobody
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct ListingRef {
+    pub id: String,
+    pub title: String,
+    pub kind: String,
+    pub firm_id: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct MatchRecordOut {
+    pub id: String,
+    pub status: MatchStatus,
+    pub score: f64,
+    pub partial: bool,
+    pub factors: Vec<FactorOut>,
+    pub request: ListingRef,
+    pub offer: ListingRef,
+    /// Each firm's agreement; the record is `agreed` once both are set.
+    pub agreement: Agreement,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Agreement {
+    pub request_agreed_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub offer_agreed_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+fn record_out(
+    r: MatchRecord,
+    titles: &std::collections::HashMap<String, (String, String)>,
+) -> MatchRecordOut {
+    let factors = stored_factors(&r.factors);
+    let listing_ref = |id: &str, firm: &str| {
+        let (title, kind) = titles.get(id).cloned().unwrap_or_default();
+        ListingRef {
+            id: id.to_string(),
+            title,
+            kind,
+            firm_id: firm.to_string(),
+        }
+    };
+    MatchRecordOut {
+        request: listing_ref(&r.request_id, &r.request_firm_id),
+        offer: listing_ref(&r.offer_id, &r.offer_firm_id),
+        agreement: Agreement {
+            request_agreed_at: r.request_agreed_at.map(|t| t.and_utc()),
+            offer_agreed_at: r.offer_agreed_at.map(|t| t.and_utc()),
+        },
+        id: r.id,
+        status: r.status,
+        score: r.score,
+        partial: r.partial,
+        factors,
+        created_at: r.created_at.and_utc(),
+        updated_at: r.updated_at.and_utc(),
+    }
+}
+
+fn titles_of(
+    c: &mut crate::store::DbConnection,
+    rows: &[MatchRecord],
+) -> crate::store::StoreResult<std::collections::HashMap<String, (String, String)>> {
+    let ids: Vec<String> = rows
+        .iter()
+        .flat_map(|r| [r.request_id.clone(), r.offer_id.clone()])
+        .collect();
+    Ok(crate::store::listings::get_many(c, &ids)?
+        .into_iter()
+        .map(|v| (v.listing.id.clone(), (v.listing.title, v.listing.kind)))
+        .collect())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListMatchesQuery {
+    pub status: Option<String>,
+    pub listing: Option<String>,
+    pub cursor: Option<String>,
+    pub limit: Option<i64>,
+}
+
+/// `GET /api/v1/matches`: the match records of my firm (staff: of their
+/// community), newest first.
+pub async fn list(
+    db: &Db,
+    caller: &Caller,
+    q: ListMatchesQuery,
+) -> Result<Page<MatchRecordOut>, ApiError> {
+    let status = match q.status.as_deref() {
+        None => None,
+        Some(s) => Some(
+            s.parse::<MatchStatus>()
+                .ok()
+                .filter(|m| m.as_str() == s)
+                .ok_or_else(|| {
+                    ApiError::field(
+                        "status",
+                        "invalid_value",
+                        "取值无效，可选值：suggested, contacted, agreed, declined, expired",
+                    )
+                })?,
+        ),
+    };
+    let limit = pagination::limit(q.limit)?;
+    let filter = MatchFilter {
+        status,
+        listing_id: q.listing,
+        before_id: pagination::decode(q.cursor.as_deref())?,
+        limit: limit + 1,
+    };
+    let scope = scope_of(caller);
+    let (rows, titles) = db
+        .run(move |c| {
+            let rows = records::list(c, &scope, &filter)?;
+            let titles = titles_of(c, &rows)?;
+            Ok((rows, titles))
+        })
+        .await?;
+    Ok(Page::from_rows(
+        rows,
+        limit,
+        |r| &r.id,
+        |r| record_out(r, &titles),
+    ))
+}
+
+async fn load_record(db: &Db, caller: &Caller, id: String) -> Result<MatchRecord, ApiError> {
+    let scope = scope_of(caller);
+    db.run(move |c| records::get(c, &id))
+        .await?
+        .filter(|r| records::visible(r, &scope))
+        .ok_or_else(|| ApiError::not_found("匹配记录"))
+}
+
+async fn shown(db: &Db, r: MatchRecord) -> Result<MatchRecordOut, ApiError> {
+    let rows = vec![r.clone()];
+    let titles = db.run(move |c| titles_of(c, &rows)).await?;
+    Ok(record_out(r, &titles))
+}
+
+/// A match record the caller may see (`GET /api/v1/matches/{id}`).
+pub async fn get(db: &Db, caller: &Caller, id: String) -> Result<MatchRecordOut, ApiError> {
+    let r = load_record(db, caller, id).await?;
+    shown(db, r).await
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PatchMatch {
+    pub status: String,
+}
+
+/// A firm moves its match record (`PATCH /api/v1/matches/{id}`).
+pub async fn update(
+    db: &Db,
+    caller: &Caller,
+    id: String,
+    patch: PatchMatch,
+) -> Result<MatchRecordOut, ApiError> {
+    let r = load_record(db, caller, id).await?;
+    let updated = move_to(db, caller, r, patch.status).await?;
+    shown(db, updated).await
 }
 
 #[cfg(test)]
@@ -206,7 +403,7 @@ mod tests {
     }
 
     fn code(e: ApiError) -> (u16, &'static str) {
-        (e.status.as_u16(), e.code)
+        (e.status.as_u16(), e.code.as_str())
     }
 
     /// Changed on purpose with the deals: `agreed` is no longer a status a
@@ -219,7 +416,7 @@ mod tests {
         let buyer = p.buyer.caller();
         let seller = p.seller.caller();
         let r = change_status(&mut p.conn(), &buyer, r, "contacted").expect("contact");
-        assert_eq!(r.status, "contacted");
+        assert_eq!(r.status, MatchStatus::Contacted);
 
         let e = change_status(&mut p.conn(), &buyer, r.clone(), "agreed").expect_err("by asking");
         assert_eq!(code(e), (409, "agreement_required"));
@@ -229,7 +426,7 @@ mod tests {
         let now = matches::get(&mut p.conn(), &r.id)
             .expect("read")
             .expect("record");
-        assert_eq!(now.status, "contacted");
+        assert_eq!(now.status, MatchStatus::Contacted);
 
         let e = change_status(&mut p.conn(), &seller, r.clone(), "expired").expect_err("system's");
         assert_eq!(code(e), (422, "validation_failed"));
@@ -285,11 +482,15 @@ mod tests {
         let r = matches::get(&mut p.conn(), &r.id)
             .expect("read")
             .expect("record");
-        assert_eq!(r.status, "expired");
+        assert_eq!(r.status, MatchStatus::Expired);
         let d = matches::get(&mut p.conn(), &declined.id)
             .expect("read")
             .expect("record");
-        assert_eq!(d.status, "declined", "a settled record keeps its status");
+        assert_eq!(
+            d.status,
+            MatchStatus::Declined,
+            "a settled record keeps its status"
+        );
         assert_eq!(
             expire_for_listing(&mut p.conn(), &offer.id).expect("again"),
             0

@@ -3,6 +3,7 @@
 //! and ranking by the pure `zhiqilian-matcher`.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use zhiqilian_matcher::{
@@ -13,6 +14,12 @@ use zhiqilian_search_index::{
 };
 
 use crate::service::reputation::Ledger;
+use serde::Serialize;
+
+use crate::service::access::Caller;
+use crate::service::error::ApiError;
+use crate::service::views::FactorOut;
+use crate::service::views::{ListingOut, listing_out};
 use crate::store::listings::{self, ListingView, Viewer, visible_to};
 use crate::store::matches::Suggestion;
 use crate::store::{Db, DbConnection, StoreResult};
@@ -383,4 +390,82 @@ pub fn find_matches_at(
     });
     out.truncate(limit);
     Ok(out)
+}
+
+// ------------------------------------------------ matches as the API shows
+
+#[derive(Debug, Serialize)]
+pub struct MatchOut {
+    pub listing: ListingOut,
+    pub score: f64,
+    /// The offer covers only part of the needed quantity.
+    pub partial: bool,
+    pub factors: Vec<FactorOut>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct MatchesPage {
+    pub listing_id: String,
+    pub items: Vec<MatchOut>,
+}
+
+/// The matches of one listing (`GET /api/v1/listings/{id}/matches`): for a request the offers that best
+/// serve it, for an offer the requests it can serve — among what the caller
+/// may see.
+pub async fn of_listing(
+    db: &Db,
+    index: Arc<ListingIndex>,
+    weights: Arc<Weights>,
+    caller: &Caller,
+    id: String,
+    limit: Option<i64>,
+) -> Result<MatchesPage, ApiError> {
+    let limit = match limit {
+        None => 10,
+        Some(n) if (1..=50).contains(&n) => n as usize,
+        Some(_) => {
+            return Err(ApiError::field(
+                "limit",
+                "out_of_range",
+                "limit 须在 1 到 50 之间",
+            ));
+        }
+    };
+    let viewer = caller.viewer();
+    let found = db
+        .run(move |c| {
+            let Some(anchor) = listings::get(c, &id)? else {
+                return Ok(None);
+            };
+            if !visible_to(&anchor, &viewer) {
+                return Ok(None);
+            }
+            let found = find_matches(c, &index, &anchor, rule_for(&viewer), &weights, limit)?;
+            Ok(Some((anchor.listing.id.clone(), found)))
+        })
+        .await?;
+    let Some((listing_id, found)) = found else {
+        return Err(ApiError::not_found("供需信息"));
+    };
+    Ok(MatchesPage {
+        listing_id,
+        items: found
+            .into_iter()
+            .map(|c| MatchOut {
+                listing: listing_out(c.view),
+                score: c.score,
+                partial: c.partial,
+                factors: c
+                    .factors
+                    .into_iter()
+                    .map(|f| FactorOut {
+                        key: f.key,
+                        value: f.value,
+                        weight: f.weight,
+                        reason: f.reason_zh,
+                    })
+                    .collect(),
+            })
+            .collect(),
+    })
 }

@@ -14,7 +14,7 @@ use zhiqilian_matcher::{Scored, Weights};
 use crate::service::access::{Caller, visible_to};
 use crate::service::agreements::{self, Proposal, in_write, tell};
 use crate::service::deal_terms::{self, Terms, TermsIn};
-use crate::service::error::{ApiError, Status};
+use crate::service::error::{ApiError, Code, Status};
 use crate::service::listing_form::{Amount, parse_instant};
 use crate::service::matching::match_listing;
 use crate::service::reputation::{Ledger, Reputation};
@@ -232,13 +232,13 @@ fn sees(caller: &Caller, request: &Listing) -> Option<Sees> {
 fn closed(request: &Listing, at: NaiveDateTime) -> Option<ApiError> {
     if request.status != "open" || request.expires_at.is_some_and(|t| t <= at) {
         return Some(ApiError::conflict(
-            "request_closed",
+            Code::RequestClosed,
             "该需求已关闭或已过期，不再接受报价",
         ));
     }
     if request.quotes_close_at.is_some_and(|t| t <= at) {
         return Some(ApiError::conflict(
-            "quotes_closed",
+            Code::QuotesClosed,
             "该询价已截止，不再接受报价",
         ));
     }
@@ -353,14 +353,14 @@ pub fn submit_in(
         let request = listings::lock(c, request_id)?.ok_or_else(|| ApiError::not_found("需求"))?;
         if request.side != "request" || !request.quotes_wanted {
             return Err(ApiError::conflict(
-                "not_a_call_for_quotes",
+                Code::NotACallForQuotes,
                 "该信息没有发起询价",
             ));
         }
         if request.firm_id == firm_id {
             return Err(ApiError::new(
                 Status::FORBIDDEN,
-                "own_request",
+                Code::OwnRequest,
                 "不能给本企业的询价报价",
             ));
         }
@@ -370,7 +370,7 @@ pub fn submit_in(
         within_remaining(&terms, &request)?;
         if quotes::live_of_firm(c, request_id, &firm_id)?.is_some() {
             return Err(ApiError::conflict(
-                "already_quoted",
+                Code::AlreadyQuoted,
                 "本企业已对该询价报价，请修改原报价",
             ));
         }
@@ -406,7 +406,7 @@ pub fn submit_in(
         )?;
         if matches!(record.status.as_str(), "declined" | "expired") {
             return Err(ApiError::conflict(
-                "match_closed",
+                Code::MatchClosed,
                 "该匹配已婉拒或失效，不能报价",
             ));
         }
@@ -574,7 +574,7 @@ fn decide_prelude(
     }
     if q.status() != QuoteStatus::Submitted {
         return Err(ApiError::conflict(
-            "quote_decided",
+            Code::QuoteDecided,
             format!("该报价{}，不能再变更", q.status().label_zh()),
         ));
     }
@@ -589,7 +589,7 @@ fn changed(
 ) -> Result<Vec<NewEvent>, ApiError> {
     if !quotes::replace(c, q, expected.version, QuoteStatus::Submitted)? {
         return Err(ApiError::conflict(
-            "edit_conflict",
+            Code::EditConflict,
             "该报价刚被他人更新，请刷新后重试",
         ));
     }
@@ -735,17 +735,19 @@ pub async fn accept(db: &Db, caller: &Caller, id: String) -> Result<QuoteView, A
             let (old, request) = decide_prelude(c, &caller, &id, true)?;
             let at = now();
             if old.valid_until.is_some_and(|t| t <= at) {
-                return Err(ApiError::conflict("quote_expired", "该报价已过有效期"));
+                return Err(ApiError::conflict(Code::QuoteExpired, "该报价已过有效期"));
             }
             if request.status != "open" {
-                return Err(ApiError::conflict("request_closed", "该需求已关闭"));
+                return Err(ApiError::conflict(Code::RequestClosed, "该需求已关闭"));
             }
             let terms = terms_of(&old);
             // At acceptance the quote is no longer the quoter's input: what
             // no longer fits is a conflict with the other accepted quotes.
             within_remaining(&terms, &request).map_err(|e| match e.errors.first() {
-                Some(f) => ApiError::conflict(f.code, f.message.clone()),
-                None => e,
+                Some(f) if f.code == "over_remaining_need" => {
+                    ApiError::conflict(Code::OverRemainingNeed, f.message.clone())
+                }
+                _ => e,
             })?;
             let mut q = old.clone();
             q.status = QuoteStatus::Accepted.as_str().into();

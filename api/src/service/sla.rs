@@ -242,7 +242,7 @@ mod tests {
             origin_community_id: "c".into(),
             escalated_from: None,
             urgency: urgency.into(),
-            status: "open".into(),
+            status: zhiqilian_matcher::CaseStatus::Open,
             claimed_by: None,
             claimed_at: None,
             first_contact_at: None,

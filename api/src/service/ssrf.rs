@@ -6,7 +6,7 @@
 //! `[64:ff9b::a9fe:a9fe]` or `[2002:7f00:1::]` reach no further than
 //! `127.0.0.1` or `169.254.169.254` would.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 /// The IANA IPv4 Special-Purpose Address Registry
 /// (<https://www.iana.org/assignments/iana-ipv4-special-registry/>, RFC 6890
@@ -241,6 +241,44 @@ pub fn refusal(ip: IpAddr) -> Option<&'static str> {
             None => None,
         },
     }
+}
+
+/// Why a target URL is refused.
+#[derive(Debug, PartialEq)]
+pub enum TargetError {
+    Invalid(String),
+    Unresolvable,
+    Forbidden,
+}
+
+/// Checks a subscription's URL: http(s), a host, and (unless allowed) no
+/// address in a forbidden range.
+pub async fn check_target(url: &str, allow_private: bool) -> Result<reqwest::Url, TargetError> {
+    let u = reqwest::Url::parse(url).map_err(|e| TargetError::Invalid(e.to_string()))?;
+    if !matches!(u.scheme(), "http" | "https") {
+        return Err(TargetError::Invalid("须为 http 或 https 地址".into()));
+    }
+    if !u.username().is_empty() || u.password().is_some() {
+        return Err(TargetError::Invalid("地址中不能含用户名或密码".into()));
+    }
+    let host = u
+        .host_str()
+        .ok_or_else(|| TargetError::Invalid("缺少主机名".into()))?
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_string();
+    let port = u.port_or_known_default().unwrap_or(80);
+    let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), port))
+        .await
+        .map_err(|_| TargetError::Unresolvable)?
+        .collect();
+    if addrs.is_empty() {
+        return Err(TargetError::Unresolvable);
+    }
+    if !allow_private && addrs.iter().any(|a| is_forbidden(a.ip())) {
+        return Err(TargetError::Forbidden);
+    }
+    Ok(u)
 }
 
 /// Whether an outbound request may not go to `ip`.

@@ -440,11 +440,10 @@ mod tests {
             escalated_from: None,
             urgency: "emergency".into(),
             status: if resolved.is_some() {
-                "resolved"
+                zhiqilian_matcher::CaseStatus::Resolved
             } else {
-                "open"
-            }
-            .into(),
+                zhiqilian_matcher::CaseStatus::Open
+            },
             claimed_by: None,
             claimed_at: None,
             first_contact_at: None,

@@ -62,45 +62,7 @@ pub fn verify(secret: &str, header: &str, body: &[u8], now: i64, tolerance: i64)
 }
 
 /// Addresses a webhook may not reach unless the operator allows it.
-pub use crate::service::ssrf::is_forbidden;
-
-/// Why a target URL is refused.
-#[derive(Debug, PartialEq)]
-pub enum TargetError {
-    Invalid(String),
-    Unresolvable,
-    Forbidden,
-}
-
-/// Checks a subscription's URL: http(s), a host, and (unless allowed) no
-/// address in a forbidden range.
-pub async fn check_target(url: &str, allow_private: bool) -> Result<reqwest::Url, TargetError> {
-    let u = reqwest::Url::parse(url).map_err(|e| TargetError::Invalid(e.to_string()))?;
-    if !matches!(u.scheme(), "http" | "https") {
-        return Err(TargetError::Invalid("须为 http 或 https 地址".into()));
-    }
-    if !u.username().is_empty() || u.password().is_some() {
-        return Err(TargetError::Invalid("地址中不能含用户名或密码".into()));
-    }
-    let host = u
-        .host_str()
-        .ok_or_else(|| TargetError::Invalid("缺少主机名".into()))?
-        .trim_start_matches('[')
-        .trim_end_matches(']')
-        .to_string();
-    let port = u.port_or_known_default().unwrap_or(80);
-    let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), port))
-        .await
-        .map_err(|_| TargetError::Unresolvable)?
-        .collect();
-    if addrs.is_empty() {
-        return Err(TargetError::Unresolvable);
-    }
-    if !allow_private && addrs.iter().any(|a| is_forbidden(a.ip())) {
-        return Err(TargetError::Forbidden);
-    }
-    Ok(u)
-}
+pub use crate::service::ssrf::{TargetError, check_target, is_forbidden};
 
 /// Resolves names for deliveries, keeping only allowed addresses (so a
 /// name that changes to a private address after the check is refused).

@@ -1,108 +1,21 @@
-//! Sign-in, token refresh with rotation, sign-out, and who-am-I.
+//! Sign-in, token refresh with rotation, sign-out, and who-am-I. The rules
+//! are in `service::sessions`.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde::{Deserialize, Serialize};
 
 use crate::http::auth::Caller;
 use crate::http::state::AppState;
 use crate::service::error::ApiError;
-use crate::service::password;
-use crate::service::tokens::{Claims, hash_refresh_token, new_refresh_token};
-use crate::service::validate::Login;
-use crate::store::accounts::{self, Roles, Rotation};
-use crate::store::models::{RefreshToken, User};
-use crate::store::{new_id, now};
+use crate::service::sessions::{self, LoginRequest, RefreshRequest, Sessions};
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LoginRequest {
-    pub login: String,
-    pub password: String,
-}
-
-#[derive(Debug, Serialize)]
-pub struct TokenPair {
-    pub access_token: String,
-    pub token_type: &'static str,
-    pub expires_in: i64,
-    pub refresh_token: String,
-    pub refresh_expires_in: i64,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RefreshRequest {
-    pub refresh_token: String,
-}
-
-fn claims_for(
-    state: &AppState,
-    user: &User,
-    roles: &Roles,
-    firm_community: Option<String>,
-) -> Claims {
-    let iat = chrono::Utc::now().timestamp();
-    Claims {
-        sub: user.id.clone(),
-        iss: state.jwt.issuer.clone(),
-        aud: state.jwt.audience.clone(),
-        iat,
-        exp: iat + state.jwt.ttl_secs,
-        adm: roles.platform_admin,
-        firm: roles.membership.as_ref().map(|m| m.firm_id.clone()),
-        frole: roles.membership.as_ref().map(|m| m.role.clone()),
-        fcmty: firm_community,
-        staff: roles.staff.as_ref().map(|s| s.community_id.clone()),
-        cid: None,
-        scope: None,
-        crot: None,
+/// The session issuer over this node's handles.
+pub fn sessions_of(state: &AppState) -> Sessions<'_> {
+    Sessions {
+        db: &state.db,
+        jwt: &state.jwt,
+        config: &state.config,
+        dummy_hash: &state.dummy_hash,
     }
-}
-
-/// Roles plus the community of the user's firm (carried in the token).
-fn load_roles(
-    conn: &mut crate::store::DbConnection,
-    user: &User,
-) -> crate::store::StoreResult<(Roles, Option<String>)> {
-    let roles = accounts::roles_of(conn, user)?;
-    let firm_community = match &roles.membership {
-        Some(m) => accounts::get_firm(conn, &m.firm_id)?.map(|f| f.community_id),
-        None => None,
-    };
-    Ok((roles, firm_community))
-}
-
-fn refresh_row(state: &AppState, user_id: &str, family: &str, token: &str) -> RefreshToken {
-    let t = now();
-    RefreshToken {
-        id: new_id(),
-        user_id: user_id.to_string(),
-        family_id: family.to_string(),
-        token_hash: hash_refresh_token(token),
-        created_at: t,
-        expires_at: t + chrono::TimeDelta::days(state.config.refresh_token_ttl_days as i64),
-        rotated_at: None,
-        revoked_at: None,
-    }
-}
-
-fn pair(state: &AppState, access: String, refresh: String) -> TokenPair {
-    TokenPair {
-        access_token: access,
-        token_type: "Bearer",
-        expires_in: state.jwt.ttl_secs,
-        refresh_token: refresh,
-        refresh_expires_in: state.config.refresh_token_ttl_days as i64 * 86_400,
-    }
-}
-
-/// The login throttle's key: the login together with the address it is
-/// tried from, so that failures from one place lock that place only and an
-/// attacker elsewhere cannot lock the account's owner out.
-fn throttle_key(login: &Login, req: &HttpRequest, state: &AppState) -> String {
-    let ip = crate::http::protect::client_address(req, &state.config)
-        .map_or_else(|| "-".to_string(), |ip| ip.to_string());
-    format!("{} {ip}", login.as_str())
 }
 
 pub async fn login(
@@ -110,139 +23,17 @@ pub async fn login(
     req: HttpRequest,
     body: web::Json<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body.into_inner();
-    let login =
-        Login::parse(&body.login).map_err(|m| ApiError::field("login", "invalid_format", m))?;
-    if body.password.is_empty() || body.password.len() > 1024 {
-        return Err(ApiError::field(
-            "password",
-            "invalid_format",
-            "密码不能为空且不超过 1024 字节",
-        ));
-    }
-    let key = throttle_key(&login, &req, &state);
-    let login = login.as_str().to_string();
-    let at = now();
-
-    let (user, locked) = {
-        let key = key.clone();
-        state
-            .db
-            .run(move |c| {
-                let locked = accounts::throttle_state(c, &key)?
-                    .and_then(|t| t.locked_until)
-                    .filter(|until| *until > at);
-                let user = accounts::user_by_login(c, &login)?;
-                Ok((user, locked))
-            })
-            .await?
-    };
-    if let Some(until) = locked {
-        let secs = (until - at).num_seconds().max(1) as u64;
-        return Err(ApiError::too_many(secs, "登录失败次数过多，请稍后再试"));
-    }
-
-    let ok = password::verify(
-        body.password,
-        user.as_ref().map(|u| u.password_hash.clone()),
-        state.dummy_hash.clone(),
-    )
-    .await;
-
-    let cfg = state.config.clone();
-    let Some(user) = user.filter(|_| ok) else {
-        // The same work is done whether or not the account exists.
-        state
-            .db
-            .run(move |c| {
-                accounts::record_login_failure(
-                    c,
-                    &key,
-                    at,
-                    chrono::TimeDelta::seconds(cfg.login_window_secs as i64),
-                    cfg.login_max_failures as i32,
-                    chrono::TimeDelta::seconds(cfg.login_lock_secs as i64),
-                )
-            })
-            .await?;
-        return Err(ApiError::unauthorized(
-            "invalid_credentials",
-            "账号或密码错误",
-        ));
-    };
-
-    let refresh = new_refresh_token();
-    let row = refresh_row(&state, &user.id, &new_id(), &refresh);
-    let (roles, fcmty, user) = state
-        .db
-        .run(move |c| {
-            accounts::clear_login_failures(c, &key)?;
-            accounts::insert_refresh_token(c, &row)?;
-            let (roles, fcmty) = load_roles(c, &user)?;
-            Ok((roles, fcmty, user))
-        })
-        .await?;
-    let access = state
-        .jwt
-        .sign(&claims_for(&state, &user, &roles, fcmty))
-        .map_err(ApiError::internal)?;
-    Ok(HttpResponse::Ok().json(pair(&state, access, refresh)))
+    let from = crate::http::protect::client_address(&req, &state.config);
+    let pair = sessions::login(sessions_of(&state), from, body.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(pair))
 }
 
 pub async fn refresh(
     state: web::Data<AppState>,
     body: web::Json<RefreshRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let presented = hash_refresh_token(body.refresh_token.trim());
-    let next = new_refresh_token();
-    let next_row = refresh_row(&state, "", "", &next);
-    let outcome = state
-        .db
-        .run(
-            move |c| match accounts::rotate_refresh_token(c, &presented, next_row, now())? {
-                Rotation::Rotated { user_id } => {
-                    let user = accounts::get_user(c, &user_id)?
-                        .ok_or(crate::store::StoreError::NotFound)?;
-                    let (roles, fcmty) = load_roles(c, &user)?;
-                    Ok(Ok((user, roles, fcmty)))
-                }
-                Rotation::Reused => Ok(Err(ApiError::unauthorized(
-                    "refresh_token_reused",
-                    "刷新令牌已被使用过，该登录会话已全部注销，请重新登录",
-                ))),
-                Rotation::Invalid => Ok(Err(ApiError::unauthorized(
-                    "invalid_refresh_token",
-                    "刷新令牌无效或已过期",
-                ))),
-            },
-        )
-        .await?;
-    let (user, roles, fcmty) = outcome?;
-    let access = state
-        .jwt
-        .sign(&claims_for(&state, &user, &roles, fcmty))
-        .map_err(ApiError::internal)?;
-    Ok(HttpResponse::Ok().json(pair(&state, access, next)))
-}
-
-/// A new sign-in session for `user` (as a password sign-in makes): a
-/// refresh-token family and an access token with the user's roles.
-pub async fn sign_in(state: &AppState, user: User) -> Result<TokenPair, ApiError> {
-    let refresh = new_refresh_token();
-    let row = refresh_row(state, &user.id, &new_id(), &refresh);
-    let (roles, fcmty, user) = state
-        .db
-        .run(move |c| {
-            accounts::insert_refresh_token(c, &row)?;
-            let (roles, fcmty) = load_roles(c, &user)?;
-            Ok((roles, fcmty, user))
-        })
-        .await?;
-    let access = state
-        .jwt
-        .sign(&claims_for(state, &user, &roles, fcmty))
-        .map_err(ApiError::internal)?;
-    Ok(pair(state, access, refresh))
+    let pair = sessions::refresh(sessions_of(&state), body.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(pair))
 }
 
 /// Revokes the refresh-token family; answers 204 whether or not the token
@@ -251,106 +42,10 @@ pub async fn logout(
     state: web::Data<AppState>,
     body: web::Json<RefreshRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let hash = hash_refresh_token(body.refresh_token.trim());
-    state
-        .db
-        .run(move |c| {
-            if let Some(t) = accounts::refresh_token_by_hash(c, &hash)? {
-                accounts::revoke_family(c, &t.family_id, now())?;
-            }
-            Ok(())
-        })
-        .await?;
+    sessions::logout(&state.db, body.into_inner()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
-#[derive(Debug, Serialize)]
-pub struct MeUser {
-    pub id: String,
-    pub phone: Option<String>,
-    pub email: Option<String>,
-    pub display_name: String,
-}
-
-#[derive(Debug, Serialize)]
-pub struct MeFirm {
-    pub id: String,
-    pub name: String,
-    pub verified: bool,
-    pub community_id: String,
-    pub role: String,
-}
-
-#[derive(Debug, Serialize)]
-pub struct MeStaff {
-    pub community_id: String,
-    pub community_name: String,
-}
-
-#[derive(Debug, Serialize)]
-pub struct Me {
-    pub user: MeUser,
-    pub firm: Option<MeFirm>,
-    pub staff: Option<MeStaff>,
-    pub roles: Vec<&'static str>,
-}
-
 pub async fn me(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
-    let uid = caller.user_id.clone();
-    let (user, roles, firm, community) = state
-        .db
-        .run(move |c| {
-            let user = accounts::get_user(c, &uid)?.ok_or(crate::store::StoreError::NotFound)?;
-            let roles = accounts::roles_of(c, &user)?;
-            let firm = match &roles.membership {
-                Some(m) => accounts::get_firm(c, &m.firm_id)?,
-                None => None,
-            };
-            let community = match &roles.staff {
-                Some(s) => accounts::get_community(c, &s.community_id)?,
-                None => None,
-            };
-            Ok((user, roles, firm, community))
-        })
-        .await
-        .map_err(|e| match e {
-            crate::store::StoreError::NotFound => {
-                ApiError::unauthorized("invalid_token", "令牌对应的用户不存在")
-            }
-            other => other.into(),
-        })?;
-    let mut role_names = Vec::new();
-    if roles.platform_admin {
-        role_names.push("platform_admin");
-    }
-    if let Some(m) = &roles.membership {
-        role_names.push(if m.role == "admin" {
-            "firm_admin"
-        } else {
-            "firm_member"
-        });
-    }
-    if roles.staff.is_some() {
-        role_names.push("community_staff");
-    }
-    Ok(HttpResponse::Ok().json(Me {
-        user: MeUser {
-            id: user.id,
-            phone: user.phone,
-            email: user.email,
-            display_name: user.display_name,
-        },
-        firm: firm.zip(roles.membership).map(|(f, m)| MeFirm {
-            id: f.id,
-            name: f.name,
-            verified: f.verified,
-            community_id: f.community_id,
-            role: m.role,
-        }),
-        staff: community.map(|c| MeStaff {
-            community_id: c.id,
-            community_name: c.name,
-        }),
-        roles: role_names,
-    }))
+    Ok(HttpResponse::Ok().json(sessions::me(&state.db, &caller).await?))
 }

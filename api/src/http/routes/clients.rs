@@ -1,189 +1,26 @@
-//! API clients of third-party apps (created by community staff and
-//! platform admins for a firm or a community) and the OAuth 2.0
-//! client-credentials grant that turns a client's secret into a scoped
-//! access token.
+//! API clients of third-party apps and the OAuth 2.0 client-credentials
+//! grant. The rules are in `service::clients`.
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use base64::Engine;
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::http::auth::Caller;
-use crate::http::routes::listings::utc;
-use crate::http::routes::pagination::{self, Page};
 use crate::http::state::AppState;
+use crate::service::clients::{self, CreateClient, ListQuery, TokenRequest};
 use crate::service::error::ApiError;
-use crate::service::tokens::Claims;
-use crate::service::validate::Errors;
-use crate::store::clients::{self as store, ApiClient, NewClient};
-use crate::store::scopes::Scopes;
-use crate::store::{accounts, now, stream};
 
-/// The prefix that makes a leaked secret recognisable to secret scanners.
-const SECRET_PREFIX: &str = "zqs_";
-
-#[derive(Debug, Serialize)]
-pub struct ClientOut {
-    pub id: String,
-    pub name: String,
-    pub firm_id: Option<String>,
-    pub community_id: String,
-    pub scopes: Vec<&'static str>,
-    pub status: &'static str,
-    pub created_at: DateTime<Utc>,
-    pub secret_rotated_at: Option<DateTime<Utc>>,
-    pub revoked_at: Option<DateTime<Utc>>,
-}
-
-/// A client with its secret: answered once, on creation and rotation.
-#[derive(Debug, Serialize)]
-pub struct ClientWithSecret {
-    #[serde(flatten)]
-    pub client: ClientOut,
-    pub client_secret: String,
-}
-
-fn client_out(c: ApiClient) -> ClientOut {
-    ClientOut {
-        scopes: Scopes::parse(&c.scopes).unwrap_or_default().names(),
-        status: if c.revoked_at.is_some() {
-            "revoked"
-        } else {
-            "active"
-        },
-        id: c.id,
-        name: c.name,
-        firm_id: c.firm_id,
-        community_id: c.community_id,
-        created_at: utc(c.created_at),
-        secret_rotated_at: c.secret_rotated_at.map(utc),
-        revoked_at: c.revoked_at.map(utc),
-    }
-}
-
-fn new_secret() -> (String, String) {
-    let mut b = [0u8; 32];
-    rand::fill(&mut b);
-    let secret = format!(
-        "{SECRET_PREFIX}{}",
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
-    );
-    let hash = hash_secret(&secret);
-    (secret, hash)
-}
-
-/// Secrets carry 256 random bits, so a plain SHA-256 is enough to store.
-fn hash_secret(secret: &str) -> String {
-    hex::encode(Sha256::digest(secret.as_bytes()))
-}
-
-/// Compares without stopping at the first difference.
-fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
-}
-
-fn require_manager(caller: &Caller) -> Result<(), ApiError> {
-    if caller.platform_admin || caller.staff_community.is_some() {
-        Ok(())
-    } else {
-        Err(ApiError::forbidden("需要社区工作人员或平台管理员权限"))
-    }
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct CreateClient {
-    pub name: String,
-    pub firm_id: Option<String>,
-    pub community_id: Option<String>,
-    pub scopes: Vec<String>,
-}
-
-/// `POST /api/v1/clients`: a client for one firm or one community.
+/// `POST /api/v1/clients`: a client for one firm or one community; the
+/// secret is in this answer only.
 pub async fn create(
     state: web::Data<AppState>,
     caller: Caller,
     body: web::Json<CreateClient>,
 ) -> Result<HttpResponse, ApiError> {
-    require_manager(&caller)?;
-    let b = body.into_inner();
-    let mut e = Errors::default();
-    let name = e.text("name", &b.name, 2, 64);
-    let scopes = match Scopes::from_names(b.scopes.iter().map(String::as_str)) {
-        Ok(s) if s.is_empty() => {
-            e.push("scopes", "required", "至少授予一个权限范围");
-            Scopes::default()
-        }
-        Ok(s) => s,
-        Err(m) => {
-            e.push("scopes", "invalid_value", m);
-            Scopes::default()
-        }
-    };
-    if b.firm_id.is_some() == b.community_id.is_some() {
-        e.push(
-            "firm_id",
-            "invalid_value",
-            "firm_id 与 community_id 须且只须给出一个",
-        );
-    }
-    e.into_result().map_err(ApiError::validation)?;
-
-    let (firm_id, community_id) = match (b.firm_id, b.community_id) {
-        (Some(f), _) => {
-            let fid = f.clone();
-            let firm = state
-                .db
-                .run(move |c| accounts::get_firm(c, &fid))
-                .await?
-                .ok_or_else(|| ApiError::field("firm_id", "not_found", "企业不存在"))?;
-            (Some(f), firm.community_id)
-        }
-        (None, Some(cid)) => {
-            let id = cid.clone();
-            state
-                .db
-                .run(move |c| accounts::get_community(c, &id))
-                .await?
-                .ok_or_else(|| ApiError::field("community_id", "not_found", "社区不存在"))?;
-            (None, cid)
-        }
-        (None, None) => return Err(ApiError::internal("neither firm nor community")),
-    };
-    if !caller.can_administer_community(&community_id) {
-        return Err(ApiError::forbidden(
-            "只能为本社区的企业或本社区创建 API 客户端",
-        ));
-    }
-    let (secret, secret_hash) = new_secret();
-    let row = NewClient {
-        name,
-        firm_id,
-        community_id,
-        scopes: scopes.to_string(),
-        secret_hash,
-        created_by: caller.user_id.clone(),
-    };
-    let client = state.db.run(move |c| store::create(c, row)).await?;
+    let out = clients::create(&state.db, &caller, body.into_inner()).await?;
     Ok(HttpResponse::Created()
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(ClientWithSecret {
-            client: client_out(client),
-            client_secret: secret,
-        }))
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ListQuery {
-    pub cursor: Option<String>,
-    pub limit: Option<i64>,
+        .json(out))
 }
 
 /// `GET /api/v1/clients`: staff see their community's, admins all.
@@ -192,31 +29,7 @@ pub async fn list(
     caller: Caller,
     q: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    require_manager(&caller)?;
-    let q = q.into_inner();
-    let limit = pagination::limit(q.limit)?;
-    let after = pagination::decode(q.cursor.as_deref())?;
-    let community = if caller.platform_admin {
-        None
-    } else {
-        caller.staff_community.clone()
-    };
-    let rows = state
-        .db
-        .run(move |c| store::list(c, community.as_deref(), after.as_deref(), limit + 1))
-        .await?;
-    Ok(HttpResponse::Ok().json(Page::from_rows(rows, limit, |c| &c.id, client_out)))
-}
-
-/// A client the caller manages, or 404.
-async fn managed(state: &AppState, caller: &Caller, id: String) -> Result<ApiClient, ApiError> {
-    require_manager(caller)?;
-    state
-        .db
-        .run(move |c| store::get(c, &id))
-        .await?
-        .filter(|c| caller.can_administer_community(&c.community_id))
-        .ok_or_else(|| ApiError::not_found("API 客户端"))
+    Ok(HttpResponse::Ok().json(clients::list(&state.db, &caller, q.into_inner()).await?))
 }
 
 pub async fn get(
@@ -224,8 +37,7 @@ pub async fn get(
     caller: Caller,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let c = managed(&state, &caller, id.into_inner()).await?;
-    Ok(HttpResponse::Ok().json(client_out(c)))
+    Ok(HttpResponse::Ok().json(clients::get(&state.db, &caller, id.into_inner()).await?))
 }
 
 /// `POST /api/v1/clients/{id}/rotate`: a new secret; the old one, the
@@ -236,20 +48,10 @@ pub async fn rotate(
     caller: Caller,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let c = managed(&state, &caller, id.into_inner()).await?;
-    let (secret, hash) = new_secret();
-    let updated = state
-        .db
-        .run(move |conn| store::set_secret(conn, &c.id, &hash, now()))
-        .await?
-        .ok_or_else(|| ApiError::conflict("client_revoked", "该 API 客户端已吊销"))?;
-    stream::committed();
+    let out = clients::rotate(&state.db, &caller, id.into_inner()).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(ClientWithSecret {
-            client: client_out(updated),
-            client_secret: secret,
-        }))
+        .json(out))
 }
 
 /// `POST /api/v1/clients/{id}/revoke`: for good (idempotent); its tokens,
@@ -259,32 +61,7 @@ pub async fn revoke(
     caller: Caller,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let c = managed(&state, &caller, id.into_inner()).await?;
-    let updated = state
-        .db
-        .run(move |conn| store::revoke(conn, &c.id, now()))
-        .await?
-        .ok_or_else(|| ApiError::not_found("API 客户端"))?;
-    stream::committed();
-    Ok(HttpResponse::Ok().json(client_out(updated)))
-}
-
-/// The token request (RFC 6749 §4.4), form-encoded.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct TokenRequest {
-    pub grant_type: String,
-    pub client_id: Option<String>,
-    pub client_secret: Option<String>,
-    pub scope: Option<String>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct TokenOut {
-    pub access_token: String,
-    pub token_type: &'static str,
-    pub expires_in: i64,
-    pub scope: String,
+    Ok(HttpResponse::Ok().json(clients::revoke(&state.db, &caller, id.into_inner()).await?))
 }
 
 /// Client id and secret from HTTP Basic, else from the form.
@@ -305,10 +82,6 @@ fn credentials(req: &HttpRequest, form: &TokenRequest) -> Option<(String, String
     Some((form.client_id.clone()?, form.client_secret.clone()?))
 }
 
-fn invalid_client() -> ApiError {
-    ApiError::unauthorized("invalid_client", "API 客户端身份验证失败")
-}
-
 /// `POST /api/v1/oauth/token`: `grant_type=client_credentials` with the
 /// client's id and secret (HTTP Basic or form fields); `scope` may narrow
 /// what the client was granted.
@@ -318,64 +91,9 @@ pub async fn token(
     form: web::Form<TokenRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let form = form.into_inner();
-    if form.grant_type != "client_credentials" {
-        return Err(ApiError::bad_request(
-            "unsupported_grant_type",
-            "grant_type 须为 client_credentials",
-        ));
-    }
-    let (id, secret) = credentials(&req, &form).ok_or_else(invalid_client)?;
-    let presented = hash_secret(&secret);
-    let client = if uuid::Uuid::parse_str(&id).is_ok() {
-        state.db.run(move |c| store::get(c, &id)).await?
-    } else {
-        None
-    };
-    let Some(client) =
-        client.filter(|c| same(&c.secret_hash, &presented) && c.revoked_at.is_none())
-    else {
-        return Err(invalid_client());
-    };
-    let granted = Scopes::parse(&client.scopes).unwrap_or_default();
-    let scopes = match form.scope.as_deref().map(str::trim) {
-        None | Some("") => granted,
-        Some(asked) => Scopes::parse(asked)
-            .ok()
-            .filter(|s| !s.is_empty() && s.is_subset_of(&granted))
-            .ok_or_else(|| {
-                ApiError::bad_request("invalid_scope", "所请求的权限范围超出了该客户端的授权")
-            })?,
-    };
-    let firm_community = match &client.firm_id {
-        Some(_) => Some(client.community_id.clone()),
-        None => None,
-    };
-    let iat = Utc::now().timestamp();
-    let claims = Claims {
-        sub: client.user_id.clone(),
-        iss: state.jwt.issuer.clone(),
-        aud: state.jwt.audience.clone(),
-        iat,
-        exp: iat + state.jwt.ttl_secs,
-        adm: false,
-        frole: client.firm_id.as_ref().map(|_| "member".to_string()),
-        firm: client.firm_id.clone(),
-        fcmty: firm_community,
-        staff: match &client.firm_id {
-            Some(_) => None,
-            None => Some(client.community_id.clone()),
-        },
-        cid: Some(client.id.clone()),
-        scope: Some(scopes.to_string()),
-        crot: store::secret_version(&client),
-    };
-    let access = state.jwt.sign(&claims).map_err(ApiError::internal)?;
+    let presented = credentials(&req, &form);
+    let out = clients::token(&state.db, &state.jwt, presented, form).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(TokenOut {
-            access_token: access,
-            token_type: "Bearer",
-            expires_in: state.jwt.ttl_secs,
-            scope: scopes.to_string(),
-        }))
+        .json(out))
 }

@@ -1,72 +1,23 @@
-//! Communities (工业社区, the tenants) and their staff.
+//! Communities (工业社区, the tenants) and their staff; the rules are in
+//! `service::communities`.
 
 use actix_web::{HttpResponse, web};
-use serde::{Deserialize, Serialize};
 
 use crate::http::auth::Caller;
 use crate::http::state::AppState;
+use crate::service::communities::{self, CreateCommunity, NewAccount};
 use crate::service::error::ApiError;
-use crate::service::password;
-use crate::service::validate::{Errors, Login};
-use crate::store::StoreError;
-use crate::store::accounts::{self, NewCommunity, NewUser};
-use crate::store::models::Community;
-
-#[derive(Debug, Serialize)]
-pub struct CommunityOut {
-    pub id: String,
-    pub name: String,
-    pub district: String,
-    pub lat: Option<f64>,
-    pub lon: Option<f64>,
-}
-
-impl From<Community> for CommunityOut {
-    fn from(c: Community) -> Self {
-        CommunityOut {
-            id: c.id,
-            name: c.name,
-            district: c.district,
-            lat: c.lat,
-            lon: c.lon,
-        }
-    }
-}
-
-#[derive(Debug, Serialize)]
-pub struct CommunityList {
-    pub items: Vec<CommunityOut>,
-}
 
 /// Public: the registration form needs the list of communities.
 pub async fn list(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let items = state.db.run(accounts::list_communities).await?;
-    Ok(HttpResponse::Ok().json(CommunityList {
-        items: items.into_iter().map(Into::into).collect(),
-    }))
+    Ok(HttpResponse::Ok().json(communities::list(&state.db).await?))
 }
 
 pub async fn get(
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    let c = state
-        .db
-        .run(move |c| accounts::get_community(c, &id))
-        .await?
-        .ok_or_else(|| ApiError::not_found("社区"))?;
-    Ok(HttpResponse::Ok().json(CommunityOut::from(c)))
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct CreateCommunity {
-    pub name: String,
-    #[serde(default)]
-    pub district: Option<String>,
-    pub lat: Option<f64>,
-    pub lon: Option<f64>,
+    Ok(HttpResponse::Ok().json(communities::get(&state.db, id.into_inner()).await?))
 }
 
 pub async fn create(
@@ -74,69 +25,8 @@ pub async fn create(
     caller: Caller,
     body: web::Json<CreateCommunity>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require_admin()?;
-    let b = body.into_inner();
-    let mut e = Errors::default();
-    let name = e.text("name", &b.name, 2, 64);
-    let district = e.text("district", b.district.as_deref().unwrap_or(""), 0, 64);
-    e.lat_lon("", b.lat, b.lon);
-    e.into_result().map_err(ApiError::validation)?;
-    let c = state
-        .db
-        .run(move |c| {
-            accounts::create_community(
-                c,
-                NewCommunity {
-                    name,
-                    district,
-                    lat: b.lat,
-                    lon: b.lon,
-                },
-            )
-        })
-        .await
-        .map_err(|e| match e {
-            StoreError::Conflict(_) => ApiError::conflict("community_exists", "同名社区已存在"),
-            other => other.into(),
-        })?;
-    Ok(HttpResponse::Created().json(CommunityOut::from(c)))
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct NewAccount {
-    pub login: String,
-    pub password: String,
-    pub display_name: String,
-}
-
-/// Validates a new account's fields under `prefix` and hashes its password.
-pub async fn parse_account(prefix: &str, a: NewAccount, admin: bool) -> Result<NewUser, ApiError> {
-    let mut e = Errors::default();
-    let login = Login::parse(&a.login)
-        .map_err(|m| e.push(format!("{prefix}login"), "invalid_format", m))
-        .ok();
-    let display_name = e.text(&format!("{prefix}display_name"), &a.display_name, 1, 64);
-    if let Err(m) = password::check_policy(&a.password, &[a.login.trim(), display_name.as_str()]) {
-        e.push(format!("{prefix}password"), "weak_password", m);
-    }
-    e.into_result().map_err(ApiError::validation)?;
-    let login = login.ok_or_else(|| ApiError::internal("login parsed without error"))?;
-    let password_hash = password::hash(a.password).await?;
-    Ok(NewUser {
-        phone: login.phone(),
-        email: login.email(),
-        display_name,
-        password_hash,
-        is_platform_admin: admin,
-    })
-}
-
-#[derive(Debug, Serialize)]
-pub struct StaffOut {
-    pub user_id: String,
-    pub community_id: String,
-    pub display_name: String,
+    let out = communities::create(&state.db, &caller, body.into_inner()).await?;
+    Ok(HttpResponse::Created().json(out))
 }
 
 pub async fn create_staff(
@@ -145,26 +35,7 @@ pub async fn create_staff(
     id: web::Path<String>,
     body: web::Json<NewAccount>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require_admin()?;
-    let community_id = id.into_inner();
-    let cid = community_id.clone();
-    state
-        .db
-        .run(move |c| accounts::get_community(c, &cid))
-        .await?
-        .ok_or_else(|| ApiError::not_found("社区"))?;
-    let user = parse_account("", body.into_inner(), false).await?;
-    let (user, staff) = state
-        .db
-        .run(move |c| accounts::create_staff(c, &community_id, user))
-        .await
-        .map_err(|e| match e {
-            StoreError::Conflict(_) => ApiError::conflict("login_taken", "该手机号或邮箱已注册"),
-            other => other.into(),
-        })?;
-    Ok(HttpResponse::Created().json(StaffOut {
-        user_id: user.id,
-        community_id: staff.community_id,
-        display_name: user.display_name,
-    }))
+    let out =
+        communities::create_staff(&state.db, &caller, id.into_inner(), body.into_inner()).await?;
+    Ok(HttpResponse::Created().json(out))
 }

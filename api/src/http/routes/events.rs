@@ -16,7 +16,7 @@ use tokio::sync::watch;
 
 use crate::http::auth::{Caller, authenticate};
 use crate::http::state::AppState;
-use crate::service::error::ApiError;
+use crate::service::error::{ApiError, Code};
 use crate::service::tokens::{Claims, TicketClaims, TokenError, ticket_audience};
 use crate::store::scopes::{Scopes, event_access};
 use crate::store::stream::{self, StreamEvent};
@@ -112,9 +112,11 @@ pub async fn stream(
             .map(Caller::from_ticket)
             .map_err(|e| match e {
                 TokenError::Expired => {
-                    ApiError::unauthorized("ticket_expired", "事件流票据已过期，请重新获取")
+                    ApiError::unauthorized(Code::TicketExpired, "事件流票据已过期，请重新获取")
                 }
-                TokenError::Invalid => ApiError::unauthorized("invalid_ticket", "事件流票据无效"),
+                TokenError::Invalid => {
+                    ApiError::unauthorized(Code::InvalidTicket, "事件流票据无效")
+                }
             })?,
         None => authenticate(&req)?,
     };
@@ -123,7 +125,7 @@ pub async fn stream(
     let left = caller.expires_at - chrono::Utc::now().timestamp();
     if left <= 0 {
         return Err(ApiError::unauthorized(
-            "token_expired",
+            Code::TokenExpired,
             "访问令牌已过期，请刷新",
         ));
     }

@@ -9,7 +9,8 @@ use prometheus::{Encoder, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry, 
 
 use crate::http::state::AppState;
 use crate::service::error::ApiError;
-use crate::store::{changes, leases, now};
+use crate::service::ops::{self, NodeState};
+use crate::store::now;
 
 fn gauge(registry: &Registry, name: &str, help: &str, v: i64) -> prometheus::Result<()> {
     let g = IntGauge::new(name, help)?;
@@ -19,26 +20,13 @@ fn gauge(registry: &Registry, name: &str, help: &str, v: i64) -> prometheus::Res
 
 /// The node's state gauges, read now.
 async fn node_registry(state: &AppState) -> Result<Registry, ApiError> {
-    let db = state.db.clone();
     let applied = state.search.applied_seq();
-    let (head, lag_secs, jobs, (deliveries, disabled)) = db
-        .run(move |c| {
-            let head = changes::head(c)?;
-            // Age of the oldest change this node has not applied yet.
-            let oldest = changes::since(c, applied, 1)?
-                .first()
-                .map(|ch| (now() - ch.created_at).num_milliseconds() as f64 / 1000.0)
-                .unwrap_or(0.0);
-            let webhooks = crate::store::webhooks::queue_state(c)?;
-            let mut jobs = Vec::new();
-            for job in crate::worker::background::JOBS {
-                if let Some(s) = leases::state(c, job)? {
-                    jobs.push((job, s));
-                }
-            }
-            Ok((head, oldest.max(0.0), jobs, webhooks))
-        })
-        .await?;
+    let NodeState {
+        head,
+        lag_secs,
+        jobs,
+        webhooks: (deliveries, disabled),
+    } = ops::node_state(&state.db, applied).await?;
     let r = Registry::new();
     let fail = |e: prometheus::Error| ApiError::internal(e);
     gauge(

@@ -22,7 +22,7 @@ pub mod wechat;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use crate::service::error::ApiError;
+use crate::service::error::{ApiError, Code};
 use crate::store::scopes::{ClientAccess, Scope};
 
 /// Declares routes once: expands to `ROUTES` (method, path), the access an
@@ -145,7 +145,7 @@ api_routes! {
 async fn method_not_allowed(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     Err(ApiError::new(
         crate::service::error::Status::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
+        Code::MethodNotAllowed,
         format!("{} 不支持 {} 方法", req.path(), req.method()),
     ))
 }
@@ -154,7 +154,7 @@ async fn method_not_allowed(req: HttpRequest) -> Result<HttpResponse, ApiError> 
 pub async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     Err(ApiError::new(
         crate::service::error::Status::NOT_FOUND,
-        "route_not_found",
+        Code::RouteNotFound,
         format!("没有这个接口：{} {}", req.method(), req.path()),
     ))
 }

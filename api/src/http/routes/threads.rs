@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use super::pagination;
 use crate::http::auth::Caller;
 use crate::http::state::AppState;
-use crate::service::error::ApiError;
+use crate::service::error::{ApiError, Code};
 use crate::service::validate::Errors;
 use crate::store::audit::Actor;
 use crate::store::listings::{self as listing_store, visible_to};
@@ -79,7 +79,7 @@ async fn load_participant(
     if access == Access::Observer {
         return Err(ApiError::new(
             crate::service::error::Status::FORBIDDEN,
-            "not_a_participant",
+            Code::NotAParticipant,
             "请先加入对话",
         ));
     }
@@ -268,7 +268,7 @@ fn thread_out(t: Thread, access: Access, caller: &Caller, ctx: &Context) -> Thre
                     listing: None,
                     match_record: Some(MatchBrief {
                         id: m.clone(),
-                        status: r.map(|r| r.status.clone()).unwrap_or_default(),
+                        status: r.map(|r| r.status.as_str().to_string()).unwrap_or_default(),
                         request,
                         offer,
                     }),
@@ -499,7 +499,7 @@ async fn about_listing(
             store::create(c, &row).map(Ok)
         })
         .await?
-        .map_err(|()| ApiError::conflict("listing_closed", "该供需信息已关闭，不能发起新对话"))
+        .map_err(|()| ApiError::conflict(Code::ListingClosed, "该供需信息已关闭，不能发起新对话"))
 }
 
 async fn about_match(
@@ -829,7 +829,7 @@ pub async fn post_message(
         Posted::Created(m) => Ok(HttpResponse::Created().json(message_out(&m))),
         Posted::Existing(m) => Ok(HttpResponse::Ok().json(message_out(&m))),
         Posted::Closed => Err(ApiError::conflict(
-            "thread_closed",
+            Code::ThreadClosed,
             "对话已关闭，重新打开后才能发送消息",
         )),
     }
