@@ -208,6 +208,13 @@ async fn a_full_deal_from_quotes_to_ratings() {
         .await
         .expect(200)
         .clone();
+    // The requesting firm's profile hides its contact from b until then.
+    let profile = app
+        .get(&format!("/api/v1/firms/{}", w.a.id), &b.token)
+        .await;
+    let profile = profile.expect(200).clone();
+    assert!(profile["contact_phone"].is_null(), "{profile:#}");
+    assert!(profile["reputation"]["rating"].is_number());
     // A stale version is refused; the current one confirms.
     app.post(
         &format!("/api/v1/agreements/{ab}/confirm"),
@@ -272,6 +279,15 @@ async fn a_full_deal_from_quotes_to_ratings() {
         assert_eq!(v["reveal"]["reason"], "agreement_confirmed");
         assert!(v["reveal"]["revealed_at"].is_string());
     }
+    // The profile shows it now too — to b, not to d.
+    let profile = app
+        .get(&format!("/api/v1/firms/{}", w.a.id), &b.token)
+        .await;
+    assert!(profile.expect(200)["contact_phone"].is_string());
+    let profile = app
+        .get(&format!("/api/v1/firms/{}", w.a.id), &d.admin.token)
+        .await;
+    assert!(profile.expect(200)["contact_phone"].is_null());
     // Nobody else sees the agreement.
     app.get(&format!("/api/v1/agreements/{ab}"), &d.admin.token)
         .await
