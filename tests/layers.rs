@@ -1,8 +1,9 @@
 //! The layer rules of docs/ARCHITECTURE.md, read off the source: the
 //! service layer and the workers never name actix or the HTTP layer, the
 //! store crate depends on no workspace crate but the matcher, the store's
-//! aggregate modules never call each other, and the import graph of
-//! `api/src` has no cycle across modules.
+//! aggregate modules never call each other, the import graph of `api/src`
+//! has no cycle across modules, and route handlers are thin (no database
+//! closure, at most 30 lines).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -305,4 +306,109 @@ fn the_checks_see_a_cycle_when_there_is_one() {
     assert!(found.contains(&vec!["a".into(), "b".into(), "c".into()]));
     let bad: Vec<_> = found.iter().filter(|c| !module_and_children(c)).collect();
     assert_eq!(bad, vec![&vec!["a".to_string(), "b".into(), "c".into()]]);
+}
+
+/// Each function of a file, whether it is a handler (`pub async fn`), and
+/// its length in lines (signature to closing brace).
+fn functions(code: &str) -> Vec<(String, bool, usize)> {
+    let lines: Vec<&str> = code.lines().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < lines.len() {
+        let l = lines[i].trim_start();
+        let handler = l.starts_with("pub async fn ");
+        let head = l
+            .strip_prefix("pub ")
+            .unwrap_or(l)
+            .trim_start_matches("async ");
+        let Some(rest) = head.strip_prefix("fn ") else {
+            i += 1;
+            continue;
+        };
+        let name: String = rest
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect();
+        let (mut depth, mut opened, mut j) = (0i64, false, i);
+        while j < lines.len() {
+            for ch in lines[j].chars() {
+                match ch {
+                    '{' => {
+                        depth += 1;
+                        opened = true;
+                    }
+                    '}' => depth -= 1,
+                    _ => {}
+                }
+            }
+            if opened && depth <= 0 {
+                break;
+            }
+            j += 1;
+        }
+        out.push((name, handler, j - i + 1));
+        i = j + 1;
+    }
+    out
+}
+
+/// The most lines a route handler may take: it parses, calls one use case
+/// and maps the answer.
+const HANDLER_MAX_LINES: usize = 30;
+/// The most lines any other function of a route file may take (the event
+/// stream's body, the metrics' gauges: HTTP work that is not a rule).
+const HELPER_MAX_LINES: usize = 80;
+
+/// The reasons a route file is not thin: a database closure, a handler
+/// over [`HANDLER_MAX_LINES`] or another function over [`HELPER_MAX_LINES`].
+fn thickness(file: &str, code: &str) -> Vec<String> {
+    let mut why = Vec::new();
+    if code.contains(".run(") || code.contains("db.run") {
+        why.push(format!("{file} opens a database closure"));
+    }
+    for (name, handler, n) in functions(code) {
+        let max = if handler {
+            HANDLER_MAX_LINES
+        } else {
+            HELPER_MAX_LINES
+        };
+        if n > max {
+            why.push(format!("{file}: {name} has {n} lines (at most {max})"));
+        }
+    }
+    why
+}
+
+#[test]
+fn route_handlers_are_thin() {
+    let dir = repo().join("api/src/http/routes");
+    let mut files = 0;
+    let mut why = Vec::new();
+    for e in std::fs::read_dir(&dir).expect("routes") {
+        let p = e.expect("entry").path();
+        if p.extension().is_none_or(|x| x != "rs") {
+            continue;
+        }
+        files += 1;
+        let code = code_of(&std::fs::read_to_string(&p).expect("read"));
+        let name = p.file_name().expect("name").to_string_lossy().into_owned();
+        why.extend(thickness(&name, &code));
+    }
+    assert!(files >= 15, "only {files} route files");
+    assert!(why.is_empty(), "{why:#?}");
+}
+
+#[test]
+fn the_thinness_check_sees_a_thick_handler() {
+    let mut body = String::from("pub async fn list(state: Data) -> R {\n");
+    for _ in 0..HANDLER_MAX_LINES {
+        body.push_str("    let x = 1;\n");
+    }
+    body.push_str("}\n");
+    assert_eq!(thickness("a.rs", &body).len(), 1);
+    assert!(thickness("a.rs", &body.replacen("pub async fn", "fn", 1)).is_empty());
+    let closure = "pub async fn get(s: S) -> R {\n    s.db.run(move |c| f(c)).await\n}\n";
+    assert_eq!(thickness("b.rs", closure).len(), 1);
+    let thin = "pub async fn get(s: S) -> R {\n    Ok(svc::get(&s.db).await?)\n}\n";
+    assert!(thickness("c.rs", thin).is_empty());
 }

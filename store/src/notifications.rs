@@ -6,9 +6,8 @@
 //! Messages coalesce: a user has at most one unread notification per thread
 //! (its `group_key`), replaced by a newer one that counts the messages.
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use serde::Serialize;
 
 use super::schema::{community_staff, memberships, notifications};
 use super::stream::{self, NewEvent};
@@ -44,43 +43,20 @@ pub struct NewNotification {
     pub group_key: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct SubjectRef {
-    #[serde(rename = "type")]
-    pub subject_type: String,
-    pub id: String,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct NotificationOut {
-    pub id: String,
-    #[serde(rename = "type")]
-    pub notification_type: String,
-    pub title: String,
-    pub body: String,
-    pub subject: SubjectRef,
-    pub thread_id: Option<String>,
-    /// How many events this notification stands for (messages of a thread).
-    pub count: i32,
-    pub read_at: Option<DateTime<Utc>>,
-    pub created_at: DateTime<Utc>,
-}
-
-pub fn out(n: &Notification) -> NotificationOut {
-    NotificationOut {
-        id: n.id.clone(),
-        notification_type: n.notification_type.clone(),
-        title: n.title.clone(),
-        body: n.body.clone(),
-        subject: SubjectRef {
-            subject_type: n.subject_type.clone(),
-            id: n.subject_id.clone(),
-        },
-        thread_id: n.thread_id.clone(),
-        count: n.count,
-        read_at: n.read_at.map(|t| t.and_utc()),
-        created_at: n.created_at.and_utc(),
-    }
+/// A notification as the event log carries it (`notification`): the same
+/// JSON the API answers with for a notification, key for key.
+pub fn payload(n: &Notification) -> serde_json::Value {
+    serde_json::json!({
+        "id": n.id,
+        "type": n.notification_type,
+        "title": n.title,
+        "body": n.body,
+        "subject": { "type": n.subject_type, "id": n.subject_id },
+        "thread_id": n.thread_id,
+        "count": n.count,
+        "read_at": n.read_at.map(|t| t.and_utc()),
+        "created_at": n.created_at.and_utc(),
+    })
 }
 
 /// Users who are members of any of the firms.
@@ -148,7 +124,7 @@ pub fn notify(
         live.push(NewEvent {
             event_type: "notification",
             audience: vec![stream::user(user)],
-            payload: serde_json::to_value(out(&row)).unwrap_or_default(),
+            payload: payload(&row),
         });
     }
     Ok(live)

@@ -9,9 +9,8 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use serde::Serialize;
 use serde_json::json;
 
 use super::audit::Actor as Actor_;
@@ -101,52 +100,26 @@ pub struct Author {
     pub firm_id: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct AuthorOut {
-    pub user_id: String,
-    pub name: String,
-    pub firm_id: Option<String>,
-    /// `firm` or `staff`.
-    pub role: String,
-}
-
-/// A message as clients see it, over REST and on the event stream alike.
-#[derive(Debug, Clone, Serialize)]
-pub struct MessageOut {
-    pub id: String,
-    pub thread_id: String,
-    pub seq: i64,
-    /// `text` or `system`.
-    pub kind: String,
-    /// Null for system messages.
-    pub author: Option<AuthorOut>,
-    pub text: String,
-    /// What a system message records: `staff_joined`, `closed`,
-    /// `reopened`, `match_status`.
-    pub event: Option<String>,
-    pub listing_ref: Option<String>,
-    pub client_msg_id: Option<String>,
-    pub created_at: DateTime<Utc>,
-}
-
-pub fn message_out(m: &Message) -> MessageOut {
-    MessageOut {
-        id: m.id.clone(),
-        thread_id: m.thread_id.clone(),
-        seq: m.seq,
-        kind: m.kind.clone(),
-        author: m.author_user_id.as_ref().map(|u| AuthorOut {
-            user_id: u.clone(),
-            name: m.author_name.clone(),
-            firm_id: m.author_firm_id.clone(),
-            role: m.author_role.clone(),
-        }),
-        text: m.body.clone(),
-        event: m.event.clone(),
-        listing_ref: m.listing_ref.clone(),
-        client_msg_id: m.client_msg_id.clone(),
-        created_at: m.created_at.and_utc(),
-    }
+/// A message as the event log carries it (`message.created`): the same
+/// JSON the API answers with for a message, key for key.
+pub fn message_payload(m: &Message) -> serde_json::Value {
+    json!({
+        "id": m.id,
+        "thread_id": m.thread_id,
+        "seq": m.seq,
+        "kind": m.kind,
+        "author": m.author_user_id.as_ref().map(|u| json!({
+            "user_id": u,
+            "name": m.author_name,
+            "firm_id": m.author_firm_id,
+            "role": m.author_role,
+        })),
+        "text": m.body,
+        "event": m.event,
+        "listing_ref": m.listing_ref,
+        "client_msg_id": m.client_msg_id,
+        "created_at": m.created_at.and_utc(),
+    })
 }
 
 /// The payload of `thread.created` / `thread.updated`.
@@ -163,7 +136,7 @@ pub fn message_event(m: &Message, audience: &[String]) -> NewEvent {
     NewEvent {
         event_type: "message.created",
         audience: audience.to_vec(),
-        payload: serde_json::to_value(message_out(m)).unwrap_or_default(),
+        payload: message_payload(m),
     }
 }
 

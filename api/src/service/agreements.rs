@@ -19,6 +19,7 @@ use crate::service::deal_terms::{self, Terms, TermsIn};
 use crate::service::error::{ApiError, Code, Status};
 use crate::service::listing_form::Amount;
 use crate::service::matches as match_lifecycle;
+use crate::service::pagination::{self, Page};
 use crate::service::validate::Errors;
 use crate::store::agreements::{self as rows, AgreementFilter};
 use crate::store::models::{
@@ -636,17 +637,11 @@ pub struct ListQuery {
 }
 
 /// The agreements of the caller's firm (staff: of their community; admins:
-/// all), newest first; `limit + 1` rows so the caller can tell a next page.
-pub async fn list(
-    db: &Db,
-    caller: &Caller,
-    status: Option<String>,
-    match_id: Option<String>,
-    request_id: Option<String>,
-    before_id: Option<String>,
-    limit: i64,
-) -> Result<Vec<AgreementView>, ApiError> {
-    let status = match status.as_deref() {
+/// all), newest first, a page at a time.
+pub async fn list(db: &Db, caller: &Caller, q: ListQuery) -> Result<Page<AgreementView>, ApiError> {
+    let limit = pagination::limit(q.limit)?;
+    let before_id = pagination::decode(q.cursor.as_deref())?;
+    let status = match q.status.as_deref() {
         None => None,
         Some(s) => Some(AgreementStatus::parse(s).ok_or_else(|| {
             ApiError::field(
@@ -657,8 +652,8 @@ pub async fn list(
         })?),
     };
     let mut f = AgreementFilter {
-        match_id,
-        request_id,
+        match_id: q.match_id,
+        request_id: q.request,
         status,
         before_id,
         limit: limit + 1,
@@ -670,20 +665,27 @@ pub async fn list(
         } else if let Some(firm) = caller.firm_id() {
             f.firm_id = Some(firm.to_string());
         } else {
-            return Ok(Vec::new());
+            return Ok(Page::from_rows(
+                Vec::new(),
+                limit,
+                |a: &AgreementView| &a.id,
+                |a| a,
+            ));
         }
     }
     let caller = caller.clone();
-    db.run(move |c| {
-        Ok((|| {
-            let found = rows::list(c, &f)?;
-            found
-                .iter()
-                .map(|a| view(c, &caller, a))
-                .collect::<Result<Vec<_>, ApiError>>()
-        })())
-    })
-    .await?
+    let rows = db
+        .run(move |c| {
+            Ok((|| {
+                let found = rows::list(c, &f)?;
+                found
+                    .iter()
+                    .map(|a| view(c, &caller, a))
+                    .collect::<Result<Vec<_>, ApiError>>()
+            })())
+        })
+        .await??;
+    Ok(Page::from_rows(rows, limit, |a| &a.id, |a| a))
 }
 
 /// Runs a change of an agreement the caller may see, in one write

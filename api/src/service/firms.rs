@@ -8,7 +8,7 @@ use crate::service::access::Caller;
 use crate::service::communities::{NewAccount, parse_account};
 use crate::service::error::{ApiError, Code};
 use crate::service::pagination::{self, Page};
-use crate::service::staff::actor_of;
+use crate::service::threads::actor_on;
 use crate::service::validate::Errors;
 use crate::store::accounts::{self, FirmFilter, NewFirm};
 use crate::store::models::Firm;
@@ -366,7 +366,7 @@ pub async fn verify(db: &Db, caller: &Caller, id: String) -> Result<FirmOut, Api
     if !caller.can_administer_community(&f.community_id) {
         return Err(refuse(caller, &f, "只有企业所在社区的工作人员可以认证企业"));
     }
-    let actor = actor_of(db, caller).await?;
+    let actor = actor_on(db, caller).await?;
     let f = crate::service::accounts::verify(db, f.id, actor).await?;
     with_claims(db, caller, f, true).await
 }

@@ -260,6 +260,26 @@ fn query_text(v: &ListingView) -> String {
     )
 }
 
+/// The hits of two text queries over the same index (so their BM25 scores
+/// compare), each listing once with its best score, best first.
+fn merge_hits(
+    a: Vec<zhiqilian_search_index::Hit>,
+    b: Vec<zhiqilian_search_index::Hit>,
+) -> Vec<zhiqilian_search_index::Hit> {
+    let mut best: HashMap<String, zhiqilian_search_index::Hit> = HashMap::new();
+    for h in a.into_iter().chain(b) {
+        match best.get(&h.id) {
+            Some(seen) if seen.score >= h.score => {}
+            _ => {
+                best.insert(h.id.clone(), h);
+            }
+        }
+    }
+    let mut out: Vec<_> = best.into_values().collect();
+    out.sort_by(|x, y| y.score.total_cmp(&x.score).then_with(|| x.id.cmp(&y.id)));
+    out
+}
+
 /// Ranks the listings on the other side that best serve `anchor`, as seen by
 /// a caller with `visibility` (`None`: everything), now. Blocking.
 pub fn find_matches(
@@ -326,7 +346,25 @@ pub fn find_matches_at(
             Vec::new()
         }
     };
-    let text_hits = search(&by_text);
+    // The words again, among the listings near the anchor (or of its
+    // community, without a place): in a district- or province-wide index the
+    // best-worded listings of the whole index would otherwise crowd out every
+    // fair candidate nearby, which the place channel alone finds with no
+    // text relevance at all.
+    let by_text_near = SearchRequest {
+        near: a.location().map(|(lat, lon)| GeoFilter {
+            lat,
+            lon,
+            radius_km: Some(NEARBY_KM),
+        }),
+        community: a
+            .location()
+            .is_none()
+            .then(|| a.community_id.clone())
+            .flatten(),
+        ..by_text.clone()
+    };
+    let text_hits = merge_hits(search(&by_text), search(&by_text_near));
     let mut near_hits = by_place.as_ref().map(&search).unwrap_or_default();
     // An emergency whose park has too few candidates: the nearest of the
     // neighbouring communities too.

@@ -172,22 +172,11 @@ pub async fn login(
         ));
     };
 
-    let refresh = new_refresh_token();
-    let row = refresh_row(&state, &user.id, &new_id(), &refresh);
-    let (roles, fcmty, user) = state
+    state
         .db
-        .run(move |c| {
-            accounts::clear_login_failures(c, &key)?;
-            accounts::insert_refresh_token(c, &row)?;
-            let (roles, fcmty) = load_roles(c, &user)?;
-            Ok((roles, fcmty, user))
-        })
+        .run(move |c| accounts::clear_login_failures(c, &key))
         .await?;
-    let access = state
-        .jwt
-        .sign(&claims_for(&state, &user, &roles, fcmty))
-        .map_err(ApiError::internal)?;
-    Ok(pair(&state, access, refresh))
+    sign_in(state, user).await
 }
 
 /// Trades a refresh token for a new pair (the old one is spent).
@@ -217,10 +206,7 @@ pub async fn refresh(state: Sessions<'_>, body: RefreshRequest) -> Result<TokenP
         )
         .await?;
     let (user, roles, fcmty) = outcome?;
-    let access = state
-        .jwt
-        .sign(&claims_for(&state, &user, &roles, fcmty))
-        .map_err(ApiError::internal)?;
+    let access = access_token(&state, &user, &roles, fcmty)?;
     Ok(pair(&state, access, next))
 }
 
@@ -237,11 +223,21 @@ pub async fn sign_in(state: Sessions<'_>, user: User) -> Result<TokenPair, ApiEr
             Ok((roles, fcmty, user))
         })
         .await?;
-    let access = state
-        .jwt
-        .sign(&claims_for(&state, &user, &roles, fcmty))
-        .map_err(ApiError::internal)?;
+    let access = access_token(&state, &user, &roles, fcmty)?;
     Ok(pair(&state, access, refresh))
+}
+
+/// A signed access token for the user with these roles.
+fn access_token(
+    state: &Sessions<'_>,
+    user: &User,
+    roles: &Roles,
+    firm_community: Option<String>,
+) -> Result<String, ApiError> {
+    state
+        .jwt
+        .sign(&claims_for(state, user, roles, firm_community))
+        .map_err(ApiError::internal)
 }
 
 /// Revokes the refresh-token family; succeeds whether or not the token
@@ -347,4 +343,77 @@ pub async fn me(db: &Db, caller: &Caller) -> Result<Me, ApiError> {
         }),
         roles: role_names,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::service::testkit::park;
+
+    #[tokio::test]
+    async fn sign_in_rotates_refresh_tokens_and_a_reused_one_ends_the_family() {
+        let p = park();
+        let config = Config::load_from(None, &|_| None).expect("default config");
+        let jwt = JwtKeys::new(b"0123456789abcdef0123456789abcdef", "zql", "zql", 900);
+        let dummy = password::hash("dummy-password-x".into())
+            .await
+            .expect("hash");
+        let real = password::hash("纸飞机-Harbour-42".into())
+            .await
+            .expect("hash");
+        let firm_id = p.buyer.firm.id.clone();
+        let user = crate::store::accounts::NewUser {
+            phone: Some("13912345678".into()),
+            email: None,
+            display_name: "采购小周".into(),
+            password_hash: real,
+            is_platform_admin: false,
+        };
+        p.db.run(move |c| accounts::add_member(c, &firm_id, "admin", user))
+            .await
+            .expect("a member with a password");
+        let s = Sessions {
+            db: &p.db,
+            jwt: &jwt,
+            config: &config,
+            dummy_hash: &dummy,
+        };
+        let login = "13912345678".to_string();
+        let ask = |password: &str| LoginRequest {
+            login: login.clone(),
+            password: password.into(),
+        };
+        let e = login_as(s, ask("wrong")).await.expect_err("wrong password");
+        assert_eq!(
+            (e.status.as_u16(), e.code.as_str()),
+            (401, "invalid_credentials")
+        );
+        let first = login_as(s, ask("纸飞机-Harbour-42"))
+            .await
+            .expect("signed in");
+        assert_eq!(first.token_type, "Bearer");
+
+        let again = |t: &str| RefreshRequest {
+            refresh_token: t.to_string(),
+        };
+        let second = refresh(s, again(&first.refresh_token))
+            .await
+            .expect("rotated");
+        assert_ne!(second.refresh_token, first.refresh_token);
+        let e = refresh(s, again(&first.refresh_token))
+            .await
+            .expect_err("reused");
+        assert_eq!(e.code.as_str(), "refresh_token_reused");
+        let e = refresh(s, again(&second.refresh_token))
+            .await
+            .expect_err("family ended");
+        assert_eq!(e.code.as_str(), "invalid_refresh_token");
+
+        let me = me(&p.db, &p.buyer.caller()).await.expect("me");
+        assert_eq!(me.roles, vec!["firm_admin"]);
+    }
+
+    async fn login_as(s: Sessions<'_>, body: LoginRequest) -> Result<TokenPair, ApiError> {
+        login(s, Some("203.0.113.7".parse().expect("ip")), body).await
+    }
 }

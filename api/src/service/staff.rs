@@ -16,10 +16,11 @@ use crate::service::error::ApiError;
 use crate::service::pagination::{self, Page};
 use crate::service::sla::{self, CaseSla, SlaConfig};
 use crate::service::stats;
+use crate::service::threads::actor_on;
 use crate::service::views::FactorOut;
 use crate::service::views::stored_factors;
-use crate::service::views::{ListingOut, NamedRef, listing_out};
-use crate::store::audit::{self, Actor, AuditFilter, AuditOut};
+use crate::service::views::{AuditOut, ListingOut, NamedRef, audit_out, listing_out};
+use crate::store::audit::{self, AuditFilter};
 use crate::store::cases::{self as store, Acting, Case, QueueFilter};
 use crate::store::listings::{self as listing_store, ListingView};
 use crate::store::matches::{self as match_store};
@@ -424,22 +425,8 @@ async fn acting(db: &Db, caller: &Caller, k: &Case) -> Result<Acting, ApiError> 
     Ok(Acting {
         case_id: k.id.clone(),
         community: staff_scope(caller)?,
-        actor: actor_of(db, caller).await?,
+        actor: actor_on(db, caller).await?,
         title: title_of(db, k).await?,
-    })
-}
-
-/// The caller as the audit log names them.
-pub async fn actor_of(db: &Db, caller: &Caller) -> Result<Actor, ApiError> {
-    let user = caller.user_id.clone();
-    let name = db
-        .run(move |c| accounts::get_user(c, &user))
-        .await?
-        .map(|u| u.display_name)
-        .unwrap_or_default();
-    Ok(Actor {
-        user_id: caller.user_id.clone(),
-        name,
     })
 }
 
@@ -631,7 +618,7 @@ pub async fn audit_log(
         limit: limit + 1,
     };
     let rows = db.run(move |c| audit::list(c, &filter)).await?;
-    Ok(Page::from_rows(rows, limit, |e| e.id.as_str(), audit::out))
+    Ok(Page::from_rows(rows, limit, |e| e.id.as_str(), audit_out))
 }
 
 // ------------------------------------------------------- SLA and statistics
@@ -815,4 +802,122 @@ pub async fn park_stats(
         community: community_out,
         stats: s,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::service::testkit::{emergency_request, park};
+
+    fn sla() -> SlaConfig {
+        crate::config::Config::load_from(None, &|_| None)
+            .expect("default config")
+            .sla
+    }
+
+    fn queue_query(community_id: Option<String>) -> QueueQuery {
+        QueueQuery {
+            status: None,
+            urgency: None,
+            overdue: None,
+            mine: None,
+            community_id,
+            cursor: None,
+            limit: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn the_desk_is_staffs_and_shows_their_own_community_only() {
+        let p = park();
+        let request = p.post(&p.buyer, emergency_request());
+        let e = queue(&p.db, sla(), &p.buyer.caller(), queue_query(None))
+            .await
+            .expect_err("a firm");
+        assert_eq!((e.status.as_u16(), e.code.as_str()), (403, "forbidden"));
+        let e = queue(
+            &p.db,
+            sla(),
+            &p.staff_caller(),
+            queue_query(Some(p.other.id.clone())),
+        )
+        .await
+        .expect_err("another community");
+        assert_eq!(e.status.as_u16(), 403);
+
+        let page = queue(&p.db, sla(), &p.staff_caller(), queue_query(None))
+            .await
+            .expect("own queue");
+        assert_eq!(page.items.len(), 1);
+        let k = &page.items[0];
+        assert_eq!(k.status, CaseStatus::Open);
+        assert_eq!(
+            k.listing.as_ref().map(|l| l.id.as_str()),
+            Some(request.id.as_str())
+        );
+        assert_eq!(
+            k.firm.as_ref().map(|f| f.contact_name.as_str()),
+            Some("张工")
+        );
+        assert_eq!((page.counts.open, page.counts.claimed), (1, 0));
+
+        let mut bad = queue_query(None);
+        bad.status = Some("closed".into());
+        let e = queue(&p.db, sla(), &p.staff_caller(), bad)
+            .await
+            .expect_err("status");
+        assert_eq!(e.errors[0].field, "status");
+    }
+
+    #[tokio::test]
+    async fn a_refused_action_changes_nothing() {
+        let p = park();
+        p.post(&p.buyer, emergency_request());
+        let staff = p.staff_caller();
+        let id = queue(&p.db, sla(), &staff, queue_query(None))
+            .await
+            .expect("queue")
+            .items[0]
+            .id
+            .clone();
+        let before = get(&p.db, sla(), &staff, id.clone()).await.expect("case");
+
+        let to_own = EscalateBody {
+            community_id: p.dagang.id.clone(),
+            note: String::new(),
+        };
+        let e = escalate(&p.db, sla(), &staff, id.clone(), to_own)
+            .await
+            .expect_err("own");
+        assert_eq!(e.errors[0].code, "same_community");
+        let nowhere = EscalateBody {
+            community_id: "no-such-community".into(),
+            note: String::new(),
+        };
+        let e = escalate(&p.db, sla(), &staff, id.clone(), nowhere)
+            .await
+            .expect_err("unknown");
+        assert_eq!(e.errors[0].code, "unknown_community");
+        let odd = ResolveBody {
+            outcome: "maybe".into(),
+            note: String::new(),
+        };
+        let e = resolve(&p.db, sla(), &staff, id.clone(), odd)
+            .await
+            .expect_err("outcome");
+        assert_eq!(e.errors[0].field, "outcome");
+        let e = claim(&p.db, sla(), &p.buyer.caller(), id.clone(), false)
+            .await
+            .expect_err("a firm claims");
+        assert_eq!(e.status.as_u16(), 403);
+
+        let after = get(&p.db, sla(), &staff, id.clone()).await.expect("case");
+        assert_eq!(after.status, before.status);
+        assert_eq!(after.updated_at, before.updated_at);
+        assert_eq!(after.community.id, p.dagang.id);
+
+        let claimed = claim(&p.db, sla(), &staff, id, false).await.expect("claim");
+        assert_eq!(claimed.status, CaseStatus::Claimed);
+        assert_eq!(claimed.claimed_by.map(|c| c.id), Some(p.staff.id.clone()));
+    }
 }

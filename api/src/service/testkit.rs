@@ -127,6 +127,18 @@ impl Park {
         firm(&mut self.conn(), &self.dagang, name, n, false)
     }
 
+    /// The park's staff member as a caller.
+    pub fn staff_caller(&self) -> Caller {
+        Caller {
+            user_id: self.staff.id.clone(),
+            platform_admin: false,
+            firm: None,
+            staff_community: Some(self.dagang.id.clone()),
+            expires_at: Utc::now().timestamp() + 900,
+            client: None,
+        }
+    }
+
     pub fn staff_actor(&self) -> Actor {
         Actor {
             user_id: self.staff.id.clone(),

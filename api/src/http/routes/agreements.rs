@@ -3,7 +3,6 @@
 
 use actix_web::{HttpResponse, web};
 
-use super::pagination::{self, Page};
 use crate::http::auth::Caller;
 use crate::http::state::AppState;
 use crate::service::agreements::{self, CancelIn, ConfirmIn, ListQuery, ProposeIn, RatingIn};
@@ -15,14 +14,8 @@ pub async fn list(
     caller: Caller,
     q: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let q = q.into_inner();
-    let limit = pagination::limit(q.limit)?;
-    let before = pagination::decode(q.cursor.as_deref())?;
-    let rows = agreements::list(
-        &state.db, &caller, q.status, q.match_id, q.request, before, limit,
-    )
-    .await?;
-    Ok(HttpResponse::Ok().json(Page::from_rows(rows, limit, |a| &a.id, |a| a)))
+    let page = agreements::list(&state.db, &caller, q.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(page))
 }
 
 /// `POST /api/v1/agreements`: propose terms on a match or an accepted quote.

@@ -11,20 +11,19 @@ use std::time::Duration;
 use actix_web::http::header;
 use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use tokio::sync::watch;
 
-use crate::http::auth::{Caller, authenticate};
+use crate::http::auth::{Caller, authenticate, check_client_access};
 use crate::http::state::AppState;
-use crate::service::error::{ApiError, Code};
-use crate::service::tokens::{Claims, TicketClaims, TokenError, ticket_audience};
+use crate::service::error::ApiError;
+use crate::service::events::{self, Opened};
+use crate::store::Db;
+use crate::store::clients::CREDENTIALS_CHANGED;
 use crate::store::scopes::{Scopes, event_access};
-use crate::store::stream::{self, StreamEvent};
-use crate::store::{Db, clients, retention};
+use crate::store::stream::StreamEvent;
 use crate::worker::events::{Subscription, audience_of, shutdown_signal};
 
-/// How long a stream ticket opens a stream.
-pub const TICKET_TTL_SECS: i64 = 60;
 /// Events read per query while a stream catches up.
 const CATCH_UP_PAGE: i64 = 500;
 /// Events written to the client at once.
@@ -34,41 +33,11 @@ const RETRY_MS: u32 = 3000;
 /// The reconnect delay suggested to streams closed by a stopping node.
 const SHUTDOWN_RETRY_MS: u32 = 1000;
 
-#[derive(Debug, Serialize)]
-pub struct TicketOut {
-    pub ticket: String,
-    pub expires_in: i64,
-}
-
 /// `POST /api/v1/events/ticket`: a ticket for `GET /api/v1/events?ticket=`
 /// valid for 60 s; the stream it opens ends when the access token it was
 /// issued against expires.
 pub async fn ticket(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
-    let now = chrono::Utc::now().timestamp();
-    let firm = caller.firm.as_ref();
-    let claims = TicketClaims {
-        claims: Claims {
-            sub: caller.user_id.clone(),
-            iss: state.jwt.issuer.clone(),
-            aud: ticket_audience(&state.jwt.audience),
-            iat: now,
-            exp: (now + TICKET_TTL_SECS).min(caller.expires_at),
-            adm: caller.platform_admin,
-            firm: firm.map(|f| f.firm_id.clone()),
-            frole: firm.map(|f| f.role.as_str().to_string()),
-            fcmty: firm.map(|f| f.community_id.clone()),
-            staff: caller.staff_community.clone(),
-            cid: caller.client.as_ref().map(|g| g.client_id.clone()),
-            scope: caller.client.as_ref().map(|g| g.scopes.to_string()),
-            crot: caller.client.as_ref().and_then(|g| g.secret_version),
-        },
-        until: caller.expires_at,
-    };
-    let ticket = state.jwt.sign_ticket(&claims).map_err(ApiError::internal)?;
-    Ok(HttpResponse::Ok().json(TicketOut {
-        ticket,
-        expires_in: claims.claims.exp - now,
-    }))
+    Ok(HttpResponse::Ok().json(events::ticket(&state.jwt, &caller)?))
 }
 
 #[derive(Debug, Deserialize)]
@@ -77,6 +46,23 @@ pub struct StreamQuery {
     pub ticket: Option<String>,
     /// For clients that reconnect by hand: the same as `Last-Event-ID`.
     pub last_event_id: Option<String>,
+}
+
+/// Who opens a stream (a ticket's caller, or a bearer token's) and how
+/// many seconds their credential has left. A ticket stands for a token: a
+/// client's needs the same scope.
+fn stream_caller(
+    state: &AppState,
+    req: &HttpRequest,
+    q: &StreamQuery,
+) -> Result<(Caller, i64), ApiError> {
+    let caller = match &q.ticket {
+        Some(t) => events::ticket_caller(&state.jwt, t)?,
+        None => authenticate(req)?,
+    };
+    check_client_access(req, &caller)?;
+    let left = events::time_left(&caller)?;
+    Ok((caller, left))
 }
 
 fn resume_point(req: &HttpRequest, q: &StreamQuery) -> Result<Option<i64>, ApiError> {
@@ -104,87 +90,12 @@ pub async fn stream(
     req: HttpRequest,
     q: web::Query<StreamQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let q = q.into_inner();
-    let caller = match &q.ticket {
-        Some(t) => state
-            .jwt
-            .verify_ticket(t)
-            .map(Caller::from_ticket)
-            .map_err(|e| match e {
-                TokenError::Expired => {
-                    ApiError::unauthorized(Code::TicketExpired, "事件流票据已过期，请重新获取")
-                }
-                TokenError::Invalid => {
-                    ApiError::unauthorized(Code::InvalidTicket, "事件流票据无效")
-                }
-            })?,
-        None => authenticate(&req)?,
-    };
-    // A ticket stands for a token: a client's needs the same scope.
-    crate::http::auth::check_client_access(&req, &caller)?;
-    let left = caller.expires_at - chrono::Utc::now().timestamp();
-    if left <= 0 {
-        return Err(ApiError::unauthorized(
-            Code::TokenExpired,
-            "访问令牌已过期，请刷新",
-        ));
-    }
+    let (caller, left) = stream_caller(&state, &req, &q)?;
     let resume = resume_point(&req, &q)?;
-    let slot = state.quotas.open_stream(&caller.user_id)?;
     let audience = audience_of(&caller);
-    // Register before reading the log, so nothing committed in between is
-    // missed; what arrives twice is dropped by id.
-    let sub = state.events.subscribe(audience.clone());
-    let (head, pruned) = state
-        .db
-        .run(|c| Ok((stream::head(c)?, retention::pruned_through(c)?)))
-        .await?;
-    // A client's ticket or token ends with the client. Checked after
-    // registering: a revoke or rotation committed later reaches this
-    // stream as an event; one committed before is seen here.
-    let client = caller
-        .client
-        .as_ref()
-        .map(|g| (g.client_id.clone(), g.secret_version));
-    if let Some((id, version)) = &client {
-        crate::service::access::ensure_client_live(&state.db, id, *version).await?;
-    }
-    // An id above the head (from before a restore of the database) would
-    // hold back every event until the log caught up with it.
-    let mut start = resume.map_or(head, |n| n.min(head));
-    let heartbeat = Duration::from_secs(state.config.events_heartbeat_secs);
-    let mut hello = String::new();
-    let _ = writeln!(hello, "retry: {RETRY_MS}");
-    // Events up to `pruned` are gone from the log: a stream resuming from
-    // below it may have missed some, so it is told to reload what it shows
-    // and goes on from the head, rather than skipping them silently.
-    if let Some(asked) = resume.filter(|n| *n < pruned) {
-        start = head;
-        let _ = write!(
-            hello,
-            "id: {start}\nevent: reset\ndata: {{\"last_event_id\":{start},\"requested\":{asked},\"pruned_through\":{pruned}}}\n\n"
-        );
-    }
-    let _ = write!(
-        hello,
-        "id: {start}\nevent: ready\ndata: {{\"last_event_id\":{start}}}\n\n"
-    );
-    let sse = Sse {
-        db: state.db.clone(),
-        audience: Arc::new(audience),
-        sub,
-        client,
-        scopes: caller.client.as_ref().map(|g| g.scopes.clone()),
-        recheck: false,
-        last: start,
-        catch_up: start < head,
-        heartbeat: tokio::time::interval_at(tokio::time::Instant::now() + heartbeat, heartbeat),
-        until: tokio::time::Instant::now() + Duration::from_secs(left as u64),
-        shutdown: shutdown_signal(),
-        hello: Some(Bytes::from(hello)),
-        finished: false,
-        _slot: slot,
-    };
+    let subscribe = || state.events.subscribe(audience.clone());
+    let opened = events::open(&state.db, &state.quotas, &caller, resume, subscribe).await?;
+    let sse = Sse::new(&state, &caller, audience, opened, left);
     let body = futures_util::stream::unfold(sse, |mut s| async move {
         let chunk = s.next_chunk().await?;
         Some((Ok::<_, std::convert::Infallible>(chunk), s))
@@ -194,6 +105,25 @@ pub async fn stream(
         .insert_header((header::CACHE_CONTROL, "no-cache"))
         .insert_header(("x-accel-buffering", "no"))
         .streaming(body))
+}
+
+/// The first frames of a stream: the reconnect delay, a `reset` when the
+/// resume point was pruned, and `ready` with the id it starts after.
+fn hello(start: &events::Start) -> Bytes {
+    let at = start.after;
+    let mut hello = String::new();
+    let _ = writeln!(hello, "retry: {RETRY_MS}");
+    if let Some((asked, pruned)) = start.reset {
+        let _ = write!(
+            hello,
+            "id: {at}\nevent: reset\ndata: {{\"last_event_id\":{at},\"requested\":{asked},\"pruned_through\":{pruned}}}\n\n"
+        );
+    }
+    let _ = write!(
+        hello,
+        "id: {at}\nevent: ready\ndata: {{\"last_event_id\":{at}}}\n\n"
+    );
+    Bytes::from(hello)
 }
 
 /// One client's stream: catch up from the log, then live events from the
@@ -223,6 +153,36 @@ struct Sse {
 }
 
 impl Sse {
+    fn new(
+        state: &AppState,
+        caller: &Caller,
+        audience: Vec<String>,
+        o: Opened<Subscription>,
+        left: i64,
+    ) -> Sse {
+        let heartbeat = Duration::from_secs(state.config.events_heartbeat_secs);
+        let now = tokio::time::Instant::now();
+        Sse {
+            db: state.db.clone(),
+            audience: Arc::new(audience),
+            sub: o.sub,
+            client: caller
+                .client
+                .as_ref()
+                .map(|g| (g.client_id.clone(), g.secret_version)),
+            scopes: caller.client.as_ref().map(|g| g.scopes.clone()),
+            recheck: false,
+            last: o.start.after,
+            catch_up: o.start.catch_up,
+            heartbeat: tokio::time::interval_at(now + heartbeat, heartbeat),
+            until: now + Duration::from_secs(left as u64),
+            shutdown: shutdown_signal(),
+            hello: Some(hello(&o.start)),
+            finished: false,
+            _slot: o.slot,
+        }
+    }
+
     async fn next_chunk(&mut self) -> Option<Bytes> {
         if let Some(h) = self.hello.take() {
             return Some(h);
@@ -248,10 +208,7 @@ impl Sse {
             }
             if self.catch_up {
                 let (audience, after) = (self.audience.clone(), self.last);
-                let page = self
-                    .db
-                    .run(move |c| stream::for_audience(c, &audience, after, CATCH_UP_PAGE))
-                    .await;
+                let page = events::after(&self.db, audience, after, CATCH_UP_PAGE).await;
                 match page {
                     Ok(events) => {
                         if (events.len() as i64) < CATCH_UP_PAGE {
@@ -310,11 +267,7 @@ impl Sse {
         let Some((id, version)) = self.client.clone() else {
             return true;
         };
-        match self
-            .db
-            .run(move |c| clients::is_live(c, &id, version))
-            .await
-        {
+        match events::client_live(&self.db, id, version).await {
             Ok(live) => live,
             Err(e) => {
                 tracing::warn!(error = %e, "cannot check the API client of an event stream; closing it");
@@ -333,7 +286,7 @@ impl Sse {
                 continue;
             }
             self.last = e.id;
-            if e.event_type == clients::CREDENTIALS_CHANGED {
+            if e.event_type == CREDENTIALS_CHANGED {
                 if self.client.is_some() {
                     self.recheck = true;
                     self.catch_up = true;

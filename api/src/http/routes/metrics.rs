@@ -18,110 +18,122 @@ fn gauge(registry: &Registry, name: &str, help: &str, v: i64) -> prometheus::Res
     registry.register(Box::new(g))
 }
 
+/// A gauge with one label, one value per label value.
+fn labelled(
+    r: &Registry,
+    name: &str,
+    help: &str,
+    label: &str,
+    values: &[(&str, i64)],
+) -> prometheus::Result<()> {
+    let g = IntGaugeVec::new(Opts::new(name, help), &[label])?;
+    for (v, n) in values {
+        g.with_label_values(&[v]).set(*n);
+    }
+    r.register(Box::new(g))
+}
+
 /// The node's state gauges, read now.
 async fn node_registry(state: &AppState) -> Result<Registry, ApiError> {
     let applied = state.search.applied_seq();
-    let NodeState {
-        head,
-        lag_secs,
-        jobs,
-        webhooks: (deliveries, disabled),
-    } = ops::node_state(&state.db, applied).await?;
+    let node = ops::node_state(&state.db, applied).await?;
     let r = Registry::new();
-    let fail = |e: prometheus::Error| ApiError::internal(e);
-    gauge(
-        &r,
-        "zql_index_applied_seq",
-        "Last listing change applied to this node's index",
-        applied,
-    )
-    .map_err(fail)?;
-    gauge(
-        &r,
-        "zql_change_log_head_seq",
-        "Newest listing change in the database",
-        head,
-    )
-    .map_err(fail)?;
-    gauge(
-        &r,
-        "zql_index_lag_changes",
-        "Listing changes written but not yet searchable on this node",
-        (head - applied).max(0),
-    )
-    .map_err(fail)?;
+    node_gauges(&r, state, applied, &node).map_err(ApiError::internal)?;
+    work_gauges(&r, state, &node).map_err(ApiError::internal)?;
+    Ok(r)
+}
+
+/// The index, the event streams, admission and the database pool.
+fn node_gauges(
+    r: &Registry,
+    state: &AppState,
+    applied: i64,
+    node: &NodeState,
+) -> prometheus::Result<()> {
+    let head = node.head;
+    for (name, help, v) in [
+        (
+            "zql_index_applied_seq",
+            "Last listing change applied to this node's index",
+            applied,
+        ),
+        (
+            "zql_change_log_head_seq",
+            "Newest listing change in the database",
+            head,
+        ),
+        (
+            "zql_index_lag_changes",
+            "Listing changes written but not yet searchable on this node",
+            (head - applied).max(0),
+        ),
+        (
+            "zql_event_streams_open",
+            "Event streams held open on this node",
+            state.events.stream_count() as i64,
+        ),
+        (
+            "zql_event_log_dispatched_id",
+            "Last event id fanned out to this node's streams",
+            state.events.dispatched(),
+        ),
+        (
+            "zql_http_in_flight",
+            "Requests being served (admission control counts these)",
+            state.admission.in_flight(state.config.max_in_flight) as i64,
+        ),
+        (
+            "zql_webhooks_disabled",
+            "Webhook subscriptions disabled after repeated failure",
+            node.webhooks.1,
+        ),
+        (
+            "zql_db_pool_max_connections",
+            "Database pool size",
+            i64::from(state.config.db_pool_size),
+        ),
+    ] {
+        gauge(r, name, help, v)?;
+    }
     let lag = prometheus::Gauge::new(
         "zql_index_lag_seconds",
         "Age of the oldest change not yet applied to this node's index",
+    )?;
+    lag.set(node.lag_secs);
+    r.register(Box::new(lag))?;
+    let (conns, idle) = state.db.pool_state();
+    labelled(
+        r,
+        "zql_db_pool_connections",
+        "Database pool connections by state",
+        "state",
+        &[
+            ("in_use", i64::from(conns.saturating_sub(idle))),
+            ("idle", i64::from(idle)),
+        ],
     )
-    .map_err(fail)?;
-    lag.set(lag_secs);
-    r.register(Box::new(lag)).map_err(fail)?;
-    gauge(
-        &r,
-        "zql_event_streams_open",
-        "Event streams held open on this node",
-        state.events.stream_count() as i64,
-    )
-    .map_err(fail)?;
-    gauge(
-        &r,
-        "zql_event_log_dispatched_id",
-        "Last event id fanned out to this node's streams",
-        state.events.dispatched(),
-    )
-    .map_err(fail)?;
-    gauge(
-        &r,
-        "zql_http_in_flight",
-        "Requests being served (admission control counts these)",
-        state.admission.in_flight(state.config.max_in_flight) as i64,
-    )
-    .map_err(fail)?;
-    let queue = IntGaugeVec::new(
-        Opts::new(
-            "zql_webhook_deliveries",
-            "Webhook deliveries by status (pending: the outbox queue; failed: given up)",
-        ),
-        &["status"],
-    )
-    .map_err(fail)?;
-    for status in ["pending", "delivered", "failed"] {
-        let n = deliveries
+}
+
+/// The webhook outbox and the background jobs.
+fn work_gauges(r: &Registry, state: &AppState, node: &NodeState) -> prometheus::Result<()> {
+    let by_status = |status: &str| {
+        node.webhooks
+            .0
             .iter()
             .find(|(s, _)| s == status)
-            .map_or(0, |(_, n)| *n);
-        queue.with_label_values(&[status]).set(n);
-    }
-    r.register(Box::new(queue)).map_err(fail)?;
-    gauge(
-        &r,
-        "zql_webhooks_disabled",
-        "Webhook subscriptions disabled after repeated failure",
-        disabled,
-    )
-    .map_err(fail)?;
-    let (conns, idle) = state.db.pool_state();
-    let pool = IntGaugeVec::new(
-        Opts::new(
-            "zql_db_pool_connections",
-            "Database pool connections by state",
-        ),
-        &["state"],
-    )
-    .map_err(fail)?;
-    pool.with_label_values(&["in_use"])
-        .set(i64::from(conns.saturating_sub(idle)));
-    pool.with_label_values(&["idle"]).set(i64::from(idle));
-    r.register(Box::new(pool)).map_err(fail)?;
-    gauge(
-        &r,
-        "zql_db_pool_max_connections",
-        "Database pool size",
-        i64::from(state.config.db_pool_size),
-    )
-    .map_err(fail)?;
-
+            .map_or(0, |(_, n)| *n)
+    };
+    labelled(
+        r,
+        "zql_webhook_deliveries",
+        "Webhook deliveries by status (pending: the outbox queue; failed: given up)",
+        "status",
+        &[
+            ("pending", by_status("pending")),
+            ("delivered", by_status("delivered")),
+            ("failed", by_status("failed")),
+        ],
+    )?;
     let bg = &state.background.counters;
     let counters = IntCounterVec::new(
         Opts::new(
@@ -129,8 +141,7 @@ async fn node_registry(state: &AppState) -> Result<Registry, ApiError> {
             "Background work done by this node, by kind",
         ),
         &["kind"],
-    )
-    .map_err(fail)?;
+    )?;
     for (kind, v) in [
         ("listings_matched", &bg.listings_matched),
         ("match_records_created", &bg.match_records_created),
@@ -143,33 +154,29 @@ async fn node_registry(state: &AppState) -> Result<Registry, ApiError> {
             .with_label_values(&[kind])
             .inc_by(v.load(Ordering::Relaxed));
     }
-    r.register(Box::new(counters)).map_err(fail)?;
-    let held = IntGaugeVec::new(
-        Opts::new(
-            "zql_background_lease_held",
-            "1 when this node holds the job's lease",
-        ),
-        &["job"],
-    )
-    .map_err(fail)?;
-    let position = IntGaugeVec::new(
-        Opts::new(
-            "zql_background_position",
-            "Where a job is (matching: the last change matched)",
-        ),
-        &["job"],
-    )
-    .map_err(fail)?;
+    r.register(Box::new(counters))?;
     let at = now();
-    for (job, (pos, owner, until)) in jobs {
+    let (mut held, mut position) = (Vec::new(), Vec::new());
+    for (job, (pos, owner, until)) in &node.jobs {
         let mine = owner.as_deref() == Some(state.background.node_id.as_str())
             && until.is_some_and(|u| u > at);
-        held.with_label_values(&[job]).set(i64::from(mine));
-        position.with_label_values(&[job]).set(pos);
+        held.push((*job, i64::from(mine)));
+        position.push((*job, *pos));
     }
-    r.register(Box::new(held)).map_err(fail)?;
-    r.register(Box::new(position)).map_err(fail)?;
-    Ok(r)
+    labelled(
+        r,
+        "zql_background_lease_held",
+        "1 when this node holds the job's lease",
+        "job",
+        &held,
+    )?;
+    labelled(
+        r,
+        "zql_background_position",
+        "Where a job is (matching: the last change matched)",
+        "job",
+        &position,
+    )
 }
 
 /// A caller on this host. The address is decided as the rate limiter

@@ -12,7 +12,6 @@ pub mod listings;
 pub mod matches;
 pub mod metrics;
 pub mod notifications;
-pub mod pagination;
 pub mod quotes;
 pub mod search;
 pub mod staff;
