@@ -243,7 +243,8 @@ describe('terms form', () => {
       reliability: 0.8,
       has_history: true,
     }
-    expect(reputationText(r)).toBe('★ 4.4（3 条评价）· 成交 4 笔 · 完成率 75%')
+    expect(reputationText(r)).toBe('★ 4.4（3 条评价） · 成交 4 笔 · 完成率 75%')
     expect(reputationText({ ...r, has_history: false })).toBe('新企业 · 暂无成交记录')
+    expect(reputationText({ ...r, ratings: 0, completion_rate: 0 })).toBe('暂无评价 · 成交 4 笔 · 完成率 0%')
   })
 })

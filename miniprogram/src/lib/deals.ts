@@ -224,5 +224,6 @@ export function reputationText(r: Reputation | null | undefined): string {
   if (!r) return ''
   if (!r.has_history) return '新企业 · 暂无成交记录'
   const rate = r.completion_rate === null ? '' : ` · 完成率 ${share(r.completion_rate)}`
-  return `★ ${r.rating.toFixed(1)}（${r.ratings} 条评价）· 成交 ${r.confirmed_deals} 笔${rate}`
+  const stars = r.ratings ? `★ ${r.rating.toFixed(1)}（${r.ratings} 条评价）` : '暂无评价'
+  return `${stars} · 成交 ${r.confirmed_deals} 笔${rate}`
 }
