@@ -281,7 +281,9 @@ export default function DealPage() {
           {!editing ? (
             <View className="row gap">
               {v.canConfirm ? (
-                <Button className="btn btn-primary" id="agreement-confirm" loading={busy === 'confirm'} onClick={() => act('confirm', () => confirmAgreement(api, a.id, a.version))}>
+                <Button className="btn btn-primary" id="agreement-confirm" loading={busy === 'confirm'} onClick={async () => {
+                    if (await act('confirm', () => confirmAgreement(api, a.id, a.version))) Taro.pageScrollTo({ scrollTop: 0, duration: 0 }).catch(() => undefined)
+                  }}>
                   确认第 {a.version} 版
                 </Button>
               ) : null}

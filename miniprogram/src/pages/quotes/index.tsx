@@ -56,7 +56,7 @@ function QuoteCard(props: { q: Quote; mine: boolean; busy: string; onAccept?: ()
           <Text className="figure-label">覆盖需求</Text>
         </View>
         <View className="figure">
-          <Text className="figure-num">{q.reputation.has_history ? q.reputation.rating.toFixed(1) : '—'}</Text>
+          <Text className="figure-num">{q.reputation.has_history && q.reputation.ratings ? q.reputation.rating.toFixed(1) : '—'}</Text>
           <Text className="figure-label">信誉</Text>
         </View>
       </View>
@@ -183,8 +183,7 @@ export default function QuotesPage() {
   }
 
   const accept = async (q: Quote) => {
-    const ok = await Taro.showModal({ title: `接受 ${q.firm.name} 的报价？`, content: '将按报价条款向对方提出成交，对方确认后成交。', confirmText: '接受' })
-    if (!ok.confirm) return
+    // Accepting only proposes the quote's terms: the quoting firm still confirms.
     setBusy(`accept-${q.id}`)
     try {
       const done = await acceptQuote(api, q.id)
@@ -211,9 +210,10 @@ export default function QuotesPage() {
       setError('请修改标红的内容')
       return
     }
-    await run('submit', () =>
+    const sent = await run('submit', () =>
       submitQuote(api, id, { offer_id: offerId, ...terms, terms: note.trim() || null, valid_until: validUntil ? `${validUntil}T23:59:59+08:00` : null }),
     )
+    if (sent) Taro.pageScrollTo({ scrollTop: 0, duration: 0 }).catch(() => undefined)
   }
 
   if (!cmp || !listing) return <View className="page">{error ? <Banner kind="error">{error}</Banner> : <Empty>加载中…</Empty>}</View>
@@ -248,6 +248,28 @@ export default function QuotesPage() {
       {mine ? (
         <Section title="收到的报价" extra={<Text className="muted small">{cmp.items.length} 份</Text>}>
           <Chips name="sort" small options={SORTS} value={sort} onChange={(s) => { setSort(s); void load(s) }} />
+          {cmp.items.length > 1 ? (
+            <View className="quote-table" id="quote-table">
+              <View className="qt-row qt-head">
+                <Text className="qt-firm">企业</Text>
+                <Text>单价</Text>
+                <Text>总价</Text>
+                <Text>覆盖</Text>
+                <Text>信誉</Text>
+              </View>
+              {cmp.items.map((q, i) => (
+                <View key={q.id} className={`qt-row qt-${q.status}`} data-quote-id={q.id}>
+                  <Text className="qt-firm ellipsis">
+                    {i + 1}. {q.firm.name}
+                  </Text>
+                  <Text>{q.price.amount}</Text>
+                  <Text>{q.total_price_yuan === null ? '—' : Math.round(q.total_price_yuan)}</Text>
+                  <Text>{share(q.coverage)}</Text>
+                  <Text>{q.reputation.has_history && q.reputation.ratings ? q.reputation.rating.toFixed(1) : '新'}</Text>
+                </View>
+              ))}
+            </View>
+          ) : null}
           <View className="quote-list">
             {!cmp.items.length ? <Empty>还没有企业报价。匹配到的供应方会收到询价通知。</Empty> : null}
             {cmp.items.map((q) => (
