@@ -194,7 +194,7 @@ export default function DealPage() {
       return
     }
     const ok = await act('terms', () =>
-      agreement && editing ? reviseAgreement(api, agreement.id, terms) : proposeAgreement(api, { match_id: matchId, ...terms }),
+      agreement && agreement.status !== 'cancelled' ? reviseAgreement(api, agreement.id, terms) : proposeAgreement(api, { match_id: matchId, ...terms }),
     )
     if (ok) {
       setEditing(false)
@@ -265,6 +265,19 @@ export default function DealPage() {
           <Text className={`step step-${v.step}`}>{STEP_TEXT[v.step]}</Text>
           <TermsRows t={a.terms} total={a.total_price_yuan} />
           {a.status === 'cancelled' && a.cancel_reason ? <Text className="muted small">取消原因：{a.cancel_reason}</Text> : null}
+          {a.status === 'cancelled' && !editing ? (
+            <Button
+              className="btn btn-ghost btn-block"
+              id="agreement-again"
+              onClick={() => {
+                setDraft(draftFromTerms(a.terms))
+                setErrors({})
+                setEditing(true)
+              }}
+            >
+              重新提出条款
+            </Button>
+          ) : null}
           {a.versions.length > 1 ? (
             <View className="versions">
               {a.versions
@@ -368,7 +381,7 @@ export default function DealPage() {
       ) : null}
 
       {editing ? (
-        <Section title={a ? `修改条款（将成为第 ${a.version + 1} 版）` : '提出成交条款'}>
+        <Section title={a && a.status !== 'cancelled' ? `修改条款（将成为第 ${a.version + 1} 版）` : '提出成交条款'}>
           <View className="card form" id="terms-form">
             <Text className="muted small">提交后需对方确认；确认后双方可看到彼此的联系方式。</Text>
             <TermsFields kind={kind} draft={draft} onChange={setDraft} errors={errors} onErrors={(e) => { setErrors(e); if (!Object.keys(e).length) setError('') }} />
@@ -379,7 +392,7 @@ export default function DealPage() {
                 </Button>
               ) : null}
               <Button className="btn btn-primary" id="terms-submit" loading={busy === 'terms'} onClick={submitTerms}>
-                {a ? '提交新版本' : '提交给对方确认'}
+                {a && a.status !== 'cancelled' ? '提交新版本' : '提交给对方确认'}
               </Button>
             </View>
           </View>
