@@ -608,6 +608,34 @@ impl TestApp {
         }
     }
 
+    // ---------------------------------------------------------------- deals
+
+    /// Makes a match `agreed` the only way there is: `proposer` (a firm of
+    /// the match) proposes terms on it and `confirmer` (the other firm)
+    /// confirms that version. Returns the confirmed agreement.
+    pub async fn agree(&self, match_id: &str, proposer: &Session, confirmer: &Session) -> Value {
+        let a = self
+            .post(
+                "/api/v1/agreements",
+                &proposer.token,
+                &json!({"match_id": match_id,
+                        "quantity": {"amount": 1, "unit": "台"},
+                        "price": {"amount": 800, "unit": "元/台"}}),
+            )
+            .await;
+        let a = a.expect(201).clone();
+        let r = self
+            .post(
+                &format!("/api/v1/agreements/{}/confirm", id_of(&a)),
+                &confirmer.token,
+                &json!({"version": a["version"]}),
+            )
+            .await;
+        let a = r.expect(200).clone();
+        assert_eq!(a["status"], "confirmed", "{a:#}");
+        a
+    }
+
     // ------------------------------------------------------------- listings
 
     /// Posts a listing; it must be created. Returns the listing.

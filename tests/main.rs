@@ -9,6 +9,7 @@ mod communities;
 mod console;
 mod contract;
 mod crash;
+mod deals;
 mod eval;
 mod events;
 mod fault;

@@ -339,27 +339,29 @@ async fn new_listings_become_match_records_with_a_lifecycle_and_visibility() {
             .expect(200)["status"],
         "contacted"
     );
-    // Agreed takes both firms: one firm's consent is recorded and the
-    // record stays contacted until the other firm agrees too.
-    let one = app.patch(&path, &w.a.admin.token, &patch("agreed")).await;
-    let one = one.expect(200);
-    assert_eq!(one["status"], "contacted");
-    let request_is_a = one["request"]["firm_id"] == w.a.id.as_str();
-    let (mine, theirs) = if request_is_a {
-        ("request_agreed_at", "offer_agreed_at")
-    } else {
-        ("offer_agreed_at", "request_agreed_at")
-    };
-    assert!(one["agreement"][mine].is_string(), "{one:#}");
-    assert!(one["agreement"][theirs].is_null(), "{one:#}");
-    // Staff broker; they do not agree for a firm.
-    app.patch(&path, &w.staff1.token, &patch("agreed"))
+    // Changed on purpose with the deals: `agreed` is never asked for. A
+    // firm asking gets 409 `agreement_required`; the record becomes agreed
+    // only when one firm proposes terms and the other confirms them.
+    app.patch(&path, &w.a.admin.token, &patch("agreed"))
         .await
-        .expect_problem(403, "firm_consent_required");
+        .expect_problem(409, "agreement_required");
     assert_eq!(
-        app.patch(&path, &w.b.admin.token, &patch("agreed"))
-            .await
-            .expect(200)["status"],
+        app.get(&path, &w.a.admin.token).await.expect(200)["status"],
+        "contacted"
+    );
+    // Staff broker; they do not agree for a firm.
+    app.post(
+        "/api/v1/agreements",
+        &w.staff1.token,
+        &json!({"match_id": id, "quantity": {"amount": 1, "unit": "台"},
+                "price": {"amount": 800, "unit": "元/台"}}),
+    )
+    .await
+    .expect_problem(403, "firm_consent_required");
+    let agreement = app.agree(&id, &w.a.admin, &w.b.admin).await;
+    assert_eq!(agreement["match_id"], id.as_str());
+    assert_eq!(
+        app.get(&path, &w.b.admin.token).await.expect(200)["status"],
         "agreed"
     );
     app.patch(&path, &w.a.admin.token, &patch("contacted"))

@@ -778,26 +778,28 @@ async fn park_statistics_add_up_and_export_as_csv() {
         .as_str()
         .unwrap()
         .to_string();
-    // One firm's agreement is not an agreement: the statistics count only
-    // matches both firms agreed to.
-    let one = app
-        .patch(
-            &format!("/api/v1/matches/{mid}"),
+    // One firm's proposal is not an agreement: the statistics count only
+    // matches whose agreement the other firm confirmed. (Changed on purpose
+    // with the deals: firms no longer PATCH `agreed`.)
+    let proposed = app
+        .post(
+            "/api/v1/agreements",
             &w.a.admin.token,
-            &json!({"status": "agreed"}),
+            &json!({"match_id": mid, "quantity": {"amount": 1, "unit": "台"},
+                    "price": {"amount": 800, "unit": "元/台"}}),
         )
         .await;
-    assert_eq!(one.expect(200)["status"], "contacted");
+    let proposed = proposed.expect(201).clone();
     let s = app.get("/api/v1/staff/stats", &w.staff1.token).await;
     assert_eq!(s.expect(200)["agreed_matches"], 0);
     let both = app
-        .patch(
-            &format!("/api/v1/matches/{mid}"),
+        .post(
+            &format!("/api/v1/agreements/{}/confirm", id_of(&proposed)),
             &w.b.admin.token,
-            &json!({"status": "agreed"}),
+            &json!({"version": 1}),
         )
         .await;
-    assert_eq!(both.expect(200)["status"], "agreed");
+    assert_eq!(both.expect(200)["status"], "confirmed");
     app.post(
         &format!("/api/v1/staff/cases/{kid}/resolve"),
         &w.staff1.token,

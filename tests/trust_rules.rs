@@ -221,52 +221,63 @@ async fn contacted_match(app: &TestApp, w: &World) -> String {
     panic!("no match record of the pair after 10 s");
 }
 
+/// Changed on purpose with the deals: a match is no longer agreed by each
+/// firm PATCHing `agreed`; one firm proposes terms and the other confirms
+/// that same version.
 #[tokio::test]
 async fn an_agreement_needs_both_firms() {
     let app = spawn_app().await;
     let w = app.world().await;
     let id = contacted_match(&app, &w).await;
     let path = format!("/api/v1/matches/{id}");
-    let agreed = json!({"status": "agreed"});
 
-    let r = app.patch(&path, &w.a.admin.token, &agreed).await;
-    let one = r.expect(200);
-    assert_eq!(one["status"], "contacted", "one firm alone is no agreement");
-    assert!(one["agreement"]["request_agreed_at"].is_string());
-    assert!(one["agreement"]["offer_agreed_at"].is_null());
-    // Agreeing twice is still one firm.
-    let again = app.patch(&path, &w.a.admin.token, &agreed).await;
-    assert_eq!(again.expect(200)["status"], "contacted");
+    app.patch(&path, &w.a.admin.token, &json!({"status": "agreed"}))
+        .await
+        .expect_problem(409, "agreement_required");
+    let terms = json!({"match_id": id, "quantity": {"amount": 1, "unit": "台"},
+                       "price": {"amount": 800, "unit": "元/台"}});
+    let r = app
+        .post("/api/v1/agreements", &w.a.admin.token, &terms)
+        .await;
+    let proposed = r.expect(201).clone();
+    assert_eq!(
+        proposed["status"], "proposed",
+        "one firm alone is no agreement"
+    );
+    let aid = id_of(&proposed);
+    let confirm = format!("/api/v1/agreements/{aid}/confirm");
+    // The proposer cannot confirm its own terms.
+    app.post(&confirm, &w.a.admin.token, &json!({"version": 1}))
+        .await
+        .expect_problem(409, "awaiting_other_firm");
+    assert_eq!(
+        app.get(&path, &w.a.admin.token).await.expect(200)["status"],
+        "contacted"
+    );
     let stats = app.get("/api/v1/staff/stats", &w.staff1.token).await;
     assert_eq!(stats.expect(200)["agreed_matches"], 0);
     // Staff and admins cannot agree for a firm.
     for t in [&w.staff1.token, &w.admin.token] {
-        app.patch(&path, t, &agreed)
+        app.post(&confirm, t, &json!({"version": 1}))
             .await
             .expect_problem(403, "firm_consent_required");
     }
-    // Until the other firm agrees, it may still decline.
+    // Until the other firm confirms, it may still decline the match.
     let r = app
         .patch(&path, &w.b.admin.token, &json!({"status": "declined"}))
         .await;
     assert_eq!(r.expect(200)["status"], "declined");
-    app.patch(&path, &w.b.admin.token, &agreed)
-        .await
-        .expect_problem(409, "invalid_transition");
 
-    // Another pair: both agree, and it counts.
+    // Another pair: the other firm confirms, and it counts.
     let app2 = spawn_app().await;
     let w2 = app2.world().await;
     let id = contacted_match(&app2, &w2).await;
     let path = format!("/api/v1/matches/{id}");
-    app2.patch(&path, &w2.b.admin.token, &agreed)
-        .await
-        .expect(200);
-    let r = app2.patch(&path, &w2.a.admin.token, &agreed).await;
-    let both = r.expect(200);
-    assert_eq!(both["status"], "agreed");
-    assert!(both["agreement"]["request_agreed_at"].is_string());
-    assert!(both["agreement"]["offer_agreed_at"].is_string());
+    app2.agree(&id, &w2.b.admin, &w2.a.admin).await;
+    assert_eq!(
+        app2.get(&path, &w2.a.admin.token).await.expect(200)["status"],
+        "agreed"
+    );
     let stats = app2.get("/api/v1/staff/stats", &w2.staff1.token).await;
     assert_eq!(stats.expect(200)["agreed_matches"], 1);
     app2.patch(&path, &w2.b.admin.token, &json!({"status": "declined"}))

@@ -23,7 +23,7 @@ pub use constraints::{
 };
 pub use errors::{FieldError, codes};
 pub use extract::{fire_class_strictness, normalise_place, same_place};
-pub use listing::MatchListing;
+pub use listing::{MatchListing, Reliability};
 pub use model::{
     CaseStatus, Kind, ListingStatus, MatchStatus, Side, UnknownVariant, Urgency, Visibility,
 };

@@ -71,6 +71,23 @@ pub struct MatchListing {
     /// NaN counts as missing.
     #[serde(default)]
     pub text_relevance: Option<f32>,
+    /// The posting firm's track record of deals, filled by the caller from
+    /// its reputation; `None` (the labelled sets, a park without any deal
+    /// yet) leaves the `reliability` factor out.
+    #[serde(default)]
+    pub reliability: Option<Reliability>,
+}
+
+/// A firm's record of deals as the matcher reads it.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Reliability {
+    /// In `[0, 1]`: the firm's rating and completion rate, shrunk toward
+    /// the park's mean (a firm without history has the park's prior).
+    pub value: f64,
+    /// Deals the firm completed.
+    pub completed: u32,
+    /// The shrunk average rating on the 1–5 scale.
+    pub rating: f64,
 }
 
 impl MatchListing {
@@ -103,6 +120,7 @@ impl MatchListing {
             urgency: Urgency::Normal,
             created_at,
             text_relevance: None,
+            reliability: None,
         }
     }
 

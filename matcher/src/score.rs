@@ -29,6 +29,7 @@
 //! | `community` | 1 in the same industrial community (内循环), else 0 | both communities known |
 //! | `verified` | 1 both firms verified, 0.5 one, 0 none | always |
 //! | `freshness` | mean over both listings of `0.5^(age_days/half_life)` | always |
+//! | `reliability` | the offering firm's record of deals (ratings and completion rate shrunk toward the park's mean) | the caller knows it (a park with deals; a new firm then has the prior) |
 //!
 //! Urgency: an urgent (emergency) request multiplies the weights of
 //! `distance` and `available_now` by `urgent_multiplier`
@@ -59,6 +60,7 @@ pub mod factor_keys {
     pub const COMMUNITY: &str = "community";
     pub const VERIFIED: &str = "verified";
     pub const FRESHNESS: &str = "freshness";
+    pub const RELIABILITY: &str = "reliability";
 
     /// Every key, in the order factors appear in a breakdown.
     pub const ALL: &[&str] = &[
@@ -73,6 +75,7 @@ pub mod factor_keys {
         COMMUNITY,
         VERIFIED,
         FRESHNESS,
+        RELIABILITY,
     ];
 }
 
@@ -112,6 +115,9 @@ pub struct Weights {
     pub verified: f64,
     /// Freshness of both posts. Default 0.5: old posts are often stale.
     pub freshness: f64,
+    /// The offering firm's record of deals. Default 1: who delivers matters,
+    /// but a park's few ratings should not outweigh the fit.
+    pub reliability: f64,
     /// Weight multiplier of `distance` and `available_now` for urgent requests. Default 1.5.
     pub urgent_multiplier: f64,
     /// Same for emergency requests. Default 2.
@@ -141,6 +147,7 @@ impl Default for Weights {
             community: 1.0,
             verified: 0.5,
             freshness: 0.5,
+            reliability: 1.0,
             urgent_multiplier: 1.5,
             emergency_multiplier: 2.0,
             distance_scale_km: 10.0,
@@ -429,6 +436,22 @@ pub fn score(
             ra.floor()
         ),
     );
+
+    if let Some(r) = offer.reliability {
+        let why = if r.completed == 0 {
+            format!(
+                "供给方暂无完成的成交，按园区平均信誉计（评分 {}）",
+                fmt_num(r.rating)
+            )
+        } else {
+            format!(
+                "供给方履约信誉：已完成 {} 单，综合评分 {}",
+                r.completed,
+                fmt_num(r.rating)
+            )
+        };
+        push(factor_keys::RELIABILITY, weights.reliability, r.value, why);
+    }
 
     let total: f64 = factors.iter().map(|f| f.weight).sum();
     let score = if total > 0.0 {

@@ -99,6 +99,7 @@ fn weight_vector(w: &Weights) -> Vec<f64> {
             factor_keys::COMMUNITY => w.community,
             factor_keys::VERIFIED => w.verified,
             factor_keys::FRESHNESS => w.freshness,
+            factor_keys::RELIABILITY => w.reliability,
             _ => 0.0,
         })
         .map(|x| if x.is_finite() && x > 0.0 { x } else { 0.0 })
@@ -120,6 +121,7 @@ fn with_vector(base: &Weights, v: &[f64]) -> Weights {
             factor_keys::COMMUNITY => &mut w.community,
             factor_keys::VERIFIED => &mut w.verified,
             factor_keys::FRESHNESS => &mut w.freshness,
+            factor_keys::RELIABILITY => &mut w.reliability,
             _ => continue,
         };
         *slot = (x * 1000.0).round() / 1000.0;

@@ -492,7 +492,14 @@ fn full_pair() -> (MatchListing, MatchListing) {
 
 #[test]
 fn every_factor_has_a_stable_key_and_a_chinese_reason() {
-    let (r, o) = full_pair();
+    let (r, mut o) = full_pair();
+    // The offering firm has a record of deals (the one factor that needs
+    // the caller's data beyond the two listings).
+    o.reliability = Some(zhiqilian_matcher::Reliability {
+        value: 0.8,
+        completed: 3,
+        rating: 4.4,
+    });
     let s = run(&r, &o);
     let Scored::Match {
         score: total,
@@ -519,6 +526,7 @@ fn every_factor_has_a_stable_key_and_a_chinese_reason() {
             "community",
             "verified",
             "freshness",
+            "reliability",
         ]
     );
     assert_eq!(keys, factor_keys::ALL);
@@ -1024,4 +1032,28 @@ proptest! {
         let found: Vec<_> = violations(&r, &o).into_iter().map(|v| v.key).collect();
         prop_assert!(found.contains(&expected), "{:?}: {:?}", breach, found);
     }
+}
+
+#[test]
+fn reliability_counts_only_when_the_caller_knows_the_firms_record() {
+    let (r, mut o) = full_pair();
+    let unknown = run(&r, &o);
+    assert!(unknown.factor(factor_keys::RELIABILITY).is_none());
+    let with = |value: f64, completed: u32| zhiqilian_matcher::Reliability {
+        value,
+        completed,
+        rating: 1.0 + 4.0 * value,
+    };
+    o.reliability = Some(with(0.9, 4));
+    let good = run(&r, &o);
+    let f = good.factor(factor_keys::RELIABILITY).expect("reliability");
+    assert!(f.reason_zh.contains("已完成 4 单"), "{}", f.reason_zh);
+    o.reliability = Some(with(0.3, 4));
+    let poor = run(&r, &o);
+    assert!(value(&poor) < value(&good));
+    // A firm without history is told apart, with the park's prior.
+    o.reliability = Some(with(0.75, 0));
+    let new = run(&r, &o);
+    let f = new.factor(factor_keys::RELIABILITY).expect("prior");
+    assert!(f.reason_zh.contains("园区平均"), "{}", f.reason_zh);
 }

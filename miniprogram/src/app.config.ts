@@ -11,6 +11,8 @@ export default defineAppConfig({
     'pages/thread/index',
     'pages/notifications/index',
     'pages/help/index',
+    'pages/deal/index',
+    'pages/quotes/index',
   ],
   // H5: pages switch without a slide (they read as one app, and tests see settled pages).
   animation: false,

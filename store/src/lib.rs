@@ -10,6 +10,7 @@
 //! up front and waits on `busy_timeout` instead of failing a lock upgrade.
 
 pub mod accounts;
+pub mod agreements;
 pub mod audit;
 pub mod cases;
 pub mod changes;
@@ -22,6 +23,8 @@ pub mod matches;
 pub mod models;
 pub mod moderation;
 pub mod notifications;
+pub mod quotes;
+pub mod ratings;
 pub mod retention;
 pub mod schema;
 pub mod scopes;

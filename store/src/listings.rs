@@ -454,3 +454,68 @@ pub fn expired_between(
         .select((listings::id, listings::expires_at.assume_not_null()))
         .load(conn)?)
 }
+
+/// Inside a write transaction: the listing row, locked against concurrent
+/// writers until the commit (PostgreSQL: `SELECT … FOR UPDATE`; SQLite: the
+/// write lock `begin_write` took at the start of the transaction already
+/// excludes every other writer).
+pub fn lock(conn: &mut DbConnection, id: &str) -> StoreResult<Option<Listing>> {
+    if let DbConnection::Postgresql(pg) = conn {
+        return Ok(listings::table
+            .find(id)
+            .select(Listing::as_select())
+            .for_update()
+            .first(pg)
+            .optional()?);
+    }
+    get_row(conn, id)
+}
+
+/// Inside a transaction (after [`lock`]): sets the quantity a listing's
+/// confirmed agreements hold. Nothing left: the listing closes as
+/// fulfilled; something left again (an agreement cancelled or changed):
+/// a fulfilled listing reopens. Bumps the version (a concurrent edit from
+/// before fails) and appends to the change log so search and matching see
+/// the remaining quantity. Returns the row as written and its live events.
+pub fn set_committed(
+    conn: &mut DbConnection,
+    row: &Listing,
+    committed: f64,
+    at: NaiveDateTime,
+) -> StoreResult<(Listing, Vec<NewEvent>)> {
+    let mut l = row.clone();
+    l.committed_amount = committed.max(0.0);
+    let covered = l
+        .quantity_amount
+        .is_some_and(|q| q - l.committed_amount <= q.abs() * 1e-9);
+    let mut live = Vec::new();
+    if covered && l.status == "open" {
+        l.status = "closed".into();
+        l.closed_at = Some(at);
+        l.fulfilled_at = Some(at);
+        live.push(listing_event(
+            "listing.closed",
+            &l.firm_id,
+            &l.community_id,
+            serde_json::json!({
+                "id": l.id,
+                "firm_id": l.firm_id,
+                "community_id": l.community_id,
+                "title": l.title,
+                "fulfilled": true,
+                "closed_at": chrono::DateTime::<chrono::Utc>::from_naive_utc_and_offset(at, chrono::Utc),
+            }),
+        ));
+    } else if !covered && l.fulfilled_at.is_some() && l.status == "closed" {
+        l.status = "open".into();
+        l.closed_at = None;
+        l.fulfilled_at = None;
+    }
+    l.version += 1;
+    l.updated_at = at;
+    diesel::update(listings::table.find(&l.id))
+        .set(&l)
+        .execute(conn)?;
+    changes::append(conn, &l.id, ChangeOp::Upsert)?;
+    Ok((l, live))
+}

@@ -388,3 +388,26 @@ pub fn for_stats(
     }
     Ok(q.load(conn)?)
 }
+
+/// Records of requests of a community (`None`: all) created since `from`:
+/// id, status and both communities — for the deal funnel.
+#[allow(clippy::type_complexity)]
+pub fn for_funnel(
+    conn: &mut DbConnection,
+    community: Option<&str>,
+    from: NaiveDateTime,
+) -> StoreResult<Vec<(String, String, String, String)>> {
+    let mut q = match_records::table
+        .filter(match_records::created_at.ge(from))
+        .select((
+            match_records::id,
+            match_records::status,
+            match_records::request_community_id,
+            match_records::offer_community_id,
+        ))
+        .into_boxed();
+    if let Some(c) = community {
+        q = q.filter(match_records::request_community_id.eq(c.to_string()));
+    }
+    Ok(q.load(conn)?)
+}

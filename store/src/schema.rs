@@ -121,6 +121,10 @@ diesel::table! {
         posted_by_staff -> Nullable<Text>,
         hidden_reason -> Nullable<Text>,
         hidden_at -> Nullable<Timestamp>,
+        quotes_wanted -> Bool,
+        quotes_close_at -> Nullable<Timestamp>,
+        committed_amount -> Double,
+        fulfilled_at -> Nullable<Timestamp>,
     }
 }
 
@@ -496,6 +500,68 @@ diesel::table! {
 }
 
 diesel::table! {
+    quotes (id) {
+        id -> Text,
+        request_id -> Text,
+        offer_id -> Text,
+        match_id -> Text,
+        request_firm_id -> Text,
+        offer_firm_id -> Text,
+        price_amount -> Double,
+        price_unit -> Text,
+        quantity_amount -> Double,
+        quantity_unit -> Text,
+        available_from -> Nullable<Text>,
+        available_until -> Nullable<Text>,
+        place -> Text,
+        terms -> Text,
+        valid_until -> Nullable<Timestamp>,
+        status -> Text,
+        decline_reason -> Nullable<Text>,
+        version -> Integer,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        decided_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    agreements (id) {
+        id -> Text,
+        match_id -> Text,
+        quote_id -> Nullable<Text>,
+        request_id -> Text,
+        offer_id -> Text,
+        request_firm_id -> Text,
+        offer_firm_id -> Text,
+        request_community_id -> Text,
+        offer_community_id -> Text,
+        status -> Text,
+        version -> Integer,
+        confirmed_version -> Nullable<Integer>,
+        quantity_amount -> Double,
+        quantity_unit -> Text,
+        price_amount -> Double,
+        price_unit -> Text,
+        available_from -> Nullable<Text>,
+        available_until -> Nullable<Text>,
+        place -> Text,
+        proposed_by_firm -> Text,
+        committed_request -> Double,
+        committed_offer -> Double,
+        value_yuan -> Nullable<Double>,
+        first_confirmed_at -> Nullable<Timestamp>,
+        started_at -> Nullable<Timestamp>,
+        completed_at -> Nullable<Timestamp>,
+        cancelled_at -> Nullable<Timestamp>,
+        cancel_reason -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     moderation_actions (id) {
         id -> Text,
         firm_id -> Text,
@@ -509,3 +575,53 @@ diesel::table! {
         created_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    agreement_versions (agreement_id, version) {
+        agreement_id -> Text,
+        version -> Integer,
+        terms -> Text,
+        proposed_by_firm -> Text,
+        proposed_by -> Text,
+        proposed_at -> Timestamp,
+        confirmed_by -> Nullable<Text>,
+        confirmed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    contact_reveals (id) {
+        id -> Text,
+        agreement_id -> Text,
+        firm_a_id -> Text,
+        firm_b_id -> Text,
+        revealed_by -> Text,
+        reason -> Text,
+        revealed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    ratings (id) {
+        id -> Text,
+        agreement_id -> Text,
+        rater_firm_id -> Text,
+        ratee_firm_id -> Text,
+        ratee_community_id -> Text,
+        rated_by -> Text,
+        score -> Integer,
+        tags -> Text,
+        comment -> Text,
+        created_at -> Timestamp,
+        window_closes_at -> Timestamp,
+        published_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(
+    quotes,
+    agreements,
+    agreement_versions,
+    contact_reveals,
+    ratings,
+);

@@ -15,6 +15,10 @@ pub enum Scope {
     EventsRead,
     FirmsRead,
     WebhooksManage,
+    QuotesRead,
+    QuotesWrite,
+    AgreementsRead,
+    AgreementsWrite,
 }
 
 impl Scope {
@@ -28,6 +32,10 @@ impl Scope {
         Scope::EventsRead,
         Scope::FirmsRead,
         Scope::WebhooksManage,
+        Scope::QuotesRead,
+        Scope::QuotesWrite,
+        Scope::AgreementsRead,
+        Scope::AgreementsWrite,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -41,6 +49,10 @@ impl Scope {
             Scope::EventsRead => "events:read",
             Scope::FirmsRead => "firms:read",
             Scope::WebhooksManage => "webhooks:manage",
+            Scope::QuotesRead => "quotes:read",
+            Scope::QuotesWrite => "quotes:write",
+            Scope::AgreementsRead => "agreements:read",
+            Scope::AgreementsWrite => "agreements:write",
         }
     }
 
@@ -143,6 +155,12 @@ pub fn event_access(event_type: &str) -> ClientAccess {
             ClientAccess::Needs(Scope::ThreadsRead)
         }
         "match.created" | "match.status_changed" => ClientAccess::Needs(Scope::MatchesRead),
+        "quote.created" | "quote.updated" => ClientAccess::Needs(Scope::QuotesRead),
+        "agreement.proposed"
+        | "agreement.confirmed"
+        | "agreement.completed"
+        | "agreement.cancelled"
+        | "rating.published" => ClientAccess::Needs(Scope::AgreementsRead),
         // Staff cases are about a request listing (its title, urgency and
         // status): what `listings:read` shows a community's client.
         "listing.created" | "listing.closed" | "case.opened" | "case.updated" => {

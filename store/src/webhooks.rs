@@ -56,6 +56,13 @@ pub const EVENT_TYPES: &[&str] = &[
     "message.created",
     "emergency.opened",
     "emergency.resolved",
+    "quote.created",
+    "quote.updated",
+    "agreement.proposed",
+    "agreement.confirmed",
+    "agreement.completed",
+    "agreement.cancelled",
+    "rating.published",
 ];
 
 /// What a client needs to receive a webhook type: the scope of the log

@@ -5,6 +5,11 @@
 //! contacts B; B sees the thread arrive live and answers; A sees the answer
 //! live. Then A asks the community for help in three taps, the case appears
 //! live in the console, and when staff broker it A's help page moves on live.
+//! The deal: A proposes terms on B's match (a server 422 shown on its field),
+//! B confirms them from the thread, both see the match agreed and each
+//! other's contact; A marks it in progress and completed, both rate. A call
+//! for quotes: B quotes through the form, a third firm through the API, A
+//! compares both side by side and accepts B's (an agreement proposed).
 //!
 //! The H5 must be built first (`npm ci && npm run build:h5` in
 //! `miniprogram/`; `.ci/run` does); `ZQL_APP_DIR` names another build.
@@ -459,7 +464,343 @@ async fn flows(
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     no_errors(pb, "thread").await?;
+
+    deal(app, pa, pb, shots, a, b, &request_id).await?;
+    quotes(app, pa, pb, shots, a, b).await?;
     Ok(())
+}
+
+/// A call for quotes: B quotes through the form, a third firm through the
+/// API; A compares both side by side and accepts B's, which proposes its
+/// terms as an agreement.
+async fn quotes(
+    app: &TestApp,
+    pa: &Client,
+    pb: &Client,
+    shots: &mut Shots,
+    a: &Session,
+    b: &Session,
+) -> Result<()> {
+    let me = app.get("/api/v1/me", &a.token).await;
+    let community = me.expect(200)["firm"]["community_id"]
+        .as_str()
+        .context("community")?
+        .to_string();
+    let req = app
+        .post(
+            "/api/v1/listings?wait=indexed",
+            &a.token,
+            &json!({
+                "side": "request", "kind": "equipment",
+                "title": "询价：300吨以上注塑机 夜班机时",
+                "description": "下周一到周五夜班，请报每小时单价。",
+                "quantity": {"amount": 1, "unit": "台"},
+                "attributes": {"equipment_type": "注塑机", "mode": "共享机时", "clamping_force_t": 300},
+                "call_for_quotes": {}
+            }),
+        )
+        .await;
+    let req_id = req.expect(201)["id"]
+        .as_str()
+        .context("request id")?
+        .to_string();
+    // A third firm quotes through the API.
+    let admin = app.admin().await;
+    let c = app.verified_firm(&community, &admin).await;
+    let offer = app
+        .post(
+            "/api/v1/listings?wait=indexed",
+            &c.admin.token,
+            &json!({
+                "side": "offer", "kind": "equipment",
+                "title": "320T注塑机 夜班出租",
+                "description": "震雄320吨一台，夜班空闲。",
+                "quantity": {"amount": 1, "unit": "台"},
+                "price": {"amount": 200, "unit": "元/小时"},
+                "attributes": {"equipment_type": "注塑机", "mode": "共享机时", "clamping_force_t": 320}
+            }),
+        )
+        .await;
+    let c_offer = offer.expect(201)["id"]
+        .as_str()
+        .context("offer")?
+        .to_string();
+    app.post(
+        &format!("/api/v1/listings/{req_id}/quotes"),
+        &c.admin.token,
+        &json!({"offer_id": c_offer, "quantity": {"amount": 1, "unit": "台"},
+                "price": {"amount": 200, "unit": "元/小时"}, "place": "甲方车间"}),
+    )
+    .await
+    .expect(201);
+
+    // B quotes through the form, from its open offer.
+    pb.goto(&app.url(&format!("/app/#/pages/quotes/index?listing={req_id}")))
+        .await?;
+    wait_for(pb, "#quotes #quote-form .chips-offer .chip-on").await?;
+    fill(pb, "#quote-form .field-price-amount input", "170").await?;
+    click(
+        pb,
+        "#quote-form .chips-price-unit .chip[data-value='元/小时']",
+    )
+    .await?;
+    fill(
+        pb,
+        "#quote-form .field-terms textarea",
+        "含操作工，电费另计。",
+    )
+    .await?;
+    to_top(pb).await?;
+    shots.take(pb, "b-quote-form").await?;
+    click(pb, "#quote-submit").await?;
+    wait_for(
+        pb,
+        "#quotes .quote[data-status='submitted'] .quote-withdraw",
+    )
+    .await?;
+    to_top(pb).await?;
+    shots.take(pb, "b-quote-sent").await?;
+    no_errors(pb, "quote sent").await?;
+
+    // A sees both quotes side by side and accepts B's.
+    let mine = app
+        .get(&format!("/api/v1/listings/{req_id}/quotes"), &b.token)
+        .await;
+    let b_quote = mine.expect(200)["items"][0]["id"]
+        .as_str()
+        .context("B's quote")?
+        .to_string();
+    pa.goto(&app.url(&format!("/app/#/pages/quotes/index?listing={req_id}")))
+        .await?;
+    wait_for(pa, "#quotes[data-count='2']").await?;
+    let cover = texts(pa, "#quotes .quote .quote-coverage").await?;
+    ensure!(cover == ["100%", "100%"], "coverage shown: {cover:?}");
+    to_top(pa).await?;
+    shots.take(pa, "a-quotes").await?;
+    click(
+        pa,
+        &format!("#quotes .quote[data-quote-id='{b_quote}'] .quote-accept"),
+    )
+    .await?;
+    wait_for(
+        pa,
+        "#deal #agreement[data-status='proposed'][data-step='awaiting_them']",
+    )
+    .await?;
+    wait_text(pa, "#agreement .term-price", "170 元/小时").await?;
+    to_top(pa).await?;
+    shots.take(pa, "a-quote-accepted").await?;
+    no_errors(pa, "quote accepted").await?;
+    Ok(())
+}
+
+/// The deal: A proposes terms on B's match (a 422 lands on its field), B
+/// confirms them from the thread, both see the match `agreed` and each
+/// other's contact; then A marks it in progress and completed and both rate.
+#[allow(clippy::too_many_arguments)]
+async fn deal(
+    app: &TestApp,
+    pa: &Client,
+    pb: &Client,
+    shots: &mut Shots,
+    a: &Session,
+    b: &Session,
+    request_id: &str,
+) -> Result<()> {
+    let (firm_a, firm_b) = (firm_of(app, a).await?, firm_of(app, b).await?);
+    // A opens the match from its request and proposes terms.
+    pa.goto(&app.url(&format!("/app/#/pages/listing/index?id={request_id}")))
+        .await?;
+    wait_for(pa, "#listing .match .btn-deal").await?;
+    click(pa, "#listing .match .btn-deal").await?;
+    wait_for(pa, "#deal[data-loaded] #terms-form").await?;
+    let match_id = attr_of(pa, "#deal", "data-match-id").await?;
+    // The form starts from the request's quantity and the offer's price.
+    let q = js(
+        pa,
+        "return document.querySelector('#terms-form .field-quantity-amount input').value;",
+    )
+    .await?;
+    ensure!(q == json!("1"), "the quantity starts as {q}");
+    // What only the server checks (a price out of range) comes back on its field.
+    fill(
+        pa,
+        "#terms-form .field-price-amount input",
+        "99999999999999",
+    )
+    .await?;
+    click(pa, "#terms-submit").await?;
+    wait_for(pa, "#terms-form .field-price-amount .field-error").await?;
+    shots.take(pa, "a-deal-error").await?;
+    fill(pa, "#terms-form .field-price-amount input", "180").await?;
+    click(
+        pa,
+        "#terms-form .chips-price-unit .chip[data-value='元/小时']",
+    )
+    .await?;
+    fill(
+        pa,
+        "#terms-form .field-place input",
+        "宁波市北仑区大港五路88号 2号车间",
+    )
+    .await?;
+    shots.take(pa, "a-deal-propose").await?;
+    click(pa, "#terms-submit").await?;
+    wait_for(
+        pa,
+        "#agreement[data-status='proposed'][data-version='1'][data-step='awaiting_them']",
+    )
+    .await?;
+    ensure!(
+        texts(pa, "#contacts").await?.is_empty(),
+        "contacts shown before the other firm confirmed"
+    );
+    shots.take(pa, "a-deal-proposed").await?;
+    no_errors(pa, "deal proposed").await?;
+    js(pa, "window.__sameDocument = true; return true;").await?;
+
+    // B, in the thread, opens the terms and confirms them.
+    wait_for(pb, "#thread #thread-deal").await?;
+    click(pb, "#thread #thread-deal").await?;
+    wait_for(pb, "#deal #agreement[data-step='awaiting_me']").await?;
+    wait_text(pb, "#agreement .term-price", "180 元/小时").await?;
+    shots.take(pb, "b-deal-to-confirm").await?;
+    click(pb, "#agreement-confirm").await?;
+    wait_for(pb, "#agreement[data-status='confirmed']").await?;
+    wait_for(pb, "#deal [data-match-status='agreed']").await?;
+
+    // Both see each other's contact, as the server reveals it.
+    let ag = app
+        .get(&format!("/api/v1/agreements?match={match_id}"), &b.token)
+        .await;
+    let ag = ag.expect(200)["items"][0].clone();
+    ensure!(
+        ag["status"] == "confirmed" && ag["reveal"]["reason"] == "agreement_confirmed",
+        "agreement: {ag:#}"
+    );
+    let contact_of =
+        |side: &str, key: &str| ag["contacts"][side][key].as_str().unwrap_or("").to_string();
+    ensure!(
+        ag["contacts"]["request_firm"]["firm_id"] == firm_a.as_str(),
+        "contacts: {ag:#}"
+    );
+    wait_for(pb, &format!("#contacts[data-firm-id='{firm_a}']")).await?;
+    wait_text(
+        pb,
+        "#contacts .contact-name",
+        &contact_of("request_firm", "contact_name"),
+    )
+    .await?;
+    wait_text(
+        pb,
+        "#contacts .contact-phone",
+        &contact_of("request_firm", "contact_phone"),
+    )
+    .await?;
+    shots.take(pb, "b-deal-agreed").await?;
+    no_errors(pb, "deal confirmed").await?;
+
+    // A's page moves on live: confirmed, the match agreed, B's contact.
+    wait_for(pa, "#agreement[data-status='confirmed']").await?;
+    wait_for(pa, "#deal [data-match-status='agreed']").await?;
+    wait_for(pa, &format!("#contacts[data-firm-id='{firm_b}']")).await?;
+    wait_text(
+        pa,
+        "#contacts .contact-name",
+        &contact_of("offer_firm", "contact_name"),
+    )
+    .await?;
+    wait_text(
+        pa,
+        "#contacts .contact-phone",
+        &contact_of("offer_firm", "contact_phone"),
+    )
+    .await?;
+    ensure!(
+        js(pa, "return window.__sameDocument === true;").await? == json!(true),
+        "A's page was reloaded; the confirmation must arrive live"
+    );
+    shots.take(pa, "a-deal-agreed").await?;
+    let m = app
+        .get(&format!("/api/v1/matches/{match_id}"), &a.token)
+        .await;
+    ensure!(m.expect(200)["status"] == "agreed", "match: {:#}", m.body);
+
+    // A's request shows the match as agreed.
+    pa.goto(&app.url(&format!("/app/#/pages/listing/index?id={request_id}")))
+        .await?;
+    wait_text(
+        pa,
+        "#listing .match[data-status='agreed'] .match-status",
+        "已成交",
+    )
+    .await?;
+    // Opened by address in the same document: from the top, as a tap would.
+    to_top(pa).await?;
+    shots.take(pa, "a-listing-agreed").await?;
+
+    // In progress, completed, rated by both.
+    click(pa, "#listing .match[data-status='agreed'] .btn-deal").await?;
+    wait_for(pa, "#agreement-start").await?;
+    click(pa, "#agreement-start").await?;
+    wait_for(pa, "#agreement[data-status='in_progress']").await?;
+    click(pa, "#agreement-complete").await?;
+    wait_for(
+        pa,
+        "#agreement[data-status='completed'] ~ .section #rating-form",
+    )
+    .await?;
+    click(pa, "#rating-form .chips-score .chip[data-value='5']").await?;
+    click(pa, "#rating-form .chips-tags .chip[data-value='准时']").await?;
+    click(pa, "#rating-form .chips-tags .chip[data-value='沟通']").await?;
+    fill(
+        pa,
+        "#rating-form .field-comment textarea",
+        "当晚就安排上机，沟通顺畅。",
+    )
+    .await?;
+    shots.take(pa, "a-deal-rate").await?;
+    click(pa, "#rating-submit").await?;
+    wait_for(pa, &format!("#deal .rating[data-rater='{firm_a}']")).await?;
+    no_errors(pa, "rated").await?;
+    wait_for(
+        pb,
+        "#agreement[data-status='completed'] ~ .section #rating-form",
+    )
+    .await?;
+    click(pb, "#rating-form .chips-score .chip[data-value='4']").await?;
+    click(pb, "#rating-form .chips-tags .chip[data-value='质量']").await?;
+    click(pb, "#rating-submit").await?;
+    // Both ratings are shown once both firms rated.
+    let deadline = Instant::now() + UI_WAIT;
+    while texts(pb, "#deal .rating").await?.len() < 2 {
+        ensure!(Instant::now() < deadline, "B does not see both ratings");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    shots.take(pb, "b-deal-rated").await?;
+    no_errors(pb, "rated").await?;
+    Ok(())
+}
+
+/// Scrolls the page back to its top (an address opened in the same document
+/// keeps the scroll of the page before it), for a screenshot of its head.
+async fn to_top(b: &Client) -> Result<()> {
+    js(
+        b,
+        "window.scrollTo(0, 0); \
+         document.querySelectorAll('*').forEach((e) => { if (e.scrollTop > 0) e.scrollTop = 0; }); \
+         return true;",
+    )
+    .await?;
+    Ok(())
+}
+
+async fn firm_of(app: &TestApp, who: &Session) -> Result<String> {
+    let me = app.get("/api/v1/me", &who.token).await;
+    Ok(me.expect(200)["firm"]["id"]
+        .as_str()
+        .context("firm id")?
+        .to_string())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

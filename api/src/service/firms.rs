@@ -23,7 +23,9 @@ pub struct FirmOut {
     pub address: String,
     pub lat: Option<f64>,
     pub lon: Option<f64>,
-    /// Present for the firm's members, its community's staff and admins.
+    /// Present for the firm's members, its community's staff and admins,
+    /// and for a firm it confirmed an agreement with (the contacts the
+    /// agreement revealed, see DEALS.md).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub contact_name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -38,6 +40,9 @@ pub struct FirmOut {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub competing_claims: Option<Vec<ClaimOut>>,
     pub created_at: chrono::DateTime<chrono::Utc>,
+    /// The firm's record of deals, on its profile (`GET /firms/{id}`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reputation: Option<crate::service::reputation::Reputation>,
 }
 
 /// Another firm claiming the same USCC, as staff see it.
@@ -122,6 +127,7 @@ fn firm_out(f: Firm, with_contact: bool) -> FirmOut {
         verified: f.verified,
         verified_at: f.verified_at.map(|t| t.and_utc()),
         created_at: f.created_at.and_utc(),
+        reputation: None,
     }
 }
 
@@ -334,7 +340,24 @@ pub async fn get(db: &Db, caller: &Caller, id: String) -> Result<FirmOut, ApiErr
     if !see {
         return Err(ApiError::not_found("企业"));
     }
-    with_claims(db, caller, f, manage).await
+    // A confirmed agreement between the two firms revealed the contacts.
+    let mine = caller.firm_id().map(str::to_string);
+    let (other, community) = (f.id.clone(), f.community_id.clone());
+    let (revealed, reputation) = db
+        .run(move |c| {
+            let revealed = match mine {
+                Some(m) if m != other => {
+                    !crate::store::agreements::reveals_between(c, &m, &other)?.is_empty()
+                }
+                _ => false,
+            };
+            let ledger = crate::service::reputation::Ledger::load(c, crate::store::now())?;
+            Ok((revealed, ledger.reputation(&other, &community)))
+        })
+        .await?;
+    let mut out = with_claims(db, caller, f, manage || revealed).await?;
+    out.reputation = Some(reputation);
+    Ok(out)
 }
 
 /// Staff of the firm's community verify it (see `accounts::verify`).

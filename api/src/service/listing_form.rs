@@ -16,6 +16,21 @@ pub struct Amount {
     pub unit: String,
 }
 
+/// A request posted as a call for quotes (询价): offering firms send quotes
+/// until `closes_at` (RFC 3339, optional) or until the request decides.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CallForQuotesIn {
+    #[serde(default)]
+    pub closes_at: Option<String>,
+}
+
+/// A checked call for quotes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CallForQuotes {
+    pub closes_at: Option<NaiveDateTime>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LocationIn {
@@ -49,6 +64,8 @@ pub struct ListingInput {
     /// own members may leave it out (or name their own firm).
     #[serde(default)]
     pub firm_id: Option<String>,
+    /// Requests only, not for emergencies (staff broker those).
+    pub call_for_quotes: Option<CallForQuotesIn>,
 }
 
 /// `Some(None)` for an explicit null (clear the field), `None` when absent.
@@ -81,6 +98,8 @@ pub struct ListingPatch {
     #[serde(default, deserialize_with = "nullable")]
     pub expires_at: Option<Option<String>>,
     pub attributes: Option<Map<String, Value>>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub call_for_quotes: Option<Option<CallForQuotesIn>>,
 }
 
 /// A listing whose every field has been checked.
@@ -101,6 +120,7 @@ pub struct Draft {
     pub visibility: Visibility,
     pub expires_at: Option<NaiveDateTime>,
     pub attributes: Map<String, Value>,
+    pub call_for_quotes: Option<CallForQuotes>,
 }
 
 fn enum_field<T: std::str::FromStr>(
@@ -262,6 +282,44 @@ pub fn validate(
             }
         },
     };
+    let call_for_quotes = match &input.call_for_quotes {
+        None => None,
+        Some(c) => {
+            if side.is_some_and(|s| s != Side::Request) {
+                e.push("call_for_quotes", "requests_only", "只有需求可以发起询价");
+            }
+            if urgency == Some(Urgency::Emergency) {
+                e.push(
+                    "call_for_quotes",
+                    "not_for_emergency",
+                    "紧急需求由社区工作人员直接撮合，不走询价",
+                );
+            }
+            let closes_at = match c.closes_at.as_deref() {
+                None => None,
+                Some(s) => match parse_instant(s) {
+                    Some(t) if t > now => Some(t),
+                    Some(_) => {
+                        e.push(
+                            "call_for_quotes.closes_at",
+                            "out_of_range",
+                            "截止时间须晚于当前时间",
+                        );
+                        None
+                    }
+                    None => {
+                        e.push(
+                            "call_for_quotes.closes_at",
+                            "invalid_format",
+                            "须为 RFC 3339 时间，如 2026-12-31T00:00:00Z",
+                        );
+                        None
+                    }
+                },
+            };
+            Some(CallForQuotes { closes_at })
+        }
+    };
     let attributes = input.attributes.clone().unwrap_or_default();
     // Attribute text is single-line: the same rule as titles, for the
     // importer too (HTTP requests are screened before they get here).
@@ -304,6 +362,7 @@ pub fn validate(
             visibility,
             expires_at,
             attributes,
+            call_for_quotes,
         }),
         _ => Err(vec![FieldError::new(
             "body",
@@ -342,6 +401,8 @@ pub fn input_of(row: &Listing) -> ListingInput {
         expires_at: None,
         attributes: serde_json::from_str(&row.attributes).ok(),
         firm_id: None,
+        // The closing time is kept by the caller unless a patch sets it.
+        call_for_quotes: row.quotes_wanted.then(CallForQuotesIn::default),
     }
 }
 
@@ -395,6 +456,9 @@ pub fn apply_patch(
     if let Some(v) = p.attributes {
         base.attributes = Some(v);
     }
+    if let Some(v) = p.call_for_quotes {
+        base.call_for_quotes = v;
+    }
     Ok(base)
 }
 
@@ -418,6 +482,8 @@ pub fn fill_row(row: &mut Listing, d: Draft) {
     row.visibility = d.visibility.as_str().to_string();
     row.expires_at = d.expires_at;
     row.attributes = Value::Object(d.attributes).to_string();
+    row.quotes_wanted = d.call_for_quotes.is_some();
+    row.quotes_close_at = d.call_for_quotes.and_then(|c| c.closes_at);
 }
 
 /// A fresh open listing row for `firm`.
@@ -459,6 +525,10 @@ pub fn new_row(
         posted_by_staff: None,
         hidden_reason: None,
         hidden_at: None,
+        quotes_wanted: false,
+        quotes_close_at: None,
+        committed_amount: 0.0,
+        fulfilled_at: None,
     };
     fill_row(&mut row, d);
     row

@@ -124,6 +124,7 @@ async fn edit_visible(
         ));
     }
     let keep_expiry = patch.expires_at.is_none();
+    let keep_quotes_close = patch.call_for_quotes.is_none();
     let input = listing_form::apply_patch(listing_form::input_of(&v.listing), patch)
         .map_err(ApiError::validation)?;
     let firm_id = v.listing.firm_id.clone();
@@ -135,6 +136,9 @@ async fn edit_visible(
     let mut draft = listing_form::validate(&input, &firm, at).map_err(ApiError::validation)?;
     if keep_expiry {
         draft.expires_at = v.listing.expires_at;
+    }
+    if keep_quotes_close && let Some(c) = draft.call_for_quotes.as_mut() {
+        c.closes_at = v.listing.quotes_close_at;
     }
     let mut row = v.listing.clone();
     listing_form::fill_row(&mut row, draft);

@@ -6,11 +6,11 @@ use serde::{Deserialize, Serialize};
 use zhiqilian_matcher::{CaseStatus, MatchStatus};
 
 use crate::service::access::Caller;
-use crate::service::error::{ApiError, Code, Status};
+use crate::service::error::{ApiError, Code};
 use crate::service::pagination::{self, Page};
 use crate::service::views::{FactorOut, stored_factors};
 use crate::store::matches::{
-    self, self as records, MatchFilter, MatchRecord, MatchScope, Party, Suggestion,
+    self, self as records, MatchFilter, MatchRecord, MatchScope, Suggestion,
 };
 use crate::store::stream::{self, NewEvent};
 use crate::store::{Db, DbConnection, StoreResult, begin_write, cases, threads};
@@ -23,7 +23,8 @@ pub const STATUSES: [MatchStatus; 3] = [
 ];
 
 /// Allowed moves: suggested → contacted → agreed | declined (a suggestion
-/// may also be declined outright; `agreed` needs both firms, see [`agree`]).
+/// may also be declined outright; `agreed` comes only with a confirmed
+/// agreement, see `service::agreements`).
 /// Expiry is the system's.
 pub fn allowed(from: MatchStatus, to: MatchStatus) -> bool {
     use MatchStatus::{Agreed, Contacted, Declined, Suggested};
@@ -70,42 +71,15 @@ pub fn set_status(
     })
 }
 
-/// Records one firm's agreement to a `contacted` match; the record becomes
-/// `agreed` (with its events) when the other firm has agreed too. Returns
-/// the record as it now is (unchanged when it was not `contacted`), or None
-/// when there is none.
-pub fn agree(
-    conn: &mut DbConnection,
-    id: &str,
-    party: Party,
-    user_id: &str,
-) -> StoreResult<Option<MatchRecord>> {
-    stream::write(conn, |c| {
-        begin_write(c)?;
-        let Some(r) = matches::record_consent(c, id, party, user_id)? else {
-            return Ok((None, Vec::new()));
-        };
-        if r.status != MatchStatus::Contacted
-            || r.request_agreed_at.is_none()
-            || r.offer_agreed_at.is_none()
-        {
-            return Ok((Some(r), Vec::new()));
-        }
-        match set_status_in(c, id, MatchStatus::Contacted, MatchStatus::Agreed)? {
-            Some((r, live)) => Ok((Some(r), live)),
-            None => Ok((matches::get(c, id)?, Vec::new())),
-        }
-    })
-}
-
 /// A firm member (or its API client) asks to move a record it may see to
 /// `to`. The rules: only the statuses of [`STATUSES`], only the moves of
-/// [`allowed`]; `agreed` only by the two firms' own members, each for its
-/// side (staff broker, they do not consent for a firm); asking for the
+/// [`allowed`]; `agreed` never by itself: a record becomes `agreed` only
+/// when an agreement on it is confirmed by both firms (see `agreements`),
+/// so asking for it answers 409 `agreement_required`; asking for the
 /// status the record has changes nothing.
 pub fn change_status(
     c: &mut DbConnection,
-    caller: &Caller,
+    _caller: &Caller,
     r: MatchRecord,
     to: &str,
 ) -> Result<MatchRecord, ApiError> {
@@ -130,26 +104,10 @@ pub fn change_status(
         ));
     }
     if to == MatchStatus::Agreed {
-        let party = match caller.firm_id() {
-            Some(f) if f == r.request_firm_id => Party::Request,
-            Some(f) if f == r.offer_firm_id => Party::Offer,
-            _ => {
-                return Err(ApiError::new(
-                    Status::FORBIDDEN,
-                    Code::FirmConsentRequired,
-                    "只有匹配双方企业的成员可以确认达成",
-                ));
-            }
-        };
-        let now = agree(c, &r.id, party, &caller.user_id)?
-            .ok_or_else(|| ApiError::not_found("匹配记录"))?;
-        if now.status != MatchStatus::Contacted && now.status != MatchStatus::Agreed {
-            return Err(ApiError::conflict(
-                Code::InvalidTransition,
-                format!("不能从 {} 变为 agreed", now.status),
-            ));
-        }
-        return Ok(now);
+        return Err(ApiError::conflict(
+            Code::AgreementRequired,
+            "成交须由一方提出成交条款、另一方确认同一版本（POST /api/v1/agreements）",
+        ));
     }
     set_status(c, &r.id, r.status, to)?.ok_or_else(|| {
         ApiError::conflict(Code::EditConflict, "该匹配记录刚被他人更新，请刷新后重试")
@@ -448,8 +406,11 @@ mod tests {
         (e.status.as_u16(), e.code.as_str())
     }
 
+    /// Changed on purpose with the deals: `agreed` is no longer a status a
+    /// firm asks for; it comes only with a confirmed agreement
+    /// (`agreements::tests`).
     #[test]
-    fn a_deal_is_agreed_only_when_both_firms_have_agreed() {
+    fn a_match_is_never_agreed_by_asking() {
         let p = park();
         let (_, _, r) = suggested(&p);
         let buyer = p.buyer.caller();
@@ -457,29 +418,21 @@ mod tests {
         let r = change_status(&mut p.conn(), &buyer, r, "contacted").expect("contact");
         assert_eq!(r.status, MatchStatus::Contacted);
 
-        let r = change_status(&mut p.conn(), &buyer, r, "agreed").expect("buyer agrees");
-        assert_eq!(
-            r.status,
-            MatchStatus::Contacted,
-            "one side alone does not make a deal"
-        );
-        assert!(r.request_agreed_at.is_some() && r.offer_agreed_at.is_none());
+        let e = change_status(&mut p.conn(), &buyer, r.clone(), "agreed").expect_err("by asking");
+        assert_eq!(code(e), (409, "agreement_required"));
+        let e =
+            change_status(&mut p.conn(), &seller, r.clone(), "agreed").expect_err("nor the other");
+        assert_eq!(code(e), (409, "agreement_required"));
+        let now = matches::get(&mut p.conn(), &r.id)
+            .expect("read")
+            .expect("record");
+        assert_eq!(now.status, MatchStatus::Contacted);
 
-        // Someone who is not a party cannot consent for a firm.
-        let mut staff = buyer.clone();
-        staff.firm = None;
-        staff.staff_community = Some(p.dagang.id.clone());
-        let e = change_status(&mut p.conn(), &staff, r.clone(), "agreed").expect_err("staff");
-        assert_eq!(code(e), (403, "firm_consent_required"));
-
-        let r = change_status(&mut p.conn(), &seller, r, "agreed").expect("seller agrees");
-        assert_eq!(r.status, MatchStatus::Agreed);
-        assert!(r.agreed_at.is_some());
-
-        let e = change_status(&mut p.conn(), &seller, r.clone(), "declined").expect_err("after");
-        assert_eq!(code(e), (409, "invalid_transition"));
-        let e = change_status(&mut p.conn(), &seller, r, "expired").expect_err("system's");
+        let e = change_status(&mut p.conn(), &seller, r.clone(), "expired").expect_err("system's");
         assert_eq!(code(e), (422, "validation_failed"));
+        let r = change_status(&mut p.conn(), &seller, r, "declined").expect("decline");
+        let e = change_status(&mut p.conn(), &seller, r, "contacted").expect_err("after");
+        assert_eq!(code(e), (409, "invalid_transition"));
     }
 
     #[test]

@@ -13,6 +13,7 @@ use zhiqilian_search_index::{
     GeoFilter, ListingDoc, ListingIndex, SearchRequest, SortOrder, VisibilityRule,
 };
 
+use crate::service::reputation::Ledger;
 use serde::Serialize;
 
 use crate::service::access::Caller;
@@ -202,8 +203,9 @@ pub fn match_listing(v: &ListingView) -> Option<MatchListing> {
     Some(MatchListing {
         description: l.description.clone(),
         attributes: serde_json::from_str(&l.attributes).unwrap_or_default(),
+        // What confirmed agreements have not yet taken.
         quantity: l
-            .quantity_amount
+            .remaining_amount()
             .zip(l.quantity_unit.clone())
             .map(|(a, u)| Quantity::new(a, u)),
         price: l
@@ -392,12 +394,18 @@ pub fn find_matches_at(
     }
     let ids: Vec<String> = relevance.keys().cloned().collect();
     let views = listings::get_many(conn, &ids)?;
+    // Each firm's record of deals (none before a park's first deal, so the
+    // factor stays out and nothing changes until then).
+    let ledger = Ledger::load(conn, now.naive_utc())?;
+    let mut a = a;
+    a.reliability = ledger.reliability(&anchor.listing.firm_id, &anchor.listing.community_id);
     let mut out: Vec<Candidate> = views
         .into_iter()
         .filter(|v| v.listing.status == "open")
         .filter_map(|v| {
             let mut c = match_listing(&v)?;
             c.text_relevance = relevance.get(&c.id).copied();
+            c.reliability = ledger.reliability(&v.listing.firm_id, &v.listing.community_id);
             match score(&a, &c, weights, now) {
                 Scored::Match {
                     score,

@@ -5,9 +5,11 @@
 
 pub mod access;
 pub mod accounts;
+pub mod agreements;
 pub mod cases;
 pub mod clients;
 pub mod communities;
+pub mod deal_terms;
 pub mod error;
 pub mod events;
 pub mod firms;
@@ -23,6 +25,8 @@ pub mod ops;
 pub mod pagination;
 pub mod password;
 pub mod quota;
+pub mod quotes;
+pub mod reputation;
 pub mod search;
 pub mod sessions;
 pub mod sla;

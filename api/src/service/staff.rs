@@ -791,7 +791,9 @@ pub async fn park_stats(
                 )
                 .collect();
             let cases = store::opened_between(c, cm, from, to)?;
-            Ok(stats::compute(&listings, &matches, &cases, &sla_cfg))
+            let mut s = stats::compute(&listings, &matches, &cases, &sla_cfg);
+            s.funnel = stats::deal_funnel(c, cm, from)?;
+            Ok(s)
         })
         .await?;
     Ok(StatsOut {

@@ -80,6 +80,103 @@ pub struct Stats {
     pub emergencies_solved_within_sla: usize,
     pub emergency_sla_rate: Option<f64>,
     pub daily: Vec<Day>,
+    /// The deal funnel of the window's match records (see [`deal_funnel`]).
+    pub funnel: Funnel,
+}
+
+/// How far the window's match records got: suggested → contacted →
+/// quoted → agreed (an agreement confirmed by both) → completed, and the
+/// value of the confirmed agreements that were not cancelled.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct Funnel {
+    pub suggested: usize,
+    pub contacted: usize,
+    pub quoted: usize,
+    pub agreed: usize,
+    pub completed: usize,
+    /// Total price in yuan of the agreed deals whose value is computable.
+    pub agreed_value_yuan: f64,
+    /// The part of it between firms of the same community (内循环).
+    pub agreed_value_in_park_yuan: f64,
+    /// 内循环率 by value.
+    pub in_park_rate_by_value: Option<f64>,
+}
+
+/// A match record as the funnel reads it.
+#[derive(Debug, Clone)]
+pub struct FunnelRecord {
+    pub id: String,
+    pub status: String,
+    pub in_park: bool,
+}
+
+/// The funnel of some match records, their quoted ones, and their
+/// agreements.
+pub fn funnel(
+    records: &[FunnelRecord],
+    quoted: &HashSet<String>,
+    agreements: &[crate::store::models::Agreement],
+) -> Funnel {
+    use crate::store::models::AgreementStatus;
+    let mut agreed: HashSet<&str> = HashSet::new();
+    let mut completed: HashSet<&str> = HashSet::new();
+    let park: HashMap<&str, bool> = records.iter().map(|r| (r.id.as_str(), r.in_park)).collect();
+    let mut f = Funnel::default();
+    for a in agreements {
+        if a.first_confirmed_at.is_none() || !park.contains_key(a.match_id.as_str()) {
+            continue;
+        }
+        agreed.insert(a.match_id.as_str());
+        if a.status() == AgreementStatus::Completed {
+            completed.insert(a.match_id.as_str());
+        }
+        if a.status() != AgreementStatus::Cancelled
+            && let Some(v) = a.value_yuan
+        {
+            f.agreed_value_yuan += v;
+            if park.get(a.match_id.as_str()).copied().unwrap_or(false) {
+                f.agreed_value_in_park_yuan += v;
+            }
+        }
+    }
+    f.suggested = records.len();
+    f.contacted = records
+        .iter()
+        .filter(|r| {
+            matches!(r.status.as_str(), "contacted" | "agreed")
+                || quoted.contains(&r.id)
+                || agreed.contains(r.id.as_str())
+        })
+        .count();
+    f.quoted = records.iter().filter(|r| quoted.contains(&r.id)).count();
+    f.agreed = agreed.len();
+    f.completed = completed.len();
+    f.in_park_rate_by_value =
+        (f.agreed_value_yuan > 0.0).then(|| f.agreed_value_in_park_yuan / f.agreed_value_yuan);
+    f
+}
+
+/// The deal funnel of the match records of a community's requests (`None`:
+/// all) created since `from`.
+pub fn deal_funnel(
+    c: &mut crate::store::DbConnection,
+    community: Option<&str>,
+    from: NaiveDateTime,
+) -> crate::store::StoreResult<Funnel> {
+    let records: Vec<FunnelRecord> = crate::store::matches::for_funnel(c, community, from)?
+        .into_iter()
+        .map(|(id, status, rc, oc)| FunnelRecord {
+            id,
+            status,
+            in_park: rc == oc,
+        })
+        .collect();
+    let ids: Vec<String> = records.iter().map(|r| r.id.clone()).collect();
+    let quoted: HashSet<String> = crate::store::quotes::quoted_matches(c, &ids)?
+        .into_iter()
+        .collect();
+    let agreements = crate::store::agreements::of_matches(c, &ids)?;
+    Ok(funnel(&records, &quoted, &agreements))
 }
 
 fn ratio(n: usize, d: usize) -> Option<f64> {
@@ -201,6 +298,7 @@ pub fn compute(
         emergencies_solved_within_sla: solved_in_time,
         emergency_sla_rate: ratio(solved_in_time, emergencies.len()),
         daily: days.into_values().collect(),
+        funnel: Funnel::default(),
     }
 }
 
@@ -249,6 +347,34 @@ pub fn to_csv(s: &Stats, from: &str, to: &str, community: &str) -> String {
         s.emergencies_solved_within_sla.to_string(),
     );
     row("emergency_sla_rate", "", "", opt(s.emergency_sla_rate));
+    let f = &s.funnel;
+    for (stage, n) in [
+        ("suggested", f.suggested),
+        ("contacted", f.contacted),
+        ("quoted", f.quoted),
+        ("agreed", f.agreed),
+        ("completed", f.completed),
+    ] {
+        row("funnel", stage, "", n.to_string());
+    }
+    row(
+        "agreed_value_yuan",
+        "",
+        "",
+        format!("{:.2}", f.agreed_value_yuan),
+    );
+    row(
+        "agreed_value_in_park_yuan",
+        "",
+        "",
+        format!("{:.2}", f.agreed_value_in_park_yuan),
+    );
+    row(
+        "in_park_rate_by_value",
+        "",
+        "",
+        opt(f.in_park_rate_by_value),
+    );
     out.push_str("\ndate,listings,requests,matched,agreed\n");
     for d in &s.daily {
         out.push_str(&format!(

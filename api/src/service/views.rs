@@ -64,6 +64,11 @@ pub struct ListingOut {
     pub posted_by_staff: Option<String>,
     /// Set when community staff hid the listing: why and when.
     pub hidden: Option<HiddenOut>,
+    /// Present on a request that calls for quotes (询价).
+    pub call_for_quotes: Option<CallForQuotesOut>,
+    /// What confirmed agreements hold of the quantity, and what remains.
+    pub committed: Option<Amount>,
+    pub remaining: Option<Amount>,
 }
 
 #[derive(Debug, Serialize)]
@@ -72,8 +77,25 @@ pub struct HiddenOut {
     pub at: DateTime<Utc>,
 }
 
+#[derive(Debug, Serialize)]
+pub struct CallForQuotesOut {
+    pub closes_at: Option<DateTime<Utc>>,
+}
+
 pub fn listing_out(v: ListingView) -> ListingOut {
     let l = v.listing;
+    let status = l.shown_status().to_string();
+    let remaining = l.remaining_amount();
+    let call_for_quotes = l.quotes_wanted.then(|| CallForQuotesOut {
+        closes_at: l.quotes_close_at.map(utc),
+    });
+    let committed = l
+        .quantity_amount
+        .and(l.quantity_unit.clone())
+        .map(|unit| Amount {
+            amount: l.committed_amount,
+            unit,
+        });
     let amount =
         |a: Option<f64>, u: Option<String>| a.zip(u).map(|(amount, unit)| Amount { amount, unit });
     let location = if l.address.is_some() || l.lat.is_some() {
@@ -99,7 +121,7 @@ pub fn listing_out(v: ListingView) -> ListingOut {
         available_until: l.available_until,
         urgency: l.urgency,
         visibility: l.visibility,
-        status: l.status,
+        status,
         expires_at: l.expires_at.map(utc),
         attributes: serde_json::from_str(&l.attributes).unwrap_or_default(),
         firm: FirmRef {
@@ -120,6 +142,11 @@ pub fn listing_out(v: ListingView) -> ListingOut {
             reason: l.hidden_reason.unwrap_or_default(),
             at: utc(at),
         }),
+        call_for_quotes,
+        remaining: remaining
+            .zip(committed.as_ref().map(|c| c.unit.clone()))
+            .map(|(amount, unit)| Amount { amount, unit }),
+        committed,
     }
 }
 

@@ -1,7 +1,7 @@
 // Small building blocks shared by the pages (Taro components, so they render
 // in the mini-program and on H5 alike).
 import { ReactNode } from 'react'
-import { Input, Text, Textarea, View } from '@tarojs/components'
+import { Input, Picker, Text, Textarea, View } from '@tarojs/components'
 import type { Factor } from '../lib/types'
 import { FACTOR_LABEL } from '../lib/kinds'
 import { percent } from '../lib/format'
@@ -134,4 +134,26 @@ export function Section({ title, extra, children }: { title: string; extra?: Rea
 export function Badge({ n }: { n: number }) {
   if (!n) return null
   return <Text className="badge">{n > 99 ? '99+' : n}</Text>
+}
+
+/** A date (YYYY-MM-DD) through the platform's date picker, clearable. */
+export function DateField(props: { name: string; label: string; value: string; onChange: (v: string) => void; error?: string }) {
+  return (
+    <View className={`field field-${props.name.replace(/\./g, '-')}${props.error ? ' field-invalid' : ''}`}>
+      <Text className="field-label">{props.label}</Text>
+      <View className="field-row">
+        <View className="picker-wrap">
+          <Picker mode="date" value={props.value || ''} onChange={(e) => props.onChange(String(e.detail.value))}>
+            <View className="field-input picker-value">{props.value || '选择日期'}</View>
+          </Picker>
+        </View>
+        {props.value ? (
+          <Text className="link small" onClick={() => props.onChange('')}>
+            清除
+          </Text>
+        ) : null}
+      </View>
+      {props.error ? <Text className="field-error">{props.error}</Text> : null}
+    </View>
+  )
 }

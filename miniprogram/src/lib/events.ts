@@ -25,6 +25,13 @@ export const EVENT_TYPES = [
   'notification.read',
   'case.opened',
   'case.updated',
+  'quote.created',
+  'quote.updated',
+  'agreement.proposed',
+  'agreement.confirmed',
+  'agreement.completed',
+  'agreement.cancelled',
+  'rating.published',
 ] as const
 
 export interface StreamHandlers {

@@ -19,8 +19,12 @@ export interface Listing {
   available_until: string | null
   urgency: 'normal' | 'urgent' | 'emergency'
   visibility: 'public' | 'community'
-  status: 'open' | 'closed'
+  /** `fulfilled`: closed because confirmed agreements cover its whole quantity. */
+  status: 'open' | 'closed' | 'fulfilled'
   attributes: Record<string, unknown>
+  call_for_quotes?: { closes_at: string | null } | null
+  committed?: Amount | null
+  remaining?: Amount | null
   firm: { id: string; name: string; verified: boolean }
   community: { id: string; name: string }
   version: number
@@ -120,10 +124,10 @@ export interface Firm {
 
 export interface Notification {
   id: string
-  type: 'match.suggested' | 'message' | 'brokered' | 'firm.verified' | 'case.opened'
+  type: string
   title: string
   body: string
-  subject: { type: 'match' | 'thread' | 'firm' | 'case'; id: string }
+  subject: { type: 'match' | 'thread' | 'firm' | 'case' | 'agreement' | 'quote' | 'listing'; id: string }
   thread_id: string | null
   count: number
   read_at: string | null
@@ -133,4 +137,152 @@ export interface Notification {
 export interface Page<T> {
   items: T[]
   next_cursor: string | null
+}
+
+// Deals (docs/DEALS.md): quotes, two-sided agreements, contacts, ratings.
+
+/** Terms of a quote or an agreement. */
+export interface Terms {
+  quantity?: Amount
+  price?: Amount
+  available_from?: string | null
+  available_until?: string | null
+  place?: string | null
+}
+
+export interface Reputation {
+  firm_id: string
+  completed_deals: number
+  confirmed_deals: number
+  completion_rate: number | null
+  ratings: number
+  average_rating: number | null
+  rating: number
+  park_mean_rating: number
+  reliability: number
+  has_history: boolean
+}
+
+export type QuoteStatus = 'submitted' | 'accepted' | 'declined' | 'withdrawn'
+
+export interface Quote {
+  id: string
+  request_id: string
+  offer_id: string
+  match_id: string
+  firm: { id: string; name: string }
+  quantity: Amount
+  price: Amount
+  available_from: string | null
+  available_until: string | null
+  place: string
+  terms: string
+  valid_until: string | null
+  status: QuoteStatus
+  decline_reason: string | null
+  version: number
+  total_price_yuan: number | null
+  coverage: number | null
+  match_score: number | null
+  reputation: Reputation
+  agreement_id: string | null
+  created_at: string
+  updated_at: string
+}
+
+export interface QuoteInput extends Terms {
+  offer_id?: string
+  terms?: string | null
+  valid_until?: string | null
+}
+
+export interface QuoteComparison {
+  request: {
+    id: string
+    title: string
+    status: Listing['status']
+    call_for_quotes: boolean
+    quotes_close_at: string | null
+    quantity: Amount | null
+    committed: Amount | null
+    remaining: Amount | null
+  }
+  sort: string
+  items: Quote[]
+}
+
+export type AgreementStatus = 'proposed' | 'confirmed' | 'in_progress' | 'completed' | 'cancelled'
+
+export interface ListingBrief {
+  id: string
+  title: string
+  firm_id: string
+  status: Listing['status']
+  quantity: Amount | null
+  remaining: Amount | null
+}
+
+export interface Contact {
+  firm_id: string
+  firm_name: string
+  contact_name: string
+  contact_phone: string
+}
+
+export interface RatingInput {
+  score: number
+  tags?: string[]
+  comment?: string | null
+}
+
+export interface Rating {
+  rater_firm_id: string
+  ratee_firm_id: string
+  score: number
+  tags: string[]
+  comment: string
+  created_at: string
+  published_at: string | null
+}
+
+export interface AgreementVersion {
+  version: number
+  terms: Terms
+  proposed_by_firm: string
+  proposed_by: string
+  proposed_at: string
+  confirmed_by: string | null
+  confirmed_at: string | null
+}
+
+export interface Agreement {
+  id: string
+  match_id: string
+  quote_id: string | null
+  request: ListingBrief
+  offer: ListingBrief
+  status: AgreementStatus
+  version: number
+  confirmed_version: number | null
+  awaiting_firm_id: string | null
+  proposed_by_firm_id: string
+  terms: Terms
+  total_price_yuan: number | null
+  committed: { request?: Amount | null; offer?: Amount | null }
+  versions: AgreementVersion[]
+  contacts: { request_firm?: Contact; offer_firm?: Contact } | null
+  reveal: { revealed_at: string; revealed_by: string; reason: 'agreement_confirmed' } | null
+  ratings: { window_closes_at: string | null; published: boolean; rated_firm_ids: string[]; items: Rating[] }
+  first_confirmed_at?: string | null
+  started_at?: string | null
+  completed_at?: string | null
+  cancelled_at?: string | null
+  cancel_reason?: string | null
+  created_at: string
+  updated_at: string
+}
+
+export interface AgreementInput extends Terms {
+  match_id?: string
+  quote_id?: string
 }

@@ -2,6 +2,7 @@
 //! for the contract test that keeps `openapi.yaml` in step.
 
 pub mod account;
+pub mod agreements;
 pub mod auth;
 pub mod clients;
 pub mod communities;
@@ -14,6 +15,7 @@ pub mod matches;
 pub mod metrics;
 pub mod moderation;
 pub mod notifications;
+pub mod quotes;
 pub mod search;
 pub mod staff;
 pub mod threads;
@@ -102,6 +104,7 @@ api_routes! {
     "/api/v1/firms/{id}/admin" => { post: account::hand_over [Users] },
     "/api/v1/firms/{id}/verify" => { post: firms::verify [Users] },
     "/api/v1/firms/{id}/members" => { post: firms::add_member [Users] },
+    "/api/v1/firms/{id}/reputation" => { get: agreements::reputation [FirmsRead] },
     "/api/v1/listings" => { get: listings::list [ListingsRead], post: listings::create [ListingsWrite] },
     "/api/v1/listings/search" => { get: search::search [ListingsRead] },
     "/api/v1/listings/{id}" => { get: listings::get [ListingsRead], patch: listings::update [ListingsWrite] },
@@ -109,6 +112,19 @@ api_routes! {
     "/api/v1/listings/{id}/take-over" => { post: frontdesk::take_over [Users] },
     "/api/v1/listings/{id}/ask-community" => { post: frontdesk::ask_community [Users] },
     "/api/v1/listings/{id}/matches" => { get: matches::for_listing [MatchesRead] },
+    "/api/v1/listings/{id}/quotes" => { get: quotes::compare [QuotesRead], post: quotes::submit [QuotesWrite] },
+    "/api/v1/quotes/{id}" => { get: quotes::get [QuotesRead], patch: quotes::revise [QuotesWrite] },
+    "/api/v1/quotes/{id}/withdraw" => { post: quotes::withdraw [QuotesWrite] },
+    "/api/v1/quotes/{id}/accept" => { post: quotes::accept [QuotesWrite] },
+    "/api/v1/quotes/{id}/decline" => { post: quotes::decline [QuotesWrite] },
+    "/api/v1/agreements" => { get: agreements::list [AgreementsRead], post: agreements::propose [AgreementsWrite] },
+    "/api/v1/agreements/{id}" => { get: agreements::get [AgreementsRead] },
+    "/api/v1/agreements/{id}/versions" => { post: agreements::revise [AgreementsWrite] },
+    "/api/v1/agreements/{id}/confirm" => { post: agreements::confirm [AgreementsWrite] },
+    "/api/v1/agreements/{id}/start" => { post: agreements::start [AgreementsWrite] },
+    "/api/v1/agreements/{id}/complete" => { post: agreements::complete [AgreementsWrite] },
+    "/api/v1/agreements/{id}/cancel" => { post: agreements::cancel [AgreementsWrite] },
+    "/api/v1/agreements/{id}/ratings" => { post: agreements::rate [AgreementsWrite] },
     "/api/v1/matches" => { get: matches::list [MatchesRead] },
     "/api/v1/matches/{id}" => { get: matches::get [MatchesRead], patch: matches::update [MatchesWrite] },
     "/api/v1/threads" => { get: threads::list [ThreadsRead], post: threads::create [ThreadsWrite] },

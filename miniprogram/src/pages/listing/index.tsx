@@ -49,9 +49,11 @@ export default function ListingPage() {
       setListing(l)
       const own = !!me.firm && l.firm.id === me.firm.id
       setMine(own)
-      if (own && l.status === 'open') {
+      if (own) {
+        // Live matches while open; the stored records (contacted, agreed) always,
+        // so a request that agreements fulfilled still leads to its deals.
         const [m, r] = await Promise.all([
-          api.get<{ items: LiveMatch[] }>(`/api/v1/listings/${id}/matches`, { limit: 20 }),
+          l.status === 'open' ? api.get<{ items: LiveMatch[] }>(`/api/v1/listings/${id}/matches`, { limit: 20 }) : Promise.resolve({ items: [] }),
           api.get<Page<MatchRecord>>('/api/v1/matches', { listing: id, limit: 100 }),
         ])
         setMatches(m.items)
@@ -63,7 +65,7 @@ export default function ListingPage() {
     }
   }
   useDidShow(() => void load())
-  useLiveReload(['match.created', 'match.status_changed', 'listing.closed'], () => void load())
+  useLiveReload(['match.created', 'match.status_changed', 'listing.closed', 'agreement.proposed', 'agreement.confirmed', 'quote.created'], () => void load())
 
   const recordFor = (other: Listing) =>
     records.find((r) => (listing!.side === 'request' ? r.offer.id === other.id : r.request.id === other.id))
@@ -111,6 +113,9 @@ export default function ListingPage() {
   if (!listing) return <View className="page">{error ? <Banner kind="error">{error}</Banner> : <Empty>加载中…</Empty>}</View>
   const l = listing
   const visible = (matches ?? []).filter((m) => recordFor(m.listing)?.status !== 'declined')
+  // Agreed pairs no longer among the live matches (the listing closed or was fulfilled).
+  const shownIds = new Set(visible.map((m) => m.listing.id))
+  const agreedElsewhere = records.filter((r) => r.status === 'agreed' && !shownIds.has(l.side === 'request' ? r.offer.id : r.request.id))
   return (
     <View className="page page-listing" id="listing" data-listing-id={l.id} data-status={l.status}>
       <View className="card">
@@ -119,6 +124,8 @@ export default function ListingPage() {
           <Text className="tag">{KIND_LABEL[l.kind]}</Text>
           {l.urgency !== 'normal' ? <Text className={`tag tag-${l.urgency}`}>{URGENCY_LABEL[l.urgency]}</Text> : null}
           {l.status === 'closed' ? <Text className="tag tag-closed">已关闭</Text> : null}
+          {l.status === 'fulfilled' ? <Text className="tag tag-agreed">已满足</Text> : null}
+          {l.call_for_quotes ? <Text className="tag tag-request">询价中</Text> : null}
         </View>
         <Text className="listing-title">{l.title}</Text>
         <Text className="muted small">
@@ -130,7 +137,10 @@ export default function ListingPage() {
           {l.quantity ? (
             <View className="kv-row">
               <Text className="kv-k">数量</Text>
-              <Text className="kv-v">{amount(l.quantity)}</Text>
+              <Text className="kv-v">
+                {amount(l.quantity)}
+                {l.committed && l.committed.amount > 0 && l.remaining ? `（已成交 ${amount(l.committed)}，还剩 ${amount(l.remaining)}）` : ''}
+              </Text>
             </View>
           ) : null}
           {l.price ? (
@@ -165,6 +175,11 @@ export default function ListingPage() {
             </Button>
           </View>
         ) : null}
+        {l.call_for_quotes && (mine || l.status === 'open') ? (
+          <Button className={`btn ${mine ? 'btn-ghost' : 'btn-primary'} btn-block`} id="go-quotes" onClick={() => go(`/pages/quotes/index?listing=${l.id}`)}>
+            {mine ? '查看报价' : '我要报价'}
+          </Button>
+        ) : null}
         {!mine && l.status === 'open' ? (
           <Button className="btn btn-primary btn-block" id="contact-listing" loading={busy === `contact-${l.id}`} onClick={() => contact(l)}>
             联系对方
@@ -173,6 +188,25 @@ export default function ListingPage() {
       </View>
       {error ? <Banner kind="error">{error}</Banner> : null}
 
+      {mine && agreedElsewhere.length ? (
+        <Section title="已成交">
+          {agreedElsewhere.map((r) => {
+            const other = l.side === 'request' ? r.offer : r.request
+            return (
+              <View key={r.id} className="card match match-agreed" data-listing-id={other.id} data-match-id={r.id} data-status={r.status}>
+                <View className="row between">
+                  <Text className="card-title ellipsis">{other.title}</Text>
+                  <Text className="tag tag-agreed match-status">已成交</Text>
+                </View>
+                <Button className="btn btn-primary btn-block btn-deal" onClick={() => go(`/pages/deal/index?match=${r.id}`)}>
+                  查看成交
+                </Button>
+              </View>
+            )
+          })}
+        </Section>
+      ) : null}
+
       {mine && l.status === 'open' ? (
         <Section title={l.side === 'request' ? '能满足您的供应' : '需要您的企业'} extra={<Text className="muted small">{visible.length} 个匹配</Text>}>
           {matches && !visible.length ? <Empty>暂时没有合适的对象，新的发布会自动匹配并通知您。</Empty> : null}
@@ -180,7 +214,10 @@ export default function ListingPage() {
             const rec = recordFor(m.listing)
             return (
               <View key={m.listing.id} className="card match" data-listing-id={m.listing.id} data-status={rec?.status ?? ''}>
-                <Text className="card-title">{m.listing.title}</Text>
+                <View className="row between">
+                  <Text className="card-title ellipsis">{m.listing.title}</Text>
+                  {rec?.status === 'agreed' ? <Text className="tag tag-agreed match-status">已成交</Text> : rec?.status === 'contacted' ? <Text className="tag match-status">已联系</Text> : null}
+                </View>
                 <Text className="muted small">
                   {m.listing.firm.name}
                   {m.listing.firm.verified ? ' · 已认证' : ''} · {m.listing.community.name}
@@ -192,6 +229,11 @@ export default function ListingPage() {
                   <Button className="btn btn-primary btn-contact" loading={busy === `contact-${m.listing.id}`} onClick={() => contact(m.listing)}>
                     {rec && rec.status !== 'suggested' ? '进入对话' : '联系'}
                   </Button>
+                  {rec && rec.status !== 'declined' && rec.status !== 'expired' ? (
+                    <Button className={`btn ${rec.status === 'agreed' ? 'btn-primary' : 'btn-ghost'} btn-deal`} onClick={() => go(`/pages/deal/index?match=${rec.id}`)}>
+                      {rec.status === 'agreed' ? '查看成交' : '成交'}
+                    </Button>
+                  ) : null}
                   {rec && (rec.status === 'suggested' || rec.status === 'contacted') ? (
                     <Button className="btn btn-ghost btn-decline" onClick={() => decline(rec)}>
                       不合适

@@ -46,6 +46,11 @@ export default function Notifications() {
         const mine = m.request.firm_id === me.firm?.id ? m.request : m.offer
         return go(`/pages/listing/index?id=${mine.id}`)
       }
+      if (n.subject.type === 'agreement') return go(`/pages/deal/index?id=${n.subject.id}`)
+      if (n.subject.type === 'quote') {
+        const q = await api.get<{ request_id: string }>(`/api/v1/quotes/${n.subject.id}`)
+        return go(`/pages/quotes/index?listing=${q.request_id}`)
+      }
       if (n.subject.type === 'firm') return go('/pages/me/index')
       return go('/pages/home/index')
     } catch (e) {

@@ -1,34 +1,13 @@
 import { useState } from 'react'
 import Taro, { useLoad, useRouter } from '@tarojs/taro'
-import { Button, Picker, Switch, Text, View } from '@tarojs/components'
+import { Button, Switch, Text, View } from '@tarojs/components'
 import { api } from '../../lib/platform'
 import { ApiError } from '../../lib/api'
 import { loadFirm, requireSignIn } from '../../lib/session'
 import { ATTRIBUTES, KINDS, Kind, PRICE_UNITS, QUANTITY_UNITS, SIDES, Side } from '../../lib/kinds'
 import { Draft, FieldErrors, buildListing, draftFromListing, emptyDraft, patchBody } from '../../lib/validate'
 import type { Listing } from '../../lib/types'
-import { Banner, Chips, Field } from '../../components/ui'
-
-function DateField(props: { name: string; label: string; value: string; onChange: (v: string) => void; error?: string }) {
-  return (
-    <View className={`field field-${props.name.replace(/\./g, '-')}${props.error ? ' field-invalid' : ''}`}>
-      <Text className="field-label">{props.label}</Text>
-      <View className="field-row">
-        <View className="picker-wrap">
-          <Picker mode="date" value={props.value || ''} onChange={(e) => props.onChange(String(e.detail.value))}>
-            <View className="field-input picker-value">{props.value || '选择日期'}</View>
-          </Picker>
-        </View>
-        {props.value ? (
-          <Text className="link small" onClick={() => props.onChange('')}>
-            清除
-          </Text>
-        ) : null}
-      </View>
-      {props.error ? <Text className="field-error">{props.error}</Text> : null}
-    </View>
-  )
-}
+import { Banner, Chips, DateField, Field } from '../../components/ui'
 
 /** Brings the first marked field into view (after the errors render). */
 function showFirstError() {

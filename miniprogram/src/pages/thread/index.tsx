@@ -135,6 +135,11 @@ export default function ThreadPage() {
         >
           关于：{thread?.title ?? ''}
         </Text>
+        {thread?.subject.match && thread.my_role === 'firm' ? (
+          <Text className="link small" id="thread-deal" onClick={() => go(`/pages/deal/index?match=${thread.subject.match!.id}`)}>
+            {thread.subject.match.status === 'agreed' ? '已成交 · 查看成交条款与联系方式 ›' : '成交条款 ›'}
+          </Text>
+        ) : null}
         {thread?.staff.length ? <Text className="tag tag-staff">社区 {thread.staff.map((s) => s.name).join('、')} 参与</Text> : null}
       </View>
       {error ? <Banner kind="error">{error}</Banner> : null}
