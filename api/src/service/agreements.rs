@@ -413,7 +413,7 @@ pub fn propose_in(
 ) -> Result<(Agreement, Vec<NewEvent>), ApiError> {
     let m = matches::get(c, &p.match_id)?.ok_or_else(|| ApiError::not_found("匹配记录"))?;
     let firm = party_firm(caller, &m.request_firm_id, &m.offer_firm_id)?;
-    if matches!(m.status.as_str(), "declined" | "expired") {
+    if matches!(m.status, MatchStatus::Declined | MatchStatus::Expired) {
         return Err(ApiError::conflict(
             Code::MatchClosed,
             "该匹配已婉拒或失效，不能成交",

@@ -9,7 +9,7 @@
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
-use zhiqilian_matcher::{Scored, Weights};
+use zhiqilian_matcher::{MatchStatus, Scored, Weights};
 
 use crate::service::access::{Caller, visible_to};
 use crate::service::agreements::{self, Proposal, in_write, tell};
@@ -404,7 +404,7 @@ pub fn submit_in(
                 offer_title: offer_view.listing.title.clone(),
             },
         )?;
-        if matches!(record.status.as_str(), "declined" | "expired") {
+        if matches!(record.status, MatchStatus::Declined | MatchStatus::Expired) {
             return Err(ApiError::conflict(
                 Code::MatchClosed,
                 "该匹配已婉拒或失效，不能报价",
