@@ -106,7 +106,7 @@ async fn edit_visible(
     if !caller.is_member_of(&v.listing.firm_id) {
         return Err(ApiError::forbidden("只有发布企业的成员可以修改"));
     }
-    if v.listing.status != ListingStatus::Open.as_str() {
+    if v.listing.status != ListingStatus::Open {
         return Err(ApiError::conflict(
             Code::ListingClosed,
             "已关闭的供需信息不能修改",
