@@ -3,6 +3,7 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+use zhiqilian_matcher::ListingStatus;
 
 use super::changes::{self, ChangeOp};
 use super::models::Listing;
@@ -159,9 +160,9 @@ pub fn update(conn: &mut DbConnection, row: &Listing, expected_version: i32) -> 
 /// Closes an open listing; `Ok(None)` when it was already closed.
 pub fn close(conn: &mut DbConnection, id: &str, at: NaiveDateTime) -> StoreResult<Option<i64>> {
     let closed = conn.transaction::<_, StoreError, _>(|conn| {
-        let n = diesel::update(listings::table.find(id).filter(listings::status.eq("open")))
+        let n = diesel::update(listings::table.find(id).filter(listings::status.eq(ListingStatus::Open)))
             .set((
-                listings::status.eq("closed"),
+                listings::status.eq(ListingStatus::Closed),
                 listings::closed_at.eq(Some(at)),
                 listings::updated_at.eq(at),
                 listings::version.eq(listings::version + 1),
@@ -352,7 +353,7 @@ pub fn open_urgent_requests_of(
     Ok(listings::table
         .filter(listings::firm_id.eq(firm_id))
         .filter(listings::side.eq("request"))
-        .filter(listings::status.eq("open"))
+        .filter(listings::status.eq(ListingStatus::Open))
         .filter(listings::urgency.eq_any(["urgent", "emergency"]))
         .order(listings::id.asc())
         .select(Listing::as_select())
@@ -489,8 +490,8 @@ pub fn set_committed(
         .quantity_amount
         .is_some_and(|q| q - l.committed_amount <= q.abs() * 1e-9);
     let mut live = Vec::new();
-    if covered && l.status == "open" {
-        l.status = "closed".into();
+    if covered && l.status == ListingStatus::Open {
+        l.status = ListingStatus::Closed;
         l.closed_at = Some(at);
         l.fulfilled_at = Some(at);
         live.push(listing_event(
@@ -506,8 +507,8 @@ pub fn set_committed(
                 "closed_at": chrono::DateTime::<chrono::Utc>::from_naive_utc_and_offset(at, chrono::Utc),
             }),
         ));
-    } else if !covered && l.fulfilled_at.is_some() && l.status == "closed" {
-        l.status = "open".into();
+    } else if !covered && l.fulfilled_at.is_some() && l.status == ListingStatus::Closed {
+        l.status = ListingStatus::Open;
         l.closed_at = None;
         l.fulfilled_at = None;
     }

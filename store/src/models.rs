@@ -2,7 +2,7 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use zhiqilian_matcher::MatchStatus;
+use zhiqilian_matcher::{ListingStatus, MatchStatus};
 
 use super::schema::*;
 use super::{new_id, now};
@@ -121,7 +121,7 @@ pub struct Listing {
     pub available_until: Option<String>,
     pub urgency: String,
     pub visibility: String,
-    pub status: String,
+    pub status: ListingStatus,
     pub expires_at: Option<NaiveDateTime>,
     pub attributes: String,
     pub version: i32,
@@ -153,11 +153,11 @@ impl Listing {
     }
 
     /// The status as shown: `fulfilled` for a listing its agreements closed.
-    pub fn shown_status(&self) -> &str {
-        if self.status == "closed" && self.fulfilled_at.is_some() {
+    pub fn shown_status(&self) -> &'static str {
+        if self.status == ListingStatus::Closed && self.fulfilled_at.is_some() {
             "fulfilled"
         } else {
-            &self.status
+            self.status.as_str()
         }
     }
 }

@@ -9,6 +9,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use zhiqilian_matcher::ListingStatus;
 
 use anyhow::Context;
 use clap::Args;
@@ -93,7 +94,10 @@ pub fn docs_from_db(db: &Db) -> anyhow::Result<Vec<Doc>> {
         let page = listings::scan(&mut conn, after.as_deref(), 1000)?;
         let Some(last) = page.last() else { break };
         after = Some(last.listing.id.clone());
-        for v in page.iter().filter(|v| v.listing.status == "open") {
+        for v in page
+            .iter()
+            .filter(|v| v.listing.status == ListingStatus::Open)
+        {
             let l = &v.listing;
             let attrs: Option<serde_json::Value> = serde_json::from_str(&l.attributes).ok();
             docs.push(doc(

@@ -12,7 +12,7 @@
 
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
-use zhiqilian_matcher::MatchStatus;
+use zhiqilian_matcher::{ListingStatus, MatchStatus};
 
 use crate::service::access::Caller;
 use crate::service::deal_terms::{self, Terms, TermsIn};
@@ -413,7 +413,7 @@ pub fn propose_in(
 ) -> Result<(Agreement, Vec<NewEvent>), ApiError> {
     let m = matches::get(c, &p.match_id)?.ok_or_else(|| ApiError::not_found("匹配记录"))?;
     let firm = party_firm(caller, &m.request_firm_id, &m.offer_firm_id)?;
-    if matches!(m.status.as_str(), "declined" | "expired") {
+    if matches!(m.status, MatchStatus::Declined | MatchStatus::Expired) {
         return Err(ApiError::conflict(
             Code::MatchClosed,
             "该匹配已婉拒或失效，不能成交",
@@ -796,7 +796,7 @@ fn hold(
     }
     let committed = l.committed_amount + delta;
     if delta > 0.0 {
-        let live = l.status == "open" && l.expires_at.is_none_or(|t| t > at);
+        let live = l.status == ListingStatus::Open && l.expires_at.is_none_or(|t| t > at);
         if !live {
             return Err(ApiError::conflict(
                 Code::ListingClosed,
@@ -1372,7 +1372,7 @@ mod tests {
         let r = row(&p, &request.id);
         assert!((r.committed_amount - 6.0).abs() < 1e-9, "{r:?}");
         assert_eq!(r.remaining_amount(), Some(4.0));
-        assert_eq!(r.status, "open", "partly covered stays open");
+        assert_eq!(r.status, ListingStatus::Open, "partly covered stays open");
         assert!((row(&p, &seller_offer.id).committed_amount - 6.0).abs() < 1e-9);
         let m = matches::get(&mut p.conn(), &a.match_id)
             .expect("read")

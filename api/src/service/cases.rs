@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use serde_json::json;
-use zhiqilian_matcher::{CaseStatus, MatchStatus};
+use zhiqilian_matcher::{CaseStatus, ListingStatus, MatchStatus};
 use zhiqilian_matcher::{Scored, Weights, score};
 
 use crate::service::access::{Viewer, visible_to};
@@ -21,7 +21,7 @@ use crate::store::{Db, DbConnection, StoreError, StoreResult, accounts, listings
 /// emergency request. (Its firm must also be verified: see [`open_for`].)
 pub fn opens_case(l: &Listing) -> bool {
     l.side == "request"
-        && l.status == "open"
+        && l.status == ListingStatus::Open
         && matches!(l.urgency.as_str(), "urgent" | "emergency")
 }
 
@@ -395,7 +395,7 @@ pub fn broker_case(
     let Some(request) = listings::get(c, &k.listing_id)? else {
         return Err(ApiError::not_found("供需信息"));
     };
-    if request.listing.status != "open" {
+    if request.listing.status != ListingStatus::Open {
         return Err(ApiError::new(
             Status::CONFLICT,
             Code::ListingClosed,
@@ -419,7 +419,10 @@ pub fn broker_case(
         if !visible_to(v, staff) || !visible_to(v, &requester) {
             return Err(unknown_offer(oid));
         }
-        if l.side != "offer" || l.status != "open" || l.firm_id == request.listing.firm_id {
+        if l.side != "offer"
+            || l.status != ListingStatus::Open
+            || l.firm_id == request.listing.firm_id
+        {
             return Err(ApiError::field(
                 "offer_ids",
                 "not_an_open_offer",

@@ -4,7 +4,9 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
-use zhiqilian_matcher::{FieldError, Kind, Side, Urgency, Visibility, validate_attributes};
+use zhiqilian_matcher::{
+    FieldError, Kind, ListingStatus, Side, Urgency, Visibility, validate_attributes,
+};
 
 use crate::service::validate::Errors;
 use crate::store::models::{Firm, Listing};
@@ -515,7 +517,7 @@ pub fn new_row(
         available_until: None,
         urgency: String::new(),
         visibility: String::new(),
-        status: "open".into(),
+        status: ListingStatus::Open,
         expires_at: None,
         attributes: "{}".into(),
         version: 1,

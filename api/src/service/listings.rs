@@ -117,7 +117,7 @@ async fn edit_visible(
             "只有发布企业的成员（或代发且未被接管时的本社区工作人员）可以修改",
         ));
     }
-    if v.listing.status != ListingStatus::Open.as_str() {
+    if v.listing.status != ListingStatus::Open {
         return Err(ApiError::conflict(
             Code::ListingClosed,
             "已关闭的供需信息不能修改",

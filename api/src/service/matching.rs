@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use zhiqilian_matcher::{
-    CROSS_KIND_RULES, Kind, MatchListing, Price, Quantity, Scored, Side, Urgency, Weights, score,
+    CROSS_KIND_RULES, Kind, ListingStatus, MatchListing, Price, Quantity, Scored, Side, Urgency,
+    Weights, score,
 };
 use zhiqilian_search_index::{
     GeoFilter, ListingDoc, ListingIndex, SearchRequest, SortOrder, VisibilityRule,
@@ -107,7 +108,7 @@ pub fn match_changed_at(
             continue;
         };
         let l = &anchor.listing;
-        if l.status != "open" || l.expires_at.is_some_and(|t| t <= now) {
+        if l.status != ListingStatus::Open || l.expires_at.is_some_and(|t| t <= now) {
             crate::service::matches::expire_for_listing(&mut conn, id)?;
             continue;
         }
@@ -401,7 +402,7 @@ pub fn find_matches_at(
     a.reliability = ledger.reliability(&anchor.listing.firm_id, &anchor.listing.community_id);
     let mut out: Vec<Candidate> = views
         .into_iter()
-        .filter(|v| v.listing.status == "open")
+        .filter(|v| v.listing.status == ListingStatus::Open)
         .filter_map(|v| {
             let mut c = match_listing(&v)?;
             c.text_relevance = relevance.get(&c.id).copied();

@@ -9,7 +9,7 @@
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
-use zhiqilian_matcher::{Scored, Weights};
+use zhiqilian_matcher::{ListingStatus, MatchStatus, Scored, Weights};
 
 use crate::service::access::{Caller, visible_to};
 use crate::service::agreements::{self, Proposal, in_write, tell};
@@ -230,7 +230,7 @@ fn sees(caller: &Caller, request: &Listing) -> Option<Sees> {
 }
 
 fn closed(request: &Listing, at: NaiveDateTime) -> Option<ApiError> {
-    if request.status != "open" || request.expires_at.is_some_and(|t| t <= at) {
+    if request.status != ListingStatus::Open || request.expires_at.is_some_and(|t| t <= at) {
         return Some(ApiError::conflict(
             Code::RequestClosed,
             "该需求已关闭或已过期，不再接受报价",
@@ -344,7 +344,9 @@ pub fn submit_in(
     let terms = terms.ok_or_else(|| ApiError::internal("terms checked"))?;
     let offer_view = listings::get(c, &offer_id)?
         .filter(|v| {
-            v.listing.firm_id == firm_id && v.listing.side == "offer" && v.listing.status == "open"
+            v.listing.firm_id == firm_id
+                && v.listing.side == "offer"
+                && v.listing.status == ListingStatus::Open
         })
         .ok_or_else(|| {
             ApiError::field("offer_id", "invalid_offer", "须为本企业开放中的供给信息")
@@ -404,7 +406,7 @@ pub fn submit_in(
                 offer_title: offer_view.listing.title.clone(),
             },
         )?;
-        if matches!(record.status.as_str(), "declined" | "expired") {
+        if matches!(record.status, MatchStatus::Declined | MatchStatus::Expired) {
             return Err(ApiError::conflict(
                 Code::MatchClosed,
                 "该匹配已婉拒或失效，不能报价",
@@ -737,7 +739,7 @@ pub async fn accept(db: &Db, caller: &Caller, id: String) -> Result<QuoteView, A
             if old.valid_until.is_some_and(|t| t <= at) {
                 return Err(ApiError::conflict(Code::QuoteExpired, "该报价已过有效期"));
             }
-            if request.status != "open" {
+            if request.status != ListingStatus::Open {
                 return Err(ApiError::conflict(Code::RequestClosed, "该需求已关闭"));
             }
             let terms = terms_of(&old);

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use base64::Engine;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
-use zhiqilian_matcher::{Kind, Side, Urgency};
+use zhiqilian_matcher::{Kind, ListingStatus, Side, Urgency};
 use zhiqilian_search_index::{GeoFilter, ListingIndex, SearchRequest, SortOrder};
 
 use crate::service::access::Caller;
@@ -330,7 +330,8 @@ pub async fn search(
         .into_iter()
         .filter_map(|h| {
             let v = by_id.remove(&h.id)?;
-            let live = v.listing.status == "open" && v.listing.expires_at.is_none_or(|t| t > at);
+            let live = v.listing.status == ListingStatus::Open
+                && v.listing.expires_at.is_none_or(|t| t > at);
             (live && visible_to(&v, &viewer)).then(|| SearchHit {
                 listing: listing_out(v),
                 score: h.score,

@@ -10,6 +10,7 @@
 //! calls).
 
 use std::collections::HashMap;
+use zhiqilian_matcher::ListingStatus;
 
 use base64::Engine;
 use chrono::{DateTime, NaiveDateTime, Utc};
@@ -544,7 +545,7 @@ fn about_listing(
     if let Some(t) = store::by_subject_key(c, &row.subject_key)? {
         return Ok((t, false));
     }
-    if v.listing.status != "open" {
+    if v.listing.status != ListingStatus::Open {
         return Err(ApiError::conflict(
             Code::ListingClosed,
             "该供需信息已关闭，不能发起新对话",

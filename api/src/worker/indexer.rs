@@ -94,7 +94,7 @@ pub fn doc_of(v: &ListingView) -> ListingDoc {
         id: l.id.clone(),
         side: l.side.clone(),
         kind: l.kind.clone(),
-        status: l.status.clone(),
+        status: l.status.as_str().to_string(),
         community: l.community_id.clone(),
         urgency: l.urgency.clone(),
         visibility: l.visibility.clone(),
