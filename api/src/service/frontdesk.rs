@@ -22,7 +22,7 @@ use crate::store::stream::NewEvent;
 use crate::store::{
     Db, DbConnection, StoreError, StoreResult, accounts, listings, new_id, now, stream,
 };
-use zhiqilian_matcher::CaseStatus;
+use zhiqilian_matcher::{CaseStatus, ListingStatus};
 
 /// Longest case note (characters).
 pub const NOTE_MAX_CHARS: usize = 2000;
@@ -366,7 +366,7 @@ fn new_note(case_id: &str, actor: &Actor, body: &str) -> Note {
 }
 
 fn open_listing_for_case(l: &Listing) -> Result<(), ApiError> {
-    if l.status != "open" {
+    if l.status != ListingStatus::Open {
         return Err(ApiError::conflict(
             Code::ListingClosed,
             "已关闭的供需信息不能转为工单",

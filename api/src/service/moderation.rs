@@ -653,7 +653,7 @@ mod tests {
         let row = listings::get_row(&mut p.conn(), &l.id)
             .expect("read")
             .expect("row");
-        assert_eq!(row.status, "closed");
+        assert_eq!(row.status, zhiqilian_matcher::ListingStatus::Closed);
         assert_eq!(row.hidden_reason.as_deref(), Some("虚假信息"));
         let q = block_on(queue(&p.db, &s, None, None, 10)).expect("queue");
         assert_eq!((q[0].firm.reports, q[0].firm.actions), (1, 1));
