@@ -3,7 +3,7 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use zhiqilian_matcher::ListingStatus;
+use zhiqilian_matcher::{ListingStatus, Visibility};
 
 use super::changes::{self, ChangeOp};
 use super::models::Listing;
@@ -69,7 +69,7 @@ fn to_view((listing, firm_name, firm_verified, community_name): ViewRow) -> List
 pub fn visible_to(v: &ListingView, viewer: &Viewer) -> bool {
     let l = &v.listing;
     let public_ok = v.firm_verified
-        && (l.visibility == "public"
+        && (l.visibility == Visibility::Public
             || matches!(viewer, Viewer::Member { community_id, .. } if *community_id == l.community_id));
     match viewer {
         Viewer::Admin => true,
