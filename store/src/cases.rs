@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde_json::json;
-use zhiqilian_matcher::CaseStatus;
+use zhiqilian_matcher::{CaseStatus, Urgency};
 
 use super::audit::Actor;
 use super::models::Listing;
@@ -30,7 +30,7 @@ pub struct Case {
     pub community_id: String,
     pub origin_community_id: String,
     pub escalated_from: Option<String>,
-    pub urgency: String,
+    pub urgency: Urgency,
     pub status: CaseStatus,
     pub claimed_by: Option<String>,
     pub claimed_at: Option<NaiveDateTime>,
@@ -122,9 +122,9 @@ pub fn opened_events(c: &mut DbConnection, k: &Case, title: &str) -> StoreResult
         vec![stream::community(&k.community_id)],
     )];
     let staff = notifications::community_staff(c, &k.community_id)?;
-    let label = match k.urgency.as_str() {
-        "emergency" => "紧急求助",
-        "urgent" => "加急需求",
+    let label = match k.urgency {
+        Urgency::Emergency => "紧急求助",
+        Urgency::Urgent => "加急需求",
         _ => "企业求助",
     };
     live.extend(notifications::notify(
@@ -155,7 +155,7 @@ pub fn upsert_for(c: &mut DbConnection, l: &Listing) -> StoreResult<Vec<NewEvent
         community_id: l.community_id.clone(),
         origin_community_id: l.community_id.clone(),
         escalated_from: None,
-        urgency: l.urgency.clone(),
+        urgency: l.urgency,
         status: CaseStatus::Open,
         claimed_by: None,
         claimed_at: None,

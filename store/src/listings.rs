@@ -3,7 +3,7 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use zhiqilian_matcher::ListingStatus;
+use zhiqilian_matcher::{ListingStatus, Visibility};
 
 use super::changes::{self, ChangeOp};
 use super::models::Listing;
@@ -83,7 +83,7 @@ pub fn visible_to(v: &ListingView, viewer: &Viewer) -> bool {
     let l = &v.listing;
     let public_ok = v.firm_verified
         && l.hidden_at.is_none()
-        && (l.visibility == "public"
+        && (l.visibility == Visibility::Public
             || matches!(viewer, Viewer::Member { community_id, .. } if *community_id == l.community_id));
     match viewer {
         Viewer::Admin => true,

@@ -2,7 +2,7 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use zhiqilian_matcher::{ListingStatus, MatchStatus};
+use zhiqilian_matcher::{ListingStatus, MatchStatus, Urgency, Visibility};
 
 use super::schema::*;
 use super::{new_id, now};
@@ -119,8 +119,8 @@ pub struct Listing {
     pub lon: Option<f64>,
     pub available_from: Option<String>,
     pub available_until: Option<String>,
-    pub urgency: String,
-    pub visibility: String,
+    pub urgency: Urgency,
+    pub visibility: Visibility,
     pub status: ListingStatus,
     pub expires_at: Option<NaiveDateTime>,
     pub attributes: String,

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use serde_json::json;
-use zhiqilian_matcher::{CaseStatus, ListingStatus, MatchStatus};
+use zhiqilian_matcher::{CaseStatus, ListingStatus, MatchStatus, Urgency};
 use zhiqilian_matcher::{Scored, Weights, score};
 
 use crate::service::access::{Viewer, visible_to};
@@ -22,7 +22,7 @@ use crate::store::{Db, DbConnection, StoreError, StoreResult, accounts, listings
 pub fn opens_case(l: &Listing) -> bool {
     l.side == "request"
         && l.status == ListingStatus::Open
-        && matches!(l.urgency.as_str(), "urgent" | "emergency")
+        && matches!(l.urgency, Urgency::Urgent | Urgency::Emergency)
 }
 
 /// Inside the transaction that writes a listing: an open urgent or

@@ -301,7 +301,7 @@ fn summary(k: Case, opened_now: bool) -> CaseSummary {
         listing_id: k.listing_id,
         firm_id: k.firm_id,
         community_id: k.community_id,
-        urgency: k.urgency,
+        urgency: k.urgency.as_str().to_string(),
         status: k.status.as_str().to_string(),
         opened_at: k.opened_at.and_utc(),
         opened_now,
@@ -659,6 +659,6 @@ mod tests {
         let stored = cases::get(&mut p.conn(), &k.id)
             .expect("read")
             .expect("case");
-        assert_eq!(stored.urgency, "normal");
+        assert_eq!(stored.urgency.as_str(), "normal");
     }
 }

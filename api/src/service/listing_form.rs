@@ -398,8 +398,8 @@ pub fn input_of(row: &Listing) -> ListingInput {
         }),
         available_from: row.available_from.clone(),
         available_until: row.available_until.clone(),
-        urgency: Some(row.urgency.clone()),
-        visibility: Some(row.visibility.clone()),
+        urgency: Some(row.urgency.as_str().to_string()),
+        visibility: Some(row.visibility.as_str().to_string()),
         expires_at: None,
         attributes: serde_json::from_str(&row.attributes).ok(),
         firm_id: None,
@@ -480,8 +480,8 @@ pub fn fill_row(row: &mut Listing, d: Draft) {
     row.lon = d.lon;
     row.available_from = d.available_from.map(|d| d.to_string());
     row.available_until = d.available_until.map(|d| d.to_string());
-    row.urgency = d.urgency.as_str().to_string();
-    row.visibility = d.visibility.as_str().to_string();
+    row.urgency = d.urgency;
+    row.visibility = d.visibility;
     row.expires_at = d.expires_at;
     row.attributes = Value::Object(d.attributes).to_string();
     row.quotes_wanted = d.call_for_quotes.is_some();
@@ -515,8 +515,8 @@ pub fn new_row(
         lon: None,
         available_from: None,
         available_until: None,
-        urgency: String::new(),
-        visibility: String::new(),
+        urgency: Urgency::Normal,
+        visibility: Visibility::Public,
         status: ListingStatus::Open,
         expires_at: None,
         attributes: "{}".into(),

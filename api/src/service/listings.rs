@@ -394,13 +394,13 @@ mod tests {
         normal["urgency"] = json!("normal");
         let row = p.post(&p.buyer, normal);
         let mut urgent = row.clone();
-        urgent.urgency = "urgent".into();
+        urgent.urgency = zhiqilian_matcher::Urgency::Urgent;
         urgent.version += 1;
         super::replace(&mut p.conn(), &urgent, row.version).expect("replace");
         let k = cases::by_listing(&mut p.conn(), &row.id)
             .expect("read")
             .expect("a case once urgent");
-        assert_eq!(k.urgency, "urgent");
+        assert_eq!(k.urgency, zhiqilian_matcher::Urgency::Urgent);
 
         let mut stale = urgent.clone();
         stale.title = "别人同时改了标题".into();

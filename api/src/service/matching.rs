@@ -43,7 +43,7 @@ impl Net {
     /// Emergencies (a line stops today) look further: ten suggestions, and
     /// neighbouring communities within 150 km when the park has too few.
     pub fn of(anchor: &ListingView) -> Net {
-        if anchor.listing.side == "request" && anchor.listing.urgency == "emergency" {
+        if anchor.listing.side == "request" && anchor.listing.urgency == Urgency::Emergency {
             Net {
                 suggestions: 2 * SUGGESTIONS,
                 beyond_km: Some(EMERGENCY_KM),
@@ -200,7 +200,7 @@ pub fn match_listing(v: &ListingView) -> Option<MatchListing> {
     let l = &v.listing;
     let side: Side = l.side.parse().ok()?;
     let kind: Kind = l.kind.parse().ok()?;
-    let urgency: Urgency = l.urgency.parse().ok()?;
+    let urgency = l.urgency;
     Some(MatchListing {
         description: l.description.clone(),
         attributes: serde_json::from_str(&l.attributes).unwrap_or_default(),

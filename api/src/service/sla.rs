@@ -122,7 +122,7 @@ fn clock(
 /// The clocks of a case at `now`. A case resolved without brokering stops
 /// its contact clock at resolution (there is nothing left to contact).
 pub fn of_case(k: &Case, cfg: &SlaConfig, now: NaiveDateTime) -> CaseSla {
-    let t = cfg.of(&k.urgency);
+    let t = cfg.of(k.urgency.as_str());
     let contact_done = k.first_contact_at.or(k.resolved_at);
     let claim = clock(
         k.opened_at,
@@ -207,7 +207,7 @@ pub fn summary(cases: &[Case], cfg: &SlaConfig, now: NaiveDateTime) -> Vec<Urgen
             let t = cfg.of(u);
             let slas: Vec<(&Case, CaseSla)> = cases
                 .iter()
-                .filter(|k| k.urgency == u)
+                .filter(|k| k.urgency.as_str() == u)
                 .map(|k| (k, of_case(k, cfg, now)))
                 .collect();
             let pick =
@@ -245,7 +245,7 @@ mod tests {
             community_id: "c".into(),
             origin_community_id: "c".into(),
             escalated_from: None,
-            urgency: urgency.into(),
+            urgency: urgency.parse().expect("an urgency"),
             status: zhiqilian_matcher::CaseStatus::Open,
             claimed_by: None,
             claimed_at: None,

@@ -243,7 +243,7 @@ fn cases_out(
                 updated_at: k.updated_at.and_utc(),
                 id: k.id,
                 status: k.status,
-                urgency: k.urgency,
+                urgency: k.urgency.as_str().to_string(),
                 outcome: k.outcome,
                 outcome_note: k.outcome_note,
                 candidates,

@@ -251,7 +251,10 @@ pub fn compute(
             .collect()
     };
 
-    let emergencies: Vec<&Case> = cases.iter().filter(|k| k.urgency == "emergency").collect();
+    let emergencies: Vec<&Case> = cases
+        .iter()
+        .filter(|k| k.urgency == zhiqilian_matcher::Urgency::Emergency)
+        .collect();
     let solved_in_time = emergencies
         .iter()
         .filter(|k| {
@@ -438,7 +441,7 @@ mod tests {
             community_id: "A".into(),
             origin_community_id: "A".into(),
             escalated_from: None,
-            urgency: "emergency".into(),
+            urgency: zhiqilian_matcher::Urgency::Emergency,
             status: if resolved.is_some() {
                 zhiqilian_matcher::CaseStatus::Resolved
             } else {
