@@ -696,6 +696,7 @@ async fn stats_shown_match_the_api(
         let label = match row["urgency"].as_str() {
             Some("emergency") => "紧急",
             Some("urgent") => "加急",
+            Some("normal") => "普通",
             other => bail!("urgency {other:?}"),
         };
         let want = [
