@@ -522,34 +522,15 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::service::testkit::{park, testing_offer};
+    use crate::service::testkit::{block_on, park, testing_offer};
     use crate::store::{audit, cases, notifications};
-
-    fn staff_caller(p: &crate::service::testkit::Park) -> Caller {
-        Caller {
-            user_id: p.staff.id.clone(),
-            platform_admin: false,
-            firm: None,
-            staff_community: Some(p.dagang.id.clone()),
-            expires_at: Utc::now().timestamp() + 900,
-            client: None,
-        }
-    }
-
-    fn block_on<F: std::future::Future>(f: F) -> F::Output {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime")
-            .block_on(f)
-    }
 
     /// Staff name a firm of their own community; a firm of another
     /// community does not exist for them; members post only for their own.
     #[test]
     fn who_posts_for_which_firm() {
         let p = park();
-        let staff = staff_caller(&p);
+        let staff = p.staff_caller();
         let (f, for_firm) =
             block_on(firm_to_post_for(&p.db, &staff, Some(&p.buyer.firm.id))).expect("own park");
         assert_eq!((f.id.as_str(), for_firm), (p.buyer.firm.id.as_str(), true));
@@ -599,7 +580,7 @@ mod tests {
         .expect("audit");
         assert!(log.iter().any(|e| e.action == "listing.posted_for_firm"));
 
-        let staff = staff_caller(&p);
+        let staff = p.staff_caller();
         assert!(edits_for_firm(&staff, &stored.listing));
         block_on(take_over(&p.db, &p.buyer.caller(), &stored)).expect_err("another firm");
         let seq = block_on(take_over(&p.db, &p.seller.caller(), &stored)).expect("take over");
@@ -642,7 +623,7 @@ mod tests {
         );
         block_on(ask_community(&p.db, &p.seller.caller(), &v, None)).expect_err("not theirs");
 
-        let staff = staff_caller(&p);
+        let staff = p.staff_caller();
         block_on(add_note(
             &p.db,
             &staff,
@@ -653,7 +634,7 @@ mod tests {
         let seen = block_on(notes(&p.db, &staff, k.id.clone())).expect("notes");
         assert_eq!(seen.len(), 2, "the firm's words and the staff note");
         assert!(block_on(notes(&p.db, &p.buyer.caller(), k.id.clone())).is_err());
-        let mut far_staff = staff_caller(&p);
+        let mut far_staff = p.staff_caller();
         far_staff.staff_community = Some(p.other.id.clone());
         assert!(block_on(notes(&p.db, &far_staff, k.id.clone())).is_err());
         let stored = cases::get(&mut p.conn(), &k.id)

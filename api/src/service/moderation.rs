@@ -585,26 +585,7 @@ fn decide(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::service::testkit::{park, testing_offer};
-
-    fn staff(p: &crate::service::testkit::Park) -> Caller {
-        Caller {
-            user_id: p.staff.id.clone(),
-            platform_admin: false,
-            firm: None,
-            staff_community: Some(p.dagang.id.clone()),
-            expires_at: Utc::now().timestamp() + 900,
-            client: None,
-        }
-    }
-
-    fn block_on<F: std::future::Future>(f: F) -> F::Output {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime")
-            .block_on(f)
-    }
+    use crate::service::testkit::{block_on, park, testing_offer};
 
     /// A report names its firm; hiding the listing closes it, records the
     /// reason, closes the report and counts in the firm's history;
@@ -637,7 +618,7 @@ mod tests {
         ));
         assert_eq!(bad.expect_err("reason").status.as_u16(), 422);
 
-        let s = staff(&p);
+        let s = p.staff_caller();
         let done = block_on(act(
             &p.db,
             &s,

@@ -313,12 +313,12 @@ pub async fn queue(
         }
     };
     if let Some(u) = &q.urgency
-        && !matches!(u.as_str(), "urgent" | "emergency")
+        && !matches!(u.as_str(), "normal" | "urgent" | "emergency")
     {
         return Err(ApiError::field(
             "urgency",
             "invalid_choice",
-            "urgency 须为 urgent 或 emergency",
+            "urgency 须为 normal、urgent 或 emergency",
         ));
     }
     let overdue_only = q.overdue == Some(true);

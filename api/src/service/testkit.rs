@@ -184,3 +184,13 @@ pub fn testing_offer() -> Value {
         "attributes": { "service_type": "检测" }
     })
 }
+
+/// Runs an async use case to its end on a runtime of its own (for tests
+/// that are not `#[tokio::test]`).
+pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(f)
+}
