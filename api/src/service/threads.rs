@@ -1042,11 +1042,6 @@ mod tests {
         }
     }
 
-    /// Staff of the park's own community (`p.staff`).
-    fn staff(p: &Park) -> Caller {
-        staff_caller(&p.staff.id, &p.dagang.id)
-    }
-
     /// Staff of the other community, where neither firm of the thread is.
     fn far_staff(p: &Park) -> Caller {
         let (u, _) = accounts::create_staff(
@@ -1142,7 +1137,7 @@ mod tests {
         }
 
         // The park's staff may look (without the messages) and join.
-        let staff = staff(&p);
+        let staff = p.staff_caller();
         let seen = get(&mut p.conn(), &staff, &t.id).expect("look");
         assert_eq!(seen.my_role, "observer");
         assert!(seen.last_message.is_none() && seen.unread == 0);
@@ -1264,7 +1259,7 @@ mod tests {
             cursor: None,
             limit: None,
         };
-        let page = list(&mut p.conn(), &staff(&p), q).expect("community list");
+        let page = list(&mut p.conn(), &p.staff_caller(), q).expect("community list");
         assert_eq!(
             page.items
                 .iter()
@@ -1281,7 +1276,7 @@ mod tests {
         let p = park();
         let t = about_offer(&p);
         let buyer = p.buyer.caller();
-        let staff = staff(&p);
+        let staff = p.staff_caller();
         join(&mut p.conn(), &staff, &t.id).expect("join");
         join(&mut p.conn(), &staff, &t.id).expect("joining again changes nothing");
         let closed = set_open(&mut p.conn(), &buyer, &t.id, false).expect("close");
