@@ -664,3 +664,16 @@ diesel::allow_tables_to_appear_in_same_query!(
     contact_reveals,
     ratings,
 );
+
+diesel::table! {
+    rematch_runs (id) {
+        id -> Text,
+        reason -> Text,
+        total -> BigInt,
+        done -> BigInt,
+        last_listing_id -> Text,
+        requested_at -> Timestamp,
+        started_at -> Nullable<Timestamp>,
+        finished_at -> Nullable<Timestamp>,
+    }
+}
