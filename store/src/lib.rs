@@ -25,6 +25,7 @@ pub mod moderation;
 pub mod notifications;
 pub mod quotes;
 pub mod ratings;
+pub mod reputation;
 pub mod retention;
 pub mod schema;
 pub mod scopes;
