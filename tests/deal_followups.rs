@@ -613,11 +613,28 @@ async fn cancelling_releases_the_quantity_and_takes_the_match_back_to_contacted(
     assert_eq!(f(&r["committed"]["amount"]), 0.0);
     let o = get(&app, &format!("/api/v1/listings/{offer}"), b).await;
     assert_eq!(f(&o["remaining"]["amount"]), 20.0);
-    // The match is back to contacted: the firms may agree anew.
+    // The match is back to contacted: the firms may agree anew; the
+    // statistics no longer count it as agreed.
     assert_eq!(
         get(&app, &format!("/api/v1/matches/{mid}"), a).await["status"],
         "contacted"
     );
+    let agreed_at = |app: &TestApp, id: String| {
+        let db = app.db();
+        async move {
+            use diesel::prelude::*;
+            use zhiqilian::store::schema::match_records;
+            db.run(move |c| {
+                Ok(match_records::table
+                    .find(&id)
+                    .select(match_records::agreed_at)
+                    .first::<Option<chrono::NaiveDateTime>>(c)?)
+            })
+            .await
+            .expect("agreed_at")
+        }
+    };
+    assert!(agreed_at(&app, mid.clone()).await.is_none());
     assert!(
         notification_types(&app, a)
             .await
@@ -645,6 +662,7 @@ async fn cancelling_releases_the_quantity_and_takes_the_match_back_to_contacted(
         get(&app, &format!("/api/v1/matches/{mid}"), a).await["status"],
         "agreed"
     );
+    assert!(agreed_at(&app, mid.clone()).await.is_some());
     let r = get(&app, &format!("/api/v1/listings/{request}"), a).await;
     assert_eq!(f(&r["remaining"]["amount"]), 2.0);
     // A cancelled confirmed deal counts against completion.
