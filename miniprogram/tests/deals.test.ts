@@ -165,6 +165,15 @@ describe('dealView', () => {
     expect(dealView(a, 'fa').otherContact).toBeNull()
   })
 
+  it('asks both firms to confirm a version staff proposed, until one has', () => {
+    const a = agreement({ proposed_by_staff: 'u-staff', awaiting_firm_id: 'fa', awaiting_firm_ids: ['fa', 'fb'] })
+    expect(dealView(a, 'fa')).toMatchObject({ step: 'awaiting_me', canConfirm: true })
+    expect(dealView(a, 'fb')).toMatchObject({ step: 'awaiting_me', canConfirm: true })
+    const half = agreement({ proposed_by_staff: 'u-staff', awaiting_firm_id: 'fb', awaiting_firm_ids: ['fb'] })
+    expect(dealView(half, 'fa')).toMatchObject({ step: 'awaiting_them', canConfirm: false })
+    expect(dealView(half, 'fb')).toMatchObject({ step: 'awaiting_me', canConfirm: true })
+  })
+
   it('shows each firm the other firm’s contact once confirmed', () => {
     const a = agreement({
       status: 'confirmed',

@@ -126,7 +126,11 @@ export function dealView(a: Agreement, myFirm: string | null) {
   const otherFirmId = iAmRequester ? a.offer.firm_id : a.request.firm_id
   let step: DealStep
   if (a.status === 'cancelled' || a.status === 'completed' || a.status === 'in_progress') step = a.status
-  else if (a.awaiting_firm_id) step = a.awaiting_firm_id === myFirm ? 'awaiting_me' : 'awaiting_them'
+  else if (a.awaiting_firm_ids?.length || a.awaiting_firm_id) {
+    // A version staff proposed waits on both firms until one confirms.
+    const waiting = a.awaiting_firm_ids ?? [a.awaiting_firm_id as string]
+    step = !!myFirm && waiting.includes(myFirm) ? 'awaiting_me' : 'awaiting_them'
+  }
   else step = 'confirmed'
   const contacts = a.contacts
   const other: Contact | null = contacts ? ((iAmRequester ? contacts.offer_firm : contacts.request_firm) ?? null) : null
