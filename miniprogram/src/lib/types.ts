@@ -161,6 +161,9 @@ export interface Reputation {
   park_mean_rating: number
   reliability: number
   has_history: boolean
+  /** Median seconds to answer a first message from the other firm. */
+  median_response_secs?: number | null
+  responses?: number
 }
 
 export type QuoteStatus = 'submitted' | 'accepted' | 'declined' | 'withdrawn'
@@ -185,6 +188,8 @@ export interface Quote {
   coverage: number | null
   match_score: number | null
   reputation: Reputation
+  /** The requesting firm asked for a revision (until revised or withdrawn). */
+  revision_request?: { requested_at: string; requested_by: string; message: string } | null
   agreement_id: string | null
   created_at: string
   updated_at: string
