@@ -1,7 +1,8 @@
-import { useState } from 'react'
+import { useMemo, useState } from 'react'
 import Taro, { useLoad, useRouter } from '@tarojs/taro'
 import { Button, Switch, Text, View } from '@tarojs/components'
-import { api } from '../../lib/platform'
+import { alertRequest, api } from '../../lib/platform'
+import { AlertAsker } from '../../lib/alerts'
 import { ApiError } from '../../lib/api'
 import { loadFirm, requireSignIn } from '../../lib/session'
 import { ATTRIBUTES, KINDS, Kind, PRICE_UNITS, QUANTITY_UNITS, SIDES, Side } from '../../lib/kinds'
@@ -27,9 +28,11 @@ export default function Post() {
   const [busy, setBusy] = useState(false)
   const [address, setAddress] = useState('')
   const [version, setVersion] = useState<number | null>(null)
+  const alerts = useMemo(() => new AlertAsker(api, alertRequest), [])
 
   useLoad(() => {
     if (!requireSignIn()) return
+    void alerts.load()
     loadFirm()
       .then((f) => setAddress(f?.address ?? ''))
       .catch(() => undefined)
@@ -63,6 +66,9 @@ export default function Post() {
       showFirstError()
       return
     }
+    // Straight from the tap, as WeChat requires: alerts of matches (and of
+    // the community's help for an urgent request) for a new listing.
+    if (!editId) void alerts.ask(draft.side === 'request' && draft.urgency !== 'normal' ? ['case', 'match'] : ['match'])
     setBusy(true)
     try {
       const saved = editId
