@@ -26,6 +26,7 @@ pub mod notifications;
 pub mod quotes;
 pub mod ratings;
 pub mod rematch;
+pub mod reputation;
 pub mod retention;
 pub mod schema;
 pub mod scopes;

@@ -12,6 +12,9 @@
 //!   match records expired;
 //! - **sla**: unresolved cases whose clocks ran past due are flagged once,
 //!   announced live to their community's staff and notified;
+//! - **ratings**: ratings whose 30-day window closed with only one firm
+//!   having rated are published, with `rating.published` and
+//!   notifications (`service::agreements::publish_closed_windows`);
 //! - **retention**: rows past their configured age are pruned
 //!   (`store::retention`): the event log, notifications, idempotency keys,
 //!   login throttle rows and finished webhook deliveries.
@@ -56,6 +59,7 @@ pub struct Counters {
     pub match_records_created: AtomicU64,
     pub listings_expired: AtomicU64,
     pub cases_flagged_overdue: AtomicU64,
+    pub ratings_published: AtomicU64,
     pub rows_pruned: AtomicU64,
     pub failures: AtomicU64,
 }
@@ -155,6 +159,7 @@ async fn run(ctx: Ctx, mut applied: watch::Receiver<i64>, mut stop: watch::Recei
     let mut last_expiry: Option<Instant> = None;
     let mut last_sla: Option<Instant> = None;
     let mut last_retention: Option<Instant> = None;
+    let mut last_ratings: Option<Instant> = None;
     loop {
         if *stop.borrow() {
             return;
@@ -171,6 +176,10 @@ async fn run(ctx: Ctx, mut applied: watch::Receiver<i64>, mut stop: watch::Recei
         if on("sla") && last_sla.is_none_or(|t| t.elapsed() >= ctx.sweep) {
             step(&ctx, "sla", sla_step).await;
             last_sla = Some(Instant::now());
+        }
+        if on("ratings") && last_ratings.is_none_or(|t| t.elapsed() >= ctx.sweep) {
+            step(&ctx, "ratings", ratings_step).await;
+            last_ratings = Some(Instant::now());
         }
         if on(retention::JOB) && last_retention.is_none_or(|t| t.elapsed() >= ctx.sweep) {
             step(&ctx, retention::JOB, retention_step).await;
@@ -341,6 +350,20 @@ fn sla_step(ctx: &Ctx) -> anyhow::Result<()> {
     ctx.counters
         .cases_flagged_overdue
         .fetch_add(flagged? as u64, Ordering::Relaxed);
+    Ok(())
+}
+
+/// Publishes the ratings whose window closed.
+fn ratings_step(ctx: &Ctx) -> anyhow::Result<()> {
+    let mut conn = ctx.db.conn()?;
+    if leases::acquire(&mut conn, "ratings", &ctx.owner, LEASE)?.is_none() {
+        return Ok(());
+    }
+    let published = crate::service::agreements::publish_closed_windows(&mut conn, now())
+        .map_err(|e| anyhow::anyhow!("{}: {:?}", e.code.as_str(), e.detail))?;
+    ctx.counters
+        .ratings_published
+        .fetch_add(published as u64, Ordering::Relaxed);
     Ok(())
 }
 

@@ -148,6 +148,7 @@ fn work_gauges(r: &Registry, state: &AppState, node: &NodeState) -> prometheus::
         ("match_records_created", &bg.match_records_created),
         ("listings_expired", &bg.listings_expired),
         ("cases_flagged_overdue", &bg.cases_flagged_overdue),
+        ("ratings_published", &bg.ratings_published),
         ("rows_pruned", &bg.rows_pruned),
         ("failures", &bg.failures),
     ] {
