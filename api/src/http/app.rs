@@ -75,6 +75,9 @@ pub async fn prepare_state(config: Config) -> anyhow::Result<AppState> {
     let limits = crate::http::limits::Limits::new(&config);
     let quotas = crate::service::quota::Quotas::new(&config);
     let webhooks = crate::worker::webhooks::start(db.clone(), &config)?;
+    let attachments = Arc::new(crate::service::attachments::Attachments::open(
+        &config.attachments,
+    )?);
     let background = Arc::new(crate::worker::background::Background::start(
         db.clone(),
         search.index.clone(),
@@ -84,6 +87,7 @@ pub async fn prepare_state(config: Config) -> anyhow::Result<AppState> {
             sla: config.sla,
             retention: config.retention,
             every: std::time::Duration::from_secs(config.sweep_interval_secs),
+            attachments: attachments.clone(),
         },
         config.background_jobs.clone(),
     ));
@@ -98,6 +102,7 @@ pub async fn prepare_state(config: Config) -> anyhow::Result<AppState> {
         events,
         limits,
         quotas,
+        attachments,
         webhooks,
         wechat: crate::service::wechat::http_client()?,
         background,
