@@ -328,7 +328,7 @@ async fn a_full_deal_from_quotes_to_ratings() {
         .await;
     assert_eq!(
         ids(listed.expect(200)["items"].as_array().unwrap()),
-        [proof.clone()]
+        std::slice::from_ref(&proof)
     );
     let got = crate::attachments::download(
         &app,

@@ -1103,7 +1103,7 @@ mod tests {
         let mut broken = png[..40].to_vec();
         broken.extend_from_slice(&[0; 64]);
         assert_eq!(
-            prepare(&broken).err().expect("refused").status,
+            prepare(&broken).expect_err("refused").status,
             Status::UNSUPPORTED_MEDIA_TYPE
         );
     }
