@@ -78,6 +78,7 @@ pub async fn prepare_state(config: Config) -> anyhow::Result<AppState> {
     let attachments = Arc::new(crate::service::attachments::Attachments::open(
         &config.attachments,
     )?);
+    let wechat_push = crate::worker::wechat_push::start(db.clone(), &config)?;
     let background = Arc::new(crate::worker::background::Background::start(
         db.clone(),
         search.index.clone(),
@@ -104,6 +105,7 @@ pub async fn prepare_state(config: Config) -> anyhow::Result<AppState> {
         quotas,
         attachments,
         webhooks,
+        wechat_push,
         wechat: crate::service::wechat::http_client()?,
         background,
         admission,
@@ -222,6 +224,9 @@ pub type Built = (Server, SocketAddr, web::Data<AppState>);
 pub async fn wind_down(state: &AppState) {
     state.background.shutdown().await;
     state.webhooks.shutdown().await;
+    if let Some(p) = &state.wechat_push {
+        p.shutdown().await;
+    }
     state.search.shutdown().await;
 }
 
