@@ -11,6 +11,7 @@
 
 pub mod accounts;
 pub mod agreements;
+pub mod attachments;
 pub mod audit;
 pub mod cases;
 pub mod changes;

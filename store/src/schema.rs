@@ -707,3 +707,27 @@ diesel::table! {
         finished_at -> Nullable<Timestamp>,
     }
 }
+
+diesel::table! {
+    attachments (id) {
+        id -> Text,
+        parent_type -> Text,
+        parent_id -> Text,
+        firm_id -> Nullable<Text>,
+        uploaded_by -> Text,
+        filename -> Text,
+        content_type -> Text,
+        byte_size -> BigInt,
+        sha256 -> Text,
+        width -> Nullable<Integer>,
+        height -> Nullable<Integer>,
+        has_thumbnail -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(attachments, listings);
+diesel::allow_tables_to_appear_in_same_query!(attachments, quotes);
+diesel::allow_tables_to_appear_in_same_query!(attachments, messages);
+diesel::allow_tables_to_appear_in_same_query!(attachments, agreements);
+diesel::allow_tables_to_appear_in_same_query!(attachments, firms);

@@ -170,6 +170,15 @@ pub fn get(conn: &mut DbConnection, id: &str) -> StoreResult<Option<Thread>> {
         .optional()?)
 }
 
+/// One message by id.
+pub fn message(conn: &mut DbConnection, id: &str) -> StoreResult<Option<Message>> {
+    Ok(messages::table
+        .find(id)
+        .select(Message::as_select())
+        .first(conn)
+        .optional()?)
+}
+
 pub fn by_subject_key(conn: &mut DbConnection, key: &str) -> StoreResult<Option<Thread>> {
     Ok(threads::table
         .filter(threads::subject_key.eq(key))

@@ -270,7 +270,7 @@ fn contact(c: &mut DbConnection, firm_id: &str) -> Result<Contact, ApiError> {
 
 /// Whether the caller may see an agreement: its firms, their communities'
 /// staff, admins.
-fn may_see(caller: &Caller, a: &Agreement) -> bool {
+pub(crate) fn may_see(caller: &Caller, a: &Agreement) -> bool {
     caller.firm_id().is_some_and(|f| a.is_party(f))
         || caller.can_administer_community(&a.request_community_id)
         || caller.can_administer_community(&a.offer_community_id)

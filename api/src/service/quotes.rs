@@ -499,7 +499,11 @@ pub fn submit_in(
 
 /// A quote the caller may see (its firm, the requesting firm, the
 /// request's community staff, admins) with its request.
-fn load(c: &mut DbConnection, caller: &Caller, id: &str) -> Result<(Quote, Listing), ApiError> {
+pub(crate) fn load(
+    c: &mut DbConnection,
+    caller: &Caller,
+    id: &str,
+) -> Result<(Quote, Listing), ApiError> {
     let q = quotes::get(c, id)?.ok_or_else(|| ApiError::not_found("报价"))?;
     let request =
         listings::get_row(c, &q.request_id)?.ok_or_else(|| ApiError::not_found("报价"))?;

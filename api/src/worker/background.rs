@@ -65,11 +65,13 @@ pub struct Counters {
 }
 
 /// What the expiry, SLA and retention sweeps apply, and how often they run.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone)]
 pub struct Sweeps {
     pub sla: SlaConfig,
     pub retention: Retention,
     pub every: Duration,
+    /// The attachment store the `attachments` sweep keeps free of orphans.
+    pub attachments: Arc<crate::service::attachments::Attachments>,
 }
 
 /// The background loop of this node.
@@ -88,6 +90,7 @@ struct Ctx {
     weights: Arc<Weights>,
     sla: SlaConfig,
     retention: Retention,
+    attachments: Arc<crate::service::attachments::Attachments>,
     /// How often the expiry, SLA and retention sweeps run.
     sweep: Duration,
     /// The jobs this node takes part in.
@@ -116,6 +119,7 @@ impl Background {
             weights,
             sla: sweeps.sla,
             retention: sweeps.retention,
+            attachments: sweeps.attachments,
             sweep: sweeps.every,
             jobs,
             owner: node_id.clone(),
@@ -160,6 +164,7 @@ async fn run(ctx: Ctx, mut applied: watch::Receiver<i64>, mut stop: watch::Recei
     let mut last_sla: Option<Instant> = None;
     let mut last_retention: Option<Instant> = None;
     let mut last_ratings: Option<Instant> = None;
+    let mut last_attachments: Option<Instant> = None;
     loop {
         if *stop.borrow() {
             return;
@@ -185,6 +190,13 @@ async fn run(ctx: Ctx, mut applied: watch::Receiver<i64>, mut stop: watch::Recei
             step(&ctx, retention::JOB, retention_step).await;
             last_retention = Some(Instant::now());
         }
+        // Listing the object store costs more than a query: at most every
+        // five minutes.
+        let every = ctx.sweep.max(ATTACHMENT_SWEEP_MIN);
+        if on(ATTACHMENTS_JOB) && last_attachments.is_none_or(|t| t.elapsed() >= every) {
+            attachments_step(&ctx).await;
+            last_attachments = Some(Instant::now());
+        }
         tokio::select! {
             _ = stop.changed() => {}
             r = applied.changed() => {
@@ -194,6 +206,45 @@ async fn run(ctx: Ctx, mut applied: watch::Receiver<i64>, mut stop: watch::Recei
                 }
             }
             _ = tokio::time::sleep(TICK) => {}
+        }
+    }
+}
+
+const ATTACHMENTS_JOB: &str = "attachments";
+const ATTACHMENT_SWEEP_MIN: Duration = Duration::from_secs(300);
+
+/// Removes attachments whose parent is gone and objects without a row
+/// (`service::attachments::sweep`), under the job's lease.
+async fn attachments_step(ctx: &Ctx) {
+    let owner = ctx.owner.clone();
+    let held = ctx
+        .db
+        .run(move |c| leases::acquire(c, ATTACHMENTS_JOB, &owner, LEASE))
+        .await;
+    let result = match held {
+        Ok(None) => return,
+        Ok(Some(_)) => {
+            crate::service::attachments::sweep(
+                &ctx.db,
+                &ctx.attachments,
+                crate::service::attachments::STRAY_OBJECT_GRACE,
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    };
+    match result {
+        Ok(s) if s.orphaned + s.stray > 0 => {
+            tracing::info!(
+                orphaned = s.orphaned,
+                stray = s.stray,
+                "removed orphaned attachments"
+            );
+        }
+        Ok(_) => {}
+        Err(e) => {
+            ctx.counters.failures.fetch_add(1, Ordering::Relaxed);
+            tracing::warn!(job = ATTACHMENTS_JOB, error = %e, "background step failed; retrying");
         }
     }
 }

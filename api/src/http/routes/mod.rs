@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod agreements;
+pub mod attachments;
 pub mod auth;
 pub mod clients;
 pub mod communities;
@@ -129,6 +130,10 @@ api_routes! {
     "/api/v1/agreements/{id}/cancel" => { post: agreements::cancel [AgreementsWrite] },
     "/api/v1/agreements/{id}/ratings" => { post: agreements::rate [AgreementsWrite] },
     "/api/v1/agreements/{id}/ratings/{rating_id}/hide" => { post: agreements::hide_rating_comment [Users] },
+    "/api/v1/attachments" => { get: attachments::list [AttachmentsRead], post: attachments::upload [AttachmentsWrite] },
+    "/api/v1/attachments/{id}" => { get: attachments::get [AttachmentsRead], delete: attachments::delete [AttachmentsWrite] },
+    "/api/v1/attachments/{id}/content" => { get: attachments::content [AttachmentsRead] },
+    "/api/v1/attachments/{id}/thumbnail" => { get: attachments::thumbnail [AttachmentsRead] },
     "/api/v1/matches" => { get: matches::list [MatchesRead] },
     "/api/v1/matches/{id}" => { get: matches::get [MatchesRead], patch: matches::update [MatchesWrite] },
     "/api/v1/threads" => { get: threads::list [ThreadsRead], post: threads::create [ThreadsWrite] },
