@@ -246,6 +246,7 @@ config_keys! {
     retention_notifications_days: u32,
     retention_login_throttle_days: u32,
     retention_webhook_deliveries_days: u32,
+    retention_outcomes_days: u32,
     retention_idempotency_hours: u32,
 }
 
@@ -647,6 +648,12 @@ impl Config {
                             &l.retention_webhook_deliveries_days,
                             d.webhook_deliveries_days,
                         ),
+                        0,
+                        36_500,
+                    )?,
+                    outcomes_days: range(
+                        "retention_outcomes_days",
+                        pick(&l.retention_outcomes_days, d.outcomes_days),
                         0,
                         36_500,
                     )?,
