@@ -342,10 +342,10 @@ fn dense(c: &Candidate, current: &Weights) -> Dense {
 /// The weighted mean over present factors, as the scorer computes it.
 fn mean_score(w: &[f64], c: &Dense) -> f64 {
     let (mut num, mut den) = (0.0, 0.0);
-    for k in 0..w.len() {
+    for (k, wk) in w.iter().enumerate() {
         if c.present[k] {
-            num += c.mult[k] * w[k] * c.value[k];
-            den += c.mult[k] * w[k];
+            num += c.mult[k] * wk * c.value[k];
+            den += c.mult[k] * wk;
         }
     }
     if den > 0.0 { num / den } else { 0.0 }
@@ -361,9 +361,9 @@ fn mean_gradient(w: &[f64], c: &Dense, out: &mut [f64], scale: f64) {
         return;
     }
     let s = mean_score(w, c);
-    for k in 0..w.len() {
+    for (k, o) in out.iter_mut().enumerate().take(w.len()) {
         if c.present[k] {
-            out[k] += scale * c.mult[k] * (c.value[k] - s) / den;
+            *o += scale * c.mult[k] * (c.value[k] - s) / den;
         }
     }
 }
