@@ -9,6 +9,7 @@ mod communities;
 mod console;
 mod contract;
 mod crash;
+mod deal_followups;
 mod deals;
 mod eval;
 mod events;

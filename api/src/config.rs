@@ -6,7 +6,13 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 /// The background sweeps a node can run (`background_jobs`).
-pub const BACKGROUND_JOBS: [&str; 4] = ["matching", "expiry", "sla", crate::store::retention::JOB];
+pub const BACKGROUND_JOBS: [&str; 5] = [
+    "matching",
+    "expiry",
+    "sla",
+    crate::store::retention::JOB,
+    "ratings",
+];
 
 use serde::Deserialize;
 
@@ -416,7 +422,10 @@ impl Config {
                 return Err(ConfigError::new(
                     "background_jobs",
                     o,
-                    format!("unknown job {j:?}; expected some of matching, expiry, sla"),
+                    format!(
+                        "unknown job {j:?}; expected some of {}",
+                        BACKGROUND_JOBS.join(", ")
+                    ),
                 ));
             }
             background_jobs.push(j.to_string());

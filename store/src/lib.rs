@@ -26,6 +26,8 @@ pub mod notifications;
 pub mod outcomes;
 pub mod quotes;
 pub mod ratings;
+pub mod rematch;
+pub mod reputation;
 pub mod retention;
 pub mod schema;
 pub mod scopes;

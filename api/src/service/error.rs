@@ -94,6 +94,7 @@ codes! {
     AgreementExists => "agreement_exists",
     AgreementRequired => "agreement_required",
     AlreadyClaimed => "already_claimed",
+    AlreadyHidden => "already_hidden",
     AlreadySuspended => "already_suspended",
     CannotRemoveSelf => "cannot_remove_self",
     AlreadyQuoted => "already_quoted",
