@@ -25,6 +25,7 @@ mod import;
 mod layers;
 mod listings;
 mod matches;
+mod outcomes;
 mod process;
 mod protection;
 mod retention;

@@ -25,7 +25,8 @@ pub use errors::{FieldError, codes};
 pub use extract::{fire_class_strictness, normalise_place, same_place};
 pub use listing::{MatchListing, Reliability};
 pub use model::{
-    CaseStatus, Kind, ListingStatus, MatchStatus, Side, UnknownVariant, Urgency, Visibility,
+    CaseStatus, Kind, ListingStatus, MatchOutcome, MatchStatus, Side, UnknownVariant, Urgency,
+    Visibility,
 };
 pub use score::{Factor, Scored, Weights, factor_keys, haversine_km, rank, score};
 pub use units::{

@@ -214,6 +214,33 @@ impl MatchStatus {
 }
 
 vocabulary! {
+    /// What the firms did with a match, as the outcome log records it
+    /// (`match_outcomes`), from worst to best: declined, contacted,
+    /// agreed (an agreement on it confirmed), completed (that agreement
+    /// delivered).
+    #[derive(PartialOrd, Ord)]
+    pub enum MatchOutcome {
+        Declined => ("declined", "已婉拒"),
+        Contacted => ("contacted", "已联系"),
+        Agreed => ("agreed", "已达成"),
+        Completed => ("completed", "已完成"),
+    }
+}
+
+impl MatchOutcome {
+    /// The outcome a move of a match record to `status` records, if any
+    /// (`suggested` and `expired` say nothing about the firms' judgement).
+    pub fn of_status(status: MatchStatus) -> Option<Self> {
+        match status {
+            MatchStatus::Contacted => Some(Self::Contacted),
+            MatchStatus::Agreed => Some(Self::Agreed),
+            MatchStatus::Declined => Some(Self::Declined),
+            MatchStatus::Suggested | MatchStatus::Expired => None,
+        }
+    }
+}
+
+vocabulary! {
     /// Where a staff case stands: open → claimed → brokered → resolved.
     pub enum CaseStatus {
         Open => ("open", "待处理"),
@@ -263,6 +290,7 @@ mod tests {
         check_vocabulary(ListingStatus::ALL);
         check_vocabulary(MatchStatus::ALL);
         check_vocabulary(CaseStatus::ALL);
+        check_vocabulary(MatchOutcome::ALL);
     }
 
     #[test]
@@ -310,6 +338,19 @@ mod tests {
             assert_ne!(s.opposite(), s);
             assert_eq!(s.opposite().opposite(), s);
         }
+    }
+
+    #[test]
+    fn outcomes_are_ordered_from_worst_to_best() {
+        assert!(MatchOutcome::Declined < MatchOutcome::Contacted);
+        assert!(MatchOutcome::Contacted < MatchOutcome::Agreed);
+        assert!(MatchOutcome::Agreed < MatchOutcome::Completed);
+        assert_eq!(
+            MatchOutcome::of_status(MatchStatus::Agreed),
+            Some(MatchOutcome::Agreed)
+        );
+        assert_eq!(MatchOutcome::of_status(MatchStatus::Expired), None);
+        assert_eq!(MatchOutcome::of_status(MatchStatus::Suggested), None);
     }
 
     #[test]

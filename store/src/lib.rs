@@ -24,6 +24,7 @@ pub mod matches;
 pub mod models;
 pub mod moderation;
 pub mod notifications;
+pub mod outcomes;
 pub mod quotes;
 pub mod ratings;
 pub mod rematch;

@@ -2,7 +2,7 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use zhiqilian_matcher::{ListingStatus, MatchStatus, Urgency, Visibility};
+use zhiqilian_matcher::{ListingStatus, MatchOutcome, MatchStatus, Urgency, Visibility};
 
 use super::schema::*;
 use super::{new_id, now};
@@ -464,4 +464,21 @@ impl Rating {
     pub fn is_published(&self, now: NaiveDateTime) -> bool {
         self.published_at.is_some() || self.window_closes_at <= now
     }
+}
+
+/// One entry of the outcome log: what the firms did with a match and the
+/// factor values it showed then (`factors`: a JSON object of factor key →
+/// value). Names no person and no firm.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = match_outcomes)]
+pub struct MatchOutcomeRow {
+    pub id: String,
+    pub match_id: String,
+    pub request_id: String,
+    pub offer_id: String,
+    pub outcome: MatchOutcome,
+    pub urgency: Urgency,
+    pub score: f64,
+    pub factors: String,
+    pub recorded_at: NaiveDateTime,
 }

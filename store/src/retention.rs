@@ -1,5 +1,5 @@
 //! Pruning by age: the event log, notifications, idempotency keys, login
-//! throttle rows and finished webhook deliveries, run by the `retention`
+//! throttle rows, finished webhook deliveries and the match outcome log, run by the `retention`
 //! background job under its lease (`background.rs`).
 //!
 //! The event log is pruned from its oldest end, by id, never past the
@@ -25,6 +25,8 @@ pub struct Retention {
     pub notifications_days: u32,
     pub login_throttle_days: u32,
     pub webhook_deliveries_days: u32,
+    /// The match outcome log the weights are tuned on.
+    pub outcomes_days: u32,
     /// How long an `Idempotency-Key` replays its first answer.
     pub idempotency_hours: u32,
 }
@@ -36,6 +38,7 @@ impl Default for Retention {
             notifications_days: 180,
             login_throttle_days: 7,
             webhook_deliveries_days: 30,
+            outcomes_days: 730,
             idempotency_hours: 24,
         }
     }
@@ -49,6 +52,7 @@ pub struct Pruned {
     pub idempotency_keys: usize,
     pub login_throttle: usize,
     pub webhook_deliveries: usize,
+    pub outcomes: usize,
     pub wechat_pushes: usize,
 }
 
@@ -59,6 +63,7 @@ impl Pruned {
             + self.idempotency_keys
             + self.login_throttle
             + self.webhook_deliveries
+            + self.outcomes
             + self.wechat_pushes
     }
 }
@@ -132,6 +137,9 @@ pub fn sweep(
                 .filter(webhook_deliveries::created_at.lt(before)),
         )
         .execute(c)?;
+    }
+    if let Some(before) = cutoff(at, r.outcomes_days) {
+        out.outcomes = super::outcomes::prune(c, before)?;
     }
     Ok(out)
 }

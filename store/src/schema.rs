@@ -696,6 +696,20 @@ diesel::allow_tables_to_appear_in_same_query!(
 );
 
 diesel::table! {
+    match_outcomes (id) {
+        id -> Text,
+        match_id -> Text,
+        request_id -> Text,
+        offer_id -> Text,
+        outcome -> Text,
+        urgency -> Text,
+        score -> Double,
+        factors -> Text,
+        recorded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     rematch_runs (id) {
         id -> Text,
         reason -> Text,

@@ -1,10 +1,11 @@
 //! The `zhiqilian` command line: serve (default), migrate, admin, import,
-//! reindex, backup and restore, evaluation.
+//! reindex, backup and restore, evaluation, tuning the matcher's weights.
 
 pub mod backup;
 pub mod eval;
 pub mod import;
 pub mod rematch;
+pub mod tune;
 pub mod vocab_suggest;
 
 use std::io::Read;
@@ -64,6 +65,11 @@ pub enum Command {
     /// Matching quality on a labelled data set: nDCG@5, P@1 and Recall@10
     /// per direction and per kind, through the API's retrieval and scoring.
     Eval(EvalArgs),
+    /// Fit the matcher's factor weights on the outcome log (what firms did
+    /// with their matches) and write them only when they are better on
+    /// held-out outcomes and lower no figure of the labelled sets. Exit
+    /// status 3: fitted, but nothing written (the reason is printed).
+    Tune(crate::cli::tune::TuneArgs),
     /// Vocabulary tools.
     Vocab {
         #[command(subcommand)]
@@ -178,6 +184,7 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<i32> {
         Command::Vocab {
             command: VocabCommand::Suggest(a),
         } => vocab_suggest(config, a).await,
+        Command::Tune(a) => crate::cli::tune::run(config, a).await,
         Command::Eval(a) => {
             let data = a.data.clone();
             let weights = crate::http::app::load_weights(config.matcher_weights.as_deref())?;

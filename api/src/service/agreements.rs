@@ -12,13 +12,14 @@
 
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
-use zhiqilian_matcher::{ListingStatus, MatchStatus};
+use zhiqilian_matcher::{ListingStatus, MatchOutcome, MatchStatus};
 
 use crate::service::access::Caller;
 use crate::service::deal_terms::{self, Terms, TermsIn};
 use crate::service::error::{ApiError, Code, Status};
 use crate::service::listing_form::Amount;
 use crate::service::matches as match_lifecycle;
+use crate::service::outcomes;
 use crate::service::pagination::{self, Page};
 use crate::service::validate::Errors;
 use crate::store::agreements::{self as rows, AgreementFilter};
@@ -1074,6 +1075,10 @@ pub async fn complete(db: &Db, caller: &Caller, id: String) -> Result<AgreementV
         a.completed_at = Some(at);
         a.updated_at = at;
         rows::save(c, &a)?;
+        // The match's outcome log hears that the deal was delivered.
+        if let Some(m) = matches::get(c, &a.match_id)? {
+            outcomes::record_in(c, &m, MatchOutcome::Completed)?;
+        }
         for (f, k) in [
             (&a.request_firm_id, &a.request_community_id),
             (&a.offer_firm_id, &a.offer_community_id),

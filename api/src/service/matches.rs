@@ -3,10 +3,11 @@
 //! brings with it.
 
 use serde::{Deserialize, Serialize};
-use zhiqilian_matcher::{CaseStatus, MatchStatus};
+use zhiqilian_matcher::{CaseStatus, MatchOutcome, MatchStatus};
 
 use crate::service::access::Caller;
 use crate::service::error::{ApiError, Code};
+use crate::service::outcomes;
 use crate::service::pagination::{self, Page};
 use crate::service::views::{FactorOut, stored_factors};
 use crate::store::matches::{
@@ -38,8 +39,9 @@ pub fn allowed(from: MatchStatus, to: MatchStatus) -> bool {
 }
 
 /// Inside a transaction: moves a record from `from` to `to` if it is still
-/// in `from`, with its `match.status_changed` event and the system message
-/// in the record's thread; returns the record and the live events to append
+/// in `from`, with its `match.status_changed` event, the system message
+/// in the record's thread and (for contacted, agreed and declined) its
+/// entry in the outcome log; returns the record and the live events to append
 /// last. `Ok(None)` when it had moved meanwhile.
 pub fn set_status_in(
     c: &mut DbConnection,
@@ -50,6 +52,10 @@ pub fn set_status_in(
     let Some((r, event)) = matches::set_status_in(c, id, from, to)? else {
         return Ok(None);
     };
+    // What the firms did, with the factor values they saw, for tuning.
+    if let Some(outcome) = MatchOutcome::of_status(to) {
+        outcomes::record_in(c, &r, outcome)?;
+    }
     let mut live = threads::on_match_status(c, id, to.as_str())?;
     live.extend(event);
     Ok(Some((r, live)))

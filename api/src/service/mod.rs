@@ -23,6 +23,7 @@ pub mod matching;
 pub mod moderation;
 pub mod notifications;
 pub mod ops;
+pub mod outcomes;
 pub mod pagination;
 pub mod password;
 pub mod quota;

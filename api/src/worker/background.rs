@@ -17,7 +17,8 @@
 //!   notifications (`service::agreements::publish_closed_windows`);
 //! - **retention**: rows past their configured age are pruned
 //!   (`store::retention`): the event log, notifications, idempotency keys,
-//!   login throttle rows and finished webhook deliveries.
+//!   login throttle rows, finished webhook deliveries and the match
+//!   outcome log.
 //!
 //! Every node runs the loop; a node that does not hold a job's lease skips
 //! it, and takes over when the holder's lease lapses (a crashed node) or is
@@ -432,6 +433,7 @@ fn retention_step(ctx: &Ctx) -> anyhow::Result<()> {
             idempotency_keys = pruned.idempotency_keys,
             login_throttle = pruned.login_throttle,
             webhook_deliveries = pruned.webhook_deliveries,
+            outcomes = pruned.outcomes,
             "pruned rows past their retention"
         );
     }
