@@ -215,11 +215,23 @@ fn csv_rows(bytes: &[u8]) -> Result<Vec<(usize, Vec<String>)>, ApiError> {
         .flexible(true)
         .from_reader(text.as_bytes());
     let mut out = Vec::new();
+    let mut folded = 0usize;
     for (i, rec) in reader.records().enumerate() {
         let rec = rec.map_err(|e| unreadable(format!("CSV 第 {} 行无法解析：{e}", i + 1)))?;
-        // The record's number, as a spreadsheet program shows the file
-        // (a cell with line breaks is still one row).
-        let line = i + 1;
+        // The row as a spreadsheet program shows the file: blank lines are
+        // rows, a cell's own line breaks are not.
+        // (The reader's position is where the previous record ended: the
+        // blank lines it skipped come first.)
+        let start = rec.position().map_or(i + 1, |p| {
+            let skipped = text.as_bytes()[p.byte() as usize..]
+                .iter()
+                .take_while(|b| matches!(b, b'\n' | b'\r'))
+                .filter(|b| **b == b'\n')
+                .count();
+            p.line() as usize + skipped
+        });
+        let line = start.saturating_sub(folded).max(1);
+        folded += rec.iter().map(|f| f.matches('\n').count()).sum::<usize>();
         if rec.len() > MAX_COLUMNS * 4 {
             return Err(invalid(
                 "file",
@@ -456,6 +468,8 @@ mod tests {
         let (gbk, _, _) = encoding_rs::GB18030.encode("企业名称\n乙公司\n");
         let t = read(Format::Csv, &gbk).expect("reads GBK");
         assert_eq!(t.rows[0].cell(0), "乙公司");
+        let t = read(Format::Csv, "名称,描述\n甲,\"两行\n描述\"\n乙,x\n".as_bytes()).expect("reads");
+        assert_eq!((t.rows[0].number, t.rows[1].number), (2, 3));
         assert_eq!(number_text(13800000000.0), "13800000000");
         assert_eq!(number_text(2.5), "2.5");
     }
