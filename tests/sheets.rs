@@ -47,9 +47,7 @@ fn read_xlsx(bytes: &[u8]) -> (Vec<String>, Vec<Vec<String>>) {
     let mut book: Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(bytes.to_vec()))
         .expect("calamine opens the export");
     let names = book.sheet_names();
-    let range = book
-        .worksheet_range(&names[0])
-        .expect("first sheet");
+    let range = book.worksheet_range(&names[0]).expect("first sheet");
     let mut rows = range.rows().map(|r| {
         r.iter()
             .map(|d| match d {
@@ -94,13 +92,20 @@ impl TestApp {
 
     /// Starts an import and follows its job until it ends.
     async fn import(&self, kind: &str, token: &str, ct: &str, body: Vec<u8>, skip: bool) -> Value {
-        let q = if skip { "?skip_invalid=true&file_name=x.xlsx" } else { "?file_name=x.xlsx" };
+        let q = if skip {
+            "?skip_invalid=true&file_name=x.xlsx"
+        } else {
+            "?file_name=x.xlsx"
+        };
         let r = self
             .upload(&format!("/api/v1/staff/imports/{kind}{q}"), token, ct, body)
             .await;
         let job = r.expect(202).clone();
         let location = r.header("location").expect("Location").to_string();
-        assert_eq!(location, format!("/api/v1/staff/import-jobs/{}", job["id"].as_str().unwrap()));
+        assert_eq!(
+            location,
+            format!("/api/v1/staff/import-jobs/{}", job["id"].as_str().unwrap())
+        );
         for _ in 0..600 {
             let j = self.get(&location, token).await;
             let j = j.expect(200).clone();
@@ -155,76 +160,152 @@ async fn firms_dry_run_shows_every_error_then_import_is_idempotent() {
     let staff = &w.staff1.token;
     let fresh = valid_uscc();
     let before = firm_count(&app, staff, &w.c1).await;
-    let header = vec!["企业名称*", "统一社会信用代码", "联系人", "电话（手机）", "地址", "备注"];
+    let header = vec![
+        "企业名称*",
+        "统一社会信用代码",
+        "联系人",
+        "电话（手机）",
+        "地址",
+        "备注",
+    ];
     let rows = vec![
         header.clone(),
-        vec!["宁波新材料有限公司", &fresh, "李经理", "13800001111", "大港五路1号", "新入驻"],
+        vec![
+            "宁波新材料有限公司",
+            &fresh,
+            "李经理",
+            "13800001111",
+            "大港五路1号",
+            "新入驻",
+        ],
         vec!["坏代码公司", "91330206ABCDEFGHIJ", "", "", "", ""],
         vec!["短", "", "", "电话号码", "", ""],
         vec!["他社区公司", &w.c.uscc, "", "", "", ""],
         vec!["重复公司", &fresh, "", "", "", ""],
-        vec!["宁波甬港模塑科技有限公司", &w.a.uscc, "赵经理", "0574-86880000", "", ""],
+        vec![
+            "宁波甬港模塑科技有限公司",
+            &w.a.uscc,
+            "赵经理",
+            "0574-86880000",
+            "",
+            "",
+        ],
     ];
     let run = app
-        .upload("/api/v1/staff/imports/firms/dry-run", staff, "text/csv", csv(&rows))
+        .upload(
+            "/api/v1/staff/imports/firms/dry-run",
+            staff,
+            "text/csv",
+            csv(&rows),
+        )
         .await;
     let run = run.expect(200).clone();
     assert_eq!(run["kind"], "firms");
     assert_eq!(run["format"], "csv");
     assert_eq!(run["total_rows"], 6);
     assert_eq!(run["ignored_columns"], json!(["备注"]));
-    assert_eq!(run["counts"], json!({"create": 1, "update": 1, "unchanged": 0, "error": 4}));
+    assert_eq!(
+        run["counts"],
+        json!({"create": 1, "update": 1, "unchanged": 0, "error": 4})
+    );
     assert_eq!(action(&run, 2), "create");
     assert_eq!(action(&run, 7), "update");
     assert!(row_errors(&run, 3).contains(&("统一社会信用代码".into(), "invalid_uscc".into())));
     let r4 = row_errors(&run, 4);
-    for (col, code) in [("企业名称", "too_short"), ("统一社会信用代码", "required"), ("电话", "invalid_format")] {
+    for (col, code) in [
+        ("企业名称", "too_short"),
+        ("统一社会信用代码", "required"),
+        ("电话", "invalid_format"),
+    ] {
         assert!(r4.contains(&(col.into(), code.into())), "{r4:?}");
     }
-    assert_eq!(row_errors(&run, 5), [("统一社会信用代码".to_string(), "taken".to_string())]);
-    assert_eq!(row_errors(&run, 6), [("统一社会信用代码".to_string(), "duplicate_key".to_string())]);
-    assert_eq!(firm_count(&app, staff, &w.c1).await, before, "a dry run writes nothing");
+    assert_eq!(
+        row_errors(&run, 5),
+        [("统一社会信用代码".to_string(), "taken".to_string())]
+    );
+    assert_eq!(
+        row_errors(&run, 6),
+        [("统一社会信用代码".to_string(), "duplicate_key".to_string())]
+    );
+    assert_eq!(
+        firm_count(&app, staff, &w.c1).await,
+        before,
+        "a dry run writes nothing"
+    );
 
     // A file with errors is refused whole unless asked to skip them.
     let r = app
         .upload("/api/v1/staff/imports/firms", staff, "text/csv", csv(&rows))
         .await;
     r.expect_problem(422, "import_has_errors");
-    assert!(r.fields().contains(&"rows.3.统一社会信用代码".to_string()), "{:?}", r.fields());
+    assert!(
+        r.fields().contains(&"rows.3.统一社会信用代码".to_string()),
+        "{:?}",
+        r.fields()
+    );
     assert_eq!(firm_count(&app, staff, &w.c1).await, before);
 
     // Fixed, as an .xlsx: the two good rows.
     let fixed = vec![header.clone(), rows[1].clone(), rows[6].clone()];
-    let job = app.import("firms", staff, XLSX, xlsx(&fixed, &[]), false).await;
+    let job = app
+        .import("firms", staff, XLSX, xlsx(&fixed, &[]), false)
+        .await;
     assert_eq!(job["status"], "done", "{job:#}");
-    assert_eq!((job["created"].clone(), job["updated"].clone()), (json!(1), json!(1)));
+    assert_eq!(
+        (job["created"].clone(), job["updated"].clone()),
+        (json!(1), json!(1))
+    );
     assert_eq!(job["processed_rows"], 2);
     assert_eq!(job["progress"], 1.0);
     assert_eq!(firm_count(&app, staff, &w.c1).await, before + 1);
-    let listed = app.all_pages(&format!("/api/v1/firms?community={}", w.c1), staff).await;
-    let new = listed.iter().find(|f| f["uscc"] == fresh.as_str()).expect("imported firm");
+    let listed = app
+        .all_pages(&format!("/api/v1/firms?community={}", w.c1), staff)
+        .await;
+    let new = listed
+        .iter()
+        .find(|f| f["uscc"] == fresh.as_str())
+        .expect("imported firm");
     assert_eq!(new["verified"], true);
     assert_eq!(new["contact_phone"], "13800001111");
     let a = app.get(&format!("/api/v1/firms/{}", w.a.id), staff).await;
     assert_eq!(a.expect(200)["contact_name"], "赵经理");
 
     // The same file again changes nothing.
-    let again = app.import("firms", staff, XLSX, xlsx(&fixed, &[]), false).await;
+    let again = app
+        .import("firms", staff, XLSX, xlsx(&fixed, &[]), false)
+        .await;
     assert_eq!(again["status"], "done");
     assert_eq!(
-        (again["created"].clone(), again["updated"].clone(), again["unchanged"].clone()),
+        (
+            again["created"].clone(),
+            again["updated"].clone(),
+            again["unchanged"].clone()
+        ),
         (json!(0), json!(0), json!(2))
     );
     assert_eq!(firm_count(&app, staff, &w.c1).await, before + 1);
 
     // The import is audited.
-    let audit = app.get("/api/v1/staff/audit?action=import.firms", staff).await;
-    assert_eq!(audit.expect(200)["items"].as_array().expect("items").len(), 2);
+    let audit = app
+        .get("/api/v1/staff/audit?action=import.firms", staff)
+        .await;
+    assert_eq!(
+        audit.expect(200)["items"].as_array().expect("items").len(),
+        2
+    );
 }
 
 fn listing_header() -> Vec<&'static str> {
     vec![
-        "编号", "统一社会信用代码", "供需", "类别", "标题", "描述", "数量", "单位", "紧急程度",
+        "编号",
+        "统一社会信用代码",
+        "供需",
+        "类别",
+        "标题",
+        "描述",
+        "数量",
+        "单位",
+        "紧急程度",
         "开始日期",
     ]
 }
@@ -237,9 +318,42 @@ async fn listings_import_by_key_with_progress_errors_and_take_over() {
     let (a, b, c) = (w.a.uscc.as_str(), w.b.uscc.as_str(), w.c.uscc.as_str());
     let mut rows = vec![
         listing_header(),
-        vec!["L-001", a, "供给", "设备", "380T注塑机夜班机时", "海天两台\n夜班空闲", "2", "台", "", "2026/12/1"],
-        vec!["L-002", b, "需求", "厂房", "求租厂房 1000 平方米", "", "1000", "平方米", "加急", ""],
-        vec!["L-003", a, "供应", "飞机", "坏类别", "", "5", "", "", "2026-13-40"],
+        vec![
+            "L-001",
+            a,
+            "供给",
+            "设备",
+            "380T注塑机夜班机时",
+            "海天两台\n夜班空闲",
+            "2",
+            "台",
+            "",
+            "2026/12/1",
+        ],
+        vec![
+            "L-002",
+            b,
+            "需求",
+            "厂房",
+            "求租厂房 1000 平方米",
+            "",
+            "1000",
+            "平方米",
+            "加急",
+            "",
+        ],
+        vec![
+            "L-003",
+            a,
+            "供应",
+            "飞机",
+            "坏类别",
+            "",
+            "5",
+            "",
+            "",
+            "2026-13-40",
+        ],
         vec!["L-004", c, "需求", "物料", "他社区企业", "", "", "", "", ""],
         vec!["L-001", a, "供给", "设备", "重复编号", "", "", "", "", ""],
     ];
@@ -253,13 +367,26 @@ async fn listings_import_by_key_with_progress_errors_and_take_over() {
         .await;
     let run = run.expect(200).clone();
     assert_eq!(run["format"], "xlsx");
-    assert_eq!(run["counts"], json!({"create": 2, "update": 0, "unchanged": 0, "error": 3}));
+    assert_eq!(
+        run["counts"],
+        json!({"create": 2, "update": 0, "unchanged": 0, "error": 3})
+    );
     let r4 = row_errors(&run, 4);
-    for (col, code) in [("类别", "invalid_value"), ("单位", "required"), ("开始日期", "invalid_format")] {
+    for (col, code) in [
+        ("类别", "invalid_value"),
+        ("单位", "required"),
+        ("开始日期", "invalid_format"),
+    ] {
         assert!(r4.contains(&(col.into(), code.into())), "{r4:?}");
     }
-    assert_eq!(row_errors(&run, 5), [("统一社会信用代码".to_string(), "unknown_firm".to_string())]);
-    assert_eq!(row_errors(&run, 6), [("编号".to_string(), "duplicate_key".to_string())]);
+    assert_eq!(
+        row_errors(&run, 5),
+        [("统一社会信用代码".to_string(), "unknown_firm".to_string())]
+    );
+    assert_eq!(
+        row_errors(&run, 6),
+        [("编号".to_string(), "duplicate_key".to_string())]
+    );
     let head = app.change_head().await;
 
     // Importing only the good rows; then a long file in several batches.
@@ -267,7 +394,10 @@ async fn listings_import_by_key_with_progress_errors_and_take_over() {
         .import("listings", staff, XLSX, xlsx(&rows, &[6]), true)
         .await;
     assert_eq!(job["status"], "done", "{job:#}");
-    assert_eq!((job["created"].clone(), job["failed"].clone()), (json!(2), json!(3)));
+    assert_eq!(
+        (job["created"].clone(), job["failed"].clone()),
+        (json!(2), json!(3))
+    );
     assert_eq!(job["errors"].as_array().expect("errors").len(), 5);
     assert_eq!(app.change_head().await, head + 2);
     let mine = app
@@ -283,30 +413,60 @@ async fn listings_import_by_key_with_progress_errors_and_take_over() {
     assert_eq!(l1["quantity"], json!({"amount": 2.0, "unit": "台"}));
     assert_eq!(l1["available_from"], "2026-12-01");
     assert!(l1["posted_by_staff"].is_string());
-    let l2 = mine.iter().find(|l| l["key"] == format!("{}:L-002", w.c1)).expect("L-002");
+    let l2 = mine
+        .iter()
+        .find(|l| l["key"] == format!("{}:L-002", w.c1))
+        .expect("L-002");
     assert_eq!(l2["urgency"], "urgent");
     // The urgent request opened a case, as posting does.
     let queue = app.get("/api/v1/staff/queue", staff).await;
-    assert!(queue.expect(200)["items"].as_array().unwrap().iter().any(|k| k["listing"]["id"] == l2["id"]));
+    assert!(
+        queue.expect(200)["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|k| k["listing"]["id"] == l2["id"])
+    );
 
     // Re-import: one title changed, L-001 taken over by its firm.
     rows.truncate(3);
     rows[2][4] = "求租厂房 1200 平方米";
     let took = app
-        .post_empty(&format!("/api/v1/listings/{}/take-over", l1["id"].as_str().unwrap()), &w.a.admin.token)
+        .post_empty(
+            &format!("/api/v1/listings/{}/take-over", l1["id"].as_str().unwrap()),
+            &w.a.admin.token,
+        )
         .await;
     took.expect(200);
     let run = app
-        .upload("/api/v1/staff/imports/listings/dry-run", staff, "text/csv", csv(&rows))
+        .upload(
+            "/api/v1/staff/imports/listings/dry-run",
+            staff,
+            "text/csv",
+            csv(&rows),
+        )
         .await;
     let run = run.expect(200).clone();
-    assert_eq!(row_errors(&run, 2), [("编号".to_string(), "not_editable".to_string())]);
+    assert_eq!(
+        row_errors(&run, 2),
+        [("编号".to_string(), "not_editable".to_string())]
+    );
     assert_eq!(action(&run, 3), "update");
     let no_take = vec![rows[0].clone(), rows[2].clone()];
-    let job = app.import("listings", staff, "text/csv", csv(&no_take), false).await;
-    assert_eq!((job["updated"].clone(), job["created"].clone()), (json!(1), json!(0)));
-    let job = app.import("listings", staff, "text/csv", csv(&no_take), false).await;
-    assert_eq!((job["unchanged"].clone(), job["updated"].clone()), (json!(1), json!(0)));
+    let job = app
+        .import("listings", staff, "text/csv", csv(&no_take), false)
+        .await;
+    assert_eq!(
+        (job["updated"].clone(), job["created"].clone()),
+        (json!(1), json!(0))
+    );
+    let job = app
+        .import("listings", staff, "text/csv", csv(&no_take), false)
+        .await;
+    assert_eq!(
+        (job["unchanged"].clone(), job["updated"].clone()),
+        (json!(1), json!(0))
+    );
 
     // 450 rows: three batches, every row accounted for.
     let keys: Vec<String> = (0..450).map(|i| format!("B-{i:03}")).collect();
@@ -315,20 +475,55 @@ async fn listings_import_by_key_with_progress_errors_and_take_over() {
     for (k, t) in keys.iter().zip(&titles) {
         long.push(vec![k, b, "供给", "设备", t, "", "1", "台", "", ""]);
     }
-    let job = app.import("listings", staff, "text/csv", csv(&long), false).await;
+    let job = app
+        .import("listings", staff, "text/csv", csv(&long), false)
+        .await;
     assert_eq!(job["status"], "done");
-    assert_eq!((job["total_rows"].clone(), job["processed_rows"].clone(), job["created"].clone()), (json!(450), json!(450), json!(450)));
+    assert_eq!(
+        (
+            job["total_rows"].clone(),
+            job["processed_rows"].clone(),
+            job["created"].clone()
+        ),
+        (json!(450), json!(450), json!(450))
+    );
 
     // Another community's staff cannot read the job; firms cannot import.
-    let other = app.get(&format!("/api/v1/staff/import-jobs/{}", job["id"].as_str().unwrap()), &w.staff2.token).await;
+    let other = app
+        .get(
+            &format!("/api/v1/staff/import-jobs/{}", job["id"].as_str().unwrap()),
+            &w.staff2.token,
+        )
+        .await;
     other.expect_problem(404, "not_found");
     let r = app
-        .upload("/api/v1/staff/imports/listings/dry-run", &w.a.admin.token, "text/csv", csv(&rows))
+        .upload(
+            "/api/v1/staff/imports/listings/dry-run",
+            &w.a.admin.token,
+            "text/csv",
+            csv(&rows),
+        )
         .await;
     r.expect_problem(403, "forbidden");
     // The same 编号 in another community is another listing.
-    let c_rows = vec![listing_header(), vec!["L-002", c, "需求", "物料", "求购塑料粒子", "", "5", "吨", "", ""]];
-    let job = app.import("listings", &w.staff2.token, "text/csv", csv(&c_rows), false).await;
+    let c_rows = vec![
+        listing_header(),
+        vec![
+            "L-002",
+            c,
+            "需求",
+            "物料",
+            "求购塑料粒子",
+            "",
+            "5",
+            "吨",
+            "",
+            "",
+        ],
+    ];
+    let job = app
+        .import("listings", &w.staff2.token, "text/csv", csv(&c_rows), false)
+        .await;
     assert_eq!(job["created"], 1, "{job:#}");
 }
 
@@ -339,21 +534,54 @@ async fn exports_are_scoped_readable_and_import_back_unchanged() {
     let staff = &w.staff1.token;
     let rows = vec![
         listing_header(),
-        vec!["E-1", w.a.uscc.as_str(), "供给", "设备", "数控车床机时共享", "", "3", "台", "", "2026-12-01"],
-        vec!["E-2", w.b.uscc.as_str(), "需求", "物料", "急需 ABS 粒子", "", "10", "吨", "紧急", ""],
+        vec![
+            "E-1",
+            w.a.uscc.as_str(),
+            "供给",
+            "设备",
+            "数控车床机时共享",
+            "",
+            "3",
+            "台",
+            "",
+            "2026-12-01",
+        ],
+        vec![
+            "E-2",
+            w.b.uscc.as_str(),
+            "需求",
+            "物料",
+            "急需 ABS 粒子",
+            "",
+            "10",
+            "吨",
+            "紧急",
+            "",
+        ],
     ];
-    let job = app.import("listings", staff, "text/csv", csv(&rows), false).await;
+    let job = app
+        .import("listings", staff, "text/csv", csv(&rows), false)
+        .await;
     assert_eq!(job["created"], 2, "{job:#}");
     // A listing of the other community, which must not be exported.
-    app.create_listing(&w.c.admin, &space_offer("灵峰社区厂房出租")).await;
+    app.create_listing(&w.c.admin, &space_offer("灵峰社区厂房出租"))
+        .await;
 
-    let (status, ct, bytes) = app.download("/api/v1/staff/exports/listings?format=xlsx", staff).await;
+    let (status, ct, bytes) = app
+        .download("/api/v1/staff/exports/listings?format=xlsx", staff)
+        .await;
     assert_eq!((status, ct.as_str()), (200, XLSX));
     let (header, data) = read_xlsx(&bytes);
-    assert_eq!(&header[..5], ["编号", "统一社会信用代码", "企业名称", "供需", "类别"]);
+    assert_eq!(
+        &header[..5],
+        ["编号", "统一社会信用代码", "企业名称", "供需", "类别"]
+    );
     assert_eq!(data.len(), 2, "{data:?}");
     let e2 = data.iter().find(|r| r[0] == "E-2").expect("E-2 exported");
-    assert_eq!((e2[3].as_str(), e2[4].as_str(), e2[5].as_str()), ("需求", "物料", "急需 ABS 粒子"));
+    assert_eq!(
+        (e2[3].as_str(), e2[4].as_str(), e2[5].as_str()),
+        ("需求", "物料", "急需 ABS 粒子")
+    );
     assert!(!data.iter().any(|r| r.iter().any(|c| c.contains("灵峰"))));
 
     // The export, as it is, imports back with nothing to change.
@@ -361,14 +589,30 @@ async fn exports_are_scoped_readable_and_import_back_unchanged() {
         .upload("/api/v1/staff/imports/listings/dry-run", staff, XLSX, bytes)
         .await;
     let run = run.expect(200).clone();
-    assert_eq!(run["counts"], json!({"create": 0, "update": 0, "unchanged": 2, "error": 0}), "{run:#}");
-    assert_eq!(run["ignored_columns"], json!(["状态", "系统编号", "发布时间"]));
+    assert_eq!(
+        run["counts"],
+        json!({"create": 0, "update": 0, "unchanged": 2, "error": 0}),
+        "{run:#}"
+    );
+    assert_eq!(
+        run["ignored_columns"],
+        json!(["状态", "系统编号", "发布时间"])
+    );
 
-    let (status, ct, bytes) = app.download("/api/v1/staff/exports/listings?format=csv", staff).await;
+    let (status, ct, bytes) = app
+        .download("/api/v1/staff/exports/listings?format=csv", staff)
+        .await;
     assert_eq!((status, ct.as_str()), (200, "text/csv; charset=utf-8"));
     let text = String::from_utf8(bytes.clone()).expect("utf-8");
     assert!(text.starts_with("\u{feff}编号,"));
-    let run = app.upload("/api/v1/staff/imports/listings/dry-run", staff, "text/csv", bytes).await;
+    let run = app
+        .upload(
+            "/api/v1/staff/imports/listings/dry-run",
+            staff,
+            "text/csv",
+            bytes,
+        )
+        .await;
     assert_eq!(run.expect(200)["counts"]["unchanged"], 2);
 
     let (_, _, bytes) = app.download("/api/v1/staff/exports/firms", staff).await;
@@ -384,30 +628,54 @@ async fn exports_are_scoped_readable_and_import_back_unchanged() {
     assert_eq!(data.len(), 1, "the emergency request's case");
     assert_eq!(data[0][3], "急需 ABS 粒子");
 
-    let (status, _, bytes) = app.download("/api/v1/staff/exports/stats?format=xlsx", staff).await;
+    let (status, _, bytes) = app
+        .download("/api/v1/staff/exports/stats?format=xlsx", staff)
+        .await;
     assert_eq!(status, 200);
     let book: Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(bytes)).expect("stats xlsx");
     assert_eq!(book.sheet_names(), ["概览", "分类", "每日"]);
-    let (status, _, bytes) = app.download("/api/v1/staff/exports/stats?format=csv", staff).await;
+    let (status, _, bytes) = app
+        .download("/api/v1/staff/exports/stats?format=csv", staff)
+        .await;
     assert_eq!(status, 200);
-    assert!(String::from_utf8(bytes).expect("utf-8").contains("metric,kind,side,value"));
+    assert!(
+        String::from_utf8(bytes)
+            .expect("utf-8")
+            .contains("metric,kind,side,value")
+    );
 
     // The other community's staff see their own; nobody reaches across.
-    let (_, _, bytes) = app.download("/api/v1/staff/exports/listings", &w.staff2.token).await;
+    let (_, _, bytes) = app
+        .download("/api/v1/staff/exports/listings", &w.staff2.token)
+        .await;
     let (_, data) = read_xlsx(&bytes);
     assert_eq!(data.len(), 1);
     assert_eq!(data[0][5], "灵峰社区厂房出租");
-    let r = app.get(&format!("/api/v1/staff/exports/listings?community_id={}", w.c2), staff).await;
+    let r = app
+        .get(
+            &format!("/api/v1/staff/exports/listings?community_id={}", w.c2),
+            staff,
+        )
+        .await;
     r.expect_problem(403, "forbidden");
-    let r = app.get("/api/v1/staff/exports/firms", &w.a.admin.token).await;
+    let r = app
+        .get("/api/v1/staff/exports/firms", &w.a.admin.token)
+        .await;
     r.expect_problem(403, "forbidden");
     let r = app.get("/api/v1/staff/exports/firms", &w.admin.token).await;
     assert_eq!(r.expect_invalid(), ["community_id"]);
-    let r = app.get(&format!("/api/v1/staff/exports/firms?community_id={}", w.c2), &w.admin.token).await;
+    let r = app
+        .get(
+            &format!("/api/v1/staff/exports/firms?community_id={}", w.c2),
+            &w.admin.token,
+        )
+        .await;
     r.expect(200);
     let r = app.get("/api/v1/staff/exports/matches", staff).await;
     r.expect_problem(404, "not_found");
-    let r = app.get("/api/v1/staff/exports/firms?format=pdf", staff).await;
+    let r = app
+        .get("/api/v1/staff/exports/firms?format=pdf", staff)
+        .await;
     assert_eq!(r.expect_invalid(), ["format"]);
 }
 
@@ -424,27 +692,48 @@ async fn templates_limits_and_bad_files_are_clear_4xx() {
         assert_eq!((status, ct.as_str()), (200, XLSX));
         let (header, data) = read_xlsx(&bytes);
         assert!(data.is_empty());
-        assert!(header.iter().any(|h| h == "统一社会信用代码" || h == "统一社会信用代码*"));
+        assert!(
+            header
+                .iter()
+                .any(|h| h == "统一社会信用代码" || h == "统一社会信用代码*")
+        );
         // The template, filled in as it is, passes the header check.
         let (status, ct, bytes) = app
-            .download(&format!("/api/v1/staff/imports/{kind}/template?format=csv"), staff)
+            .download(
+                &format!("/api/v1/staff/imports/{kind}/template?format=csv"),
+                staff,
+            )
             .await;
         assert_eq!((status, ct.as_str()), (200, "text/csv; charset=utf-8"));
         let run = app
-            .upload(&format!("/api/v1/staff/imports/{kind}/dry-run"), staff, "text/csv", bytes)
+            .upload(
+                &format!("/api/v1/staff/imports/{kind}/dry-run"),
+                staff,
+                "text/csv",
+                bytes,
+            )
             .await;
         assert_eq!(run.expect(200)["total_rows"], 0);
     }
     let path = "/api/v1/staff/imports/listings/dry-run";
     let big = vec![b'a'; 5 * 1024 * 1024 + 1];
-    app.upload(path, staff, "text/csv", big).await.expect_problem(413, "payload_too_large");
+    app.upload(path, staff, "text/csv", big)
+        .await
+        .expect_problem(413, "payload_too_large");
     app.upload(path, staff, XLSX, b"PK\x03\x04 not a workbook".to_vec())
         .await
         .expect_problem(422, "sheet_unreadable");
     app.upload(path, staff, "image/png", b"\x89PNG".to_vec())
         .await
         .expect_problem(415, "unsupported_media_type");
-    let r = app.upload(path, staff, "text/csv", "编号,供需,类别\nX,供给,设备\n".as_bytes().to_vec()).await;
+    let r = app
+        .upload(
+            path,
+            staff,
+            "text/csv",
+            "编号,供需,类别\nX,供给,设备\n".as_bytes().to_vec(),
+        )
+        .await;
     r.expect_problem(422, "sheet_invalid");
     assert_fields(&r.fields(), &["columns.标题", "columns.统一社会信用代码"]);
     let r = app.upload(path, staff, "text/csv", Vec::new()).await;
@@ -456,17 +745,34 @@ async fn templates_limits_and_bad_files_are_clear_4xx() {
     let r = app.upload(path, staff, "text/csv", many.into_bytes()).await;
     r.expect_problem(422, "sheet_invalid");
     assert_eq!(r.field_code("file").as_deref(), Some("too_many_rows"));
-    app.upload("/api/v1/staff/imports/cases/dry-run", staff, "text/csv", b"a\n".to_vec())
-        .await
-        .expect_problem(404, "not_found");
+    app.upload(
+        "/api/v1/staff/imports/cases/dry-run",
+        staff,
+        "text/csv",
+        b"a\n".to_vec(),
+    )
+    .await
+    .expect_problem(404, "not_found");
     let r = app
-        .upload("/api/v1/staff/imports/firms?file_name=a%0Ab", staff, "text/csv", b"a\n".to_vec())
+        .upload(
+            "/api/v1/staff/imports/firms?file_name=a%0Ab",
+            staff,
+            "text/csv",
+            b"a\n".to_vec(),
+        )
         .await;
     r.expect_problem(422, "validation_failed");
-    app.get("/api/v1/staff/import-jobs/nope", staff).await.expect_problem(404, "not_found");
+    app.get("/api/v1/staff/import-jobs/nope", staff)
+        .await
+        .expect_problem(404, "not_found");
     // A platform admin names the community.
     let r = app
-        .upload("/api/v1/staff/imports/firms/dry-run", &w.admin.token, "text/csv", b"a\n".to_vec())
+        .upload(
+            "/api/v1/staff/imports/firms/dry-run",
+            &w.admin.token,
+            "text/csv",
+            b"a\n".to_vec(),
+        )
         .await;
     assert_eq!(r.expect_invalid(), ["community_id"]);
     let r = app

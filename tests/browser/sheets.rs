@@ -9,13 +9,33 @@ use fantoccini::{Client, Locator};
 use super::{Shots, click, park, run, sign_in, text_of, texts, wait_for};
 use crate::helpers::TestApp;
 
-const HEADER: [&str; 9] = ["编号", "统一社会信用代码", "供需", "类别", "标题", "描述", "数量", "单位", "紧急程度"];
+const HEADER: [&str; 9] = [
+    "编号",
+    "统一社会信用代码",
+    "供需",
+    "类别",
+    "标题",
+    "描述",
+    "数量",
+    "单位",
+    "紧急程度",
+];
 
 fn rows(requester: &str, offerer: &str, fixed: bool) -> Vec<Vec<String>> {
     let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
     vec![
         s(&HEADER),
-        s(&["DG-001", offerer, "供给", "设备", "空压机 37kW 出租", "夜班空闲", "1", "台", "常规"]),
+        s(&[
+            "DG-001",
+            offerer,
+            "供给",
+            "设备",
+            "空压机 37kW 出租",
+            "夜班空闲",
+            "1",
+            "台",
+            "常规",
+        ]),
         s(&[
             "DG-002",
             requester,
@@ -29,7 +49,11 @@ fn rows(requester: &str, offerer: &str, fixed: bool) -> Vec<Vec<String>> {
         ]),
         s(&[
             "DG-003",
-            if fixed { requester } else { "91330206ABCDEFGHIJ" },
+            if fixed {
+                requester
+            } else {
+                "91330206ABCDEFGHIJ"
+            },
             "需求",
             "物流运力",
             "求 9.6 米厢车两趟",
@@ -74,11 +98,18 @@ async fn scenario(app: &TestApp, b: &Client, shots: &mut Shots) -> Result<()> {
         "row 3: {}",
         errors[0]
     );
-    ensure!(errors[1].contains("统一社会信用代码"), "row 4: {}", errors[1]);
+    ensure!(
+        errors[1].contains("统一社会信用代码"),
+        "row 4: {}",
+        errors[1]
+    );
     let count = text_of(b, "#sheet-error-count").await?;
     ensure!(count.contains('2'), "error count: {count}");
     let offer = text_of(b, "#sheet-import").await?;
-    ensure!(offer.contains("仅导入无误的 1 行"), "import button: {offer}");
+    ensure!(
+        offer.contains("仅导入无误的 1 行"),
+        "import button: {offer}"
+    );
     shots.take(b, "dry-run-errors").await?;
     let mine = app
         .get("/api/v1/listings?mine=true", &p.offerer.admin.token)
@@ -94,7 +125,10 @@ async fn scenario(app: &TestApp, b: &Client, shots: &mut Shots) -> Result<()> {
     let good = dir.path().join("listings.xlsx");
     let mut book = rust_xlsxwriter::Workbook::new();
     let ws = book.add_worksheet();
-    for (r, row) in rows(&p.requester.uscc, &p.offerer.uscc, true).iter().enumerate() {
+    for (r, row) in rows(&p.requester.uscc, &p.offerer.uscc, true)
+        .iter()
+        .enumerate()
+    {
         for (c, v) in row.iter().enumerate() {
             ws.write_string(r as u32, c as u16, v)?;
         }
@@ -104,7 +138,9 @@ async fn scenario(app: &TestApp, b: &Client, shots: &mut Shots) -> Result<()> {
     click(b, "#sheet-check").await?;
     wait_for(b, "#sheet-rows tr[data-row='4'][data-action=create]").await?;
     ensure!(
-        b.find_all(Locator::Css("#sheet-rows tr.row-error")).await?.is_empty(),
+        b.find_all(Locator::Css("#sheet-rows tr.row-error"))
+            .await?
+            .is_empty(),
         "the fixed file still shows errors"
     );
     let offer = text_of(b, "#sheet-import").await?;
@@ -113,25 +149,36 @@ async fn scenario(app: &TestApp, b: &Client, shots: &mut Shots) -> Result<()> {
     click(b, "#sheet-import").await?;
     wait_for(b, "#sheet-job-card[data-status=done]").await?;
     let done = text_of(b, "#sheet-job-counts").await?;
-    ensure!(done.contains("3 / 3") && done.contains("新增 3"), "job: {done}");
+    ensure!(
+        done.contains("3 / 3") && done.contains("新增 3"),
+        "job: {done}"
+    );
     shots.take(b, "imported").await?;
 
     // The listings are the firms', posted by staff.
     let mine = app
         .get("/api/v1/listings?mine=true", &p.requester.admin.token)
         .await;
-    let mine = mine.expect(200)["items"].as_array().cloned().unwrap_or_default();
+    let mine = mine.expect(200)["items"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     let l = mine
         .iter()
         .find(|l| l["title"] == "求购 ABS 粒子 5 吨")
         .context("the requesting firm does not see its imported listing")?;
-    ensure!(l["posted_by_staff"].is_string() && l["urgency"] == "urgent", "{l:#}");
+    ensure!(
+        l["posted_by_staff"].is_string() && l["urgency"] == "urgent",
+        "{l:#}"
+    );
 
     // 3. Importing the same file again changes nothing.
     click(b, "#sheet-check").await?;
     wait_for(b, "#sheet-rows tr[data-row='2'][data-action=unchanged]").await?;
     ensure!(
-        b.find_all(Locator::Css("#sheet-import:not([hidden])")).await?.is_empty(),
+        b.find_all(Locator::Css("#sheet-import:not([hidden])"))
+            .await?
+            .is_empty(),
         "nothing to import, yet the import button is offered"
     );
     shots.take(b, "re-check-unchanged").await?;

@@ -312,7 +312,11 @@ fn flush(imp: &mut Importer<'_>, batch: &mut Vec<BulkItem>) {
         match r {
             Ok(o) => tally(&mut imp.report, o),
             Err(e) => {
-                let field = if e.field == "database" { "key" } else { e.field };
+                let field = if e.field == "database" {
+                    "key"
+                } else {
+                    e.field
+                };
                 imp.report.errors.push(err(e.row, field, e.message));
             }
         }

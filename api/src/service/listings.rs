@@ -469,11 +469,7 @@ fn bulk_refusal(p: &BulkItem, stored: &Listing) -> Option<BulkError> {
     }
     if p.posted_by_staff.is_some() {
         if stored.posted_by_staff.is_none() {
-            return Some(bulk_err(
-                p.row,
-                "key",
-                "该信息已由企业接管，社区不能再修改",
-            ));
+            return Some(bulk_err(p.row, "key", "该信息已由企业接管，社区不能再修改"));
         }
         if stored.status != ListingStatus::Open {
             return Some(bulk_err(p.row, "key", "该信息已关闭，不能通过导入修改"));
@@ -567,8 +563,9 @@ pub fn write_bulk(
         Err(_) => items
             .iter()
             .map(|p| match listings::by_ext_key(conn, &p.key) {
-                Ok(stored) => conn
-                    .transaction::<_, BulkError, _>(|c| bulk_write_one(c, p, stored.as_ref())),
+                Ok(stored) => {
+                    conn.transaction::<_, BulkError, _>(|c| bulk_write_one(c, p, stored.as_ref()))
+                }
                 Err(e) => Err(bulk_err(p.row, "database", format!("读取失败：{e}"))),
             })
             .collect(),

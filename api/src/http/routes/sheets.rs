@@ -99,8 +99,8 @@ pub async fn start(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let file = upload(&req, payload).await?;
-    let job = sheets::start_import(&state.db, &caller, kind.into_inner(), q.into_inner(), file)
-        .await?;
+    let job =
+        sheets::start_import(&state.db, &caller, kind.into_inner(), q.into_inner(), file).await?;
     Ok(HttpResponse::Accepted()
         .insert_header((
             header::LOCATION,

@@ -80,11 +80,7 @@ fn sheet_invalid(errors: Vec<FieldError>) -> ApiError {
 ///
 /// `any_of` lists groups of columns of which the file needs at least one
 /// (a listing's firm: by code or by name).
-pub fn layout(
-    spec: &[Column],
-    any_of: &[&[&str]],
-    headers: &[String],
-) -> Result<Layout, ApiError> {
+pub fn layout(spec: &[Column], any_of: &[&[&str]], headers: &[String]) -> Result<Layout, ApiError> {
     let mut layout = Layout::default();
     let mut errors = Vec::new();
     for (i, h) in headers.iter().enumerate() {
@@ -92,9 +88,9 @@ pub fn layout(
         if n.is_empty() {
             continue;
         }
-        let found = spec.iter().find(|c| {
-            normalise(c.header) == n || c.aliases.iter().any(|a| normalise(a) == n)
-        });
+        let found = spec
+            .iter()
+            .find(|c| normalise(c.header) == n || c.aliases.iter().any(|a| normalise(a) == n));
         match found {
             Some(c) if layout.at.contains_key(c.header) => errors.push(FieldError::new(
                 format!("columns.{}", c.header),
@@ -133,10 +129,13 @@ pub fn layout(
     }
 }
 
-/// A number as people type it (`1,200`, ` 3.5 `); `Err` for text.
-pub fn number(s: &str) -> Result<f64, ()> {
-    let t: String = s.chars().filter(|c| !matches!(c, ',' | '，' | ' ')).collect();
-    t.parse::<f64>().ok().filter(|f| f.is_finite()).ok_or(())
+/// A number as people type it (`1,200`, ` 3.5 `); `None` for text.
+pub fn number(s: &str) -> Option<f64> {
+    let t: String = s
+        .chars()
+        .filter(|c| !matches!(c, ',' | '，' | ' '))
+        .collect();
+    t.parse::<f64>().ok().filter(|f| f.is_finite())
 }
 
 /// A date as `YYYY-MM-DD` from `2026-12-01`, `2026/12/1`, `2026.12.1`,
@@ -198,12 +197,20 @@ mod tests {
 
     #[test]
     fn headers_with_marks_notes_and_aliases() {
-        let l = layout(SPEC, &[], &["联系电话（手机）".into(), "公司名称*".into(), "备注".into()])
-            .expect("layout");
+        let l = layout(
+            SPEC,
+            &[],
+            &["联系电话（手机）".into(), "公司名称*".into(), "备注".into()],
+        )
+        .expect("layout");
         assert!(l.has("企业名称") && l.has("电话"));
         assert_eq!(l.ignored, ["备注"]);
-        let e = layout(SPEC, &[&["地址", "邮箱"]], &["电话".into(), "联系电话".into()])
-            .expect_err("invalid");
+        let e = layout(
+            SPEC,
+            &[&["地址", "邮箱"]],
+            &["电话".into(), "联系电话".into()],
+        )
+        .expect_err("invalid");
         let fields: Vec<&str> = e.errors.iter().map(|f| f.field.as_str()).collect();
         assert_eq!(fields, ["columns.电话", "columns.企业名称", "columns.地址"]);
         assert_eq!(e.code, Code::SheetInvalid);
@@ -211,8 +218,8 @@ mod tests {
 
     #[test]
     fn numbers_dates_and_choices() {
-        assert_eq!(number("1,200"), Ok(1200.0));
-        assert!(number("十").is_err());
+        assert_eq!(number("1,200"), Some(1200.0));
+        assert!(number("十").is_none());
         assert_eq!(date("2026/12/1"), "2026-12-01");
         assert_eq!(date("2026年1月5日"), "2026-01-05");
         assert_eq!(date("2026-02-30"), "2026-02-30");

@@ -72,7 +72,11 @@ fn listing_rows(c: &mut DbConnection, community: &str) -> StoreResult<Vec<Listin
     }
 }
 
-fn listings_sheet(community: &str, rows: Vec<ListingView>, usccs: &HashMap<String, String>) -> Sheet {
+fn listings_sheet(
+    community: &str,
+    rows: Vec<ListingView>,
+    usccs: &HashMap<String, String>,
+) -> Sheet {
     let mut headers: Vec<String> = ls::COLUMNS.iter().map(|c| c.header.to_string()).collect();
     headers.extend(["状态", "系统编号", "发布时间"].map(String::from));
     let rows = rows
@@ -118,7 +122,10 @@ fn listings_sheet(community: &str, rows: Vec<ListingView>, usccs: &HashMap<Strin
 }
 
 fn firms_sheet(rows: Vec<Firm>) -> Sheet {
-    let mut headers: Vec<String> = firms::COLUMNS.iter().map(|c| c.header.to_string()).collect();
+    let mut headers: Vec<String> = firms::COLUMNS
+        .iter()
+        .map(|c| c.header.to_string())
+        .collect();
     headers.extend(["认证状态", "系统编号", "登记时间"].map(String::from));
     let rows = rows
         .into_iter()
@@ -187,8 +194,19 @@ fn cases_sheet(c: &mut DbConnection, community: &str) -> StoreResult<Sheet> {
     let staff: Vec<String> = cases.iter().filter_map(|k| k.claimed_by.clone()).collect();
     let names = case_store::user_names(c, &staff)?;
     let headers = [
-        "工单编号", "状态", "紧急程度", "标题", "企业", "开启时间", "认领人", "认领时间",
-        "首次对接", "结案时间", "结果", "结案说明", "曾超时",
+        "工单编号",
+        "状态",
+        "紧急程度",
+        "标题",
+        "企业",
+        "开启时间",
+        "认领人",
+        "认领时间",
+        "首次对接",
+        "结案时间",
+        "结果",
+        "结案说明",
+        "曾超时",
     ]
     .map(String::from)
     .to_vec();
@@ -242,7 +260,10 @@ fn stats_sheets(s: &staff::StatsOut) -> Vec<Sheet> {
         ("需求", n(st.requests)),
         ("获得匹配的需求", n(st.requests_matched)),
         ("匹配率", rate(st.match_rate)),
-        ("首个匹配用时中位数（秒）", rate(st.median_secs_to_first_match)),
+        (
+            "首个匹配用时中位数（秒）",
+            rate(st.median_secs_to_first_match),
+        ),
         ("达成用时中位数（秒）", rate(st.median_secs_to_agreement)),
         ("达成匹配", n(st.agreed_matches)),
         ("园区内达成", n(st.agreed_in_park)),
@@ -255,7 +276,10 @@ fn stats_sheets(s: &staff::StatsOut) -> Vec<Sheet> {
         Sheet {
             name: "概览".into(),
             headers: vec!["指标".into(), "数值".into()],
-            rows: overview.into_iter().map(|(k, v)| vec![k.into(), v]).collect(),
+            rows: overview
+                .into_iter()
+                .map(|(k, v)| vec![k.into(), v])
+                .collect(),
             widths: vec![28.0, 28.0],
         },
         Sheet {
@@ -271,7 +295,9 @@ fn stats_sheets(s: &staff::StatsOut) -> Vec<Sheet> {
         },
         Sheet {
             name: "每日".into(),
-            headers: ["日期", "发布", "需求", "获得匹配", "达成"].map(String::from).to_vec(),
+            headers: ["日期", "发布", "需求", "获得匹配", "达成"]
+                .map(String::from)
+                .to_vec(),
             rows: st
                 .daily
                 .iter()

@@ -92,13 +92,11 @@ struct Fields {
 
 fn coordinate(e: &mut Errors, col: &str, v: Option<&str>) -> Option<f64> {
     let v = v.filter(|v| !v.is_empty())?;
-    match number(v) {
-        Ok(x) => Some(x),
-        Err(()) => {
-            e.push(col, "invalid_type", "须为数字");
-            None
-        }
+    let x = number(v);
+    if x.is_none() {
+        e.push(col, "invalid_type", "须为数字");
     }
+    x
 }
 
 fn parse(layout: &Layout, row: &Row) -> Result<Fields, Errors> {
@@ -112,7 +110,7 @@ fn parse(layout: &Layout, row: &Row) -> Result<Fields, Errors> {
             None
         }
         Err(err) => {
-            e.push(USCC, "invalid_uscc", format!("统一社会信用代码无效：{err}"));
+            e.push(USCC, "invalid_uscc", err.to_string());
             None
         }
     };
@@ -200,7 +198,12 @@ fn decide(
 ) -> Result<(&'static str, Option<FirmWrite>), Vec<CellError>> {
     if let Some(f) = claims.iter().find(|f| f.verified) {
         if f.community_id != community {
-            return Err(one(row, USCC, "taken", "该统一社会信用代码的企业已在其他社区登记"));
+            return Err(one(
+                row,
+                USCC,
+                "taken",
+                "该统一社会信用代码的企业已在其他社区登记",
+            ));
         }
         let next = apply((*f).clone(), v);
         if same(f, &next) {
@@ -308,7 +311,10 @@ pub fn check(
                     ))
                 } else {
                     first_row.insert(uscc.clone(), row.number);
-                    let found: Vec<&Firm> = claims.get(&uscc).map(|v| v.iter().collect()).unwrap_or_default();
+                    let found: Vec<&Firm> = claims
+                        .get(&uscc)
+                        .map(|v| v.iter().collect())
+                        .unwrap_or_default();
                     decide(row.number, community, staff, &v, &uscc, &found)
                 }
             }

@@ -216,7 +216,9 @@ impl Firms {
                 continue;
             }
             by_name.entry(f.name.clone()).or_default().push(f.clone());
-            let keep = by_uscc.get(&f.uscc).is_none_or(|old| !old.verified && f.verified);
+            let keep = by_uscc
+                .get(&f.uscc)
+                .is_none_or(|old| !old.verified && f.verified);
             if keep {
                 by_uscc.insert(f.uscc.clone(), f);
             }
@@ -231,18 +233,26 @@ impl Firms {
             let code = match Uscc::parse(raw) {
                 Ok(u) => u.as_str().to_string(),
                 Err(err) => {
-                    e.push(USCC, "invalid_uscc", format!("统一社会信用代码无效：{err}"));
+                    e.push(USCC, "invalid_uscc", err.to_string());
                     return None;
                 }
             };
             let Some(f) = self.by_uscc.get(&code) else {
-                e.push(USCC, "unknown_firm", "本社区没有该统一社会信用代码的企业：请先导入企业");
+                e.push(
+                    USCC,
+                    "unknown_firm",
+                    "本社区没有该统一社会信用代码的企业：请先导入企业",
+                );
                 return None;
             };
             if let Some(n) = name
                 && n != f.name
             {
-                e.push(NAME, "firm_mismatch", format!("与信用代码对应的企业名称“{}”不一致", f.name));
+                e.push(
+                    NAME,
+                    "firm_mismatch",
+                    format!("与信用代码对应的企业名称“{}”不一致", f.name),
+                );
                 return None;
             }
             return Some(f.clone());
@@ -254,11 +264,19 @@ impl Firms {
         match self.by_name.get(n).map(Vec::as_slice) {
             Some([f]) => Some(f.clone()),
             Some([_, _, ..]) => {
-                e.push(NAME, "ambiguous_firm", "本社区有多家同名企业，请填写统一社会信用代码");
+                e.push(
+                    NAME,
+                    "ambiguous_firm",
+                    "本社区有多家同名企业，请填写统一社会信用代码",
+                );
                 None
             }
             _ => {
-                e.push(NAME, "unknown_firm", "本社区没有该名称的企业：请核对全称或先导入企业");
+                e.push(
+                    NAME,
+                    "unknown_firm",
+                    "本社区没有该名称的企业：请核对全称或先导入企业",
+                );
                 None
             }
         }
@@ -279,7 +297,11 @@ fn choice_cell(
     match choice(v, table) {
         Some(w) => Some(w.to_string()),
         None => {
-            e.push(col, "invalid_value", format!("“{v}”无法识别，可填：{}", choices(table)));
+            e.push(
+                col,
+                "invalid_value",
+                format!("“{v}”无法识别，可填：{}", choices(table)),
+            );
             None
         }
     }
@@ -290,19 +312,27 @@ fn amount(e: &mut Errors, cols: (&str, &str), a: Option<&str>, u: Option<&str>) 
     match (a.is_empty(), u.is_empty()) {
         (true, true) => None,
         (false, true) => {
-            e.push(cols.1, "required", format!("填写了{}，须同时填写{}", cols.0, cols.1));
+            e.push(
+                cols.1,
+                "required",
+                format!("填写了{}，须同时填写{}", cols.0, cols.1),
+            );
             None
         }
         (true, false) => {
-            e.push(cols.0, "required", format!("填写了{}，须同时填写{}", cols.1, cols.0));
+            e.push(
+                cols.0,
+                "required",
+                format!("填写了{}，须同时填写{}", cols.1, cols.0),
+            );
             None
         }
         (false, false) => match number(a) {
-            Ok(amount) => Some(Amount {
+            Some(amount) => Some(Amount {
                 amount,
                 unit: u.to_string(),
             }),
-            Err(()) => {
+            None => {
                 e.push(cols.0, "invalid_type", "须为数字");
                 None
             }
@@ -348,9 +378,13 @@ fn input(e: &mut Errors, layout: &Layout, row: &Row, mut base: ListingInput) -> 
     if layout.has(ADDRESS) || layout.has(LAT) || layout.has(LON) {
         let coord = |e: &mut Errors, col: &str| match get(col).filter(|v| !v.is_empty()) {
             None => None,
-            Some(v) => number(v)
-                .map_err(|()| e.push(col, "invalid_type", "须为数字"))
-                .ok(),
+            Some(v) => {
+                let x = number(v);
+                if x.is_none() {
+                    e.push(col, "invalid_type", "须为数字");
+                }
+                x
+            }
         };
         let address = get(ADDRESS).filter(|v| !v.is_empty()).map(str::to_string);
         let (lat, lon) = (coord(e, LAT), coord(e, LON));
@@ -407,10 +441,18 @@ fn check_row(
     let input = input(&mut e, layout, row, base);
     if let Some(l) = stored {
         if input.side.as_deref().is_some_and(|s| s != l.side) {
-            e.push(SIDE, "immutable", "发布后不能修改供需方向，请换一个编号另行导入");
+            e.push(
+                SIDE,
+                "immutable",
+                "发布后不能修改供需方向，请换一个编号另行导入",
+            );
         }
         if input.kind.as_deref().is_some_and(|k| k != l.kind) {
-            e.push(KIND, "immutable", "发布后不能修改类别，请换一个编号另行导入");
+            e.push(
+                KIND,
+                "immutable",
+                "发布后不能修改类别，请换一个编号另行导入",
+            );
         }
     }
     let draft = match listing_form::validate(&input, &firm, now()) {

@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use zhiqilian_matcher::FieldError;
 
 use crate::service::access::Caller;
-use crate::service::error::{ApiError, Code, Status};
+use crate::service::error::{ApiError, Code};
 use crate::service::threads::actor_on;
 use crate::store::audit::{self, Actor};
 use crate::store::imports::{self, ImportJob, Progress};
@@ -182,7 +182,11 @@ async fn community_of(db: &Db, caller: &Caller, asked: Option<String>) -> Result
         own.clone()
     } else if caller.platform_admin {
         asked.ok_or_else(|| {
-            ApiError::field("community_id", "required", "平台管理员须指定社区（community_id）")
+            ApiError::field(
+                "community_id",
+                "required",
+                "平台管理员须指定社区（community_id）",
+            )
         })?
     } else {
         return Err(ApiError::forbidden("需要社区工作人员或平台管理员权限"));
@@ -222,21 +226,20 @@ async fn check(
         .await
         .map_err(ApiError::internal)??;
     let layout = columns::layout(kind.spec(), kind.any_of(), &t.headers)?;
+    let (columns, ignored) = (layout.columns(kind.spec()), layout.ignored.clone());
     let staff = caller.user_id.clone();
     let cm = community.clone();
     let (header_row, total_rows) = (t.header_row, t.rows.len());
-    let headers = t.headers.clone();
     let (results, writes) = db
         .run(move |c| match kind {
-            Kind::Firms => firms::check(c, &cm, &staff, &layout, &t.rows)
-                .map(|(r, w)| (r, Writes::Firms(w))),
+            Kind::Firms => {
+                firms::check(c, &cm, &staff, &layout, &t.rows).map(|(r, w)| (r, Writes::Firms(w)))
+            }
             Kind::Listings => listings::check(c, &cm, &staff, &layout, &t.rows)
                 .map(|(r, w)| (r, Writes::Listings(w))),
         })
         .await?;
     let (counts, rows) = row_results(results);
-    let spec = kind.spec();
-    let layout = columns::layout(spec, kind.any_of(), &headers)?;
     Ok(Checked {
         run: DryRun {
             kind: kind.as_str(),
@@ -245,8 +248,8 @@ async fn check(
             header_row,
             total_rows,
             counts,
-            columns: layout.columns(spec),
-            ignored_columns: layout.ignored,
+            columns,
+            ignored_columns: ignored,
             rows,
         },
         writes,
@@ -435,7 +438,10 @@ pub async fn start_import(
     let started = job.clone();
     tokio::spawn(async move {
         let r = db2
-            .run(move |c| Ok(run_job(c, started, writes, &actor)))
+            .run(move |c| {
+                run_job(c, started, writes, &actor);
+                Ok(())
+            })
             .await;
         if let Err(e) = r {
             tracing::error!(error = %e, job = %id, "import job could not run");
@@ -594,7 +600,12 @@ pub fn template(caller: &Caller, kind: String, q: TemplateQuery) -> Result<FileO
         Format::Xlsx => {
             let notes = table::Sheet {
                 name: "填写说明".into(),
-                headers: vec!["列名".into(), "必填".into(), "也可写作".into(), "说明".into()],
+                headers: vec![
+                    "列名".into(),
+                    "必填".into(),
+                    "也可写作".into(),
+                    "说明".into(),
+                ],
                 rows: spec
                     .iter()
                     .map(|c| {
@@ -622,9 +633,4 @@ pub fn template(caller: &Caller, kind: String, q: TemplateQuery) -> Result<FileO
 /// body up to [`table::MAX_BYTES`]).
 pub fn too_large() -> ApiError {
     table::too_large()
-}
-
-/// Whether a status is the one [`too_large`] answers.
-pub fn is_too_large(e: &ApiError) -> bool {
-    e.status == Status::PAYLOAD_TOO_LARGE
 }

@@ -384,7 +384,8 @@ pub fn to_xlsx(sheets: &[Sheet]) -> Result<Vec<u8>, ApiError> {
         ws.set_name(&s.name).map_err(fail)?;
         for (c, h) in s.headers.iter().enumerate() {
             let col = c as u16;
-            ws.write_string_with_format(0, col, h, &bold).map_err(fail)?;
+            ws.write_string_with_format(0, col, h, &bold)
+                .map_err(fail)?;
             let width = s
                 .widths
                 .get(c)
@@ -460,15 +461,22 @@ mod tests {
 
     #[test]
     fn csv_in_utf8_and_gb18030_with_blank_rows_and_numbers() {
-        let t = read(Format::Csv, "\u{feff}企业名称,电话\n\n甲公司,13800000000\n".as_bytes())
-            .expect("reads");
+        let t = read(
+            Format::Csv,
+            "\u{feff}企业名称,电话\n\n甲公司,13800000000\n".as_bytes(),
+        )
+        .expect("reads");
         assert_eq!(t.headers, ["企业名称", "电话"]);
         assert_eq!(t.rows.len(), 1);
         assert_eq!(t.rows[0].number, 3);
         let (gbk, _, _) = encoding_rs::GB18030.encode("企业名称\n乙公司\n");
         let t = read(Format::Csv, &gbk).expect("reads GBK");
         assert_eq!(t.rows[0].cell(0), "乙公司");
-        let t = read(Format::Csv, "名称,描述\n甲,\"两行\n描述\"\n乙,x\n".as_bytes()).expect("reads");
+        let t = read(
+            Format::Csv,
+            "名称,描述\n甲,\"两行\n描述\"\n乙,x\n".as_bytes(),
+        )
+        .expect("reads");
         assert_eq!((t.rows[0].number, t.rows[1].number), (2, 3));
         assert_eq!(number_text(13800000000.0), "13800000000");
         assert_eq!(number_text(2.5), "2.5");
@@ -500,7 +508,7 @@ mod tests {
             rows: vec![vec!["=甲".into(), "0574-1".into(), Cell::Number(2.5)]],
             widths: Vec::new(),
         };
-        let bytes = to_xlsx(&[sheet.clone()]).expect("writes");
+        let bytes = to_xlsx(std::slice::from_ref(&sheet)).expect("writes");
         let t = read(Format::Xlsx, &bytes).expect("reads back");
         assert_eq!(t.headers, sheet.headers);
         assert_eq!(t.rows[0].cells, ["=甲", "0574-1", "2.5"]);
