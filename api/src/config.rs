@@ -70,6 +70,13 @@ pub struct Config {
     /// answers 404 `wechat_not_configured`.
     pub wechat_app_id: Option<String>,
     pub wechat_app_secret: Option<String>,
+    /// Subscribe-message templates by topic (`wechat_template_match`,
+    /// `_message`, `_brokered`, `_case`: `"<template id>|thing1=title,…"`);
+    /// a topic without one is never sent.
+    pub wechat_templates: crate::service::wechat_templates::Templates,
+    /// Which version of the mini-program a subscribe message opens
+    /// (`formal`, `trial` or `developer`).
+    pub wechat_miniprogram_state: String,
     /// Seconds a stopping server waits for in-flight requests.
     pub shutdown_timeout_secs: u64,
     /// Seconds between the expiry and SLA sweeps.
@@ -224,6 +231,11 @@ config_keys! {
     wechat_api_base: String,
     wechat_app_id: String,
     wechat_app_secret: String,
+    wechat_template_match: String,
+    wechat_template_message: String,
+    wechat_template_brokered: String,
+    wechat_template_case: String,
+    wechat_miniprogram_state: String,
     sla_emergency: String,
     sla_urgent: String,
     sla_normal: String,
@@ -364,6 +376,36 @@ impl Config {
             if let Some((raw, o)) = v {
                 *slot = raw.parse().map_err(|e| ConfigError::new(key, *o, e))?;
             }
+        }
+
+        let mut wechat_templates = crate::service::wechat_templates::Templates::default();
+        for (topic, key, v) in [
+            ("match", "wechat_template_match", &l.wechat_template_match),
+            (
+                "message",
+                "wechat_template_message",
+                &l.wechat_template_message,
+            ),
+            (
+                "brokered",
+                "wechat_template_brokered",
+                &l.wechat_template_brokered,
+            ),
+            ("case", "wechat_template_case", &l.wechat_template_case),
+        ] {
+            if let Some((raw, o)) = v.as_ref().filter(|(raw, _)| !raw.trim().is_empty()) {
+                let t = crate::service::wechat_templates::Template::parse(raw)
+                    .map_err(|e| ConfigError::new(key, *o, e))?;
+                wechat_templates.insert(topic, t);
+            }
+        }
+        let (wechat_miniprogram_state, o) = pick(&l.wechat_miniprogram_state, "formal".into());
+        if !["formal", "trial", "developer"].contains(&wechat_miniprogram_state.as_str()) {
+            return Err(ConfigError::new(
+                "wechat_miniprogram_state",
+                o,
+                "expected formal, trial or developer",
+            ));
         }
 
         let (jobs_s, o) = pick(&l.background_jobs, BACKGROUND_JOBS.join(","));
@@ -535,6 +577,8 @@ impl Config {
                 .as_ref()
                 .map(|(v, _)| v.trim().to_string())
                 .filter(|v| !v.is_empty()),
+            wechat_templates,
+            wechat_miniprogram_state,
             sla,
             shutdown_timeout_secs: range(
                 "shutdown_timeout_secs",

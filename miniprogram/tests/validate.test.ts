@@ -88,4 +88,28 @@ describe('validateDraft per kind', () => {
     expect(patch.urgency).toBe('normal')
     expect(patchBody(buildListing({ ...draftFromListing(listing), urgency: 'urgent' }).body).urgency).toBe('urgent')
   })
+
+  it('posts a request as a call for quotes closing at the end of a Beijing day', () => {
+    const now = Date.parse('2026-12-05T10:00:00Z')
+    const d = { ...emptyDraft('request', 'material'), title: '求购冷轧钢板 20 吨', callForQuotes: true, quotesCloseOn: '2026-12-20' }
+    const { body, errors } = buildListing(d, now)
+    expect(errors).toEqual({})
+    expect(body.call_for_quotes).toEqual({ closes_at: '2026-12-20T23:59:59+08:00' })
+    // Without a last day it stays open for quotes; an offer never carries it.
+    expect(buildListing({ ...d, quotesCloseOn: '' }, now).body.call_for_quotes).toEqual({})
+    expect(buildListing({ ...d, side: 'offer' }, now).body).not.toHaveProperty('call_for_quotes')
+    // A past day, a bad date and an emergency are refused on their fields.
+    expect(buildListing({ ...d, quotesCloseOn: '2026-12-04' }, now).errors['call_for_quotes.closes_at']).toBe('截止日期不能早于今天')
+    expect(buildListing({ ...d, quotesCloseOn: '2026-13-01' }, now).errors['call_for_quotes.closes_at']).toBeTruthy()
+    expect(buildListing({ ...d, urgency: 'emergency' }, now).errors.call_for_quotes).toBeTruthy()
+    // Editing: the toggle comes back from the listing, and turning it off ends the call.
+    const back = draftFromListing({
+      side: 'request', kind: 'material', title: '求购冷轧钢板 20 吨', description: '', quantity: null, price: null,
+      available_from: null, available_until: null, urgency: 'normal', attributes: {},
+      call_for_quotes: { closes_at: '2026-12-20T15:59:59Z' },
+    })
+    expect([back.callForQuotes, back.quotesCloseOn]).toEqual([true, '2026-12-20'])
+    expect(patchBody(buildListing({ ...back, callForQuotes: false }, now).body).call_for_quotes).toBeNull()
+    expect(patchBody(buildListing(back, now).body).call_for_quotes).toEqual({ closes_at: '2026-12-20T23:59:59+08:00' })
+  })
 })

@@ -363,6 +363,7 @@ pub fn act<T>(
             return Ok(Err(Refusal::Changed));
         }
         live.push(updated_event(&after, &a.title));
+        live.extend(progress_notice(c, &before, &after, &a.title)?);
         stream::append(c, &live)?;
         Ok(Ok((after, extra)))
     })?;
@@ -370,6 +371,36 @@ pub fn act<T>(
         stream::committed();
     }
     Ok(r)
+}
+
+/// The requesting firm hears when staff take its case up or close it
+/// (being put in contact is its own `brokered` notice).
+fn progress_notice(
+    c: &mut DbConnection,
+    before: &Case,
+    after: &Case,
+    title: &str,
+) -> StoreResult<Vec<NewEvent>> {
+    let body = match after.status {
+        s if s == before.status => return Ok(Vec::new()),
+        CaseStatus::Claimed => format!("社区已受理：{title}"),
+        CaseStatus::Resolved => format!("社区已办结：{title}"),
+        CaseStatus::Open | CaseStatus::Brokered => return Ok(Vec::new()),
+    };
+    let users = notifications::firm_members(c, std::slice::from_ref(&after.firm_id))?;
+    notifications::notify(
+        c,
+        &users,
+        &NewNotification {
+            kind: "case.progress",
+            title: "求助进展".into(),
+            body,
+            subject_type: "listing",
+            subject_id: after.listing_id.clone(),
+            thread_id: None,
+            group_key: None,
+        },
+    )
 }
 
 /// Inside a transaction: records that staff put a case's requester in

@@ -33,6 +33,7 @@ pub mod stream;
 pub mod threads;
 pub mod webhooks;
 pub mod wechat;
+pub mod wechat_push;
 
 use std::path::PathBuf;
 use std::time::Duration;

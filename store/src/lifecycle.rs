@@ -12,6 +12,7 @@ use super::models::{Firm, Membership, User};
 use super::schema::{
     audit_log, case_notes, community_staff, firm_invites, firms, memberships, messages,
     notifications, password_resets, refresh_tokens, thread_reads, users, wechat_bindings,
+    wechat_pushes, wechat_subscriptions,
 };
 use super::stream::{self, NewEvent};
 use super::{DbConnection, StoreResult};
@@ -297,7 +298,7 @@ pub fn has_wechat(c: &mut DbConnection, user_id: &str) -> StoreResult<bool> {
 
 /// Inside a transaction: erases a user's personal data. The row stays (the
 /// park's records name it) with `pseudonym` for a name and no usable login,
-/// password, roles, WeChat binding, notifications or read markers; the
+/// password, roles, WeChat binding and alerts, notifications or read markers; the
 /// name it signed messages, audit entries and case notes with becomes the
 /// pseudonym; what it wrote in business records stays.
 pub fn erase_user(
@@ -320,6 +321,9 @@ pub fn erase_user(
     diesel::delete(memberships::table.find(&u.id)).execute(c)?;
     diesel::delete(community_staff::table.find(&u.id)).execute(c)?;
     diesel::delete(wechat_bindings::table.filter(wechat_bindings::user_id.eq(&u.id))).execute(c)?;
+    diesel::delete(wechat_subscriptions::table.filter(wechat_subscriptions::user_id.eq(&u.id)))
+        .execute(c)?;
+    diesel::delete(wechat_pushes::table.filter(wechat_pushes::user_id.eq(&u.id))).execute(c)?;
     diesel::delete(notifications::table.filter(notifications::user_id.eq(&u.id))).execute(c)?;
     diesel::delete(thread_reads::table.filter(thread_reads::user_id.eq(&u.id))).execute(c)?;
     diesel::delete(password_resets::table.filter(password_resets::user_id.eq(&u.id))).execute(c)?;

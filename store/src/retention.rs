@@ -13,7 +13,7 @@ use diesel::prelude::*;
 
 use super::schema::{
     idempotency_keys, login_throttle, notifications, stream_event_audience, stream_events,
-    webhook_cursor, webhook_deliveries, webhooks,
+    webhook_cursor, webhook_deliveries, webhooks, wechat_pushes,
 };
 use super::{DbConnection, StoreResult, leases};
 
@@ -49,6 +49,7 @@ pub struct Pruned {
     pub idempotency_keys: usize,
     pub login_throttle: usize,
     pub webhook_deliveries: usize,
+    pub wechat_pushes: usize,
 }
 
 impl Pruned {
@@ -58,6 +59,7 @@ impl Pruned {
             + self.idempotency_keys
             + self.login_throttle
             + self.webhook_deliveries
+            + self.wechat_pushes
     }
 }
 
@@ -93,6 +95,14 @@ pub fn sweep(
         out.notifications =
             diesel::delete(notifications::table.filter(notifications::created_at.lt(before)))
                 .execute(c)?;
+        // WeChat alerts carry a notification's text: kept as long as it,
+        // unless still owed.
+        out.wechat_pushes = diesel::delete(
+            wechat_pushes::table
+                .filter(wechat_pushes::status.ne("pending"))
+                .filter(wechat_pushes::created_at.lt(before)),
+        )
+        .execute(c)?;
     }
     // Answers are replayed for `idempotency_hours`; after that a key is
     // dead weight (`begin` also drops expired keys as it goes).

@@ -454,6 +454,45 @@ diesel::table! {
 diesel::allow_tables_to_appear_in_same_query!(wechat_bindings, users);
 
 diesel::table! {
+    wechat_subscriptions (user_id, topic) {
+        user_id -> Text,
+        topic -> Text,
+        remaining -> Integer,
+        enabled -> Bool,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    wechat_pushes (id) {
+        id -> Text,
+        user_id -> Text,
+        topic -> Text,
+        group_key -> Text,
+        event_id -> BigInt,
+        notification_id -> Text,
+        title -> Text,
+        body -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        last_errcode -> Nullable<BigInt>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    wechat_push_cursor (id) {
+        id -> Integer,
+        last_event_id -> BigInt,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(wechat_pushes, wechat_bindings, wechat_subscriptions);
+
+diesel::table! {
     password_resets (id) {
         id -> Text,
         user_id -> Text,

@@ -75,6 +75,7 @@ pub async fn prepare_state(config: Config) -> anyhow::Result<AppState> {
     let limits = crate::http::limits::Limits::new(&config);
     let quotas = crate::service::quota::Quotas::new(&config);
     let webhooks = crate::worker::webhooks::start(db.clone(), &config)?;
+    let wechat_push = crate::worker::wechat_push::start(db.clone(), &config)?;
     let background = Arc::new(crate::worker::background::Background::start(
         db.clone(),
         search.index.clone(),
@@ -99,6 +100,7 @@ pub async fn prepare_state(config: Config) -> anyhow::Result<AppState> {
         limits,
         quotas,
         webhooks,
+        wechat_push,
         wechat: crate::service::wechat::http_client()?,
         background,
         admission,
@@ -217,6 +219,9 @@ pub type Built = (Server, SocketAddr, web::Data<AppState>);
 pub async fn wind_down(state: &AppState) {
     state.background.shutdown().await;
     state.webhooks.shutdown().await;
+    if let Some(p) = &state.wechat_push {
+        p.shutdown().await;
+    }
     state.search.shutdown().await;
 }
 

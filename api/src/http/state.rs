@@ -26,6 +26,8 @@ pub struct AppState {
     pub quotas: crate::service::quota::Quotas,
     /// Webhook deliveries from this node (run while the state lives).
     pub webhooks: crate::worker::webhooks::Dispatcher,
+    /// WeChat subscribe messages; `None` when none is configured.
+    pub wechat_push: Option<crate::worker::wechat_push::Pusher>,
     /// HTTP client for WeChat's API.
     pub wechat: reqwest::Client,
     /// Matching, expiry and SLA sweeps under database leases.

@@ -693,6 +693,7 @@ pub async fn export(db: &Db, caller: &Caller) -> Result<Value, ApiError> {
             let msgs = store::messages_by(c, &u.id)?;
             let notes = notifications::list(c, &u.id, false, None, 10_000)?;
             let wechat = store::has_wechat(c, &u.id)?;
+            let alerts = crate::store::wechat_push::of_user(c, &u.id)?;
             Ok(Some(json!({
                 "generated_at": Utc::now(),
                 "user": {
@@ -704,6 +705,9 @@ pub async fn export(db: &Db, caller: &Caller) -> Result<Value, ApiError> {
                     "firm_id": m.firm_id, "role": m.role, "since": m.created_at.and_utc() })),
                 "staff_of_community": roles.staff.map(|s| s.community_id),
                 "wechat_bound": wechat,
+                "wechat_subscriptions": alerts.iter().map(|a| json!({
+                    "topic": a.topic, "remaining": a.remaining, "enabled": a.enabled,
+                    "updated_at": a.updated_at.and_utc() })).collect::<Vec<_>>(),
                 "listings_posted": created.iter().map(|(id, title, at)| json!({
                     "id": id, "title": title, "created_at": at.and_utc() })).collect::<Vec<_>>(),
                 "messages": msgs.iter().map(|(t, body, at)| json!({

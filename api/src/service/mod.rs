@@ -42,3 +42,5 @@ pub mod validate;
 pub mod views;
 pub mod webhooks;
 pub mod wechat;
+pub mod wechat_subscribe;
+pub mod wechat_templates;

@@ -5,6 +5,7 @@
 import Taro from '@tarojs/taro'
 import { ApiClient, HttpRequest, HttpResponse, KeyValueStore } from './api'
 import { ChunkedRequest, EventClient, StreamTransport, chunkedTransport, eventSourceTransport } from './events'
+import type { RequestSubscribe, SubscribeResult } from './alerts'
 
 const store: KeyValueStore = {
   get: (k) => {
@@ -74,3 +75,9 @@ export const live = new EventClient(transport(), { shouldStop: () => !api.signed
 export function ensureLive(): void {
   if (api.signedIn()) live.start()
 }
+
+/** wx.requestSubscribeMessage in the mini-program; H5 has no subscribe messages. */
+export const alertRequest: RequestSubscribe | null =
+  process.env.TARO_ENV === 'weapp'
+    ? async (tmplIds) => (await Taro.requestSubscribeMessage({ tmplIds, entityIds: [] })) as unknown as SubscribeResult
+    : null

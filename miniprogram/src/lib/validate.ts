@@ -18,6 +18,9 @@ export interface Draft {
   availableFrom: string
   availableUntil: string
   urgency: 'normal' | 'urgent' | 'emergency'
+  /** A request posted as a call for quotes (询价), with an optional last day (YYYY-MM-DD). */
+  callForQuotes: boolean
+  quotesCloseOn: string
   /** Attribute inputs as typed (numbers as text, flags as booleans). */
   attributes: Record<string, string | boolean>
 }
@@ -37,8 +40,20 @@ export function emptyDraft(side: Side = 'request', kind: Kind = 'equipment'): Dr
     availableFrom: '',
     availableUntil: '',
     urgency: 'normal',
+    callForQuotes: false,
+    quotesCloseOn: '',
     attributes: {},
   }
+}
+
+/** The end of a day in Beijing time, as the API's RFC 3339 instant. */
+export function endOfDayBeijing(day: string): string {
+  return `${day}T23:59:59+08:00`
+}
+
+/** Today in Beijing time (YYYY-MM-DD). */
+export function todayBeijing(now = Date.now()): string {
+  return new Date(now + 8 * 3600_000).toISOString().slice(0, 10)
 }
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/
@@ -105,7 +120,7 @@ export function validateDraft(d: Draft): FieldErrors {
 }
 
 /** The ListingInput body of a draft, and what is wrong with it. */
-export function buildListing(d: Draft): { body: Record<string, unknown>; errors: FieldErrors } {
+export function buildListing(d: Draft, now = Date.now()): { body: Record<string, unknown>; errors: FieldErrors } {
   const errors: FieldErrors = {}
   const body: Record<string, unknown> = { side: d.side, kind: d.kind }
 
@@ -143,6 +158,13 @@ export function buildListing(d: Draft): { body: Record<string, unknown>; errors:
   if (d.availableFrom) body.available_from = d.availableFrom
   if (d.availableUntil) body.available_until = d.availableUntil
   if (d.urgency !== 'normal') body.urgency = d.urgency
+  if (d.side === 'request' && d.callForQuotes) {
+    if (d.urgency === 'emergency') errors.call_for_quotes = '紧急需求由社区工作人员直接撮合，不走询价'
+    const close = d.quotesCloseOn.trim()
+    if (close && !isDate(close)) errors['call_for_quotes.closes_at'] = '日期格式应为 YYYY-MM-DD'
+    else if (close && close < todayBeijing(now)) errors['call_for_quotes.closes_at'] = '截止日期不能早于今天'
+    body.call_for_quotes = close ? { closes_at: endOfDayBeijing(close) } : {}
+  }
 
   const attrs: Record<string, unknown> = {}
   for (const spec of ATTRIBUTES[d.kind]) {
@@ -167,6 +189,7 @@ export function draftFromListing(l: {
   available_from: string | null
   available_until: string | null
   urgency: Draft['urgency']
+  call_for_quotes?: { closes_at: string | null } | null
   attributes: Record<string, unknown>
 }): Draft {
   const attributes: Record<string, string | boolean> = {}
@@ -185,6 +208,8 @@ export function draftFromListing(l: {
     availableFrom: l.available_from ?? '',
     availableUntil: l.available_until ?? '',
     urgency: l.urgency,
+    callForQuotes: !!l.call_for_quotes,
+    quotesCloseOn: l.call_for_quotes?.closes_at ? todayBeijing(Date.parse(l.call_for_quotes.closes_at)) : '',
     attributes,
   }
 }
@@ -199,5 +224,7 @@ export function patchBody(body: Record<string, unknown>): Record<string, unknown
   if (!('description' in out)) out.description = ''
   // Back to normal is a change too (the create body leaves normal out).
   if (!('urgency' in out)) out.urgency = 'normal'
+  // So is ending a call for quotes.
+  if (body.side === 'request' && !('call_for_quotes' in out)) out.call_for_quotes = null
   return out
 }

@@ -88,6 +88,8 @@ api_routes! {
     "/api/v1/me/password" => { post: account::change_password [Users] },
     "/api/v1/me/export" => { get: account::export [Users] },
     "/api/v1/me/delete" => { post: account::delete_account [Users] },
+    "/api/v1/me/wechat-subscriptions" => { get: wechat::subscriptions [Users], post: wechat::answer [Users] },
+    "/api/v1/me/wechat-subscriptions/{topic}" => { patch: wechat::switch [Users] },
     "/api/v1/auth/reset-password" => { post: account::reset_password [Open] },
     "/api/v1/clients" => { get: clients::list [Users], post: clients::create [Users] },
     "/api/v1/clients/{id}" => { get: clients::get [Users] },

@@ -1,7 +1,8 @@
-import { useState } from 'react'
+import { useMemo, useState } from 'react'
 import Taro, { useDidShow, useRouter } from '@tarojs/taro'
 import { Button, Text, View } from '@tarojs/components'
-import { api } from '../../lib/platform'
+import { alertRequest, api } from '../../lib/platform'
+import { AlertAsker } from '../../lib/alerts'
 import { ApiError } from '../../lib/api'
 import { go, loadMe, requireSignIn } from '../../lib/session'
 import { useLiveReload } from '../../lib/useLive'
@@ -64,13 +65,19 @@ export default function ListingPage() {
       setError(e instanceof ApiError ? e.userMessage : String(e))
     }
   }
-  useDidShow(() => void load())
+  const alerts = useMemo(() => new AlertAsker(api, alertRequest), [])
+  useDidShow(() => {
+    void load()
+    void alerts.load()
+  })
   useLiveReload(['match.created', 'match.status_changed', 'listing.closed', 'agreement.proposed', 'agreement.confirmed', 'quote.created'], () => void load())
 
   const recordFor = (other: Listing) =>
     records.find((r) => (listing!.side === 'request' ? r.offer.id === other.id : r.request.id === other.id))
 
   const contact = async (other: Listing) => {
+    // Straight from the tap, as WeChat requires: alerts of the answer.
+    void alerts.ask(['message'])
     setBusy(`contact-${other.id}`)
     try {
       const rec = recordFor(other)

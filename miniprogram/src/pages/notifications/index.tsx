@@ -1,5 +1,5 @@
 import { useState } from 'react'
-import Taro, { useDidShow, useReachBottom } from '@tarojs/taro'
+import Taro, { useDidShow, useReachBottom, useRouter } from '@tarojs/taro'
 import { Text, View } from '@tarojs/components'
 import { api } from '../../lib/platform'
 import { ApiError } from '../../lib/api'
@@ -20,6 +20,9 @@ export default function Notifications() {
   const [cursor, setCursor] = useState<string | null>(null)
   const [unread, setUnread] = useState(0)
   const [error, setError] = useState('')
+  // A subscribe message opens this page with the notification to follow.
+  const router = useRouter()
+  const [toOpen, setToOpen] = useState(router.params.open ?? '')
 
   const load = async (more = false) => {
     if (!requireSignIn()) return
@@ -28,6 +31,11 @@ export default function Notifications() {
       setItems((old) => (more && old ? [...old, ...r.items] : r.items))
       setCursor(r.next_cursor)
       setUnread(r.unread_count)
+      if (!more && toOpen) {
+        setToOpen('')
+        const n = r.items.find((i) => i.id === toOpen)
+        if (n) void open(n)
+      }
     } catch (e) {
       setError(e instanceof ApiError ? e.userMessage : String(e))
     }
@@ -51,6 +59,7 @@ export default function Notifications() {
         const q = await api.get<{ request_id: string }>(`/api/v1/quotes/${n.subject.id}`)
         return go(`/pages/quotes/index?listing=${q.request_id}`)
       }
+      if (n.subject.type === 'listing') return go(`/pages/listing/index?id=${n.subject.id}`)
       if (n.subject.type === 'firm') return go('/pages/me/index')
       return go('/pages/home/index')
     } catch (e) {

@@ -1,7 +1,8 @@
-import { useState } from 'react'
+import { useMemo, useState } from 'react'
 import Taro, { useLoad, useRouter } from '@tarojs/taro'
 import { Button, Switch, Text, View } from '@tarojs/components'
-import { api } from '../../lib/platform'
+import { alertRequest, api } from '../../lib/platform'
+import { AlertAsker } from '../../lib/alerts'
 import { ApiError } from '../../lib/api'
 import { loadFirm, requireSignIn } from '../../lib/session'
 import { ATTRIBUTES, KINDS, Kind, PRICE_UNITS, QUANTITY_UNITS, SIDES, Side } from '../../lib/kinds'
@@ -27,9 +28,11 @@ export default function Post() {
   const [busy, setBusy] = useState(false)
   const [address, setAddress] = useState('')
   const [version, setVersion] = useState<number | null>(null)
+  const alerts = useMemo(() => new AlertAsker(api, alertRequest), [])
 
   useLoad(() => {
     if (!requireSignIn()) return
+    void alerts.load()
     loadFirm()
       .then((f) => setAddress(f?.address ?? ''))
       .catch(() => undefined)
@@ -46,7 +49,18 @@ export default function Post() {
 
   const set = <K extends keyof Draft>(k: K, v: Draft[K]) => {
     setDraft((d) => ({ ...d, [k]: v }))
-    const path = k === 'quantityAmount' ? 'quantity.amount' : k === 'priceAmount' ? 'price.amount' : k === 'availableUntil' ? 'available_until' : k
+    const path =
+      k === 'quantityAmount'
+        ? 'quantity.amount'
+        : k === 'priceAmount'
+          ? 'price.amount'
+          : k === 'availableUntil'
+            ? 'available_until'
+            : k === 'quotesCloseOn'
+              ? 'call_for_quotes.closes_at'
+              : k === 'callForQuotes'
+                ? 'call_for_quotes'
+                : k
     if (errors[path as string]) setErrors((e) => ({ ...e, [path as string]: '' }))
   }
   const setAttr = (key: string, v: string | boolean) => {
@@ -63,6 +77,9 @@ export default function Post() {
       showFirstError()
       return
     }
+    // Straight from the tap, as WeChat requires: alerts of matches (and of
+    // the community's help for an urgent request) for a new listing.
+    if (!editId) void alerts.ask(draft.side === 'request' && draft.urgency !== 'normal' ? ['case', 'match'] : ['match'])
     setBusy(true)
     try {
       const saved = editId
@@ -164,6 +181,20 @@ export default function Post() {
               onChange={(v) => set('urgency', v)}
             />
             {draft.urgency !== 'normal' ? <Text className="muted small">加急与紧急需求会进入社区工作人员的处理队列。</Text> : null}
+            <View className={`field field-row-inline field-call_for_quotes${errors.call_for_quotes ? ' field-invalid' : ''}`}>
+              <Text className="field-label">询价（收集多家报价后再选）</Text>
+              <Switch id="call-for-quotes" checked={draft.callForQuotes} color="#0b6e4f" onChange={(e) => set('callForQuotes', e.detail.value)} />
+            </View>
+            {errors.call_for_quotes ? <Text className="field-error">{errors.call_for_quotes}</Text> : null}
+            {draft.callForQuotes ? (
+              <DateField
+                name="call_for_quotes.closes_at"
+                label="报价截止（不填则一直收）"
+                value={draft.quotesCloseOn}
+                onChange={(v) => set('quotesCloseOn', v)}
+                error={errors['call_for_quotes.closes_at']}
+              />
+            ) : null}
           </>
         ) : null}
       </View>

@@ -1,0 +1,3 @@
+DROP TABLE wechat_push_cursor;
+DROP TABLE wechat_pushes;
+DROP TABLE wechat_subscriptions;
