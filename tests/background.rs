@@ -326,3 +326,129 @@ async fn metrics_show_requests_lag_background_work_and_streams() {
         200
     );
 }
+
+/// `zhiqilian rematch`: a run matches every open listing again, in id
+/// order, from where it stopped; asking again while it is unfinished
+/// returns the same run.
+#[tokio::test]
+async fn a_rematch_run_matches_open_listings_again_from_where_it_stopped() {
+    use diesel::prelude::*;
+    use zhiqilian::store::rematch::{self, Run};
+    use zhiqilian::store::schema::{match_records, rematch_runs};
+
+    let app = spawn_app().await;
+    let w = app.world().await;
+    let compressor = |side: &str, title: &str| {
+        json!({"side": side, "kind": "equipment", "title": title,
+               "attributes": {"equipment_type": "空压机", "mode": "出租"}})
+    };
+    let offer = post(
+        &app,
+        &w.b.admin,
+        compressor("offer", "空压机出租 37kW 螺杆式"),
+    )
+    .await;
+    let first = post(
+        &app,
+        &w.a.admin,
+        compressor("request", "租空压机 37kW 一个月"),
+    )
+    .await;
+    let second = post(
+        &app,
+        &w.c.admin,
+        compressor("request", "求租螺杆空压机 两周"),
+    )
+    .await;
+    matched_up(&app).await;
+    async fn records(app: &TestApp) -> Vec<(String, String)> {
+        app.db()
+            .run(|c| {
+                Ok(match_records::table
+                    .select((match_records::request_id, match_records::offer_id))
+                    .order(match_records::request_id)
+                    .load::<(String, String)>(c)?)
+            })
+            .await
+            .expect("records")
+    }
+    let before = records(&app).await;
+    assert!(
+        before.contains(&(first.clone(), offer.clone())),
+        "matched on posting: {before:?}"
+    );
+    // The records go (as they would be re-scored after new weights).
+    app.db()
+        .run(|c| {
+            diesel::delete(match_records::table).execute(c)?;
+            Ok(())
+        })
+        .await
+        .expect("cleared");
+
+    // A run that had matched the offer before it stopped, and a second
+    // request for a run while it is unfinished.
+    let stopped = Run {
+        id: zhiqilian::store::new_id(),
+        reason: "weights tuned".into(),
+        total: 3,
+        done: 1,
+        last_listing_id: offer.clone(),
+        requested_at: zhiqilian::store::now(),
+        started_at: Some(zhiqilian::store::now()),
+        finished_at: None,
+    };
+    let row = stopped.clone();
+    let (again, new) = app
+        .db()
+        .run(move |c| {
+            diesel::insert_into(rematch_runs::table)
+                .values(&row)
+                .execute(c)?;
+            rematch::request(c, "another")
+        })
+        .await
+        .expect("run");
+    assert!(!new, "an unfinished run is followed, not doubled");
+    assert_eq!(again.id, stopped.id);
+
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let run = loop {
+        let id = stopped.id.clone();
+        let r = app
+            .db()
+            .run(move |c| rematch::get(c, &id))
+            .await
+            .expect("get")
+            .expect("run");
+        if r.finished_at.is_some() {
+            break r;
+        }
+        assert!(Instant::now() < deadline, "the run did not finish: {r:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    // It went on after the offer: the two requests, each matched again.
+    assert_eq!(run.done, 3, "{run:?}");
+    assert_eq!(run.last_listing_id, second);
+    let after = records(&app).await;
+    assert!(after.contains(&(first.clone(), offer.clone())), "{after:?}");
+    assert!(
+        after.contains(&(second.clone(), offer.clone())),
+        "{after:?}"
+    );
+    assert!(
+        app.state
+            .background
+            .counters
+            .listings_rematched
+            .load(Ordering::SeqCst)
+            >= 2
+    );
+    // Nothing left to do: a new request starts a new run.
+    let (next, new) = app
+        .db()
+        .run(|c| rematch::request(c, "next"))
+        .await
+        .expect("run");
+    assert!(new && next.id != run.id && next.done == 0);
+}

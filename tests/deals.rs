@@ -308,6 +308,38 @@ async fn a_full_deal_from_quotes_to_ratings() {
         .post_empty(&format!("/api/v1/agreements/{ab}/complete"), &a.token)
         .await;
     assert_eq!(done.expect(200)["status"], "completed");
+    // Proof of delivery: b attaches a photo of the delivered goods; a sees
+    // and downloads it, d does not see it.
+    let proof = crate::attachments::upload(
+        &app,
+        &b.token,
+        "agreement",
+        &ab,
+        "交付照片.jpg",
+        &crate::attachments::photo_with_gps(),
+    )
+    .await;
+    let proof = id_of(proof.expect(201));
+    let listed = app
+        .get(
+            &format!("/api/v1/attachments?parent_type=agreement&parent_id={ab}"),
+            &a.token,
+        )
+        .await;
+    assert_eq!(
+        ids(listed.expect(200)["items"].as_array().unwrap()),
+        std::slice::from_ref(&proof)
+    );
+    let got = crate::attachments::download(
+        &app,
+        &a.token,
+        &format!("/api/v1/attachments/{proof}/content"),
+    )
+    .await;
+    assert_eq!((got.status, got.content_type.as_str()), (200, "image/jpeg"));
+    app.get(&format!("/api/v1/attachments/{proof}"), &d.admin.token)
+        .await
+        .expect_problem(404, "not_found");
     app.post_empty(&format!("/api/v1/agreements/{ac}/complete"), &c.token)
         .await
         .expect(200);

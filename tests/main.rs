@@ -1,6 +1,7 @@
 //! The one integration-test binary: every module starts the real server on an
 //! ephemeral port with its own database and talks to it over HTTP.
 
+mod attachments;
 mod auth;
 mod background;
 mod backup;
@@ -9,6 +10,7 @@ mod communities;
 mod console;
 mod contract;
 mod crash;
+mod deal_followups;
 mod deals;
 mod eval;
 mod events;

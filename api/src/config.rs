@@ -6,7 +6,14 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 /// The background sweeps a node can run (`background_jobs`).
-pub const BACKGROUND_JOBS: [&str; 4] = ["matching", "expiry", "sla", crate::store::retention::JOB];
+pub const BACKGROUND_JOBS: [&str; 6] = [
+    "matching",
+    "expiry",
+    "sla",
+    crate::store::retention::JOB,
+    "ratings",
+    "attachments",
+];
 
 use serde::Deserialize;
 
@@ -115,6 +122,58 @@ pub struct Config {
     /// How long old rows are kept (`retention_*_days`,
     /// `retention_idempotency_hours`; 0: for ever).
     pub retention: crate::store::retention::Retention,
+    /// Where attachments are kept and how large one may be.
+    pub attachments: AttachmentsConfig,
+}
+
+/// The object store of attachments (`attachments_*` keys).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AttachmentsConfig {
+    /// The largest file accepted, in bytes (`attachments_max_bytes`).
+    pub max_bytes: usize,
+    pub store: AttachmentStore,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum AttachmentStore {
+    /// A folder on this node (`attachments_dir`, default
+    /// `<data_dir>/objects`): one node, or a shared mount.
+    Local { dir: PathBuf },
+    /// An S3-compatible store (AWS S3, Aliyun OSS, MinIO): what several
+    /// nodes share.
+    S3(S3Config),
+}
+
+#[derive(Clone, PartialEq)]
+pub struct S3Config {
+    /// Base URL of the service; unset: AWS for the region.
+    pub endpoint: Option<String>,
+    pub bucket: String,
+    pub region: String,
+    pub access_key_id: Option<String>,
+    pub secret_access_key: Option<String>,
+    /// `https://<bucket>.<endpoint>/key` instead of `<endpoint>/<bucket>/key`
+    /// (Aliyun OSS wants the former).
+    pub virtual_hosted_style: bool,
+    /// Allow a plain-HTTP endpoint (a store on the same host or network).
+    pub allow_http: bool,
+}
+
+impl std::fmt::Debug for S3Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("S3Config")
+            .field("endpoint", &self.endpoint)
+            .field("bucket", &self.bucket)
+            .field("region", &self.region)
+            .field("access_key_id", &self.access_key_id)
+            .field(
+                "secret_access_key",
+                &self.secret_access_key.as_ref().map(|_| "***"),
+            )
+            .field("virtual_hosted_style", &self.virtual_hosted_style)
+            .field("allow_http", &self.allow_http)
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -259,6 +318,16 @@ config_keys! {
     retention_login_throttle_days: u32,
     retention_webhook_deliveries_days: u32,
     retention_idempotency_hours: u32,
+    attachments_max_bytes: usize,
+    attachments_store: String,
+    attachments_dir: String,
+    attachments_s3_endpoint: String,
+    attachments_s3_bucket: String,
+    attachments_s3_region: String,
+    attachments_s3_access_key_id: String,
+    attachments_s3_secret_access_key: String,
+    attachments_s3_virtual_hosted_style: bool,
+    attachments_s3_allow_http: bool,
 }
 
 /// The key on the line a TOML error points into: type errors name only
@@ -415,11 +484,16 @@ impl Config {
                 return Err(ConfigError::new(
                     "background_jobs",
                     o,
-                    format!("unknown job {j:?}; expected some of matching, expiry, sla"),
+                    format!(
+                        "unknown job {j:?}; expected some of {}",
+                        BACKGROUND_JOBS.join(", ")
+                    ),
                 ));
             }
             background_jobs.push(j.to_string());
         }
+
+        let attachments = attachments_config(&l, &data_dir)?;
 
         let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
         Ok(Config {
@@ -702,8 +776,79 @@ impl Config {
                     )?,
                 }
             },
+            attachments,
         })
     }
+}
+
+fn text_key(v: &Option<(String, Origin)>) -> Option<String> {
+    v.as_ref()
+        .map(|(s, _)| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+}
+
+fn attachments_config(l: &Layered, data_dir: &Path) -> Result<AttachmentsConfig, ConfigError> {
+    let max_bytes = range(
+        "attachments_max_bytes",
+        pick(&l.attachments_max_bytes, 10 * 1024 * 1024),
+        1024,
+        512 * 1024 * 1024,
+    )?;
+    let (kind, o) = pick(&l.attachments_store, "local".into());
+    let store = match kind.trim() {
+        "local" => AttachmentStore::Local {
+            dir: text_key(&l.attachments_dir)
+                .map(PathBuf::from)
+                .unwrap_or_else(|| data_dir.join("objects")),
+        },
+        "s3" => {
+            let bucket = text_key(&l.attachments_s3_bucket).ok_or_else(|| {
+                ConfigError::new(
+                    "attachments_s3_bucket",
+                    o,
+                    "required when attachments_store is s3",
+                )
+            })?;
+            let endpoint = text_key(&l.attachments_s3_endpoint);
+            if let (Some(e), Some((_, eo))) = (&endpoint, &l.attachments_s3_endpoint)
+                && !(e.starts_with("https://") || e.starts_with("http://"))
+            {
+                return Err(ConfigError::new(
+                    "attachments_s3_endpoint",
+                    *eo,
+                    format!("{e:?} is not a URL (https://host[:port])"),
+                ));
+            }
+            let keys = (
+                text_key(&l.attachments_s3_access_key_id),
+                text_key(&l.attachments_s3_secret_access_key),
+            );
+            if keys.0.is_some() != keys.1.is_some() {
+                return Err(ConfigError::new(
+                    "attachments_s3_secret_access_key",
+                    o,
+                    "set both attachments_s3_access_key_id and attachments_s3_secret_access_key, or neither",
+                ));
+            }
+            AttachmentStore::S3(S3Config {
+                endpoint,
+                bucket,
+                region: text_key(&l.attachments_s3_region).unwrap_or_else(|| "us-east-1".into()),
+                access_key_id: keys.0,
+                secret_access_key: keys.1,
+                virtual_hosted_style: pick(&l.attachments_s3_virtual_hosted_style, false).0,
+                allow_http: pick(&l.attachments_s3_allow_http, false).0,
+            })
+        }
+        other => {
+            return Err(ConfigError::new(
+                "attachments_store",
+                o,
+                format!("{other:?}: expected \"local\" or \"s3\""),
+            ));
+        }
+    };
+    Ok(AttachmentsConfig { max_bytes, store })
 }
 
 #[cfg(test)]

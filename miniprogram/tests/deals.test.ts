@@ -16,6 +16,8 @@ import {
   proposeAgreement,
   rateAgreement,
   reputationText,
+  requestQuoteRevision,
+  responseTime,
   reviseAgreement,
   startAgreement,
   submitQuote,
@@ -80,13 +82,16 @@ describe('deal calls', () => {
     await acceptQuote(api, 'q1')
     await declineQuote(api, 'q1', '价格偏高')
     await withdrawQuote(api, 'q1')
+    await requestQuoteRevision(api, 'q1', '单价请再降一些')
     expect(seen.map(path)).toEqual([
       'GET /api/v1/listings/r%201/quotes?sort=-coverage',
       'POST /api/v1/listings/r1/quotes',
       'POST /api/v1/quotes/q1/accept',
       'POST /api/v1/quotes/q1/decline',
       'POST /api/v1/quotes/q1/withdraw',
+      'POST /api/v1/quotes/q1/revision-request',
     ])
+    expect(seen[5].body).toEqual({ message: '单价请再降一些' })
     expect(seen.every((r) => r.headers.Authorization === 'Bearer A1')).toBe(true)
     expect(seen[1].headers['Idempotency-Key']).toMatch(/^idem-/)
     expect(seen[1].body).toMatchObject({ offer_id: 'o1', quantity: { amount: 2, unit: '吨' } })
@@ -163,6 +168,15 @@ describe('dealView', () => {
     expect(dealView(a, 'fa')).toMatchObject({ step: 'awaiting_them', canConfirm: false, iAmRequester: true, otherFirmId: 'fb' })
     expect(dealView(a, 'fb')).toMatchObject({ step: 'awaiting_me', canConfirm: true, iAmRequester: false, otherFirmId: 'fa' })
     expect(dealView(a, 'fa').otherContact).toBeNull()
+  })
+
+  it('asks both firms to confirm a version staff proposed, until one has', () => {
+    const a = agreement({ proposed_by_staff: 'u-staff', awaiting_firm_id: 'fa', awaiting_firm_ids: ['fa', 'fb'] })
+    expect(dealView(a, 'fa')).toMatchObject({ step: 'awaiting_me', canConfirm: true })
+    expect(dealView(a, 'fb')).toMatchObject({ step: 'awaiting_me', canConfirm: true })
+    const half = agreement({ proposed_by_staff: 'u-staff', awaiting_firm_id: 'fb', awaiting_firm_ids: ['fb'] })
+    expect(dealView(half, 'fa')).toMatchObject({ step: 'awaiting_them', canConfirm: false })
+    expect(dealView(half, 'fb')).toMatchObject({ step: 'awaiting_me', canConfirm: true })
   })
 
   it('shows each firm the other firm’s contact once confirmed', () => {
@@ -246,5 +260,7 @@ describe('terms form', () => {
     expect(reputationText(r)).toBe('★ 4.4（3 条评价） · 成交 4 笔 · 完成率 75%')
     expect(reputationText({ ...r, has_history: false })).toBe('新企业 · 暂无成交记录')
     expect(reputationText({ ...r, ratings: 0, completion_rate: 0 })).toBe('暂无评价 · 成交 4 笔 · 完成率 0%')
+    expect(reputationText({ ...r, median_response_secs: 5400, responses: 3 })).toBe('★ 4.4（3 条评价） · 成交 4 笔 · 完成率 75% · 一般 2 小时内回复')
+    expect([responseTime(45), responseTime(600), responseTime(200000)]).toEqual(['1 分钟', '10 分钟', '3 天'])
   })
 })

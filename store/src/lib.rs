@@ -11,6 +11,7 @@
 
 pub mod accounts;
 pub mod agreements;
+pub mod attachments;
 pub mod audit;
 pub mod cases;
 pub mod changes;
@@ -26,6 +27,8 @@ pub mod moderation;
 pub mod notifications;
 pub mod quotes;
 pub mod ratings;
+pub mod rematch;
+pub mod reputation;
 pub mod retention;
 pub mod schema;
 pub mod scopes;

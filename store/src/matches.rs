@@ -282,6 +282,12 @@ pub fn set_status_in(
         )
         .set(match_records::agreed_at.eq(at))
         .execute(c)?;
+    } else if from == MatchStatus::Agreed {
+        // The agreement was cancelled: the match no longer counts as agreed
+        // in the statistics (a new agreement sets the time anew).
+        diesel::update(match_records::table.find(id))
+            .set(match_records::agreed_at.eq(None::<NaiveDateTime>))
+            .execute(c)?;
     }
     let r = get(c, id)?.ok_or(StoreError::NotFound)?;
     let mut payload = event_payload(&r);

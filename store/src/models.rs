@@ -323,6 +323,11 @@ pub struct Quote {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub decided_at: Option<NaiveDateTime>,
+    /// The requesting firm asked for a revision (pending until the quote is
+    /// revised or withdrawn): when, by whom, with what message.
+    pub revision_requested_at: Option<NaiveDateTime>,
+    pub revision_requested_by: Option<String>,
+    pub revision_message: Option<String>,
 }
 
 impl Quote {
@@ -372,6 +377,13 @@ pub struct Agreement {
     pub cancel_reason: Option<String>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// The staff user who proposed the latest version for the requesting
+    /// firm (a brokered case); both firms then confirm it.
+    pub proposed_by_staff: Option<String>,
+    /// The staff case the agreement was proposed on.
+    pub case_id: Option<String>,
+    /// Of a staff-proposed version: the firm that confirmed it first.
+    pub confirmed_first_by_firm: Option<String>,
 }
 
 impl Agreement {
@@ -439,8 +451,12 @@ pub struct Rating {
     pub created_at: NaiveDateTime,
     /// Completion + 30 days: after it the rating is shown even alone.
     pub window_closes_at: NaiveDateTime,
-    /// Set when both firms have rated.
+    /// Set when both firms have rated, or by the sweep when the window closed.
     pub published_at: Option<NaiveDateTime>,
+    /// Staff hid the comment as abusive (the score still counts).
+    pub comment_hidden_at: Option<NaiveDateTime>,
+    pub comment_hidden_by: Option<String>,
+    pub comment_hidden_reason: Option<String>,
 }
 
 impl Rating {

@@ -26,30 +26,90 @@ pub fn of_agreement(c: &mut DbConnection, agreement_id: &str) -> StoreResult<Vec
         .load(c)?)
 }
 
-/// Publishes the ratings of an agreement (both firms have rated).
-pub fn publish(c: &mut DbConnection, agreement_id: &str, at: NaiveDateTime) -> StoreResult<()> {
-    diesel::update(
-        ratings::table
-            .filter(ratings::agreement_id.eq(agreement_id))
-            .filter(ratings::published_at.is_null()),
-    )
-    .set(ratings::published_at.eq(Some(at)))
-    .execute(c)?;
-    Ok(())
+/// Publishes the not yet published ratings of an agreement (both firms
+/// have rated, or the window closed) and returns them; a concurrent
+/// publisher finds none left, so each rating is published (and counted)
+/// once.
+pub fn publish(
+    c: &mut DbConnection,
+    agreement_id: &str,
+    at: NaiveDateTime,
+) -> StoreResult<Vec<Rating>> {
+    let pending: Vec<Rating> = ratings::table
+        .filter(ratings::agreement_id.eq(agreement_id))
+        .filter(ratings::published_at.is_null())
+        .select(Rating::as_select())
+        .load(c)?;
+    let mut out = Vec::new();
+    for mut r in pending {
+        let n = diesel::update(
+            ratings::table
+                .find(&r.id)
+                .filter(ratings::published_at.is_null()),
+        )
+        .set(ratings::published_at.eq(Some(at)))
+        .execute(c)?;
+        if n == 1 {
+            r.published_at = Some(at);
+            out.push(r);
+        }
+    }
+    Ok(out)
 }
 
-/// The visible ratings (published, or past their window): ratee, its
-/// community and the score — the input of reputations and park means.
-pub fn visible_scores(
+/// Agreements with an unpublished rating whose window closed by `at`,
+/// oldest window first.
+pub fn window_closed(
     c: &mut DbConnection,
-    now: NaiveDateTime,
-) -> StoreResult<Vec<(String, String, i32)>> {
+    at: NaiveDateTime,
+    limit: i64,
+) -> StoreResult<Vec<String>> {
+    let mut ids: Vec<String> = ratings::table
+        .filter(ratings::published_at.is_null())
+        .filter(ratings::window_closes_at.le(at))
+        .order(ratings::window_closes_at.asc())
+        .select(ratings::agreement_id)
+        .limit(limit)
+        .load(c)?;
+    ids.dedup();
+    Ok(ids)
+}
+
+pub fn get(c: &mut DbConnection, id: &str) -> StoreResult<Option<Rating>> {
     Ok(ratings::table
-        .filter(
-            ratings::published_at
-                .is_not_null()
-                .or(ratings::window_closes_at.le(now)),
-        )
+        .find(id)
+        .select(Rating::as_select())
+        .first(c)
+        .optional()?)
+}
+
+/// Hides a rating's comment (staff); false when it was hidden already.
+pub fn hide_comment(
+    c: &mut DbConnection,
+    id: &str,
+    by: &str,
+    reason: &str,
+    at: NaiveDateTime,
+) -> StoreResult<bool> {
+    let n = diesel::update(
+        ratings::table
+            .find(id)
+            .filter(ratings::comment_hidden_at.is_null()),
+    )
+    .set((
+        ratings::comment_hidden_at.eq(Some(at)),
+        ratings::comment_hidden_by.eq(Some(by)),
+        ratings::comment_hidden_reason.eq(Some(reason)),
+    ))
+    .execute(c)?;
+    Ok(n == 1)
+}
+
+/// The published ratings: ratee, its community and the score — what the
+/// reputation tallies count.
+pub fn published_scores(c: &mut DbConnection) -> StoreResult<Vec<(String, String, i32)>> {
+    Ok(ratings::table
+        .filter(ratings::published_at.is_not_null())
         .select((
             ratings::ratee_firm_id,
             ratings::ratee_community_id,

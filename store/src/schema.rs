@@ -562,6 +562,9 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         decided_at -> Nullable<Timestamp>,
+        revision_requested_at -> Nullable<Timestamp>,
+        revision_requested_by -> Nullable<Text>,
+        revision_message -> Nullable<Text>,
     }
 }
 
@@ -597,6 +600,9 @@ diesel::table! {
         cancel_reason -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        proposed_by_staff -> Nullable<Text>,
+        case_id -> Nullable<Text>,
+        confirmed_first_by_firm -> Nullable<Text>,
     }
 }
 
@@ -654,6 +660,30 @@ diesel::table! {
         created_at -> Timestamp,
         window_closes_at -> Timestamp,
         published_at -> Nullable<Timestamp>,
+        comment_hidden_at -> Nullable<Timestamp>,
+        comment_hidden_by -> Nullable<Text>,
+        comment_hidden_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    reputation_tallies (firm_id, community_id) {
+        firm_id -> Text,
+        community_id -> Text,
+        confirmed -> Integer,
+        completed -> Integer,
+        failed -> Integer,
+        ratings -> Integer,
+        rating_sum -> BigInt,
+    }
+}
+
+diesel::table! {
+    thread_responses (thread_id) {
+        thread_id -> Text,
+        firm_id -> Text,
+        opened_at -> Timestamp,
+        responded_at -> Nullable<Timestamp>,
     }
 }
 
@@ -685,3 +715,38 @@ diesel::table! {
         finished_at -> Nullable<Timestamp>,
     }
 }
+    rematch_runs (id) {
+        id -> Text,
+        reason -> Text,
+        total -> BigInt,
+        done -> BigInt,
+        last_listing_id -> Text,
+        requested_at -> Timestamp,
+        started_at -> Nullable<Timestamp>,
+        finished_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    attachments (id) {
+        id -> Text,
+        parent_type -> Text,
+        parent_id -> Text,
+        firm_id -> Nullable<Text>,
+        uploaded_by -> Text,
+        filename -> Text,
+        content_type -> Text,
+        byte_size -> BigInt,
+        sha256 -> Text,
+        width -> Nullable<Integer>,
+        height -> Nullable<Integer>,
+        has_thumbnail -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(attachments, listings);
+diesel::allow_tables_to_appear_in_same_query!(attachments, quotes);
+diesel::allow_tables_to_appear_in_same_query!(attachments, messages);
+diesel::allow_tables_to_appear_in_same_query!(attachments, agreements);
+diesel::allow_tables_to_appear_in_same_query!(attachments, firms);

@@ -19,6 +19,8 @@ pub enum Scope {
     QuotesWrite,
     AgreementsRead,
     AgreementsWrite,
+    AttachmentsRead,
+    AttachmentsWrite,
 }
 
 impl Scope {
@@ -36,6 +38,8 @@ impl Scope {
         Scope::QuotesWrite,
         Scope::AgreementsRead,
         Scope::AgreementsWrite,
+        Scope::AttachmentsRead,
+        Scope::AttachmentsWrite,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -53,6 +57,8 @@ impl Scope {
             Scope::QuotesWrite => "quotes:write",
             Scope::AgreementsRead => "agreements:read",
             Scope::AgreementsWrite => "agreements:write",
+            Scope::AttachmentsRead => "attachments:read",
+            Scope::AttachmentsWrite => "attachments:write",
         }
     }
 
@@ -161,6 +167,7 @@ pub fn event_access(event_type: &str) -> ClientAccess {
         | "agreement.completed"
         | "agreement.cancelled"
         | "rating.published" => ClientAccess::Needs(Scope::AgreementsRead),
+        "attachment.added" | "attachment.removed" => ClientAccess::Needs(Scope::AttachmentsRead),
         // Staff cases are about a request listing (its title, urgency and
         // status): what `listings:read` shows a community's client.
         "listing.created" | "listing.closed" | "case.opened" | "case.updated" => {

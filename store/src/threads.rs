@@ -16,7 +16,9 @@ use serde_json::json;
 use super::audit::Actor as Actor_;
 use super::models::MatchRecord;
 use super::notifications::{self, NewNotification};
-use super::schema::{firms, messages, thread_reads, thread_staff, threads, users};
+use super::schema::{
+    firms, messages, thread_reads, thread_responses, thread_staff, threads, users,
+};
 use super::stream::{self, NewEvent};
 use super::{DbConnection, StoreError, StoreResult, new_id, now, on_backend};
 
@@ -164,6 +166,15 @@ pub fn get(conn: &mut DbConnection, id: &str) -> StoreResult<Option<Thread>> {
     Ok(threads::table
         .find(id)
         .select(Thread::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// One message by id.
+pub fn message(conn: &mut DbConnection, id: &str) -> StoreResult<Option<Message>> {
+    Ok(messages::table
+        .find(id)
+        .select(Message::as_select())
         .first(conn)
         .optional()?)
 }
@@ -545,6 +556,7 @@ pub fn post(conn: &mut DbConnection, thread_id: &str, new: NewMessage) -> StoreR
         diesel::insert_into(messages::table).values(&m).execute(c)?;
         advance_read(c, thread_id, &user_id, seq, at)?;
         let t = get(c, thread_id)?.ok_or(StoreError::NotFound)?;
+        track_response(c, &t, &m)?;
         let aud = audience(c, &t)?;
         let mut live = vec![message_event(&m, &aud)];
         live.extend(notify_message(c, &t, &m)?);
@@ -569,6 +581,66 @@ pub fn post(conn: &mut DbConnection, thread_id: &str, new: NewMessage) -> StoreR
             .ok_or(StoreError::Conflict("message".into())),
         Err(e) => Err(e),
     }
+}
+
+/// Response times: the first message a firm of a two-firm thread writes
+/// opens the thread's row for the other firm; that firm's first message
+/// after it is its response.
+fn track_response(c: &mut DbConnection, t: &Thread, m: &Message) -> StoreResult<()> {
+    let Some(author) = m.author_firm_id.as_deref() else {
+        return Ok(());
+    };
+    if t.firm_a_id == t.firm_b_id || !t.has_firm(author) {
+        return Ok(());
+    }
+    let open: Option<String> = thread_responses::table
+        .find(&t.id)
+        .select(thread_responses::firm_id)
+        .first(c)
+        .optional()?;
+    match open {
+        None => {
+            let other = if author == t.firm_a_id {
+                &t.firm_b_id
+            } else {
+                &t.firm_a_id
+            };
+            diesel::insert_into(thread_responses::table)
+                .values((
+                    thread_responses::thread_id.eq(&t.id),
+                    thread_responses::firm_id.eq(other),
+                    thread_responses::opened_at.eq(m.created_at),
+                ))
+                .execute(c)?;
+        }
+        Some(f) if f == author => {
+            diesel::update(
+                thread_responses::table
+                    .find(&t.id)
+                    .filter(thread_responses::responded_at.is_null()),
+            )
+            .set(thread_responses::responded_at.eq(Some(m.created_at)))
+            .execute(c)?;
+        }
+        Some(_) => {}
+    }
+    Ok(())
+}
+
+/// (opened, answered) of every thread a firm answered.
+pub fn response_times(
+    c: &mut DbConnection,
+    firm_id: &str,
+) -> StoreResult<Vec<(NaiveDateTime, NaiveDateTime)>> {
+    let rows: Vec<(NaiveDateTime, Option<NaiveDateTime>)> = thread_responses::table
+        .filter(thread_responses::firm_id.eq(firm_id))
+        .filter(thread_responses::responded_at.is_not_null())
+        .select((thread_responses::opened_at, thread_responses::responded_at))
+        .load(c)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(o, r)| r.map(|r| (o, r)))
+        .collect())
 }
 
 /// Everyone in the thread but the author hears of a new message: one

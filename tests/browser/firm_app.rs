@@ -525,14 +525,18 @@ async fn quotes(
         .as_str()
         .context("offer")?
         .to_string();
-    app.post(
-        &format!("/api/v1/listings/{req_id}/quotes"),
-        &c.admin.token,
-        &json!({"offer_id": c_offer, "quantity": {"amount": 1, "unit": "台"},
-                "price": {"amount": 200, "unit": "元/小时"}, "place": "甲方车间"}),
-    )
-    .await
-    .expect(201);
+    let c_quote = app
+        .post(
+            &format!("/api/v1/listings/{req_id}/quotes"),
+            &c.admin.token,
+            &json!({"offer_id": c_offer, "quantity": {"amount": 1, "unit": "台"},
+                    "price": {"amount": 200, "unit": "元/小时"}, "place": "甲方车间"}),
+        )
+        .await;
+    let c_quote = c_quote.expect(201)["id"]
+        .as_str()
+        .context("C's quote")?
+        .to_string();
 
     // B quotes through the form, from its open offer.
     pb.goto(&app.url(&format!("/app/#/pages/quotes/index?listing={req_id}")))
@@ -577,6 +581,30 @@ async fn quotes(
     ensure!(cover == ["100%", "100%"], "coverage shown: {cover:?}");
     to_top(pa).await?;
     shots.take(pa, "a-quotes").await?;
+    // A asks C to revise its quote; C sees the request on its quote.
+    let c_card = format!("#quotes .quote[data-quote-id='{c_quote}']");
+    click(pa, &format!("{c_card} .quote-ask-revision")).await?;
+    fill(
+        pa,
+        &format!("{c_card} .quote-revision-form input"),
+        "单价能否降到 180 元/小时？",
+    )
+    .await?;
+    click(pa, &format!("{c_card} .quote-ask-send")).await?;
+    wait_text(
+        pa,
+        &format!("{c_card} .quote-revision-request"),
+        "已请对方修改：单价能否降到 180 元/小时？",
+    )
+    .await?;
+    shots.take(pa, "a-asks-revision").await?;
+    let seen = app
+        .get(&format!("/api/v1/quotes/{c_quote}"), &c.admin.token)
+        .await;
+    ensure!(
+        seen.expect(200)["revision_request"]["message"] == "单价能否降到 180 元/小时？",
+        "C sees the revision request"
+    );
     click(
         pa,
         &format!("#quotes .quote[data-quote-id='{b_quote}'] .quote-accept"),

@@ -4,6 +4,7 @@
 pub mod backup;
 pub mod eval;
 pub mod import;
+pub mod rematch;
 pub mod vocab_suggest;
 
 use std::io::Read;
@@ -52,6 +53,10 @@ pub enum Command {
     /// Rebuild this node's search index from the database into a fresh
     /// folder and swap it in (stop the server first).
     Reindex,
+    /// Match every open listing again (after new weights or vocabulary, or
+    /// an import): the server node holding the matching lease does it,
+    /// resumably; this command asks for the run and shows its progress.
+    Rematch(crate::cli::rematch::RematchArgs),
     /// Search quality on a labelled data set: for every request, its title
     /// searched among offers of the same kind; share with a grade-2 offer in
     /// the top 5.
@@ -167,6 +172,7 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<i32> {
         } => admin_create(config, a).await,
         Command::Import(a) => import(config, a).await,
         Command::Reindex => reindex(config).await,
+        Command::Rematch(a) => crate::cli::rematch::rematch(open_db(&config).await?, a).await,
         Command::Backup(a) => backup(config, a).await,
         Command::Restore(a) => restore(config, a).await,
         Command::Vocab {

@@ -75,6 +75,9 @@ pub async fn prepare_state(config: Config) -> anyhow::Result<AppState> {
     let limits = crate::http::limits::Limits::new(&config);
     let quotas = crate::service::quota::Quotas::new(&config);
     let webhooks = crate::worker::webhooks::start(db.clone(), &config)?;
+    let attachments = Arc::new(crate::service::attachments::Attachments::open(
+        &config.attachments,
+    )?);
     let wechat_push = crate::worker::wechat_push::start(db.clone(), &config)?;
     let background = Arc::new(crate::worker::background::Background::start(
         db.clone(),
@@ -85,6 +88,7 @@ pub async fn prepare_state(config: Config) -> anyhow::Result<AppState> {
             sla: config.sla,
             retention: config.retention,
             every: std::time::Duration::from_secs(config.sweep_interval_secs),
+            attachments: attachments.clone(),
         },
         config.background_jobs.clone(),
     ));
@@ -99,6 +103,7 @@ pub async fn prepare_state(config: Config) -> anyhow::Result<AppState> {
         events,
         limits,
         quotas,
+        attachments,
         webhooks,
         wechat_push,
         wechat: crate::service::wechat::http_client()?,

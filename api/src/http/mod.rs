@@ -15,3 +15,4 @@ pub mod metrics;
 pub mod protect;
 pub mod routes;
 pub mod state;
+pub mod upload;

@@ -24,6 +24,8 @@ pub struct AppState {
     pub limits: crate::http::limits::Limits,
     /// Per-firm and per-user allowances of this node.
     pub quotas: crate::service::quota::Quotas,
+    /// Where attachments are stored.
+    pub attachments: Arc<crate::service::attachments::Attachments>,
     /// Webhook deliveries from this node (run while the state lives).
     pub webhooks: crate::worker::webhooks::Dispatcher,
     /// WeChat subscribe messages; `None` when none is configured.

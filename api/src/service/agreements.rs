@@ -26,9 +26,11 @@ use crate::store::models::{
     Agreement, AgreementStatus, AgreementVersion, ContactReveal, Listing, Rating,
 };
 use crate::store::notifications::{self, NewNotification};
+use crate::store::reputation::{self as tallies, Delta};
 use crate::store::stream::{self, NewEvent};
 use crate::store::{
-    Db, DbConnection, accounts, begin_write, listings, matches, new_id, now, quotes, ratings,
+    Db, DbConnection, accounts, audit, begin_write, cases, listings, matches, new_id, now, quotes,
+    ratings,
 };
 
 /// How long after completion each firm may rate the other.
@@ -125,6 +127,7 @@ pub struct RevealView {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct RatingView {
+    pub id: String,
     pub rater_firm_id: String,
     pub ratee_firm_id: String,
     pub score: i32,
@@ -132,6 +135,11 @@ pub struct RatingView {
     pub comment: String,
     pub created_at: DateTime<Utc>,
     pub published_at: Option<DateTime<Utc>>,
+    /// Staff hid the comment as abusive: the firms see an empty comment and
+    /// the reason; the score still counts.
+    pub comment_hidden: bool,
+    pub comment_hidden_reason: Option<String>,
+    pub comment_hidden_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -164,8 +172,16 @@ pub struct AgreementView {
     pub version: i32,
     pub confirmed_version: Option<i32>,
     /// The firm that must confirm the latest version; null once confirmed.
+    /// (Of a version staff proposed, the first of `awaiting_firm_ids`.)
     pub awaiting_firm_id: Option<String>,
+    /// Every firm that must still confirm the latest version: the other
+    /// firm, or both of a version staff proposed until one has confirmed.
+    pub awaiting_firm_ids: Vec<String>,
     pub proposed_by_firm_id: String,
+    /// The staff member who proposed the latest version for the requesting
+    /// firm (on a brokered case), and the case.
+    pub proposed_by_staff: Option<String>,
+    pub case_id: Option<String>,
     /// The latest version's terms.
     pub terms: Terms,
     pub total_price_yuan: Option<f64>,
@@ -254,7 +270,7 @@ fn contact(c: &mut DbConnection, firm_id: &str) -> Result<Contact, ApiError> {
 
 /// Whether the caller may see an agreement: its firms, their communities'
 /// staff, admins.
-fn may_see(caller: &Caller, a: &Agreement) -> bool {
+pub(crate) fn may_see(caller: &Caller, a: &Agreement) -> bool {
     caller.firm_id().is_some_and(|f| a.is_party(f))
         || caller.can_administer_community(&a.request_community_id)
         || caller.can_administer_community(&a.offer_community_id)
@@ -266,6 +282,8 @@ fn ratings_view(
     all: Vec<Rating>,
     at: NaiveDateTime,
 ) -> RatingsView {
+    let staff = caller.can_administer_community(&a.request_community_id)
+        || caller.can_administer_community(&a.offer_community_id);
     let window = a
         .completed_at
         .map(|t| t + Duration::days(RATING_WINDOW_DAYS));
@@ -274,14 +292,26 @@ fn ratings_view(
     let items = all
         .into_iter()
         .filter(|r| published || caller.is_member_of(&r.rater_firm_id))
-        .map(|r| RatingView {
-            rater_firm_id: r.rater_firm_id,
-            ratee_firm_id: r.ratee_firm_id,
-            score: r.score,
-            tags: serde_json::from_str(&r.tags).unwrap_or_default(),
-            comment: r.comment,
-            created_at: utc(r.created_at),
-            published_at: r.published_at.map(utc),
+        .map(|r| {
+            let hidden = r.comment_hidden_at.is_some();
+            RatingView {
+                id: r.id,
+                rater_firm_id: r.rater_firm_id,
+                ratee_firm_id: r.ratee_firm_id,
+                score: r.score,
+                tags: serde_json::from_str(&r.tags).unwrap_or_default(),
+                // Staff still read what they hid; the firms do not.
+                comment: if hidden && !staff {
+                    String::new()
+                } else {
+                    r.comment
+                },
+                created_at: utc(r.created_at),
+                published_at: r.published_at.map(utc),
+                comment_hidden: hidden,
+                comment_hidden_reason: r.comment_hidden_reason,
+                comment_hidden_at: r.comment_hidden_at.map(utc),
+            }
         })
         .collect();
     RatingsView {
@@ -342,9 +372,11 @@ pub fn view(
         status: status.as_str(),
         version: a.version,
         confirmed_version: a.confirmed_version,
-        awaiting_firm_id: (status.is_active() && a.confirmed_version != Some(a.version))
-            .then(|| a.other_firm(&a.proposed_by_firm).to_string()),
+        awaiting_firm_id: awaiting(a).first().cloned(),
+        awaiting_firm_ids: awaiting(a),
         proposed_by_firm_id: a.proposed_by_firm.clone(),
+        proposed_by_staff: a.proposed_by_staff.clone(),
+        case_id: a.case_id.clone(),
         total_price_yuan: terms.total_yuan().map(|x| (x * 100.0).round() / 100.0),
         terms,
         committed,
@@ -364,6 +396,21 @@ pub fn view(
         created_at: utc(a.created_at),
         updated_at: utc(a.updated_at),
     })
+}
+
+/// The firms that must still confirm the latest version.
+fn awaiting(a: &Agreement) -> Vec<String> {
+    if !a.status().is_active() || a.confirmed_version == Some(a.version) {
+        return Vec::new();
+    }
+    if a.proposed_by_staff.is_some() {
+        return [&a.request_firm_id, &a.offer_firm_id]
+            .into_iter()
+            .filter(|f| a.confirmed_first_by_firm.as_ref() != Some(*f))
+            .cloned()
+            .collect();
+    }
+    vec![a.other_firm(&a.proposed_by_firm).to_string()]
 }
 
 fn version_row(a: &Agreement, by: &str, at: NaiveDateTime) -> AgreementVersion {
@@ -413,6 +460,20 @@ pub fn propose_in(
 ) -> Result<(Agreement, Vec<NewEvent>), ApiError> {
     let m = matches::get(c, &p.match_id)?.ok_or_else(|| ApiError::not_found("匹配记录"))?;
     let firm = party_firm(caller, &m.request_firm_id, &m.offer_firm_id)?;
+    propose_as(c, &firm, &caller.user_id, p, at)
+}
+
+/// [`propose_in`] for a firm of the match already checked: `firm` proposes,
+/// `user_id` is recorded as the version's author.
+fn propose_as(
+    c: &mut DbConnection,
+    firm: &str,
+    user_id: &str,
+    p: Proposal,
+    at: NaiveDateTime,
+) -> Result<(Agreement, Vec<NewEvent>), ApiError> {
+    let firm = firm.to_string();
+    let m = matches::get(c, &p.match_id)?.ok_or_else(|| ApiError::not_found("匹配记录"))?;
     if matches!(m.status, MatchStatus::Declined | MatchStatus::Expired) {
         return Err(ApiError::conflict(
             Code::MatchClosed,
@@ -456,12 +517,15 @@ pub fn propose_in(
         cancel_reason: None,
         created_at: at,
         updated_at: at,
+        proposed_by_staff: None,
+        case_id: None,
+        confirmed_first_by_firm: None,
     };
     set_terms(&mut a, &p.terms);
     // Units that cannot be committed against either listing are refused now.
     commitments(c, &a)?;
     rows::insert(c, &a)?;
-    rows::insert_version(c, &version_row(&a, &caller.user_id, at))?;
+    rows::insert_version(c, &version_row(&a, user_id, at))?;
     let mut live = tell(
         c,
         a.other_firm(&firm),
@@ -742,6 +806,8 @@ pub async fn revise(
         commitments(c, &a)?;
         a.version += 1;
         a.proposed_by_firm = firm.clone();
+        a.proposed_by_staff = None;
+        a.confirmed_first_by_firm = None;
         a.updated_at = at;
         rows::save(c, &a)?;
         rows::insert_version(c, &version_row(&a, &caller.user_id, at))?;
@@ -874,7 +940,34 @@ pub fn confirm_in(
         // Confirmed already: nothing changes.
         return Ok((a, Vec::new()));
     }
-    if firm == a.proposed_by_firm {
+    if a.proposed_by_staff.is_some() {
+        // Staff proposed this version: both firms confirm it.
+        match a.confirmed_first_by_firm.as_deref() {
+            Some(f) if f == firm => {
+                return Err(ApiError::conflict(
+                    Code::AwaitingOtherFirm,
+                    "本企业已确认，等待对方企业确认",
+                ));
+            }
+            Some(_) => {}
+            None => {
+                a.confirmed_first_by_firm = Some(firm.clone());
+                a.updated_at = at;
+                rows::save(c, &a)?;
+                let live = tell(
+                    c,
+                    a.other_firm(&firm),
+                    notice(
+                        "agreement.proposed",
+                        "对方已确认社区提出的成交条款",
+                        format!("请确认成交条款（第 {} 版）", a.version),
+                        &a,
+                    ),
+                )?;
+                return Ok((a, live));
+            }
+        }
+    } else if firm == a.proposed_by_firm {
         return Err(ApiError::conflict(
             Code::AwaitingOtherFirm,
             "条款须由对方企业确认",
@@ -898,6 +991,12 @@ pub fn confirm_in(
     rows::save(c, &a)?;
     rows::confirm_version(c, &a.id, version, &caller.user_id, at)?;
     if first {
+        for (f, k) in [
+            (&a.request_firm_id, &a.request_community_id),
+            (&a.offer_firm_id, &a.offer_community_id),
+        ] {
+            tallies::add(c, f, k, Delta::CONFIRMED)?;
+        }
         // The match is agreed only now, through its confirmed agreement.
         if let Some(m) = matches::get(c, &a.match_id)?
             && m.status != MatchStatus::Agreed
@@ -975,6 +1074,12 @@ pub async fn complete(db: &Db, caller: &Caller, id: String) -> Result<AgreementV
         a.completed_at = Some(at);
         a.updated_at = at;
         rows::save(c, &a)?;
+        for (f, k) in [
+            (&a.request_firm_id, &a.request_community_id),
+            (&a.offer_firm_id, &a.offer_community_id),
+        ] {
+            tallies::add(c, f, k, Delta::COMPLETED)?;
+        }
         let mut live = Vec::new();
         for f in [a.request_firm_id.clone(), a.offer_firm_id.clone()] {
             live.extend(tell(
@@ -995,7 +1100,10 @@ pub async fn complete(db: &Db, caller: &Caller, id: String) -> Result<AgreementV
 }
 
 /// Either firm cancels, with a reason; what the agreement held is
-/// released (a fulfilled listing reopens).
+/// released (a fulfilled listing reopens), and a match the agreement had
+/// made `agreed` goes back to `contacted` — the firms are in contact and
+/// may agree anew — unless another agreement on it still stands, or to
+/// `expired` when either listing is no longer open. Both firms are told.
 pub async fn cancel(
     db: &Db,
     caller: &Caller,
@@ -1020,13 +1128,79 @@ pub async fn cancel(
         a.committed_offer = 0.0;
         a.status = AgreementStatus::Cancelled.as_str().into();
         a.cancelled_at = Some(at);
-        a.cancel_reason = Some(reason);
+        a.cancel_reason = Some(reason.clone());
         a.updated_at = at;
         rows::save(c, &a)?;
+        if a.first_confirmed_at.is_some() {
+            for (f, k) in [
+                (&a.request_firm_id, &a.request_community_id),
+                (&a.offer_firm_id, &a.offer_community_id),
+            ] {
+                tallies::add(c, f, k, Delta::FAILED)?;
+            }
+        }
+        live.extend(unagree_match(c, &a, at)?);
+        for f in [a.request_firm_id.clone(), a.offer_firm_id.clone()] {
+            live.extend(tell(
+                c,
+                &f,
+                notice(
+                    "agreement.cancelled",
+                    "成交已取消",
+                    format!("取消原因：{reason}"),
+                    &a,
+                ),
+            )?);
+        }
         live.push(rows::event("agreement.cancelled", &a));
         Ok((a, live))
     })
     .await
+}
+
+/// After a cancellation: the match the agreement made `agreed` goes back
+/// to `contacted`, or to `expired` when either listing is no longer open;
+/// it stays `agreed` while another agreement on it was confirmed and not
+/// cancelled.
+fn unagree_match(
+    c: &mut DbConnection,
+    a: &Agreement,
+    at: NaiveDateTime,
+) -> Result<Vec<NewEvent>, ApiError> {
+    let Some(m) = matches::get(c, &a.match_id)? else {
+        return Ok(Vec::new());
+    };
+    if m.status != MatchStatus::Agreed {
+        return Ok(Vec::new());
+    }
+    let others = rows::list(
+        c,
+        &AgreementFilter {
+            match_id: Some(m.id.clone()),
+            limit: 1000,
+            ..Default::default()
+        },
+    )?;
+    let standing = others.iter().any(|o| {
+        o.id != a.id && o.first_confirmed_at.is_some() && o.status() != AgreementStatus::Cancelled
+    });
+    if standing {
+        return Ok(Vec::new());
+    }
+    let open = |l: Option<Listing>| {
+        l.is_some_and(|l| l.status == ListingStatus::Open && l.expires_at.is_none_or(|t| t > at))
+    };
+    let to =
+        if open(listings::get_row(c, &a.request_id)?) && open(listings::get_row(c, &a.offer_id)?) {
+            MatchStatus::Contacted
+        } else {
+            MatchStatus::Expired
+        };
+    Ok(
+        match_lifecycle::set_status_in(c, &m.id, MatchStatus::Agreed, to)?
+            .map(|(_, live)| live)
+            .unwrap_or_default(),
+    )
 }
 
 /// A firm rates the other after completion, once, within the window; both
@@ -1097,6 +1271,9 @@ pub async fn rate(
                 created_at: at,
                 window_closes_at: window,
                 published_at: None,
+                comment_hidden_at: None,
+                comment_hidden_by: None,
+                comment_hidden_reason: None,
             },
         )
         .map_err(|e| match e {
@@ -1107,27 +1284,260 @@ pub async fn rate(
         })?;
         let mut live = Vec::new();
         if ratings::of_agreement(c, &a.id)?.len() == 2 {
-            ratings::publish(c, &a.id, at)?;
-            for f in [a.request_firm_id.clone(), a.offer_firm_id.clone()] {
-                live.extend(tell(
-                    c,
-                    &f,
-                    notice(
-                        "rating.published",
-                        "评价已公开",
-                        "双方均已评价，评价已公开".into(),
-                        &a,
-                    ),
-                )?);
-            }
-            live.push(ratings::published_event(
-                &a.id,
-                [&a.request_firm_id, &a.offer_firm_id],
-            ));
+            live.extend(publish_in(c, &a, at, "双方均已评价，评价已公开")?);
         }
         Ok((a, live))
     })
     .await
+}
+
+/// Inside a write transaction: publishes an agreement's unpublished
+/// ratings, counts them in the rated firms' reputations, tells both firms
+/// and announces `rating.published` (nothing when none was left to
+/// publish: each rating is published once).
+fn publish_in(
+    c: &mut DbConnection,
+    a: &Agreement,
+    at: NaiveDateTime,
+    why: &str,
+) -> Result<Vec<NewEvent>, ApiError> {
+    let published = ratings::publish(c, &a.id, at)?;
+    if published.is_empty() {
+        return Ok(Vec::new());
+    }
+    for r in &published {
+        tallies::add(
+            c,
+            &r.ratee_firm_id,
+            &r.ratee_community_id,
+            Delta::rating(r.score),
+        )?;
+    }
+    let mut live = Vec::new();
+    for f in [a.request_firm_id.clone(), a.offer_firm_id.clone()] {
+        live.extend(tell(
+            c,
+            &f,
+            notice("rating.published", "评价已公开", why.to_string(), a),
+        )?);
+    }
+    live.push(ratings::published_event(
+        &a.id,
+        [&a.request_firm_id, &a.offer_firm_id],
+    ));
+    Ok(live)
+}
+
+/// Ratings published per sweep step.
+pub const PUBLISH_BATCH: i64 = 200;
+
+/// The rating-window sweep: publishes the ratings whose window closed by
+/// `at` with only one firm having rated (both ratings are published the
+/// moment the second firm rates), one transaction per agreement, each with
+/// its `rating.published` event and notifications. Returns how many
+/// agreements' ratings it published.
+pub fn publish_closed_windows(c: &mut DbConnection, at: NaiveDateTime) -> Result<usize, ApiError> {
+    let mut done = 0;
+    for id in ratings::window_closed(c, at, PUBLISH_BATCH)? {
+        done += in_write(c, |c| {
+            let Some(a) = rows::get(c, &id)? else {
+                return Ok((0, Vec::new()));
+            };
+            let live = publish_in(c, &a, at, "评价期已结束，评价已公开")?;
+            Ok((usize::from(!live.is_empty()), live))
+        })?;
+    }
+    Ok(done)
+}
+
+/// `POST /agreements/{id}/ratings/{rating_id}/hide`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HideIn {
+    pub reason: Option<String>,
+}
+
+/// Staff of the rated firm's community (or of the rater's) hide an abusive
+/// rating comment, with a reason: the firms see that staff hid it and why;
+/// the score still counts. Audited.
+pub async fn hide_comment(
+    db: &Db,
+    caller: &Caller,
+    id: String,
+    rating_id: String,
+    input: HideIn,
+) -> Result<AgreementView, ApiError> {
+    let mut e = Errors::default();
+    let reason = e.multiline("reason", input.reason.as_deref().unwrap_or(""), 1, 500);
+    e.into_result().map_err(ApiError::validation)?;
+    let actor = crate::service::threads::actor_on(db, caller).await?;
+    change(db, caller, id, move |c, caller, a, at| {
+        let r = ratings::get(c, &rating_id)?
+            .filter(|r| r.agreement_id == a.id)
+            .ok_or_else(|| ApiError::not_found("评价"))?;
+        let community = [&a.request_community_id, &a.offer_community_id]
+            .into_iter()
+            .find(|k| caller.can_administer_community(k))
+            .cloned()
+            .ok_or_else(|| ApiError::forbidden("只有成交双方所在社区的工作人员可以隐藏评价"))?;
+        if r.comment.trim().is_empty() {
+            return Err(ApiError::conflict(
+                Code::InvalidTransition,
+                "该评价没有评语",
+            ));
+        }
+        if !ratings::hide_comment(c, &r.id, &caller.user_id, &reason, at)? {
+            return Err(ApiError::conflict(Code::AlreadyHidden, "该评语已被隐藏"));
+        }
+        audit::record(
+            c,
+            &actor,
+            &community,
+            "rating.comment_hidden",
+            a.case_id.as_deref(),
+            ("rating", &r.id),
+            serde_json::json!({
+                "agreement_id": a.id,
+                "rater_firm_id": r.rater_firm_id,
+                "ratee_firm_id": r.ratee_firm_id,
+                "reason": reason,
+                "comment": r.comment,
+            }),
+        )?;
+        let mut live = Vec::new();
+        for f in [r.rater_firm_id.clone(), r.ratee_firm_id.clone()] {
+            live.extend(tell(
+                c,
+                &f,
+                notice(
+                    "rating.comment_hidden",
+                    "评语已被社区隐藏",
+                    format!("社区工作人员隐藏了一条评语：{reason}"),
+                    &a,
+                ),
+            )?);
+        }
+        Ok((a, live))
+    })
+    .await
+}
+
+/// Staff brokering a case propose an agreement on one of its request's
+/// matches for the requesting firm. Both firms then confirm the version.
+/// Staff of the case's community only, on a case not resolved; the
+/// proposal introduces the firms (their contacts are revealed, recorded as
+/// a staff introduction) and is audited.
+pub async fn propose_for_requester(
+    db: &Db,
+    caller: &Caller,
+    case_id: String,
+    input: ProposeIn,
+) -> Result<AgreementView, ApiError> {
+    let Some(community) = caller.staff_community.clone() else {
+        return Err(ApiError::forbidden("只有社区工作人员可以代为提出成交条款"));
+    };
+    let actor = crate::service::threads::actor_on(db, caller).await?;
+    let caller = caller.clone();
+    db.run(move |c| {
+        Ok(in_write(c, |c| {
+            let at = now();
+            let k = cases::get(c, &case_id)?
+                .filter(|k| k.readable_by(&community))
+                .ok_or_else(|| ApiError::not_found("工单"))?;
+            if k.community_id != community {
+                return Err(ApiError::forbidden(
+                    "只有工单所在社区的工作人员可以代为提出成交条款",
+                ));
+            }
+            if k.status == zhiqilian_matcher::CaseStatus::Resolved {
+                return Err(ApiError::conflict(Code::CaseResolved, "工单已办结"));
+            }
+            let mut e = Errors::default();
+            if input.quote_id.is_some() {
+                e.push(
+                    "quote_id",
+                    "not_allowed",
+                    "社区代为提出成交时请给出 match_id",
+                );
+            }
+            let match_id = input.match_id.clone().unwrap_or_default();
+            if match_id.trim().is_empty() {
+                e.push("match_id", "required", "须给出工单需求的一条匹配记录");
+            }
+            let terms = deal_terms::check(&terms_in(&input), None, &mut e);
+            e.into_result().map_err(ApiError::validation)?;
+            let terms = terms.ok_or_else(|| ApiError::internal("terms checked"))?;
+            let m = matches::get(c, &match_id)?
+                .filter(|m| m.request_id == k.listing_id)
+                .ok_or_else(|| {
+                    ApiError::field("match_id", "not_of_case", "须为本工单需求的匹配记录")
+                })?;
+            // Proposed in the requesting firm's name; staff are recorded.
+            let (mut a, mut live) = propose_as(
+                c,
+                &m.request_firm_id,
+                &caller.user_id,
+                Proposal {
+                    match_id: m.id.clone(),
+                    quote_id: None,
+                    terms,
+                },
+                at,
+            )?;
+            a.proposed_by_staff = Some(caller.user_id.clone());
+            a.case_id = Some(k.id.clone());
+            rows::save(c, &a)?;
+            // The proposal told the offering firm; the requester hears too.
+            live.extend(tell(
+                c,
+                &a.request_firm_id,
+                notice(
+                    "agreement.proposed",
+                    "社区代为提出了成交条款",
+                    format!("社区工作人员 {} 代贵司提出了成交条款，请确认", actor.name),
+                    &a,
+                ),
+            )?);
+            if m.status == MatchStatus::Suggested
+                && let Some((_, events)) = match_lifecycle::set_status_in(
+                    c,
+                    &m.id,
+                    MatchStatus::Suggested,
+                    MatchStatus::Contacted,
+                )?
+            {
+                live.extend(events);
+            }
+            rows::insert_reveal(
+                c,
+                &ContactReveal {
+                    id: new_id(),
+                    agreement_id: a.id.clone(),
+                    firm_a_id: a.request_firm_id.clone(),
+                    firm_b_id: a.offer_firm_id.clone(),
+                    revealed_by: caller.user_id.clone(),
+                    reason: "staff_introduction".into(),
+                    revealed_at: at,
+                },
+            )?;
+            audit::record(
+                c,
+                &actor,
+                &k.community_id,
+                "agreement.proposed_for_requester",
+                Some(&k.id),
+                ("agreement", &a.id),
+                serde_json::json!({
+                    "match_id": a.match_id,
+                    "request_firm_id": a.request_firm_id,
+                    "offer_firm_id": a.offer_firm_id,
+                    "terms": terms_of(&a),
+                }),
+            )?;
+            Ok((view(c, &caller, &a)?, live))
+        }))
+    })
+    .await?
 }
 
 #[cfg(test)]
@@ -1506,6 +1916,96 @@ mod tests {
         assert!(
             after.reliability != before.reliability,
             "{before:?} → {after:?}"
+        );
+    }
+
+    /// The sweep, driven by the clock it is given: nothing before the
+    /// window closes, the lone rating published once after, announced and
+    /// counted; the reputation tallies equal a recount throughout.
+    #[tokio::test]
+    async fn the_sweep_publishes_a_lone_rating_once_when_the_window_closes() {
+        use crate::service::reputation::Ledger;
+        let p = park();
+        let w = zhiqilian_matcher::Weights::default();
+        let request = call_for_quotes(&p);
+        let (buyer, seller) = (p.buyer.caller(), p.seller.caller());
+        let offer = ingots(&p, &p.seller, 20.0);
+        let q = quotes::submit(
+            &p.db,
+            &w,
+            &seller,
+            request.id.clone(),
+            quote(&offer, 10.0, "吨", 8000.0),
+        )
+        .await
+        .expect("quote");
+        let aid = quotes::accept(&p.db, &buyer, q.id.clone())
+            .await
+            .expect("accept")
+            .agreement_id
+            .expect("an agreement");
+        confirm(&p.db, &seller, aid.clone(), ConfirmIn { version: Some(1) })
+            .await
+            .expect("confirm");
+        complete(&p.db, &buyer, aid.clone())
+            .await
+            .expect("complete");
+        rate(
+            &p.db,
+            &buyer,
+            aid.clone(),
+            RatingIn {
+                score: Some(2),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("rate");
+        let mut c = p.conn();
+        let same = |c: &mut DbConnection| {
+            let kept = Ledger::load(c).expect("tallies");
+            assert_eq!(kept, Ledger::recount(c).expect("recount"));
+            kept
+        };
+        let at = now();
+        let published = |c: &mut DbConnection| {
+            crate::store::stream::after(c, 0, 100_000)
+                .expect("events")
+                .iter()
+                .filter(|e| e.event.event_type == "rating.published")
+                .count()
+        };
+        assert_eq!(
+            publish_closed_windows(&mut c, at + Duration::days(29)).expect("sweep"),
+            0
+        );
+        assert_eq!(published(&mut c), 0);
+        let kept = same(&mut c);
+        assert_eq!(
+            kept.reputation(&p.seller.firm.id, &p.seller.firm.community_id)
+                .ratings,
+            0
+        );
+        assert_eq!(
+            publish_closed_windows(&mut c, at + Duration::days(31)).expect("sweep"),
+            1
+        );
+        assert_eq!(
+            publish_closed_windows(&mut c, at + Duration::days(32)).expect("sweep"),
+            0,
+            "published once"
+        );
+        assert_eq!(published(&mut c), 1);
+        let rows = ratings::of_agreement(&mut c, &aid).expect("ratings");
+        assert!(rows[0].published_at.is_some());
+        let kept = same(&mut c);
+        let r = kept.reputation(&p.seller.firm.id, &p.seller.firm.community_id);
+        assert_eq!((r.ratings, r.completed_deals, r.confirmed_deals), (1, 1, 1));
+        let told = crate::store::notifications::list(&mut c, &p.seller.user.id, false, None, 100)
+            .expect("notifications");
+        assert!(
+            told.iter()
+                .any(|n| n.notification_type == "rating.published")
         );
     }
 }

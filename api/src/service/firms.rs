@@ -351,7 +351,8 @@ pub async fn get(db: &Db, caller: &Caller, id: String) -> Result<FirmOut, ApiErr
                 }
                 _ => false,
             };
-            let ledger = crate::service::reputation::Ledger::load(c, crate::store::now())?;
+            let ledger = crate::service::reputation::Ledger::load(c)?
+                .with_responses(c, std::slice::from_ref(&other))?;
             Ok((revealed, ledger.reputation(&other, &community)))
         })
         .await?;

@@ -397,7 +397,7 @@ pub fn find_matches_at(
     let views = listings::get_many(conn, &ids)?;
     // Each firm's record of deals (none before a park's first deal, so the
     // factor stays out and nothing changes until then).
-    let ledger = Ledger::load(conn, now.naive_utc())?;
+    let ledger = Ledger::load(conn)?;
     let mut a = a;
     a.reliability = ledger.reliability(&anchor.listing.firm_id, &anchor.listing.community_id);
     let mut out: Vec<Candidate> = views

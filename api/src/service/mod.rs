@@ -6,6 +6,7 @@
 pub mod access;
 pub mod accounts;
 pub mod agreements;
+pub mod attachments;
 pub mod cases;
 pub mod clients;
 pub mod communities;

@@ -51,6 +51,21 @@ pub struct DeclineIn {
     pub reason: Option<String>,
 }
 
+/// The requesting firm asks the quoting firm to revise its quote.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RevisionIn {
+    pub message: Option<String>,
+}
+
+/// A pending request to revise a quote.
+#[derive(Debug, Clone, Serialize)]
+pub struct RevisionRequest {
+    pub requested_at: DateTime<Utc>,
+    pub requested_by: String,
+    pub message: String,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct FirmBrief {
     pub id: String,
@@ -75,6 +90,9 @@ pub struct QuoteView {
     pub status: &'static str,
     pub decline_reason: Option<String>,
     pub version: i32,
+    /// The requester asked for a revision; null once the quote is revised
+    /// or withdrawn.
+    pub revision_request: Option<RevisionRequest>,
     /// Total price in yuan for the quantity quoted (unit-aware); null when
     /// the units do not allow it.
     pub total_price_yuan: Option<f64>,
@@ -203,6 +221,11 @@ fn view(
         status: q.status().as_str(),
         decline_reason: q.decline_reason.clone(),
         version: q.version,
+        revision_request: q.revision_requested_at.map(|t| RevisionRequest {
+            requested_at: utc(t),
+            requested_by: q.revision_requested_by.clone().unwrap_or_default(),
+            message: q.revision_message.clone().unwrap_or_default(),
+        }),
         coverage,
         match_score: score,
         reputation: ledger.reputation(&q.offer_firm_id, &community),
@@ -288,6 +311,20 @@ fn valid_until(raw: &Option<String>, at: NaiveDateTime, e: &mut Errors) -> Optio
 
 fn text(e: &mut Errors, raw: &Option<String>, base: &str) -> String {
     e.multiline("terms", raw.as_deref().unwrap_or(base), 0, 2000)
+}
+
+fn clear_revision_request(q: &mut Quote) {
+    q.revision_requested_at = None;
+    q.revision_requested_by = None;
+    q.revision_message = None;
+}
+
+/// The reputations the quotes show, with the quoting firms' response times.
+fn ledger_for(c: &mut DbConnection, qs: &[Quote]) -> crate::store::StoreResult<Ledger> {
+    let mut firms: Vec<String> = qs.iter().map(|q| q.offer_firm_id.clone()).collect();
+    firms.sort();
+    firms.dedup();
+    Ledger::load(c)?.with_responses(c, &firms)
 }
 
 fn to_api<T>(r: Result<T, ApiError>) -> crate::store::StoreResult<Result<T, ApiError>> {
@@ -435,6 +472,9 @@ pub fn submit_in(
             created_at: at,
             updated_at: at,
             decided_at: None,
+            revision_requested_at: None,
+            revision_requested_by: None,
+            revision_message: None,
         };
         quotes::insert(c, &q)?;
         live.extend(tell(
@@ -451,7 +491,7 @@ pub fn submit_in(
             },
         )?);
         live.push(quotes::event("quote.created", &q, &request.community_id));
-        let ledger = Ledger::load(c, at)?;
+        let ledger = ledger_for(c, std::slice::from_ref(&q))?;
         Ok((view(c, &q, &request, &ledger)?, live))
     })?;
     Ok(view)
@@ -459,7 +499,11 @@ pub fn submit_in(
 
 /// A quote the caller may see (its firm, the requesting firm, the
 /// request's community staff, admins) with its request.
-fn load(c: &mut DbConnection, caller: &Caller, id: &str) -> Result<(Quote, Listing), ApiError> {
+pub(crate) fn load(
+    c: &mut DbConnection,
+    caller: &Caller,
+    id: &str,
+) -> Result<(Quote, Listing), ApiError> {
     let q = quotes::get(c, id)?.ok_or_else(|| ApiError::not_found("报价"))?;
     let request =
         listings::get_row(c, &q.request_id)?.ok_or_else(|| ApiError::not_found("报价"))?;
@@ -475,7 +519,7 @@ pub async fn get(db: &Db, caller: &Caller, id: String) -> Result<QuoteView, ApiE
     db.run(move |c| {
         to_api((|| {
             let (q, request) = load(c, &caller, &id)?;
-            let ledger = Ledger::load(c, now())?;
+            let ledger = ledger_for(c, std::slice::from_ref(&q))?;
             view(c, &q, &request, &ledger)
         })())
     })
@@ -521,7 +565,7 @@ pub fn compare_in(
         Some(Sees::Own(f)) => quotes::of_request(c, request_id, Some(&f))?,
         None => Vec::new(),
     };
-    let ledger = Ledger::load(c, now())?;
+    let ledger = ledger_for(c, &rows)?;
     let mut items = rows
         .iter()
         .map(|q| view(c, q, &request, &ledger))
@@ -656,8 +700,9 @@ pub async fn revise(
             q.valid_until = valid;
             q.version += 1;
             q.updated_at = at;
+            clear_revision_request(&mut q);
             let live = changed(c, &q, &old, &request)?;
-            let ledger = Ledger::load(c, at)?;
+            let ledger = ledger_for(c, std::slice::from_ref(&q))?;
             Ok((view(c, &q, &request, &ledger)?, live))
         }))
     })
@@ -672,12 +717,13 @@ pub async fn withdraw(db: &Db, caller: &Caller, id: String) -> Result<QuoteView,
             let (old, request) = decide_prelude(c, &caller, &id, false)?;
             let at = now();
             let mut q = old.clone();
+            clear_revision_request(&mut q);
             q.status = QuoteStatus::Withdrawn.as_str().into();
             q.version += 1;
             q.updated_at = at;
             q.decided_at = Some(at);
             let live = changed(c, &q, &old, &request)?;
-            let ledger = Ledger::load(c, at)?;
+            let ledger = ledger_for(c, std::slice::from_ref(&q))?;
             Ok((view(c, &q, &request, &ledger)?, live))
         }))
     })
@@ -719,7 +765,7 @@ pub async fn decline(
                     group_key: None,
                 },
             )?);
-            let ledger = Ledger::load(c, at)?;
+            let ledger = ledger_for(c, std::slice::from_ref(&q))?;
             Ok((view(c, &q, &request, &ledger)?, live))
         }))
     })
@@ -768,7 +814,54 @@ pub async fn accept(db: &Db, caller: &Caller, id: String) -> Result<QuoteView, A
                 at,
             )?;
             live.extend(more);
-            let ledger = Ledger::load(c, at)?;
+            let ledger = ledger_for(c, std::slice::from_ref(&q))?;
+            Ok((view(c, &q, &request, &ledger)?, live))
+        }))
+    })
+    .await?
+}
+
+/// The requesting firm asks the quoting firm to revise its quote, with a
+/// message; the quoting firm is told, and the quote shows the pending
+/// request until it is revised or withdrawn. Asking again replaces the
+/// message.
+pub async fn request_revision(
+    db: &Db,
+    caller: &Caller,
+    id: String,
+    input: RevisionIn,
+) -> Result<QuoteView, ApiError> {
+    let caller = caller.clone();
+    db.run(move |c| {
+        to_api(in_write(c, |c| {
+            let (old, request) = decide_prelude(c, &caller, &id, true)?;
+            let mut e = Errors::default();
+            let message = e.multiline("message", input.message.as_deref().unwrap_or(""), 1, 500);
+            e.into_result().map_err(ApiError::validation)?;
+            let at = now();
+            if let Some(err) = closed(&request, at) {
+                return Err(err);
+            }
+            let mut q = old.clone();
+            q.revision_requested_at = Some(at);
+            q.revision_requested_by = Some(caller.user_id.clone());
+            q.revision_message = Some(message.clone());
+            q.updated_at = at;
+            let mut live = changed(c, &q, &old, &request)?;
+            live.extend(tell(
+                c,
+                &q.offer_firm_id,
+                NewNotification {
+                    kind: "quote.revision_requested",
+                    title: "询价方请您修改报价".into(),
+                    body: format!("「{}」：{message}", request.title),
+                    subject_type: "quote",
+                    subject_id: q.id.clone(),
+                    thread_id: None,
+                    group_key: None,
+                },
+            )?);
+            let ledger = ledger_for(c, std::slice::from_ref(&q))?;
             Ok((view(c, &q, &request, &ledger)?, live))
         }))
     })

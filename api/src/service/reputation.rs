@@ -1,19 +1,27 @@
 //! A firm's reputation from its deals: completed deals, completion rate,
-//! and its average rating shrunk toward its park's mean (a Bayesian prior
-//! worth [`PRIOR_WEIGHT`] ratings), so one 5★ does not beat twenty 4.8★
-//! and a firm without history is neither rewarded nor punished. The
-//! matcher's `reliability` factor is read off it.
+//! the median time it takes to answer a first message, and its average
+//! rating shrunk toward its park's mean (a Bayesian prior worth
+//! [`PRIOR_WEIGHT`] ratings), so one 5★ does not beat twenty 4.8★ and a
+//! firm without history is neither rewarded nor punished. The matcher's
+//! `reliability` factor is read off it.
+//!
+//! The counts come from the running tallies (`store::reputation`) that the
+//! transactions confirming, completing or cancelling an agreement and
+//! publishing ratings keep up to date, so reading a reputation (in every
+//! matching run, quote and firm profile) costs a few rows however many
+//! deals a park has made. [`Ledger::recount`] computes the same from the
+//! agreements and ratings themselves; tests hold the two together.
 
 use std::collections::HashMap;
 
-use chrono::NaiveDateTime;
 use serde::Serialize;
 use zhiqilian_matcher::Reliability;
 
 use crate::service::access::Caller;
 use crate::service::error::ApiError;
 use crate::store::models::{Agreement, AgreementStatus};
-use crate::store::{Db, DbConnection, StoreResult, accounts, agreements, now, ratings};
+use crate::store::reputation::{self as tallies, Tally as Row};
+use crate::store::{Db, DbConnection, StoreResult, accounts, agreements, ratings, threads};
 
 /// How many ratings (and finished deals) the park's mean counts for.
 pub const PRIOR_WEIGHT: f64 = 3.0;
@@ -42,6 +50,12 @@ pub struct Reputation {
     pub reliability: f64,
     /// Whether the firm has any deal or rating yet.
     pub has_history: bool,
+    /// The median time, in seconds, the firm took to answer the first
+    /// message of a thread the other firm opened; `None` before it answered
+    /// one.
+    pub median_response_secs: Option<i64>,
+    /// How many such threads it answered (what the median is over).
+    pub responses: u32,
 }
 
 impl Reputation {
@@ -55,7 +69,7 @@ impl Reputation {
     }
 }
 
-#[derive(Default, Clone, Copy)]
+#[derive(Debug, Default, Clone, Copy, PartialEq)]
 struct Tally {
     completed: u32,
     confirmed: u32,
@@ -66,16 +80,75 @@ struct Tally {
 }
 
 /// The inputs of every reputation, read once.
+#[derive(Debug, Default, PartialEq)]
 pub struct Ledger {
     by_firm: HashMap<String, Tally>,
     by_park: HashMap<String, Tally>,
+    /// Median response (seconds) and its sample size, of the firms loaded
+    /// with [`Ledger::with_responses`].
+    responses: HashMap<String, (Option<i64>, u32)>,
 }
 
 impl Ledger {
-    pub fn load(c: &mut DbConnection, now: NaiveDateTime) -> StoreResult<Ledger> {
+    /// Every firm's tallies (one row per firm and community with history).
+    pub fn load(c: &mut DbConnection) -> StoreResult<Ledger> {
+        Ok(Ledger::of_tallies(&tallies::all(c)?))
+    }
+
+    /// The same, recounted from the agreements and the published ratings
+    /// themselves (what the tallies must always equal).
+    pub fn recount(c: &mut DbConnection) -> StoreResult<Ledger> {
         let deals = agreements::confirmed_of(c, None)?;
-        let scores = ratings::visible_scores(c, now)?;
+        let scores = ratings::published_scores(c)?;
         Ok(Ledger::of(&deals, &scores))
+    }
+
+    pub fn of_tallies(rows: &[Row]) -> Ledger {
+        let mut l = Ledger::default();
+        for r in rows {
+            let t = Tally {
+                completed: r.completed.max(0) as u32,
+                confirmed: r.confirmed.max(0) as u32,
+                failed: r.failed.max(0) as u32,
+                ratings: r.ratings.max(0) as u32,
+                rating_sum: r.rating_sum as f64,
+            };
+            for (map, key) in [
+                (&mut l.by_firm, &r.firm_id),
+                (&mut l.by_park, &r.community_id),
+            ] {
+                let e = map.entry(key.clone()).or_default();
+                e.completed += t.completed;
+                e.confirmed += t.confirmed;
+                e.failed += t.failed;
+                e.ratings += t.ratings;
+                e.rating_sum += t.rating_sum;
+            }
+        }
+        l.by_firm.retain(|_, t| *t != Tally::default());
+        l.by_park.retain(|_, t| *t != Tally::default());
+        l
+    }
+
+    /// Adds the response times of `firm_ids` (read from the threads they
+    /// answered).
+    pub fn with_responses(
+        mut self,
+        c: &mut DbConnection,
+        firm_ids: &[String],
+    ) -> StoreResult<Ledger> {
+        for f in firm_ids {
+            if self.responses.contains_key(f) {
+                continue;
+            }
+            let secs: Vec<i64> = threads::response_times(c, f)?
+                .into_iter()
+                .map(|(opened, answered)| (answered - opened).num_seconds().max(0))
+                .collect();
+            self.responses
+                .insert(f.clone(), (median(secs.clone()), secs.len() as u32));
+        }
+        Ok(self)
     }
 
     /// A ledger of confirmed agreements and visible (ratee, community, score).
@@ -109,7 +182,13 @@ impl Ledger {
                 t.rating_sum += f64::from(*score);
             }
         }
-        Ledger { by_firm, by_park }
+        by_firm.retain(|_, t| *t != Tally::default());
+        by_park.retain(|_, t| *t != Tally::default());
+        Ledger {
+            by_firm,
+            by_park,
+            responses: HashMap::new(),
+        }
     }
 
     /// Whether the park (community) has any deal or rating yet.
@@ -152,6 +231,8 @@ impl Ledger {
             park_mean_rating: round2(park_mean),
             reliability: round3(reliability),
             has_history: mine.confirmed > 0 || mine.ratings > 0,
+            median_response_secs: self.responses.get(firm_id).and_then(|r| r.0),
+            responses: self.responses.get(firm_id).map_or(0, |r| r.1),
         }
     }
 
@@ -178,10 +259,25 @@ pub async fn of_firm(db: &Db, caller: &Caller, firm_id: String) -> Result<Reputa
         {
             return Ok(Err(ApiError::not_found("企业")));
         }
-        let ledger = Ledger::load(c, now())?;
+        let ledger = Ledger::load(c)?.with_responses(c, std::slice::from_ref(&f.id))?;
         Ok(Ok(ledger.reputation(&f.id, &f.community_id)))
     })
     .await?
+}
+
+/// The median of some durations (the mean of the middle two of an even
+/// count), `None` of none.
+pub fn median(mut xs: Vec<i64>) -> Option<i64> {
+    if xs.is_empty() {
+        return None;
+    }
+    xs.sort_unstable();
+    let n = xs.len();
+    Some(if n % 2 == 1 {
+        xs[n / 2]
+    } else {
+        (xs[n / 2 - 1] + xs[n / 2]) / 2
+    })
 }
 
 fn round2(x: f64) -> f64 {
@@ -195,6 +291,38 @@ fn round3(x: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_median_of_response_times() {
+        assert_eq!(median(vec![]), None);
+        assert_eq!(median(vec![300]), Some(300));
+        assert_eq!(median(vec![900, 60, 300]), Some(300));
+        assert_eq!(median(vec![3600, 60, 600, 7200]), Some(2100));
+    }
+
+    #[test]
+    fn tallies_read_as_the_same_ledger_as_a_recount() {
+        use crate::store::reputation::Tally as Row;
+        let row = |firm: &str, park: &str, confirmed, completed, failed, ratings, sum| Row {
+            firm_id: firm.into(),
+            community_id: park.into(),
+            confirmed,
+            completed,
+            failed,
+            ratings,
+            rating_sum: sum,
+        };
+        let kept = Ledger::of_tallies(&[
+            row("a", "park", 0, 0, 0, 1, 5),
+            row("b", "park", 0, 0, 0, 1, 3),
+            row("c", "other", 0, 0, 0, 0, 0),
+        ]);
+        let scores = vec![
+            ("a".to_string(), "park".to_string(), 5),
+            ("b".to_string(), "park".to_string(), 3),
+        ];
+        assert_eq!(kept, Ledger::of(&[], &scores));
+    }
 
     #[test]
     fn a_firm_without_history_has_the_parks_prior() {

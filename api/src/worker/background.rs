@@ -5,10 +5,16 @@
 //!   node's index has applied them; the job's position is the last change
 //!   matched, so work survives crashes and restarts (a change is matched
 //!   after a crash at most twice, harmlessly: records are unique per pair);
+//!   when the change log is caught up, a requested rematch run
+//!   (`zhiqilian rematch`, `store::rematch`) matches every open listing
+//!   again, in id order, for a few seconds per wake-up;
 //! - **expiry**: open listings whose `expires_at` passed get their open
 //!   match records expired;
 //! - **sla**: unresolved cases whose clocks ran past due are flagged once,
 //!   announced live to their community's staff and notified;
+//! - **ratings**: ratings whose 30-day window closed with only one firm
+//!   having rated are published, with `rating.published` and
+//!   notifications (`service::agreements::publish_closed_windows`);
 //! - **retention**: rows past their configured age are pruned
 //!   (`store::retention`): the event log, notifications, idempotency keys,
 //!   login throttle rows and finished webhook deliveries.
@@ -27,13 +33,18 @@ use zhiqilian_search_index::ListingIndex;
 
 use crate::service::sla::SlaConfig;
 use crate::store::retention::{self, Retention};
-use crate::store::{Db, StoreResult, cases, changes, leases, listings, now};
+use crate::store::{Db, StoreResult, cases, changes, leases, listings, now, rematch};
 
 /// A lease lasts this long unless renewed; a crashed node's jobs move to
 /// another node after at most this.
 const LEASE: chrono::Duration = chrono::Duration::seconds(30);
 /// Changes matched per step (a step renews the lease).
 const MATCH_BATCH: i64 = 100;
+/// Listings rematched per batch (a batch renews the lease).
+const REMATCH_BATCH: i64 = 100;
+/// How long one wake-up spends on a rematch run before the loop looks at
+/// new changes and the other jobs again.
+const REMATCH_SLICE: Duration = Duration::from_secs(5);
 /// Listings expired per step.
 const EXPIRY_BATCH: i64 = 200;
 const TICK: Duration = Duration::from_secs(1);
@@ -44,19 +55,23 @@ pub use crate::config::BACKGROUND_JOBS as JOBS;
 #[derive(Debug, Default)]
 pub struct Counters {
     pub listings_matched: AtomicU64,
+    pub listings_rematched: AtomicU64,
     pub match_records_created: AtomicU64,
     pub listings_expired: AtomicU64,
     pub cases_flagged_overdue: AtomicU64,
+    pub ratings_published: AtomicU64,
     pub rows_pruned: AtomicU64,
     pub failures: AtomicU64,
 }
 
 /// What the expiry, SLA and retention sweeps apply, and how often they run.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone)]
 pub struct Sweeps {
     pub sla: SlaConfig,
     pub retention: Retention,
     pub every: Duration,
+    /// The attachment store the `attachments` sweep keeps free of orphans.
+    pub attachments: Arc<crate::service::attachments::Attachments>,
 }
 
 /// The background loop of this node.
@@ -75,6 +90,7 @@ struct Ctx {
     weights: Arc<Weights>,
     sla: SlaConfig,
     retention: Retention,
+    attachments: Arc<crate::service::attachments::Attachments>,
     /// How often the expiry, SLA and retention sweeps run.
     sweep: Duration,
     /// The jobs this node takes part in.
@@ -103,6 +119,7 @@ impl Background {
             weights,
             sla: sweeps.sla,
             retention: sweeps.retention,
+            attachments: sweeps.attachments,
             sweep: sweeps.every,
             jobs,
             owner: node_id.clone(),
@@ -146,6 +163,8 @@ async fn run(ctx: Ctx, mut applied: watch::Receiver<i64>, mut stop: watch::Recei
     let mut last_expiry: Option<Instant> = None;
     let mut last_sla: Option<Instant> = None;
     let mut last_retention: Option<Instant> = None;
+    let mut last_ratings: Option<Instant> = None;
+    let mut last_attachments: Option<Instant> = None;
     loop {
         if *stop.borrow() {
             return;
@@ -153,6 +172,7 @@ async fn run(ctx: Ctx, mut applied: watch::Receiver<i64>, mut stop: watch::Recei
         let on = |job: &str| ctx.jobs.iter().any(|j| j == job);
         if on("matching") {
             step(&ctx, "matching", match_step).await;
+            step(&ctx, "matching", rematch_step).await;
         }
         if on("expiry") && last_expiry.is_none_or(|t| t.elapsed() >= ctx.sweep) {
             step(&ctx, "expiry", expiry_step).await;
@@ -162,9 +182,20 @@ async fn run(ctx: Ctx, mut applied: watch::Receiver<i64>, mut stop: watch::Recei
             step(&ctx, "sla", sla_step).await;
             last_sla = Some(Instant::now());
         }
+        if on("ratings") && last_ratings.is_none_or(|t| t.elapsed() >= ctx.sweep) {
+            step(&ctx, "ratings", ratings_step).await;
+            last_ratings = Some(Instant::now());
+        }
         if on(retention::JOB) && last_retention.is_none_or(|t| t.elapsed() >= ctx.sweep) {
             step(&ctx, retention::JOB, retention_step).await;
             last_retention = Some(Instant::now());
+        }
+        // Listing the object store costs more than a query: at most every
+        // five minutes.
+        let every = ctx.sweep.max(ATTACHMENT_SWEEP_MIN);
+        if on(ATTACHMENTS_JOB) && last_attachments.is_none_or(|t| t.elapsed() >= every) {
+            attachments_step(&ctx).await;
+            last_attachments = Some(Instant::now());
         }
         tokio::select! {
             _ = stop.changed() => {}
@@ -175,6 +206,45 @@ async fn run(ctx: Ctx, mut applied: watch::Receiver<i64>, mut stop: watch::Recei
                 }
             }
             _ = tokio::time::sleep(TICK) => {}
+        }
+    }
+}
+
+const ATTACHMENTS_JOB: &str = "attachments";
+const ATTACHMENT_SWEEP_MIN: Duration = Duration::from_secs(300);
+
+/// Removes attachments whose parent is gone and objects without a row
+/// (`service::attachments::sweep`), under the job's lease.
+async fn attachments_step(ctx: &Ctx) {
+    let owner = ctx.owner.clone();
+    let held = ctx
+        .db
+        .run(move |c| leases::acquire(c, ATTACHMENTS_JOB, &owner, LEASE))
+        .await;
+    let result = match held {
+        Ok(None) => return,
+        Ok(Some(_)) => {
+            crate::service::attachments::sweep(
+                &ctx.db,
+                &ctx.attachments,
+                crate::service::attachments::STRAY_OBJECT_GRACE,
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    };
+    match result {
+        Ok(s) if s.orphaned + s.stray > 0 => {
+            tracing::info!(
+                orphaned = s.orphaned,
+                stray = s.stray,
+                "removed orphaned attachments"
+            );
+        }
+        Ok(_) => {}
+        Err(e) => {
+            ctx.counters.failures.fetch_add(1, Ordering::Relaxed);
+            tracing::warn!(job = ATTACHMENTS_JOB, error = %e, "background step failed; retrying");
         }
     }
 }
@@ -237,6 +307,49 @@ fn match_step(ctx: &Ctx) -> anyhow::Result<()> {
     }
 }
 
+/// Works on the oldest unfinished rematch run, a batch at a time, while
+/// this node holds the matching lease and the change log is caught up
+/// (fresh posts never wait behind a rematch), for at most
+/// [`REMATCH_SLICE`].
+fn rematch_step(ctx: &Ctx) -> anyhow::Result<()> {
+    let until = Instant::now() + REMATCH_SLICE;
+    while Instant::now() < until {
+        let mut conn = ctx.db.conn()?;
+        let Some(position) = leases::acquire(&mut conn, "matching", &ctx.owner, LEASE)? else {
+            return Ok(());
+        };
+        if ctx.index.applied_seq() > position {
+            return Ok(());
+        }
+        let Some(run) = rematch::unfinished(&mut conn)? else {
+            return Ok(());
+        };
+        let ids = rematch::next_ids(&mut conn, &run.last_listing_id, REMATCH_BATCH)?;
+        let Some(last) = ids.last().cloned() else {
+            rematch::advance(&mut conn, &run, None, 0)?;
+            tracing::info!(run = %run.id, listings = run.done, "rematch finished");
+            return Ok(());
+        };
+        drop(conn);
+        let created =
+            crate::service::matching::match_changed(&ctx.db, &ctx.index, &ctx.weights, &ids)?;
+        ctx.counters
+            .listings_rematched
+            .fetch_add(ids.len() as u64, Ordering::Relaxed);
+        ctx.counters
+            .match_records_created
+            .fetch_add(created as u64, Ordering::Relaxed);
+        let mut conn = ctx.db.conn()?;
+        // Recorded only by the holder: a node that lost the lease mid-batch
+        // leaves the batch to the new holder (matched twice, harmlessly).
+        if leases::acquire(&mut conn, "matching", &ctx.owner, LEASE)?.is_none() {
+            return Ok(());
+        }
+        rematch::advance(&mut conn, &run, Some(&last), ids.len() as i64)?;
+    }
+    Ok(())
+}
+
 /// Expires the open match records of listings whose `expires_at` passed
 /// since the last sweep. The position is the last whole second swept (Unix
 /// seconds); a sweep covers only completed seconds and finishes every
@@ -288,6 +401,20 @@ fn sla_step(ctx: &Ctx) -> anyhow::Result<()> {
     ctx.counters
         .cases_flagged_overdue
         .fetch_add(flagged? as u64, Ordering::Relaxed);
+    Ok(())
+}
+
+/// Publishes the ratings whose window closed.
+fn ratings_step(ctx: &Ctx) -> anyhow::Result<()> {
+    let mut conn = ctx.db.conn()?;
+    if leases::acquire(&mut conn, "ratings", &ctx.owner, LEASE)?.is_none() {
+        return Ok(());
+    }
+    let published = crate::service::agreements::publish_closed_windows(&mut conn, now())
+        .map_err(|e| anyhow::anyhow!("{}: {:?}", e.code.as_str(), e.detail))?;
+    ctx.counters
+        .ratings_published
+        .fetch_add(published as u64, Ordering::Relaxed);
     Ok(())
 }
 

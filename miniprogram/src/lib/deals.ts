@@ -46,6 +46,11 @@ export function declineQuote(api: ApiClient, quoteId: string, reason: string): P
   return api.post<Quote>(`/api/v1/quotes/${enc(quoteId)}/decline`, { reason })
 }
 
+/** The requesting firm asks the quoting firm to revise, with a message. */
+export function requestQuoteRevision(api: ApiClient, quoteId: string, message: string): Promise<Quote> {
+  return api.post<Quote>(`/api/v1/quotes/${enc(quoteId)}/revision-request`, { message })
+}
+
 // Agreements
 
 export function listAgreements(
@@ -126,7 +131,11 @@ export function dealView(a: Agreement, myFirm: string | null) {
   const otherFirmId = iAmRequester ? a.offer.firm_id : a.request.firm_id
   let step: DealStep
   if (a.status === 'cancelled' || a.status === 'completed' || a.status === 'in_progress') step = a.status
-  else if (a.awaiting_firm_id) step = a.awaiting_firm_id === myFirm ? 'awaiting_me' : 'awaiting_them'
+  else if (a.awaiting_firm_ids?.length || a.awaiting_firm_id) {
+    // A version staff proposed waits on both firms until one confirms.
+    const waiting = a.awaiting_firm_ids ?? [a.awaiting_firm_id as string]
+    step = !!myFirm && waiting.includes(myFirm) ? 'awaiting_me' : 'awaiting_them'
+  }
   else step = 'confirmed'
   const contacts = a.contacts
   const other: Contact | null = contacts ? ((iAmRequester ? contacts.offer_firm : contacts.request_firm) ?? null) : null
@@ -225,5 +234,13 @@ export function reputationText(r: Reputation | null | undefined): string {
   if (!r.has_history) return '新企业 · 暂无成交记录'
   const rate = r.completion_rate === null ? '' : ` · 完成率 ${share(r.completion_rate)}`
   const stars = r.ratings ? `★ ${r.rating.toFixed(1)}（${r.ratings} 条评价）` : '暂无评价'
-  return `${stars} · 成交 ${r.confirmed_deals} 笔${rate}`
+  const reply = r.median_response_secs === null || r.median_response_secs === undefined ? '' : ` · 一般 ${responseTime(r.median_response_secs)}内回复`
+  return `${stars} · 成交 ${r.confirmed_deals} 笔${rate}${reply}`
+}
+
+/** 45 → 1 分钟; 5400 → 2 小时; 200000 → 3 天 */
+export function responseTime(secs: number): string {
+  if (secs < 3600) return `${Math.max(1, Math.ceil(secs / 60))} 分钟`
+  if (secs < 86400) return `${Math.ceil(secs / 3600)} 小时`
+  return `${Math.ceil(secs / 86400)} 天`
 }

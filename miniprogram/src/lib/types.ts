@@ -161,6 +161,9 @@ export interface Reputation {
   park_mean_rating: number
   reliability: number
   has_history: boolean
+  /** Median seconds to answer a first message from the other firm. */
+  median_response_secs?: number | null
+  responses?: number
 }
 
 export type QuoteStatus = 'submitted' | 'accepted' | 'declined' | 'withdrawn'
@@ -185,6 +188,8 @@ export interface Quote {
   coverage: number | null
   match_score: number | null
   reputation: Reputation
+  /** The requesting firm asked for a revision (until revised or withdrawn). */
+  revision_request?: { requested_at: string; requested_by: string; message: string } | null
   agreement_id: string | null
   created_at: string
   updated_at: string
@@ -265,13 +270,17 @@ export interface Agreement {
   version: number
   confirmed_version: number | null
   awaiting_firm_id: string | null
+  /** Every firm that must still confirm: both, of a version staff proposed. */
+  awaiting_firm_ids?: string[]
   proposed_by_firm_id: string
+  proposed_by_staff?: string | null
+  case_id?: string | null
   terms: Terms
   total_price_yuan: number | null
   committed: { request?: Amount | null; offer?: Amount | null }
   versions: AgreementVersion[]
   contacts: { request_firm?: Contact; offer_firm?: Contact } | null
-  reveal: { revealed_at: string; revealed_by: string; reason: 'agreement_confirmed' } | null
+  reveal: { revealed_at: string; revealed_by: string; reason: 'agreement_confirmed' | 'staff_introduction' } | null
   ratings: { window_closes_at: string | null; published: boolean; rated_firm_ids: string[]; items: Rating[] }
   first_confirmed_at?: string | null
   started_at?: string | null

@@ -5,7 +5,9 @@ use actix_web::{HttpResponse, web};
 
 use crate::http::auth::Caller;
 use crate::http::state::AppState;
-use crate::service::agreements::{self, CancelIn, ConfirmIn, ListQuery, ProposeIn, RatingIn};
+use crate::service::agreements::{
+    self, CancelIn, ConfirmIn, HideIn, ListQuery, ProposeIn, RatingIn,
+};
 use crate::service::deal_terms::TermsIn;
 use crate::service::error::ApiError;
 
@@ -106,4 +108,31 @@ pub async fn reputation(
 ) -> Result<HttpResponse, ApiError> {
     let r = crate::service::reputation::of_firm(&state.db, &caller, id.into_inner()).await?;
     Ok(HttpResponse::Ok().json(r))
+}
+
+/// `POST /api/v1/agreements/{id}/ratings/{rating_id}/hide`: staff hide an
+/// abusive rating comment.
+pub async fn hide_rating_comment(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(String, String)>,
+    body: web::Json<HideIn>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, rating_id) = path.into_inner();
+    let a = agreements::hide_comment(&state.db, &caller, id, rating_id, body.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(a))
+}
+
+/// `POST /api/v1/staff/cases/{id}/agreements`: staff brokering the case
+/// propose an agreement for the requesting firm.
+pub async fn propose_for_requester(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+    body: web::Json<ProposeIn>,
+) -> Result<HttpResponse, ApiError> {
+    let a =
+        agreements::propose_for_requester(&state.db, &caller, id.into_inner(), body.into_inner())
+            .await?;
+    Ok(HttpResponse::Created().json(a))
 }

@@ -144,9 +144,11 @@ fn work_gauges(r: &Registry, state: &AppState, node: &NodeState) -> prometheus::
     )?;
     for (kind, v) in [
         ("listings_matched", &bg.listings_matched),
+        ("listings_rematched", &bg.listings_rematched),
         ("match_records_created", &bg.match_records_created),
         ("listings_expired", &bg.listings_expired),
         ("cases_flagged_overdue", &bg.cases_flagged_overdue),
+        ("ratings_published", &bg.ratings_published),
         ("rows_pruned", &bg.rows_pruned),
         ("failures", &bg.failures),
     ] {

@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod agreements;
+pub mod attachments;
 pub mod auth;
 pub mod clients;
 pub mod communities;
@@ -120,6 +121,7 @@ api_routes! {
     "/api/v1/quotes/{id}/withdraw" => { post: quotes::withdraw [QuotesWrite] },
     "/api/v1/quotes/{id}/accept" => { post: quotes::accept [QuotesWrite] },
     "/api/v1/quotes/{id}/decline" => { post: quotes::decline [QuotesWrite] },
+    "/api/v1/quotes/{id}/revision-request" => { post: quotes::request_revision [QuotesWrite] },
     "/api/v1/agreements" => { get: agreements::list [AgreementsRead], post: agreements::propose [AgreementsWrite] },
     "/api/v1/agreements/{id}" => { get: agreements::get [AgreementsRead] },
     "/api/v1/agreements/{id}/versions" => { post: agreements::revise [AgreementsWrite] },
@@ -128,6 +130,11 @@ api_routes! {
     "/api/v1/agreements/{id}/complete" => { post: agreements::complete [AgreementsWrite] },
     "/api/v1/agreements/{id}/cancel" => { post: agreements::cancel [AgreementsWrite] },
     "/api/v1/agreements/{id}/ratings" => { post: agreements::rate [AgreementsWrite] },
+    "/api/v1/agreements/{id}/ratings/{rating_id}/hide" => { post: agreements::hide_rating_comment [Users] },
+    "/api/v1/attachments" => { get: attachments::list [AttachmentsRead], post: attachments::upload [AttachmentsWrite] },
+    "/api/v1/attachments/{id}" => { get: attachments::get [AttachmentsRead], delete: attachments::delete [AttachmentsWrite] },
+    "/api/v1/attachments/{id}/content" => { get: attachments::content [AttachmentsRead] },
+    "/api/v1/attachments/{id}/thumbnail" => { get: attachments::thumbnail [AttachmentsRead] },
     "/api/v1/matches" => { get: matches::list [MatchesRead] },
     "/api/v1/matches/{id}" => { get: matches::get [MatchesRead], patch: matches::update [MatchesWrite] },
     "/api/v1/threads" => { get: threads::list [ThreadsRead], post: threads::create [ThreadsWrite] },
@@ -155,6 +162,7 @@ api_routes! {
     "/api/v1/staff/cases/{id}/broker" => { post: staff::broker [Users] },
     "/api/v1/staff/cases/{id}/resolve" => { post: staff::resolve [Users] },
     "/api/v1/staff/cases/{id}/escalate" => { post: staff::escalate [Users] },
+    "/api/v1/staff/cases/{id}/agreements" => { post: agreements::propose_for_requester [Users] },
     "/api/v1/staff/moderation" => { get: moderation::queue [Users] },
     "/api/v1/staff/moderation/actions" => { post: moderation::act [Users] },
     "/api/v1/staff/audit" => { get: staff::audit_log [Users] },

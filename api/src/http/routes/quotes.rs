@@ -7,7 +7,7 @@ use serde::Deserialize;
 use crate::http::auth::Caller;
 use crate::http::state::AppState;
 use crate::service::error::ApiError;
-use crate::service::quotes::{self, DeclineIn, QuoteIn};
+use crate::service::quotes::{self, DeclineIn, QuoteIn, RevisionIn};
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -88,5 +88,18 @@ pub async fn decline(
     body: web::Json<DeclineIn>,
 ) -> Result<HttpResponse, ApiError> {
     let q = quotes::decline(&state.db, &caller, id.into_inner(), body.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(q))
+}
+
+/// `POST /api/v1/quotes/{id}/revision-request`: the requesting firm asks
+/// the quoting firm to revise its quote.
+pub async fn request_revision(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+    body: web::Json<RevisionIn>,
+) -> Result<HttpResponse, ApiError> {
+    let q =
+        quotes::request_revision(&state.db, &caller, id.into_inner(), body.into_inner()).await?;
     Ok(HttpResponse::Ok().json(q))
 }

@@ -5,7 +5,7 @@
 // quote, or quotes from one of its open offers.
 import { useState } from 'react'
 import Taro, { useDidShow, useRouter } from '@tarojs/taro'
-import { Button, Text, View } from '@tarojs/components'
+import { Button, Input, Text, View } from '@tarojs/components'
 import { api } from '../../lib/platform'
 import { ApiError } from '../../lib/api'
 import { go, loadMe, requireSignIn } from '../../lib/session'
@@ -20,6 +20,7 @@ import {
   declineQuote,
   emptyTerms,
   reputationText,
+  requestQuoteRevision,
   share,
   submitQuote,
   withdrawQuote,
@@ -37,8 +38,25 @@ const SORTS = [
   { value: 'created', label: '最早' },
 ]
 
-function QuoteCard(props: { q: Quote; mine: boolean; busy: string; onAccept?: () => void; onDecline?: () => void; onWithdraw?: () => void }) {
+function QuoteCard(props: {
+  q: Quote
+  mine: boolean
+  busy: string
+  onAccept?: () => void
+  onDecline?: () => void
+  onWithdraw?: () => void
+  onAskRevision?: (message: string) => Promise<boolean>
+}) {
   const { q } = props
+  const [asking, setAsking] = useState(false)
+  const [message, setMessage] = useState('')
+  const ask = async () => {
+    if (!props.onAskRevision || !message.trim()) return
+    if (await props.onAskRevision(message.trim())) {
+      setAsking(false)
+      setMessage('')
+    }
+  }
   return (
     <View className={`card quote quote-${q.status}`} data-quote-id={q.id} data-status={q.status}>
       <View className="row between">
@@ -98,6 +116,12 @@ function QuoteCard(props: { q: Quote; mine: boolean; busy: string; onAccept?: ()
         ) : null}
       </View>
       {q.decline_reason ? <Text className="muted small">未采纳原因：{q.decline_reason}</Text> : null}
+      {q.revision_request ? (
+        <Text className="small quote-revision-request">
+          {props.mine ? '询价方请您修改：' : '已请对方修改：'}
+          {q.revision_request.message}
+        </Text>
+      ) : null}
       <Text className="muted small">{ago(q.created_at)}报价</Text>
       {q.status === 'submitted' && !props.mine ? (
         <View className="row gap">
@@ -106,6 +130,25 @@ function QuoteCard(props: { q: Quote; mine: boolean; busy: string; onAccept?: ()
           </Button>
           <Button className="btn btn-ghost quote-decline" onClick={props.onDecline}>
             不采纳
+          </Button>
+          {props.onAskRevision ? (
+            <Button className="btn btn-ghost quote-ask-revision" onClick={() => setAsking(!asking)}>
+              请修改
+            </Button>
+          ) : null}
+        </View>
+      ) : null}
+      {asking ? (
+        <View className="row gap quote-revision-form">
+          <Input
+            className="field-input"
+            value={message}
+            maxlength={500}
+            placeholder="例如：单价请降到 8000 元/吨以内"
+            onInput={(e) => setMessage(e.detail.value)}
+          />
+          <Button className="btn btn-primary quote-ask-send" loading={props.busy === `revision-${q.id}`} onClick={ask}>
+            发送
           </Button>
         </View>
       ) : null}
@@ -273,7 +316,15 @@ export default function QuotesPage() {
           <View className="quote-list">
             {!cmp.items.length ? <Empty>还没有企业报价。匹配到的供应方会收到询价通知。</Empty> : null}
             {cmp.items.map((q) => (
-              <QuoteCard key={q.id} q={q} mine={false} busy={busy} onAccept={() => accept(q)} onDecline={() => decline(q)} />
+              <QuoteCard
+                key={q.id}
+                q={q}
+                mine={false}
+                busy={busy}
+                onAccept={() => accept(q)}
+                onDecline={() => decline(q)}
+                onAskRevision={(m) => run(`revision-${q.id}`, () => requestQuoteRevision(api, q.id, m))}
+              />
             ))}
           </View>
         </Section>

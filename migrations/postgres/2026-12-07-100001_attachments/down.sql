@@ -1,0 +1,2 @@
+DROP TABLE attachments;
+DELETE FROM work_leases WHERE name = 'attachments';

@@ -1,0 +1,13 @@
+DROP TABLE thread_responses;
+DROP TABLE reputation_tallies;
+DELETE FROM work_leases WHERE name = 'ratings';
+DROP INDEX ratings_window;
+ALTER TABLE ratings DROP COLUMN comment_hidden_reason;
+ALTER TABLE ratings DROP COLUMN comment_hidden_by;
+ALTER TABLE ratings DROP COLUMN comment_hidden_at;
+ALTER TABLE agreements DROP COLUMN confirmed_first_by_firm;
+ALTER TABLE agreements DROP COLUMN case_id;
+ALTER TABLE agreements DROP COLUMN proposed_by_staff;
+ALTER TABLE quotes DROP COLUMN revision_message;
+ALTER TABLE quotes DROP COLUMN revision_requested_by;
+ALTER TABLE quotes DROP COLUMN revision_requested_at;
