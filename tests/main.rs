@@ -31,6 +31,7 @@ mod protection;
 mod retention;
 mod search;
 mod security;
+mod sheets;
 mod staff;
 mod threads;
 mod trust_rules;

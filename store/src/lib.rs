@@ -17,6 +17,7 @@ pub mod cases;
 pub mod changes;
 pub mod clients;
 pub mod idempotency;
+pub mod imports;
 pub mod leases;
 pub mod lifecycle;
 pub mod listings;

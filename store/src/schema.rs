@@ -745,3 +745,24 @@ diesel::allow_tables_to_appear_in_same_query!(attachments, quotes);
 diesel::allow_tables_to_appear_in_same_query!(attachments, messages);
 diesel::allow_tables_to_appear_in_same_query!(attachments, agreements);
 diesel::allow_tables_to_appear_in_same_query!(attachments, firms);
+
+diesel::table! {
+    import_jobs (id) {
+        id -> Text,
+        community_id -> Text,
+        kind -> Text,
+        status -> Text,
+        file_name -> Text,
+        total_rows -> Integer,
+        processed_rows -> Integer,
+        created -> Integer,
+        updated -> Integer,
+        unchanged -> Integer,
+        failed -> Integer,
+        errors -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        finished_at -> Nullable<Timestamp>,
+    }
+}

@@ -13,6 +13,7 @@ mod helpers;
 
 mod firm_app;
 mod frontdesk;
+mod sheets;
 
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};

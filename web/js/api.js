@@ -174,6 +174,29 @@ class Api {
     return resp;
   }
 
+  /**
+   * Sends a file as the request body (its own media type; a file whose
+   * type the browser does not know is sent as application/octet-stream).
+   */
+  async upload(path, file, query, retried = false) {
+    const headers = {
+      authorization: `Bearer ${await this.token()}`,
+      'content-type': file.type || 'application/octet-stream',
+    };
+    let resp;
+    try {
+      resp = await fetch(this.url(path, query), { method: 'POST', headers, body: file });
+    } catch (e) {
+      throw new ApiError(0, { code: 'network', detail: `无法连接服务器：${e.message}` });
+    }
+    if (resp.status === 401 && !retried && this.session) {
+      await this.refresh();
+      return this.upload(path, file, query, true);
+    }
+    if (!resp.ok) throw new ApiError(resp.status, await problemOf(resp));
+    return resp.json();
+  }
+
   async request(method, path, opts = {}) {
     const resp = await this.fetchRaw(method, path, opts);
     if (resp.status === 204) return null;

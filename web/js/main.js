@@ -15,11 +15,13 @@ import { auditView } from './views/audit.js';
 import { notificationsView } from './views/notifications.js';
 import { frontdeskView } from './views/frontdesk.js';
 import { moderationView } from './views/moderation.js';
+import { sheetsView } from './views/sheets.js';
 
 const NAV = [
   ['#/queue', '工单队列', 'queue'],
   ['#/frontdesk', '前台代办', 'frontdesk'],
   ['#/moderation', '举报处理', 'moderation'],
+  ['#/sheets', '表格导入导出', 'sheets'],
   ['#/threads', '会话', 'threads'],
   ['#/firms', '企业认证', 'firms'],
   ['#/search', '信息检索', 'search'],
@@ -32,6 +34,7 @@ const ROUTES = [
   [/^#\/queue$/, () => queueView],
   [/^#\/frontdesk$/, () => frontdeskView],
   [/^#\/moderation$/, () => moderationView],
+  [/^#\/sheets$/, () => sheetsView],
   [/^#\/case\/([^/]+)$/, () => caseView],
   [/^#\/threads$/, () => threadsView],
   [/^#\/thread\/([^/]+)$/, () => threadView],

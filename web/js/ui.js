@@ -128,6 +128,8 @@ export const AUDIT_ACTION = {
   'moderation.suspend_firm': '暂停企业',
   'moderation.lift_suspension': '恢复企业',
   'moderation.dismiss': '驳回举报',
+  'import.firms': '表格导入企业',
+  'import.listings': '表格导入供需',
 };
 export const ATTRIBUTE = {
   area_m2: '面积（㎡）',

@@ -8,16 +8,16 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 
 use anyhow::Context;
-use diesel::Connection;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Deserialize;
 use serde_json::Value;
 use zhiqilian_matcher::{FieldError, Uscc};
 
-use crate::service::listing_form::{self, Draft, ListingInput};
+use crate::service::listing_form::{self, ListingInput};
+use crate::service::listings::{BulkItem, BulkOutcome, write_bulk};
 use crate::store::accounts::{self, NewCommunity, NewFirm};
-use crate::store::models::{Firm, Listing};
-use crate::store::{Db, DbConnection, StoreError, StoreResult, listings, now};
+use crate::store::models::Firm;
+use crate::store::{Db, DbConnection, StoreResult, now};
 
 /// Lines written per transaction: large enough to amortise the commit's
 /// fsync, small enough that a failing batch is cheap to retry line by line.
@@ -66,20 +66,6 @@ impl ImportReport {
 struct FirmLine {
     name: String,
     uscc: String,
-}
-
-/// One parsed and validated line, ready to write.
-struct Prepared {
-    line: usize,
-    key: String,
-    firm: Firm,
-    draft: Draft,
-}
-
-enum Outcome {
-    Created,
-    Updated,
-    Unchanged,
 }
 
 fn err(line: usize, field: &str, message: impl Into<String>) -> LineError {
@@ -162,7 +148,7 @@ impl Importer<'_> {
 
     /// Parses and checks one line; database work only for its firm and
     /// community, which later lines reuse.
-    fn prepare(&mut self, line: usize, text: &str) -> Result<Prepared, Vec<LineError>> {
+    fn prepare(&mut self, line: usize, text: &str) -> Result<BulkItem, Vec<LineError>> {
         let mut obj = match serde_json::from_str::<Value>(text) {
             Ok(Value::Object(m)) => m,
             Ok(_) => return Err(vec![err(line, "line", "每行须为一个 JSON 对象")]),
@@ -277,11 +263,12 @@ impl Importer<'_> {
         } else {
             draft
         };
-        Ok(Prepared {
-            line,
+        Ok(BulkItem {
+            row: line,
             key,
             firm,
             draft,
+            posted_by_staff: None,
         })
     }
 }
@@ -310,109 +297,27 @@ fn provisional_firm(loc: &Value) -> Firm {
     accounts::firm_row(firm_at(loc, "", "", String::new(), false))
 }
 
-/// Creates or updates the listing for one prepared line; `existing` is the
-/// stored listing with the line's key, if any.
-fn write(
-    conn: &mut DbConnection,
-    p: &Prepared,
-    existing: Option<&Listing>,
-) -> Result<Outcome, LineError> {
-    let at = now();
-    let draft = p.draft.clone();
-    let db_err = |e: StoreError| err(p.line, "key", format!("写入失败：{e}"));
-    match existing.cloned() {
-        None => {
-            let row = listing_form::new_row(&p.firm, None, Some(p.key.clone()), draft, at);
-            crate::service::listings::create(conn, &row).map_err(db_err)?;
-            Ok(Outcome::Created)
-        }
-        Some(existing) if existing.firm_id != p.firm.id => {
-            Err(err(p.line, "key", "该 key 已属于另一家企业"))
-        }
-        Some(existing) => {
-            let mut row: Listing = existing.clone();
-            // Expiry is not part of the import format; keep what is stored.
-            let expires_at = row.expires_at;
-            listing_form::fill_row(&mut row, draft);
-            row.expires_at = expires_at;
-            if row == existing {
-                return Ok(Outcome::Unchanged);
-            }
-            row.version += 1;
-            row.updated_at = at;
-            crate::service::listings::replace(conn, &row, existing.version).map_err(db_err)?;
-            Ok(Outcome::Updated)
-        }
-    }
-}
-
-fn tally(report: &mut ImportReport, o: Outcome) {
+fn tally(report: &mut ImportReport, o: BulkOutcome) {
     match o {
-        Outcome::Created => report.created += 1,
-        Outcome::Updated => report.updated += 1,
-        Outcome::Unchanged => report.unchanged += 1,
+        BulkOutcome::Created => report.created += 1,
+        BulkOutcome::Updated => report.updated += 1,
+        BulkOutcome::Unchanged => report.unchanged += 1,
     }
 }
 
-fn flush(imp: &mut Importer<'_>, batch: &mut Vec<Prepared>) {
-    if batch.is_empty() {
-        return;
-    }
-    let keys: Vec<String> = batch.iter().map(|p| p.key.clone()).collect();
-    let existing = match listings::by_ext_keys(imp.conn, &keys) {
-        Ok(found) => found,
-        Err(e) => {
-            for p in batch.drain(..) {
-                imp.report
-                    .errors
-                    .push(err(p.line, "key", format!("读取失败：{e}")));
-            }
-            return;
-        }
-    };
-    let conn = &mut *imp.conn;
-    // The whole batch in one transaction; on any failure, redo it line by
-    // line so one bad row costs only itself.
-    // New listings go in as one bulk insert; a key repeated within the
-    // batch fails it, and the line-by-line pass then sorts it out.
-    let whole = conn.transaction::<_, LineError, _>(|c| {
-        let at = now();
-        let mut fresh = Vec::new();
-        let mut outcomes = Vec::with_capacity(batch.len());
-        for p in batch.iter() {
-            match existing.get(&p.key) {
-                None => {
-                    fresh.push(listing_form::new_row(
-                        &p.firm,
-                        None,
-                        Some(p.key.clone()),
-                        p.draft.clone(),
-                        at,
-                    ));
-                    outcomes.push(Outcome::Created);
-                }
-                Some(stored) => outcomes.push(write(c, p, Some(stored))?),
-            }
-        }
-        crate::service::listings::create_many(c, &fresh)
-            .map_err(|e| err(0, "key", e.to_string()))?;
-        Ok(outcomes)
-    });
-    match whole {
-        Ok(outcomes) => outcomes.into_iter().for_each(|o| tally(&mut imp.report, o)),
-        Err(_) => {
-            for p in batch.iter() {
-                let stored = listings::by_ext_key(imp.conn, &p.key);
-                let r = match stored {
-                    Ok(stored) => imp
-                        .conn
-                        .transaction::<_, LineError, _>(|c| write(c, p, stored.as_ref())),
-                    Err(e) => Err(err(p.line, "key", format!("读取失败：{e}"))),
+/// Writes a batch through the shared bulk writer (one transaction, or line
+/// by line when that fails).
+fn flush(imp: &mut Importer<'_>, batch: &mut Vec<BulkItem>) {
+    for r in write_bulk(imp.conn, batch) {
+        match r {
+            Ok(o) => tally(&mut imp.report, o),
+            Err(e) => {
+                let field = if e.field == "database" {
+                    "key"
+                } else {
+                    e.field
                 };
-                match r {
-                    Ok(o) => tally(&mut imp.report, o),
-                    Err(e) => imp.report.errors.push(e),
-                }
+                imp.report.errors.push(err(e.row, field, e.message));
             }
         }
     }

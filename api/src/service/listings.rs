@@ -413,3 +413,161 @@ mod tests {
         assert_eq!((now.title, now.version), (urgent.title, urgent.version));
     }
 }
+
+// -------------------------------------------------------------- bulk loads
+
+/// One checked listing of a bulk load (the command-line importer, a
+/// spreadsheet import), keyed by its external key.
+#[derive(Debug, Clone)]
+pub struct BulkItem {
+    /// The line or row it came from, for reporting.
+    pub row: usize,
+    pub key: String,
+    pub firm: crate::store::models::Firm,
+    pub draft: listing_form::Draft,
+    /// Community staff loading for the firm: new listings record them as
+    /// poster (`posted_by_staff`), and a stored listing is changed only
+    /// while it is open and no admin of the firm has taken it over.
+    pub posted_by_staff: Option<String>,
+}
+
+/// What a bulk load did with one item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BulkOutcome {
+    Created,
+    Updated,
+    Unchanged,
+}
+
+/// Why a bulk item was not written: the field (`key` or `database`) and a
+/// message for people.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BulkError {
+    pub row: usize,
+    pub field: &'static str,
+    pub message: String,
+}
+
+impl From<diesel::result::Error> for BulkError {
+    fn from(e: diesel::result::Error) -> BulkError {
+        bulk_err(0, "database", e.to_string())
+    }
+}
+
+fn bulk_err(row: usize, field: &'static str, message: impl Into<String>) -> BulkError {
+    BulkError {
+        row,
+        field,
+        message: message.into(),
+    }
+}
+
+/// Whether `stored` (the listing with the item's key) may take the item.
+fn bulk_refusal(p: &BulkItem, stored: &Listing) -> Option<BulkError> {
+    if stored.firm_id != p.firm.id {
+        return Some(bulk_err(p.row, "key", "该编号已属于另一家企业的信息"));
+    }
+    if p.posted_by_staff.is_some() {
+        if stored.posted_by_staff.is_none() {
+            return Some(bulk_err(p.row, "key", "该信息已由企业接管，社区不能再修改"));
+        }
+        if stored.status != ListingStatus::Open {
+            return Some(bulk_err(p.row, "key", "该信息已关闭，不能通过导入修改"));
+        }
+    }
+    None
+}
+
+fn bulk_new_row(p: &BulkItem, at: chrono::NaiveDateTime) -> Listing {
+    let mut row = listing_form::new_row(
+        &p.firm,
+        p.posted_by_staff.clone(),
+        Some(p.key.clone()),
+        p.draft.clone(),
+        at,
+    );
+    row.posted_by_staff = p.posted_by_staff.clone();
+    row
+}
+
+/// Creates or updates the listing of one item; `stored` is the listing
+/// with its key, if any. Expiry is not part of a bulk item: an update keeps
+/// what is stored.
+fn bulk_write_one(
+    conn: &mut DbConnection,
+    p: &BulkItem,
+    stored: Option<&Listing>,
+) -> Result<BulkOutcome, BulkError> {
+    let at = now();
+    let db_err = |e: StoreError| bulk_err(p.row, "database", format!("写入失败：{e}"));
+    let Some(existing) = stored else {
+        create(conn, &bulk_new_row(p, at)).map_err(db_err)?;
+        return Ok(BulkOutcome::Created);
+    };
+    if let Some(refused) = bulk_refusal(p, existing) {
+        return Err(refused);
+    }
+    let mut row = existing.clone();
+    let expires_at = row.expires_at;
+    listing_form::fill_row(&mut row, p.draft.clone());
+    row.expires_at = expires_at;
+    if row == *existing {
+        return Ok(BulkOutcome::Unchanged);
+    }
+    row.version += 1;
+    row.updated_at = at;
+    replace(conn, &row, existing.version).map_err(db_err)?;
+    Ok(BulkOutcome::Updated)
+}
+
+/// Writes a batch of items: all in one transaction (new listings as one
+/// bulk insert), or, when that fails (a key repeated within the batch, a
+/// concurrent writer), item by item so that one bad item costs only itself.
+/// Answers each item's outcome in order.
+pub fn write_bulk(
+    conn: &mut DbConnection,
+    items: &[BulkItem],
+) -> Vec<Result<BulkOutcome, BulkError>> {
+    use diesel::Connection;
+    if items.is_empty() {
+        return Vec::new();
+    }
+    let keys: Vec<String> = items.iter().map(|p| p.key.clone()).collect();
+    let existing = match listings::by_ext_keys(conn, &keys) {
+        Ok(found) => found,
+        Err(e) => {
+            return items
+                .iter()
+                .map(|p| Err(bulk_err(p.row, "database", format!("读取失败：{e}"))))
+                .collect();
+        }
+    };
+    let whole = conn.transaction::<_, BulkError, _>(|c| {
+        let at = now();
+        let mut fresh = Vec::new();
+        let mut outcomes = Vec::with_capacity(items.len());
+        for p in items {
+            match existing.get(&p.key) {
+                None => {
+                    fresh.push(bulk_new_row(p, at));
+                    outcomes.push(BulkOutcome::Created);
+                }
+                Some(stored) => outcomes.push(bulk_write_one(c, p, Some(stored))?),
+            }
+        }
+        create_many(c, &fresh).map_err(|e| bulk_err(0, "database", e.to_string()))?;
+        Ok(outcomes)
+    });
+    match whole {
+        Ok(outcomes) => outcomes.into_iter().map(Ok).collect(),
+        Err(_) => items
+            .iter()
+            .map(|p| match listings::by_ext_key(conn, &p.key) {
+                Ok(stored) => {
+                    conn.transaction::<_, BulkError, _>(|c| bulk_write_one(c, p, stored.as_ref()))
+                }
+                Err(e) => Err(bulk_err(p.row, "database", format!("读取失败：{e}"))),
+            })
+            .collect(),
+    }
+}

@@ -31,6 +31,7 @@ pub mod quotes;
 pub mod reputation;
 pub mod search;
 pub mod sessions;
+pub mod sheets;
 pub mod sla;
 pub mod ssrf;
 pub mod staff;

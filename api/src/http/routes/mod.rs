@@ -18,6 +18,7 @@ pub mod moderation;
 pub mod notifications;
 pub mod quotes;
 pub mod search;
+pub mod sheets;
 pub mod staff;
 pub mod threads;
 pub mod webhooks;
@@ -168,6 +169,11 @@ api_routes! {
     "/api/v1/staff/password-resets" => { post: account::issue_reset [Users] },
     "/api/v1/staff/sla" => { get: staff::sla_summary [Users] },
     "/api/v1/staff/stats" => { get: staff::park_stats [Users] },
+    "/api/v1/staff/imports/{kind}/dry-run" => { post: sheets::dry_run [Users] },
+    "/api/v1/staff/imports/{kind}" => { post: sheets::start [Users] },
+    "/api/v1/staff/imports/{kind}/template" => { get: sheets::template [Users] },
+    "/api/v1/staff/import-jobs/{id}" => { get: sheets::job [Users] },
+    "/api/v1/staff/exports/{what}" => { get: sheets::export [Users] },
 }
 
 async fn method_not_allowed(req: HttpRequest) -> Result<HttpResponse, ApiError> {
