@@ -244,6 +244,12 @@ export function isoDate(d) {
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
 }
 
+/** The day `d` falls on in China Standard Time (the service's days), whatever the browser's zone. */
+export function cstDate(d) {
+  const t = new Date(d.getTime() + 8 * 3_600_000);
+  return `${t.getUTCFullYear()}-${pad(t.getUTCMonth() + 1)}-${pad(t.getUTCDate())}`;
+}
+
 // ------------------------------------------------------------------ pieces
 
 export function toast(message, kind = 'info') {

@@ -2,14 +2,16 @@
 // a CSV download of the statistics.
 
 import { api } from '../api.js';
-import { h, mount, errorBox, busy, label, fmtPct, fmtDuration, isoDate, KIND, URGENCY, SLA_STEP } from '../ui.js';
+import { h, mount, errorBox, busy, label, fmtPct, fmtDuration, isoDate, cstDate, KIND, URGENCY, SLA_STEP } from '../ui.js';
 import { lineChart, stackedBars, rateBar } from '../charts.js';
 
 export function statsView() {
   const today = new Date();
   const monthAgo = new Date(today.getTime() - 29 * 86_400_000);
-  const from = h('input', { type: 'date', name: 'from', value: isoDate(monthAgo) });
-  const to = h('input', { type: 'date', name: 'to', value: isoDate(today) });
+  // The service counts days in China Standard Time: so does the default
+  // window, even in a browser set to another zone.
+  const from = h('input', { type: 'date', name: 'from', value: cstDate(monthAgo) });
+  const to = h('input', { type: 'date', name: 'to', value: cstDate(today) });
   const csv = h('button', { class: 'btn', type: 'button', dataset: { action: 'csv' }, onclick: (e) => busy(e.currentTarget, download) }, '下载 CSV');
   const body = h('div', { id: 'stats' }, h('p', { class: 'muted' }, '正在统计…'));
   const el = h('section', { class: 'page' },
