@@ -27,9 +27,9 @@ pub struct AppState {
     /// Where attachments are stored.
     pub attachments: Arc<crate::service::attachments::Attachments>,
     /// Webhook deliveries from this node (run while the state lives).
-    pub webhooks: crate::worker::webhooks::Dispatcher,
+    pub webhooks: crate::worker::task::Task,
     /// WeChat subscribe messages; `None` when none is configured.
-    pub wechat_push: Option<crate::worker::wechat_push::Pusher>,
+    pub wechat_push: Option<crate::worker::task::Task>,
     /// HTTP client for WeChat's API.
     pub wechat: reqwest::Client,
     /// Matching, expiry and SLA sweeps under database leases.

@@ -60,7 +60,8 @@ fn outline(cfg: &Config, rows: &[Subscription], bound: bool) -> SubscriptionsOut
     }
 }
 
-async fn load(db: &Db, cfg: &Config, user_id: String) -> Result<SubscriptionsOut, ApiError> {
+/// `GET /api/v1/me/wechat-subscriptions`.
+pub async fn list(db: &Db, cfg: &Config, user_id: String) -> Result<SubscriptionsOut, ApiError> {
     let (rows, bound) = db
         .run(move |c| {
             Ok((
@@ -70,11 +71,6 @@ async fn load(db: &Db, cfg: &Config, user_id: String) -> Result<SubscriptionsOut
         })
         .await?;
     Ok(outline(cfg, &rows, bound))
-}
-
-/// `GET /api/v1/me/wechat-subscriptions`.
-pub async fn list(db: &Db, cfg: &Config, user_id: String) -> Result<SubscriptionsOut, ApiError> {
-    load(db, cfg, user_id).await
 }
 
 /// What `wx.requestSubscribeMessage` answered, by template id
@@ -128,7 +124,7 @@ pub async fn answer(
     }
     let uid = user_id.clone();
     db.run(move |c| store::answer(c, &uid, &answers)).await?;
-    load(db, cfg, user_id).await
+    list(db, cfg, user_id).await
 }
 
 /// `PATCH /api/v1/me/wechat-subscriptions/{topic}`.
@@ -156,5 +152,5 @@ pub async fn switch(
     let uid = user_id.clone();
     db.run(move |c| store::set_enabled(c, &uid, topic, body.enabled))
         .await?;
-    load(db, cfg, user_id).await
+    list(db, cfg, user_id).await
 }

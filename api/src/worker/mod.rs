@@ -7,5 +7,6 @@
 pub mod background;
 pub mod events;
 pub mod indexer;
+pub mod task;
 pub mod webhooks;
 pub mod wechat_push;

@@ -16,6 +16,7 @@ use sha2::Sha256;
 use crate::config::Config;
 use crate::store::webhooks::{self as store, Delivery, Outcome, Webhook};
 use crate::store::{Db, now, stream};
+use crate::worker::task::Task;
 
 /// Header names of a delivery.
 pub const SIGNATURE_HEADER: &str = "zhiqilian-signature";
@@ -119,29 +120,8 @@ struct Settings {
     max_attempts: i32,
 }
 
-/// The node's delivery task: runs until `shutdown` or until this handle
-/// is dropped.
-pub struct Dispatcher {
-    _alive: Arc<()>,
-    stop: tokio::sync::watch::Sender<bool>,
-    task: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
-}
-
-impl Dispatcher {
-    /// Stops sending (a delivery in flight is abandoned; its lease runs
-    /// out and another node, or the next start, sends it).
-    pub async fn shutdown(&self) {
-        let _ = self.stop.send(true);
-        let task = self.task.lock().ok().and_then(|mut t| t.take());
-        if let Some(t) = task {
-            t.abort();
-            let _ = t.await;
-        }
-    }
-}
-
 /// Starts the node's delivery task.
-pub fn start(db: Db, config: &Config) -> anyhow::Result<Dispatcher> {
+pub fn start(db: Db, config: &Config) -> anyhow::Result<Task> {
     let settings = Settings {
         allow_private: config.webhook_allow_private_targets,
         base: Duration::from_millis(config.webhook_retry_base_ms),
@@ -157,38 +137,22 @@ pub fn start(db: Db, config: &Config) -> anyhow::Result<Dispatcher> {
         builder = builder.dns_resolver(Arc::new(GuardedResolver));
     }
     let http = builder.build()?;
-    let alive = Arc::new(());
-    let (stop, stopped) = tokio::sync::watch::channel(false);
-    let task = tokio::spawn(run(db, http, settings, Arc::downgrade(&alive), stopped));
-    Ok(Dispatcher {
-        _alive: alive,
-        stop,
-        task: std::sync::Mutex::new(Some(task)),
-    })
+    Ok(Task::rounds(
+        "webhooks",
+        Node { db, http, settings },
+        node_round,
+    ))
 }
 
-async fn run(
+/// What the node's task holds.
+struct Node {
     db: Db,
     http: reqwest::Client,
-    s: Settings,
-    alive: std::sync::Weak<()>,
-    mut stopped: tokio::sync::watch::Receiver<bool>,
-) {
-    let mut commits = stream::commits();
-    while alive.strong_count() > 0 && !*stopped.borrow() {
-        let wait = match round(&db, &http, &s).await {
-            Ok(w) => w,
-            Err(e) => {
-                tracing::warn!(error = %e, "webhook round failed");
-                Duration::from_secs(1)
-            }
-        };
-        tokio::select! {
-            _ = commits.changed() => {}
-            _ = stopped.changed() => {}
-            _ = tokio::time::sleep(wait) => {}
-        }
-    }
+    settings: Settings,
+}
+
+async fn node_round(n: &Node) -> crate::store::StoreResult<Duration> {
+    round(&n.db, &n.http, &n.settings).await
 }
 
 /// Fans out, sends what is due; returns how long to wait before the next

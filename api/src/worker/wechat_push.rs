@@ -4,7 +4,6 @@
 //! cached and refreshed. Nothing here runs inside a request: a slow or
 //! failing WeChat never delays the API.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::TimeDelta;
@@ -14,7 +13,8 @@ use tokio::sync::Mutex;
 use crate::config::Config;
 use crate::service::wechat_templates::{Template, Templates, topic_of};
 use crate::store::wechat_push::{self as store, Outcome, Push};
-use crate::store::{Db, now, stream};
+use crate::store::{Db, now};
+use crate::worker::task::Task;
 
 /// Events read per fan-out transaction.
 const FAN_OUT_BATCH: i64 = 500;
@@ -43,27 +43,9 @@ struct TokenCache {
     token: Option<(String, Instant)>,
 }
 
-/// The node's push task: runs until `shutdown` or until dropped.
-pub struct Pusher {
-    _alive: Arc<()>,
-    stop: tokio::sync::watch::Sender<bool>,
-    task: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
-}
-
-impl Pusher {
-    pub async fn shutdown(&self) {
-        let _ = self.stop.send(true);
-        let task = self.task.lock().ok().and_then(|mut t| t.take());
-        if let Some(t) = task {
-            t.abort();
-            let _ = t.await;
-        }
-    }
-}
-
 /// Starts the node's push task; `None` when WeChat or no template is
 /// configured (nothing is queued then).
-pub fn start(db: Db, config: &Config) -> anyhow::Result<Option<Pusher>> {
+pub fn start(db: Db, config: &Config) -> anyhow::Result<Option<Task>> {
     let (Some(app_id), Some(secret)) = (&config.wechat_app_id, &config.wechat_app_secret) else {
         return Ok(None);
     };
@@ -78,39 +60,28 @@ pub fn start(db: Db, config: &Config) -> anyhow::Result<Option<Pusher>> {
         state: config.wechat_miniprogram_state.clone(),
     };
     let http = crate::service::wechat::http_client()?;
-    let alive = Arc::new(());
-    let (stop, stopped) = tokio::sync::watch::channel(false);
-    let task = tokio::spawn(run(db, http, settings, Arc::downgrade(&alive), stopped));
-    Ok(Some(Pusher {
-        _alive: alive,
-        stop,
-        task: std::sync::Mutex::new(Some(task)),
-    }))
+    Ok(Some(Task::rounds(
+        "wechat push",
+        Node {
+            db,
+            http,
+            settings,
+            tokens: Mutex::new(TokenCache::default()),
+        },
+        node_round,
+    )))
 }
 
-async fn run(
+async fn node_round(n: &Node) -> crate::store::StoreResult<Duration> {
+    round(&n.db, &n.http, &n.settings, &n.tokens).await
+}
+
+/// What the node's task holds.
+struct Node {
     db: Db,
     http: reqwest::Client,
-    s: Settings,
-    alive: std::sync::Weak<()>,
-    mut stopped: tokio::sync::watch::Receiver<bool>,
-) {
-    let tokens = Mutex::new(TokenCache::default());
-    let mut commits = stream::commits();
-    while alive.strong_count() > 0 && !*stopped.borrow() {
-        let wait = match round(&db, &http, &s, &tokens).await {
-            Ok(w) => w,
-            Err(e) => {
-                tracing::warn!(error = %e, "wechat push round failed");
-                Duration::from_secs(1)
-            }
-        };
-        tokio::select! {
-            _ = commits.changed() => {}
-            _ = stopped.changed() => {}
-            _ = tokio::time::sleep(wait) => {}
-        }
-    }
+    settings: Settings,
+    tokens: Mutex<TokenCache>,
 }
 
 async fn round(
