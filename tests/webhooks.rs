@@ -1051,6 +1051,29 @@ async fn other_communities_clients_and_their_webhooks_are_not_found() {
     )
     .await
     .expect_problem(404, "not_found");
+
+    // A replayed creation answers the same subscription without its secret
+    // (no secret is kept for replays).
+    let create = || {
+        app.send(
+            app.client
+                .post(app.url(&format!("/api/v1/clients/{client2}/webhooks")))
+                .bearer_auth(&w.staff1.token)
+                .header("idempotency-key", "hook-for-client2")
+                .json(&json!({ "url": rx.url, "event_types": ["listing.created"] })),
+        )
+    };
+    let first = create().await.expect(201).clone();
+    let replay = create().await;
+    assert_eq!(replay.header("idempotent-replayed"), Some("true"));
+    let replay = replay.expect(201).clone();
+    assert_eq!(first["id"], replay["id"]);
+    assert!(
+        first["secret"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("whsec_"))
+    );
+    assert!(replay["secret"].is_null(), "{replay}");
 }
 
 #[tokio::test]

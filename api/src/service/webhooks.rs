@@ -413,7 +413,7 @@ pub async fn ping(db: &Db, owner: Owner, id: String) -> Result<DeliveryOut, ApiE
         "webhook_id": h.id,
         "event_id": 0,
         "occurred_at": utc(at),
-        "data": { "message": "智企联 webhook 测试推送", "client_id": h.client_id },
+        "data": { "message": "智企连 webhook 测试推送", "client_id": h.client_id },
     })
     .to_string();
     let row = db
