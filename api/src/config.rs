@@ -318,6 +318,7 @@ config_keys! {
     retention_login_throttle_days: u32,
     retention_webhook_deliveries_days: u32,
     retention_outcomes_days: u32,
+    retention_import_jobs_days: u32,
     retention_idempotency_hours: u32,
     attachments_max_bytes: usize,
     attachments_store: String,
@@ -772,6 +773,12 @@ impl Config {
                     outcomes_days: range(
                         "retention_outcomes_days",
                         pick(&l.retention_outcomes_days, d.outcomes_days),
+                        0,
+                        36_500,
+                    )?,
+                    import_jobs_days: range(
+                        "retention_import_jobs_days",
+                        pick(&l.retention_import_jobs_days, d.import_jobs_days),
                         0,
                         36_500,
                     )?,
