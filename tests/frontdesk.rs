@@ -1113,3 +1113,92 @@ async fn suspending_a_firm_hides_its_listings_refuses_sign_in_and_ends_sessions(
         assert!(actions.contains(&a.to_string()), "{a} in {actions:?}");
     }
 }
+
+/// Ids of the listings a search for 空压机 shows the caller, once the index
+/// agrees with `want` (present or not) or the wait runs out.
+async fn compressor_search_has(app: &TestApp, token: &str, id: &str, want: bool) -> bool {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let hits = app
+            .all_pages("/api/v1/listings/search?q=空压机&limit=100", token)
+            .await;
+        let has = hits.iter().any(|h| h["listing"]["id"] == id);
+        if has == want || std::time::Instant::now() > deadline {
+            return has;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn unverifying_a_firm_takes_its_listings_out_of_view_until_verified_again() {
+    let app = spawn_app().await;
+    let w = app.world().await;
+    let offer = app.create_listing(&w.b.admin, &compressor_offer()).await;
+    let oid = id_of(&offer);
+    assert!(compressor_search_has(&app, &w.a.admin.token, &oid, true).await);
+    // Another community's staff and firms may not.
+    moderate(
+        &app,
+        &w.staff2,
+        json!({"action": "unverify_firm", "target_id": w.b.id, "reason": "x"}),
+    )
+    .await
+    .expect_problem(404, "not_found");
+    moderate(
+        &app,
+        &w.a.admin,
+        json!({"action": "unverify_firm", "target_id": w.b.id, "reason": "x"}),
+    )
+    .await
+    .expect_problem(403, "forbidden");
+    let done = moderate(
+        &app,
+        &w.staff1,
+        json!({"action": "unverify_firm", "target_id": w.b.id, "reason": "营业执照已注销"}),
+    )
+    .await;
+    assert_eq!(done.expect(201)["action"], "unverify_firm");
+    moderate(
+        &app,
+        &w.staff1,
+        json!({"action": "unverify_firm", "target_id": w.b.id, "reason": "again"}),
+    )
+    .await
+    .expect_problem(409, "not_verified");
+    let firm = app
+        .get(&format!("/api/v1/firms/{}", w.b.id), &w.staff1.token)
+        .await;
+    assert_eq!(firm.expect(200)["verified"], false);
+    // Out of others' view and search; its own users still sign in and see it.
+    app.get(&format!("/api/v1/listings/{oid}"), &w.a.admin.token)
+        .await
+        .expect(404);
+    assert!(!compressor_search_has(&app, &w.a.admin.token, &oid, false).await);
+    app.login(&w.b.admin.login, PASSWORD).await.expect(200);
+    app.get(&format!("/api/v1/listings/{oid}"), &w.b.admin.token)
+        .await
+        .expect(200);
+    assert!(
+        notification_types(&app, &w.b.admin.token)
+            .await
+            .contains(&"moderation".to_string())
+    );
+    // Verified again, it is back.
+    app.post(
+        &format!("/api/v1/firms/{}/verify", w.b.id),
+        &w.staff1.token,
+        &json!({}),
+    )
+    .await
+    .expect(200);
+    app.get(&format!("/api/v1/listings/{oid}"), &w.a.admin.token)
+        .await
+        .expect(200);
+    assert!(compressor_search_has(&app, &w.a.admin.token, &oid, true).await);
+    let actions = audit_actions(&app, &w.staff1.token).await;
+    assert!(
+        actions.contains(&"moderation.unverify_firm".to_string()),
+        "{actions:?}"
+    );
+}
