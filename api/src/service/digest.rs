@@ -110,7 +110,13 @@ pub fn text(community: &str, days: u32, at: DateTime<Utc>, items: &[DigestItem])
             ));
         }
     }
-    out.push_str(&format!("有事找社区：{community}社区工作人员整理。"));
+    // "大港工业社区" is already a community's name; "大港" is not.
+    let by = if community.ends_with("社区") {
+        community.to_string()
+    } else {
+        format!("{community}社区")
+    };
+    out.push_str(&format!("有事找社区：{by}工作人员整理。"));
     out
 }
 
@@ -268,7 +274,9 @@ mod tests {
             "{t}"
         );
         assert!(t.contains("2. 求购 PP 颗粒（设备，尚需 60 吨）"), "{t}");
-        assert!(t.ends_with("大港社区工作人员整理。"), "{t}");
+        assert!(t.ends_with("有事找社区：大港社区工作人员整理。"), "{t}");
+        let named = text("大港工业社区", 7, at, &[]);
+        assert!(named.ends_with("大港工业社区工作人员整理。"), "{named}");
         let none = text("大港", 3, at, &[]);
         assert!(none.contains("近3天园区企业暂无新发布的需求"), "{none}");
     }
