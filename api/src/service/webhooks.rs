@@ -232,6 +232,9 @@ pub async fn create(
     let (row, outcome) = db
         .run(move |c| {
             c.transaction(|c| {
+                // The write lock first (SQLite): a read before it could not
+                // be upgraded while another connection writes.
+                crate::store::begin_write(c)?;
                 row.from_event_id = stream::head(c)?;
                 let outcome = store::insert_capped(c, &row, max)?;
                 if let store::Capped::Inserted = outcome {
