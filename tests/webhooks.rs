@@ -652,3 +652,478 @@ async fn webhooks_deliver_only_what_the_client_scopes_may_read() {
     assert_eq!(queued, 0);
     assert_eq!(rx.received().len(), 1);
 }
+
+// ------------------------------------------------- staff, for a client
+
+/// A client of firm `firm_id` created by `staff`: (id, secret).
+async fn staff_client(
+    app: &TestApp,
+    staff: &Session,
+    firm_id: &str,
+    scopes: &[&str],
+) -> (String, String) {
+    let b = app
+        .post(
+            "/api/v1/clients",
+            &staff.token,
+            &json!({ "name": "物业平台", "firm_id": firm_id, "scopes": scopes }),
+        )
+        .await
+        .expect(201)
+        .clone();
+    (
+        b["id"].as_str().expect("id").to_string(),
+        b["client_secret"].as_str().expect("secret").to_string(),
+    )
+}
+
+async fn client_token(app: &TestApp, id: &str, secret: &str) -> String {
+    let r = app
+        .send(
+            app.client
+                .post(app.url("/api/v1/oauth/token"))
+                .basic_auth(id, Some(secret))
+                .form(&[("grant_type", "client_credentials")]),
+        )
+        .await;
+    r.expect(200)["access_token"]
+        .as_str()
+        .expect("token")
+        .to_string()
+}
+
+/// The delivery log of a client's subscription as staff see it, once
+/// `done` holds for it; fails after 10 s.
+async fn staff_log_when(
+    app: &TestApp,
+    token: &str,
+    client: &str,
+    hook: &str,
+    done: impl Fn(&[Value]) -> bool,
+) -> Vec<Value> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let log = app
+            .get(
+                &format!("/api/v1/clients/{client}/webhooks/{hook}/deliveries"),
+                token,
+            )
+            .await
+            .expect(200)["items"]
+            .as_array()
+            .expect("items")
+            .clone();
+        if done(&log) {
+            return log;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "delivery log after 10 s: {log:#?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+async fn audit_actions(app: &TestApp, token: &str) -> Vec<(String, String)> {
+    app.get("/api/v1/staff/audit?limit=100", token)
+        .await
+        .expect(200)["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|e| {
+            (
+                e["action"].as_str().unwrap_or("").to_string(),
+                e["subject"]["id"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn staff_subscribe_for_a_client_test_ping_and_resend_through_the_outbox() {
+    let app = spawn_app_with(&[PRIVATE_OK]).await;
+    let w = app.world().await;
+    let staff = &w.staff1.token;
+    let rx = Receiver::start(&[], 200).await;
+    let (client, secret) = staff_client(&app, &w.staff1, &w.a.id, &["listings:read"]).await;
+
+    // Event types are checked against the client's grant, not staff's rights.
+    let r = app
+        .post(
+            &format!("/api/v1/clients/{client}/webhooks"),
+            staff,
+            &json!({ "url": rx.url, "event_types": ["message.created"] }),
+        )
+        .await;
+    let p = r.expect_problem(422, "validation_failed");
+    assert_eq!(p["errors"][0]["code"], "insufficient_scope", "{p}");
+    // The target checks of the client's own route apply (private targets
+    // are allowed in this set-up; a URL that is not http(s) never is).
+    app.post(
+        &format!("/api/v1/clients/{client}/webhooks"),
+        staff,
+        &json!({ "url": "ftp://example.com/x", "event_types": ["listing.created"] }),
+    )
+    .await
+    .expect_problem(422, "validation_failed");
+
+    let r = app
+        .post(
+            &format!("/api/v1/clients/{client}/webhooks"),
+            staff,
+            &json!({ "url": rx.url, "event_types": ["listing.created"] }),
+        )
+        .await;
+    let b = r.expect(201).clone();
+    assert_eq!(r.header("cache-control"), Some("no-store"));
+    let hook = b["id"].as_str().expect("id").to_string();
+    let hook_secret = b["secret"].as_str().expect("secret").to_string();
+
+    // The client sees the subscription staff made for it, as its own.
+    let token = client_token(&app, &client, &secret).await;
+    let list = app
+        .get(
+            "/api/v1/clients/{}/webhooks"
+                .replace("{}", &client)
+                .as_str(),
+            staff,
+        )
+        .await;
+    assert_eq!(list.expect(200)["items"][0]["id"], hook.as_str());
+    let mine = app.get("/api/v1/webhooks", &token).await;
+    // Its token lacks `webhooks:manage`: it cannot manage them itself.
+    mine.expect_problem(403, "insufficient_scope");
+
+    // A test ping goes through the outbox: signed, in the log.
+    let r = app
+        .post_empty(
+            &format!("/api/v1/clients/{client}/webhooks/{hook}/ping"),
+            staff,
+        )
+        .await;
+    let queued = r.expect(202).clone();
+    assert_eq!(queued["event_type"], "ping");
+    assert_eq!(queued["status"], "pending");
+    let got = rx.wait_for(1, Duration::from_secs(10)).await;
+    assert_eq!(got.len(), 1, "the receiver got the ping");
+    assert!(
+        verified(&hook_secret, &got[0], &got[0].body),
+        "signed with the hook's secret"
+    );
+    assert_eq!(
+        got[0].headers.get("zhiqilian-event").map(String::as_str),
+        Some("ping")
+    );
+    let body = json_of(&got[0]);
+    assert_eq!(body["type"], "ping");
+    assert_eq!(body["webhook_id"], hook.as_str());
+    assert_eq!(
+        got[0].headers.get("zhiqilian-delivery").map(String::as_str),
+        queued["id"].as_str()
+    );
+    let log = staff_log_when(&app, staff, &client, &hook, |l| {
+        l.iter()
+            .any(|d| d["event_type"] == "ping" && d["status"] == "delivered")
+    })
+    .await;
+    assert_eq!(log[0]["last_status_code"], 200);
+    assert_eq!(log[0]["attempts"], 1);
+
+    // A failing receiver: the ping fails once (not retried) and the
+    // subscription stays active.
+    rx.answer(500);
+    let failed = app
+        .post_empty(
+            &format!("/api/v1/clients/{client}/webhooks/{hook}/ping"),
+            staff,
+        )
+        .await
+        .expect(202)["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let log = staff_log_when(&app, staff, &client, &hook, |l| {
+        l.iter()
+            .any(|d| d["id"] == failed.as_str() && d["status"] == "failed")
+    })
+    .await;
+    let row = log
+        .iter()
+        .find(|d| d["id"] == failed.as_str())
+        .expect("row");
+    assert_eq!(row["last_status_code"], 500);
+    assert_eq!(row["attempts"], 1);
+    let h = app
+        .get(&format!("/api/v1/clients/{client}/webhooks/{hook}"), staff)
+        .await;
+    assert_eq!(h.expect(200)["status"], "active");
+    assert_eq!(rx.received().len(), 2);
+
+    // The receiver is fixed; the failed delivery is resent (once per
+    // Idempotency-Key) and succeeds, with the same body.
+    rx.answer(200);
+    let path = format!("/api/v1/clients/{client}/webhooks/{hook}/deliveries/{failed}/resend");
+    let send = |key: &'static str| {
+        app.send(
+            app.client
+                .post(app.url(&path))
+                .bearer_auth(staff)
+                .header("idempotency-key", key)
+                .json(&json!({})),
+        )
+    };
+    let first = send("resend-1").await.expect(202).clone();
+    let again = send("resend-1").await.expect(202).clone();
+    assert_eq!(first["id"], again["id"], "a replay queues nothing new");
+    assert_eq!(first["resend_of"], failed.as_str());
+    let log = staff_log_when(&app, staff, &client, &hook, |l| {
+        l.iter()
+            .any(|d| d["id"] == first["id"] && d["status"] == "delivered")
+    })
+    .await;
+    assert_eq!(log.len(), 3, "two pings and one resend: {log:#?}");
+    let got = rx.wait_for(3, Duration::from_secs(5)).await;
+    assert_eq!(got.len(), 3);
+    assert_eq!(got[2].body, got[1].body, "the same payload");
+    assert!(verified(&hook_secret, &got[2], &got[2].body));
+    assert_eq!(
+        got[2].headers.get("zhiqilian-delivery").map(String::as_str),
+        first["id"].as_str()
+    );
+    // A pending delivery is not resent twice; an unknown one is 404.
+    app.post_empty(
+        &format!("/api/v1/clients/{client}/webhooks/{hook}/deliveries/nope/resend"),
+        staff,
+    )
+    .await
+    .expect_problem(404, "not_found");
+
+    // Real events still arrive (the subscription was made by staff).
+    app.create_listing(&w.a.admin, &space_offer("代订阅 一号"))
+        .await;
+    let got = rx.wait_for(4, Duration::from_secs(10)).await;
+    assert_eq!(json_of(&got[3])["type"], "listing.created");
+
+    // Disabled: no ping, no resend; enabled again.
+    let r = app
+        .post_empty(
+            &format!("/api/v1/clients/{client}/webhooks/{hook}/disable"),
+            staff,
+        )
+        .await;
+    assert_eq!(r.expect(200)["status"], "disabled");
+    app.post_empty(
+        &format!("/api/v1/clients/{client}/webhooks/{hook}/ping"),
+        staff,
+    )
+    .await
+    .expect_problem(409, "webhook_disabled");
+    let r = app
+        .post_empty(
+            &format!("/api/v1/clients/{client}/webhooks/{hook}/enable"),
+            staff,
+        )
+        .await;
+    assert_eq!(r.expect(200)["status"], "active");
+    // The failed ping is not tried again on enabling.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(rx.received().len(), 4);
+
+    // Every staff action is in the audit log, on the subscription.
+    let audit = audit_actions(&app, staff).await;
+    for action in [
+        "webhook.created",
+        "webhook.test_sent",
+        "webhook.delivery_resent",
+        "webhook.disabled",
+        "webhook.enabled",
+    ] {
+        assert!(
+            audit.iter().any(|(a, s)| a == action && s == &hook),
+            "{action} audited: {audit:?}"
+        );
+    }
+    assert_eq!(
+        audit
+            .iter()
+            .filter(|(a, _)| a == "webhook.delivery_resent")
+            .count(),
+        1,
+        "one resend for one Idempotency-Key"
+    );
+    assert!(
+        audit
+            .iter()
+            .any(|(a, s)| a == "client.created" && s == &client)
+    );
+
+    // Deleting removes the subscription and its log.
+    app.request(
+        reqwest::Method::DELETE,
+        &format!("/api/v1/clients/{client}/webhooks/{hook}"),
+        Some(staff),
+        None,
+    )
+    .await
+    .expect(204);
+    app.get(&format!("/api/v1/clients/{client}/webhooks/{hook}"), staff)
+        .await
+        .expect_problem(404, "not_found");
+    assert!(
+        audit_actions(&app, staff)
+            .await
+            .iter()
+            .any(|(a, s)| a == "webhook.deleted" && s == &hook)
+    );
+}
+
+#[tokio::test]
+async fn other_communities_clients_and_their_webhooks_are_not_found() {
+    let app = spawn_app_with(&[PRIVATE_OK]).await;
+    let w = app.world().await;
+    let rx = Receiver::start(&[], 200).await;
+    let (client, _) = staff_client(&app, &w.staff1, &w.a.id, &["listings:read"]).await;
+    let hook = app
+        .post(
+            &format!("/api/v1/clients/{client}/webhooks"),
+            &w.staff1.token,
+            &json!({ "url": rx.url, "event_types": ["listing.created"] }),
+        )
+        .await
+        .expect(201)["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let other = &w.staff2.token;
+    for path in [
+        format!("/api/v1/clients/{client}/usage"),
+        format!("/api/v1/clients/{client}/webhooks"),
+        format!("/api/v1/clients/{client}/webhooks/{hook}"),
+        format!("/api/v1/clients/{client}/webhooks/{hook}/deliveries"),
+    ] {
+        app.get(&path, other).await.expect_problem(404, "not_found");
+    }
+    for path in [
+        format!("/api/v1/clients/{client}/webhooks/{hook}/ping"),
+        format!("/api/v1/clients/{client}/webhooks/{hook}/disable"),
+    ] {
+        app.post_empty(&path, other)
+            .await
+            .expect_problem(404, "not_found");
+    }
+    app.post(
+        &format!("/api/v1/clients/{client}/webhooks"),
+        other,
+        &json!({ "url": rx.url, "event_types": ["listing.closed"] }),
+    )
+    .await
+    .expect_problem(404, "not_found");
+    // Firm members are not managers at all.
+    app.get(
+        &format!("/api/v1/clients/{client}/webhooks"),
+        &w.a.admin.token,
+    )
+    .await
+    .expect_problem(403, "forbidden");
+    // Nothing was sent or changed by them.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(rx.received().is_empty());
+    let h = app
+        .get(
+            &format!("/api/v1/clients/{client}/webhooks/{hook}"),
+            &w.staff1.token,
+        )
+        .await;
+    assert_eq!(h.expect(200)["status"], "active");
+    // Platform admins manage every community's clients.
+    app.get(
+        &format!("/api/v1/clients/{client}/webhooks/{hook}/deliveries"),
+        &w.admin.token,
+    )
+    .await
+    .expect(200);
+    // A hook of another client is not reachable through this client.
+    let (client2, _) = staff_client(&app, &w.staff1, &w.a.id, &["listings:read"]).await;
+    app.get(
+        &format!("/api/v1/clients/{client2}/webhooks/{hook}"),
+        &w.staff1.token,
+    )
+    .await
+    .expect_problem(404, "not_found");
+
+    // A replayed creation answers the same subscription without its secret
+    // (no secret is kept for replays).
+    let create = || {
+        app.send(
+            app.client
+                .post(app.url(&format!("/api/v1/clients/{client2}/webhooks")))
+                .bearer_auth(&w.staff1.token)
+                .header("idempotency-key", "hook-for-client2")
+                .json(&json!({ "url": rx.url, "event_types": ["listing.created"] })),
+        )
+    };
+    let first = create().await.expect(201).clone();
+    let replay = create().await;
+    assert_eq!(replay.header("idempotent-replayed"), Some("true"));
+    let replay = replay.expect(201).clone();
+    assert_eq!(first["id"], replay["id"]);
+    assert!(
+        first["secret"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("whsec_"))
+    );
+    assert!(replay["secret"].is_null(), "{replay}");
+}
+
+#[tokio::test]
+async fn client_usage_counts_requests_errors_and_tokens_per_day() {
+    let app = spawn_app().await;
+    let w = app.world().await;
+    let staff = &w.staff1.token;
+    let (client, secret) = staff_client(&app, &w.staff1, &w.a.id, &["listings:read"]).await;
+    let app = &app;
+    let usage = |days: &'static str| {
+        let path = format!("/api/v1/clients/{client}/usage?days={days}");
+        async move { app.get(&path, staff).await.expect(200).clone() }
+    };
+    let before = usage("7").await;
+    assert_eq!(before["days"].as_array().expect("days").len(), 7);
+    assert_eq!(before["totals"]["requests"], 0);
+    assert_eq!(before["totals"]["tokens"], 0);
+    assert!(before["last_used_at"].is_null());
+
+    let token = client_token(app, &client, &secret).await;
+    let token2 = client_token(app, &client, &secret).await;
+    for _ in 0..3 {
+        app.get("/api/v1/listings", &token).await.expect(200);
+    }
+    // Out of its scopes: counted, as an error.
+    app.get("/api/v1/matches", &token2)
+        .await
+        .expect_problem(403, "insufficient_scope");
+
+    let after = usage("7").await;
+    assert_eq!(after["totals"]["requests"], 4, "{after}");
+    assert_eq!(after["totals"]["errors"], 1, "{after}");
+    assert_eq!(after["totals"]["tokens"], 2, "{after}");
+    let today = after["days"]
+        .as_array()
+        .expect("days")
+        .last()
+        .expect("today")
+        .clone();
+    assert_eq!(today["day"], after["to"]);
+    assert_eq!(today["requests"], 4);
+    assert!(after["last_used_at"].is_string());
+    // Staff's own requests are not the client's.
+    app.get("/api/v1/listings", staff).await.expect(200);
+    assert_eq!(usage("1").await["totals"]["requests"], 4);
+
+    app.get(&format!("/api/v1/clients/{client}/usage?days=0"), staff)
+        .await
+        .expect_problem(422, "validation_failed");
+    app.get(&format!("/api/v1/clients/{client}/usage?days=91"), staff)
+        .await
+        .expect_problem(422, "validation_failed");
+}

@@ -3,7 +3,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::schema::{api_clients, users};
+use super::schema::{api_client_usage as u, api_clients, users};
 use super::stream::{self, NewEvent};
 use super::{DbConnection, StoreResult, new_id, now};
 
@@ -184,4 +184,63 @@ pub fn revoke(
         }
         Ok(c)
     })
+}
+
+/// What a client did on one day (China Standard Time, `YYYY-MM-DD`).
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = u)]
+pub struct UsageDay {
+    pub client_id: String,
+    pub day: String,
+    pub requests: i64,
+    pub errors: i64,
+    pub tokens: i64,
+    pub last_used_at: Option<NaiveDateTime>,
+}
+
+diesel::define_sql_function! {
+    /// The first non-null argument.
+    fn coalesce(x: diesel::sql_types::Nullable<diesel::sql_types::Timestamp>, y: diesel::sql_types::Nullable<diesel::sql_types::Timestamp>) -> diesel::sql_types::Nullable<diesel::sql_types::Timestamp>;
+}
+
+/// Adds counts gathered in memory to the stored days (one statement per
+/// client and day, in one transaction).
+pub fn add_usage(conn: &mut DbConnection, rows: &[UsageDay]) -> StoreResult<()> {
+    use diesel::upsert::excluded;
+    conn.transaction(|conn| {
+        for r in rows {
+            super::on_backend!(conn, |c| diesel::insert_into(u::table)
+                .values(r)
+                .on_conflict((u::client_id, u::day))
+                .do_update()
+                .set((
+                    u::requests.eq(u::requests + excluded(u::requests)),
+                    u::errors.eq(u::errors + excluded(u::errors)),
+                    u::tokens.eq(u::tokens + excluded(u::tokens)),
+                    u::last_used_at.eq(coalesce(excluded(u::last_used_at), u::last_used_at)),
+                ))
+                .execute(c)?);
+        }
+        Ok(())
+    })
+}
+
+/// A client's days from `from` on (oldest first) and when it last made a
+/// request at all.
+pub fn usage(
+    conn: &mut DbConnection,
+    client_id: &str,
+    from: &str,
+) -> StoreResult<(Vec<UsageDay>, Option<NaiveDateTime>)> {
+    let days = u::table
+        .filter(u::client_id.eq(client_id))
+        .filter(u::day.ge(from))
+        .order(u::day.asc())
+        .select(UsageDay::as_select())
+        .load(conn)?;
+    let last: Option<NaiveDateTime> = u::table
+        .filter(u::client_id.eq(client_id))
+        .select(diesel::dsl::max(u::last_used_at))
+        .first(conn)?;
+    Ok((days, last))
 }

@@ -430,6 +430,18 @@ diesel::table! {
         last_error -> Nullable<Text>,
         created_at -> Timestamp,
         delivered_at -> Nullable<Timestamp>,
+        resend_of -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    api_client_usage (client_id, day) {
+        client_id -> Text,
+        day -> Text,
+        requests -> BigInt,
+        errors -> BigInt,
+        tokens -> BigInt,
+        last_used_at -> Nullable<Timestamp>,
     }
 }
 

@@ -45,7 +45,13 @@ pub struct Delivery {
     pub last_error: Option<String>,
     pub created_at: NaiveDateTime,
     pub delivered_at: Option<NaiveDateTime>,
+    /// For a resend: the delivery it sends again.
+    pub resend_of: Option<String>,
 }
+
+/// The type of a test delivery (event id 0): sent first, tried once, and
+/// its failure never disables the subscription.
+pub const PING: &str = "ping";
 
 /// The webhook event types, and how they are read off the event log.
 pub const EVENT_TYPES: &[&str] = &[
@@ -178,19 +184,67 @@ pub fn enable(conn: &mut DbConnection, id: &str, at: NaiveDateTime) -> StoreResu
                 w::updated_at.eq(at),
             ))
             .execute(conn)?;
-        diesel::update(
-            d::table
-                .filter(d::webhook_id.eq(id))
-                .filter(d::status.eq("failed")),
-        )
-        .set((
-            d::status.eq("pending"),
-            d::attempts.eq(0),
-            d::next_attempt_at.eq(at),
-        ))
-        .execute(conn)?;
+        // Failed deliveries of events not since delivered or queued again
+        // by a resend; test pings are not tried again.
+        let rows: Vec<(String, i64, String)> = d::table
+            .filter(d::webhook_id.eq(id))
+            .filter(d::event_type.ne(PING))
+            .select((d::id, d::event_id, d::status))
+            .load(conn)?;
+        let settled: std::collections::HashSet<i64> = rows
+            .iter()
+            .filter(|(_, _, s)| s != "failed")
+            .map(|(_, e, _)| *e)
+            .collect();
+        let mut again: Vec<&String> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for (dl, e, s) in &rows {
+            if s == "failed" && !settled.contains(e) && seen.insert(*e) {
+                again.push(dl);
+            }
+        }
+        diesel::update(d::table.filter(d::id.eq_any(again)))
+            .set((
+                d::status.eq("pending"),
+                d::attempts.eq(0),
+                d::next_attempt_at.eq(at),
+            ))
+            .execute(conn)?;
         Ok(())
     })
+}
+
+/// Stops deliveries to a subscription by hand: events keep being queued
+/// and are sent, in order, once it is enabled again.
+pub fn disable(
+    conn: &mut DbConnection,
+    id: &str,
+    reason: &str,
+    at: NaiveDateTime,
+) -> StoreResult<()> {
+    diesel::update(w::table.find(id))
+        .set((
+            w::status.eq("disabled"),
+            w::disabled_reason.eq(Some(reason)),
+            w::updated_at.eq(at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn get_delivery(conn: &mut DbConnection, id: &str) -> StoreResult<Option<Delivery>> {
+    Ok(d::table
+        .find(id)
+        .select(Delivery::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Queues one delivery (a test ping or a resend) on the subscription's
+/// outbox; the sender picks it up like any other.
+pub fn enqueue(conn: &mut DbConnection, row: &Delivery) -> StoreResult<()> {
+    diesel::insert_into(d::table).values(row).execute(conn)?;
+    Ok(())
 }
 
 /// Deliveries of one subscription, newest first, before `before`.
@@ -329,6 +383,7 @@ pub fn fan_out(
                         last_error: None,
                         created_at: at,
                         delivered_at: None,
+                        resend_of: None,
                     };
                     row.body = body(kind, &row, e, &h.id);
                     rows.push(row);
@@ -447,7 +502,7 @@ pub fn record(
                         d::next_attempt_at.eq(next),
                     ))
                     .execute(conn)?;
-                if retry_at.is_none() {
+                if retry_at.is_none() && dl.event_type != PING {
                     diesel::update(w::table.find(&dl.webhook_id))
                         .set((
                             w::status.eq("disabled"),

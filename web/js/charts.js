@@ -49,8 +49,10 @@ export function lineChart(days, series, { height = 300 } = {}) {
   }
   const step = Math.max(1, Math.ceil(days.length / 8));
   days.forEach((d, i) => {
-    if (i % step === 0 || i === days.length - 1) {
-      svg.append(s('text', { x: x(i), y: H - 8, class: 'axis', 'text-anchor': 'middle' }, d.slice(5)));
+    // The last day is always labelled; a regular label too close to it is not.
+    const last = i === days.length - 1;
+    if (last || (i % step === 0 && days.length - 1 - i >= step / 2)) {
+      svg.append(s('text', { x: x(i), y: H - 8, class: 'axis', 'text-anchor': last && i > 0 ? 'end' : 'middle' }, d.slice(5)));
     }
   });
   series.forEach((se, si) => {

@@ -16,6 +16,7 @@ import { notificationsView } from './views/notifications.js';
 import { frontdeskView } from './views/frontdesk.js';
 import { moderationView } from './views/moderation.js';
 import { sheetsView } from './views/sheets.js';
+import { clientsView, clientView } from './views/clients.js';
 import { digestView } from './views/digest.js';
 
 const NAV = [
@@ -29,6 +30,7 @@ const NAV = [
   ['#/search', '信息检索', 'search'],
   ['#/stats', '统计', 'stats'],
   ['#/audit', '审计日志', 'audit'],
+  ['#/clients', '接口客户端', 'clients', ['community_staff', 'platform_admin']],
   ['#/notifications', '通知', 'notifications'],
 ];
 
@@ -45,6 +47,8 @@ const ROUTES = [
   [/^#\/search$/, () => searchView],
   [/^#\/stats$/, () => statsView],
   [/^#\/audit$/, () => auditView],
+  [/^#\/clients$/, () => clientsView],
+  [/^#\/clients\/([^/]+)$/, () => clientView],
   [/^#\/notifications$/, () => notificationsView],
 ];
 
@@ -172,7 +176,7 @@ function shell() {
   app.nav = h(
     'nav',
     { class: 'nav', 'aria-label': '主导航' },
-    NAV.map(([href, text, key]) =>
+    NAV.filter(([, , , roles]) => !roles || roles.some((r) => me.roles.includes(r))).map(([href, text, key]) =>
       h('a', { href, dataset: { nav: key } }, text,
         key === 'notifications' && h('span', { id: 'unread-badge', class: 'count', hidden: true }, '0'))),
   );

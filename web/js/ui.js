@@ -130,6 +130,15 @@ export const AUDIT_ACTION = {
   'moderation.dismiss': '驳回举报',
   'import.firms': '表格导入企业',
   'import.listings': '表格导入供需',
+  'client.created': '创建接口客户端',
+  'client.secret_rotated': '轮换客户端密钥',
+  'client.revoked': '吊销接口客户端',
+  'webhook.created': '代建 webhook 订阅',
+  'webhook.disabled': '停用 webhook',
+  'webhook.enabled': '启用 webhook',
+  'webhook.deleted': '删除 webhook',
+  'webhook.test_sent': 'webhook 测试推送',
+  'webhook.delivery_resent': '重发 webhook 投递',
 };
 export const ATTRIBUTE = {
   area_m2: '面积（㎡）',

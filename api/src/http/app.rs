@@ -108,6 +108,7 @@ pub async fn prepare_state(config: Config) -> anyhow::Result<AppState> {
         wechat_push,
         wechat: crate::service::wechat::http_client()?,
         background,
+        usage: Arc::new(crate::service::usage::Meter::default()),
         admission,
     })
 }
@@ -222,6 +223,9 @@ pub type Built = (Server, SocketAddr, web::Data<AppState>);
 /// After the server stopped: background work stops and releases its leases,
 /// webhook deliveries stop, the indexer finishes its batch.
 pub async fn wind_down(state: &AppState) {
+    if let Err(e) = state.usage.flush(&state.db).await {
+        tracing::warn!(error = %e, "cannot write API client usage");
+    }
     state.background.shutdown().await;
     state.webhooks.shutdown().await;
     if let Some(p) = &state.wechat_push {
@@ -258,6 +262,19 @@ pub async fn build_server_on(config: Config, listener: TcpListener) -> anyhow::R
             }
         }
     });
+    // Adds the API clients' usage counted on this node to the database in
+    // batches; ends with the server's state.
+    let metering = Arc::downgrade(&state.clone().into_inner());
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(crate::service::usage::FLUSH_EVERY);
+        loop {
+            tick.tick().await;
+            let Some(s) = metering.upgrade() else { break };
+            if let Err(e) = s.usage.flush(&s.db).await {
+                tracing::warn!(error = %e, "cannot write API client usage");
+            }
+        }
+    });
     let request_id = HeaderName::from_static("x-request-id");
     let server = HttpServer::new(move || {
         let state = state.clone();
@@ -266,6 +283,7 @@ pub async fn build_server_on(config: Config, listener: TcpListener) -> anyhow::R
         App::new()
             .app_data(state.admission.clone())
             .configure(|cfg| configure_app(cfg, state))
+            .wrap(actix_web::middleware::from_fn(crate::http::usage::count))
             .wrap(actix_web::middleware::from_fn(crate::http::input::screen))
             .wrap(actix_web::middleware::from_fn(crate::http::protect::guard))
             .wrap(cors)

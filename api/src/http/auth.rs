@@ -75,7 +75,13 @@ fn authenticate_token(req: &HttpRequest) -> Result<Caller, ApiError> {
         .ok_or_else(|| ApiError::internal("application state missing"))?;
     let token = bearer(req)?;
     match state.jwt.verify(token) {
-        Ok(claims) => Ok(Caller::from_claims(claims)),
+        Ok(claims) => {
+            let caller = Caller::from_claims(claims);
+            if let Some(g) = &caller.client {
+                crate::http::usage::mark(req, &g.client_id);
+            }
+            Ok(caller)
+        }
         Err(TokenError::Expired) => Err(ApiError::unauthorized(
             Code::TokenExpired,
             "访问令牌已过期，请刷新",

@@ -16,3 +16,4 @@ pub mod protect;
 pub mod routes;
 pub mod state;
 pub mod upload;
+pub mod usage;

@@ -44,6 +44,11 @@ pub const CREATING_ROUTES: &[&str] = &[
     "/api/v1/threads/{id}/messages",
     "/api/v1/clients",
     "/api/v1/webhooks",
+    "/api/v1/webhooks/{id}/ping",
+    "/api/v1/webhooks/{id}/deliveries/{delivery_id}/resend",
+    "/api/v1/clients/{id}/webhooks",
+    "/api/v1/clients/{id}/webhooks/{webhook_id}/ping",
+    "/api/v1/clients/{id}/webhooks/{webhook_id}/deliveries/{delivery_id}/resend",
 ];
 
 /// POST routes whose answers carry a secret or a token: `Cache-Control:
@@ -57,6 +62,7 @@ pub const SECRET_ROUTES: &[&str] = &[
     "/api/v1/clients",
     "/api/v1/clients/{id}/rotate",
     "/api/v1/webhooks",
+    "/api/v1/clients/{id}/webhooks",
 ];
 
 /// The secret shown once in the answer of a creating route: the stored
@@ -65,6 +71,7 @@ pub const SECRET_ROUTES: &[&str] = &[
 const SHOWN_ONCE: &[(&str, &str)] = &[
     ("/api/v1/clients", "client_secret"),
     ("/api/v1/webhooks", "secret"),
+    ("/api/v1/clients/{id}/webhooks", "secret"),
 ];
 
 /// Reads that answer an `ETag` and honour `If-None-Match`.

@@ -34,6 +34,8 @@ pub struct AppState {
     pub wechat: reqwest::Client,
     /// Matching, expiry and SLA sweeps under database leases.
     pub background: Arc<crate::worker::background::Background>,
+    /// API clients' usage counted on this node, written in batches.
+    pub usage: Arc<crate::service::usage::Meter>,
     /// This server's in-flight limit.
     pub admission: crate::http::admission::Admission,
 }

@@ -5,6 +5,7 @@
 
 use base64::Engine;
 use chrono::{DateTime, Utc};
+use diesel::Connection;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -14,9 +15,10 @@ use crate::service::pagination::{self, Page};
 use crate::service::tokens::{Claims, JwtKeys};
 use crate::service::validate::Errors;
 use crate::service::views::utc;
+use crate::store::audit::{self, Actor};
 use crate::store::clients::{self as store, ApiClient, NewClient};
 use crate::store::scopes::Scopes;
-use crate::store::{Db, accounts, now, stream};
+use crate::store::{Db, DbConnection, StoreResult, accounts, now, stream};
 
 /// The prefix that makes a leaked secret recognisable to secret scanners.
 const SECRET_PREFIX: &str = "zqs_";
@@ -83,6 +85,44 @@ fn same(a: &str, b: &str) -> bool {
             .zip(b.bytes())
             .fold(0u8, |acc, (x, y)| acc | (x ^ y))
             == 0
+}
+
+/// Inside the action's transaction: the staff member or admin who acts.
+pub(crate) fn actor_of(c: &mut DbConnection, user_id: &str) -> StoreResult<Actor> {
+    let name = accounts::get_user(c, user_id)?
+        .map(|u| u.display_name)
+        .unwrap_or_default();
+    Ok(Actor {
+        user_id: user_id.to_string(),
+        name,
+    })
+}
+
+/// Inside the action's transaction: the audit entry of an action on a
+/// client (its community's log).
+pub(crate) fn audited(
+    c: &mut DbConnection,
+    caller: &Caller,
+    client: &ApiClient,
+    action: &str,
+    subject: (&str, &str),
+    detail: serde_json::Value,
+) -> StoreResult<()> {
+    let actor = actor_of(c, &caller.user_id)?;
+    let mut detail = detail;
+    if let Some(o) = detail.as_object_mut() {
+        o.insert("client".into(), client.name.clone().into());
+    }
+    audit::record(
+        c,
+        &actor,
+        &client.community_id,
+        action,
+        None,
+        subject,
+        detail,
+    )?;
+    Ok(())
 }
 
 fn require_manager(caller: &Caller) -> Result<(), ApiError> {
@@ -163,7 +203,25 @@ pub async fn create(
         secret_hash,
         created_by: caller.user_id.clone(),
     };
-    let client = db.run(move |c| store::create(c, row)).await?;
+    let by = caller.clone();
+    let client = db
+        .run(move |c| {
+            c.transaction(|c| {
+                let client = store::create(c, row)?;
+                let detail =
+                    serde_json::json!({ "scopes": client.scopes, "firm_id": client.firm_id });
+                audited(
+                    c,
+                    &by,
+                    &client,
+                    "client.created",
+                    ("api_client", &client.id),
+                    detail,
+                )?;
+                Ok(client)
+            })
+        })
+        .await?;
     Ok(ClientWithSecret {
         client: client_out(client),
         client_secret: secret,
@@ -193,8 +251,9 @@ pub async fn list(db: &Db, caller: &Caller, q: ListQuery) -> Result<Page<ClientO
     Ok(Page::from_rows(rows, limit, |c| &c.id, client_out))
 }
 
-/// A client the caller manages, or 404.
-async fn managed(db: &Db, caller: &Caller, id: String) -> Result<ApiClient, ApiError> {
+/// A client the caller manages (staff of its community, platform
+/// admins), or 404.
+pub(crate) async fn managed(db: &Db, caller: &Caller, id: String) -> Result<ApiClient, ApiError> {
     require_manager(caller)?;
     db.run(move |c| store::get(c, &id))
         .await?
@@ -212,8 +271,25 @@ pub async fn get(db: &Db, caller: &Caller, id: String) -> Result<ClientOut, ApiE
 pub async fn rotate(db: &Db, caller: &Caller, id: String) -> Result<ClientWithSecret, ApiError> {
     let c = managed(db, caller, id).await?;
     let (secret, hash) = new_secret();
+    let by = caller.clone();
     let updated = db
-        .run(move |conn| store::set_secret(conn, &c.id, &hash, now()))
+        .run(move |conn| {
+            conn.transaction(|conn| {
+                let updated = store::set_secret(conn, &c.id, &hash, now())?;
+                if let Some(u) = &updated {
+                    let detail = serde_json::json!({});
+                    audited(
+                        conn,
+                        &by,
+                        u,
+                        "client.secret_rotated",
+                        ("api_client", &u.id),
+                        detail,
+                    )?;
+                }
+                Ok(updated)
+            })
+        })
         .await?
         .ok_or_else(|| ApiError::conflict(Code::ClientRevoked, "该 API 客户端已吊销"))?;
     stream::committed();
@@ -227,8 +303,26 @@ pub async fn rotate(db: &Db, caller: &Caller, id: String) -> Result<ClientWithSe
 /// stream tickets and open streams end at once.
 pub async fn revoke(db: &Db, caller: &Caller, id: String) -> Result<ClientOut, ApiError> {
     let c = managed(db, caller, id).await?;
+    let by = caller.clone();
+    let was_live = c.revoked_at.is_none();
     let updated = db
-        .run(move |conn| store::revoke(conn, &c.id, now()))
+        .run(move |conn| {
+            conn.transaction(|conn| {
+                let updated = store::revoke(conn, &c.id, now())?;
+                if let Some(u) = updated.as_ref().filter(|_| was_live) {
+                    let detail = serde_json::json!({});
+                    audited(
+                        conn,
+                        &by,
+                        u,
+                        "client.revoked",
+                        ("api_client", &u.id),
+                        detail,
+                    )?;
+                }
+                Ok(updated)
+            })
+        })
         .await?
         .ok_or_else(|| ApiError::not_found("API 客户端"))?;
     stream::committed();
@@ -247,6 +341,9 @@ pub struct TokenRequest {
 
 #[derive(Debug, Serialize)]
 pub struct TokenOut {
+    /// Whose token (counted in the client's usage; not answered).
+    #[serde(skip)]
+    pub client_id: String,
     pub access_token: String,
     pub token_type: &'static str,
     pub expires_in: i64,
@@ -323,9 +420,102 @@ pub async fn token(
     };
     let access = jwt.sign(&claims).map_err(ApiError::internal)?;
     Ok(TokenOut {
+        client_id: client.id.clone(),
         access_token: access,
         token_type: "Bearer",
         expires_in: jwt.ttl_secs,
         scope: scopes.to_string(),
+    })
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UsageQuery {
+    /// Days up to today (China Standard Time), 1–90; 30 by default.
+    pub days: Option<u32>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct UsageDayOut {
+    pub day: String,
+    pub requests: i64,
+    pub errors: i64,
+    pub tokens: i64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct UsageTotals {
+    pub requests: i64,
+    pub errors: i64,
+    pub tokens: i64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct UsageOut {
+    pub client_id: String,
+    pub from: String,
+    pub to: String,
+    /// The last request with one of its tokens (any day), if any.
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub totals: UsageTotals,
+    /// Every day of the window, oldest first (days without use are zeros).
+    pub days: Vec<UsageDayOut>,
+}
+
+/// `GET /api/v1/clients/{id}/usage`: requests, errors and tokens per day.
+/// This node's counts not yet written are written first; other nodes'
+/// arrive within [`crate::service::usage::FLUSH_EVERY`].
+pub async fn usage(
+    db: &Db,
+    meter: &crate::service::usage::Meter,
+    caller: &Caller,
+    id: String,
+    q: UsageQuery,
+) -> Result<UsageOut, ApiError> {
+    let n = q.days.unwrap_or(30);
+    if !(1..=90).contains(&n) {
+        return Err(ApiError::field(
+            "days",
+            "out_of_range",
+            "days 须在 1 到 90 之间",
+        ));
+    }
+    let c = managed(db, caller, id).await?;
+    if let Err(e) = meter.flush(db).await {
+        tracing::warn!(error = %e, "cannot write API client usage");
+    }
+    let to = crate::service::usage::day_of(now());
+    let from = to - chrono::Days::new(u64::from(n - 1));
+    let (cid, f) = (c.id.clone(), from.to_string());
+    let (rows, last) = db.run(move |conn| store::usage(conn, &cid, &f)).await?;
+    let mut days = Vec::new();
+    let mut totals = UsageTotals {
+        requests: 0,
+        errors: 0,
+        tokens: 0,
+    };
+    for d in from.iter_days().take(n as usize) {
+        let key = d.to_string();
+        let (requests, errors, tokens) = rows
+            .iter()
+            .find(|r| r.day == key)
+            .map_or((0, 0, 0), |r| (r.requests, r.errors, r.tokens));
+        totals.requests += requests;
+        totals.errors += errors;
+        totals.tokens += tokens;
+        days.push(UsageDayOut {
+            day: key,
+            requests,
+            errors,
+            tokens,
+        });
+    }
+    Ok(UsageOut {
+        client_id: c.id,
+        from: from.to_string(),
+        to: to.to_string(),
+        last_used_at: last.map(utc),
+        totals,
+        days,
     })
 }

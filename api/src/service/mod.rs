@@ -41,6 +41,7 @@ pub mod stats;
 pub mod testkit;
 pub mod threads;
 pub mod tokens;
+pub mod usage;
 pub mod validate;
 pub mod views;
 pub mod webhooks;

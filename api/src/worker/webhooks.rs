@@ -196,7 +196,8 @@ async fn send(db: &Db, http: &reqwest::Client, s: &Settings, dl: Delivery, hook:
         Ok(code) => Outcome::Delivered { status_code: code },
         Err((code, error)) => {
             let attempts = dl.attempts + 1;
-            let retry_at = (attempts < s.max_attempts).then(|| {
+            // A test ping is tried once: its result is the answer to the test.
+            let retry_at = (attempts < s.max_attempts && dl.event_type != store::PING).then(|| {
                 let d = backoff(s.base, s.max, attempts as u32);
                 now() + TimeDelta::from_std(d).unwrap_or(TimeDelta::seconds(1))
             });

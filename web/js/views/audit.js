@@ -4,7 +4,7 @@
 import { api } from '../api.js';
 import { h, mount, errorBox, empty, label, fmtTime, AUDIT_ACTION, OUTCOME } from '../ui.js';
 
-const SUBJECT = { firm: '企业', thread: '会话', listing: '信息', case: '工单', match: '匹配' };
+const SUBJECT = { firm: '企业', thread: '会话', listing: '信息', case: '工单', match: '匹配', api_client: '接口客户端', webhook: 'webhook' };
 
 /** The detail of an entry in words; ids are left out, communities named. */
 function describe(detail, communities) {
@@ -19,6 +19,8 @@ function describe(detail, communities) {
     else if (k === 'offer_ids' && Array.isArray(v)) parts.push(`供给 ${v.length} 个`);
     else if (k === 'from') parts.push(`自：${community(v)}`);
     else if (k === 'to') parts.push(`转至：${community(v)}`);
+    else if (k === 'client') parts.push(`客户端：${v}`);
+    else if (k === 'url') parts.push(`地址：${v}`);
     else if (k === 'previous_claimant') parts.push('接手他人认领的工单');
   }
   return parts.join('；');

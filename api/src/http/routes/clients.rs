@@ -7,7 +7,7 @@ use base64::Engine;
 
 use crate::http::auth::Caller;
 use crate::http::state::AppState;
-use crate::service::clients::{self, CreateClient, ListQuery, TokenRequest};
+use crate::service::clients::{self, CreateClient, ListQuery, TokenRequest, UsageQuery};
 use crate::service::error::ApiError;
 
 /// `POST /api/v1/clients`: a client for one firm or one community; the
@@ -64,6 +64,18 @@ pub async fn revoke(
     Ok(HttpResponse::Ok().json(clients::revoke(&state.db, &caller, id.into_inner()).await?))
 }
 
+/// `GET /api/v1/clients/{id}/usage`: requests, errors and tokens per day.
+pub async fn usage(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+    q: web::Query<UsageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, q) = (id.into_inner(), q.into_inner());
+    let out = clients::usage(&state.db, &state.usage, &caller, id, q).await?;
+    Ok(HttpResponse::Ok().json(out))
+}
+
 /// Client id and secret from HTTP Basic, else from the form.
 fn credentials(req: &HttpRequest, form: &TokenRequest) -> Option<(String, String)> {
     if let Some(v) = req.headers().get(header::AUTHORIZATION) {
@@ -93,6 +105,7 @@ pub async fn token(
     let form = form.into_inner();
     let presented = credentials(&req, &form);
     let out = clients::token(&state.db, &state.jwt, presented, form).await?;
+    state.usage.token(&out.client_id);
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(out))
