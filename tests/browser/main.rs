@@ -11,6 +11,7 @@
 #[path = "../helpers.rs"]
 mod helpers;
 
+mod deals;
 mod firm_app;
 mod frontdesk;
 mod sheets;
