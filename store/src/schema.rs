@@ -766,3 +766,14 @@ diesel::table! {
         finished_at -> Nullable<Timestamp>,
     }
 }
+
+diesel::table! {
+    short_links (code) {
+        code -> Text,
+        listing_id -> Text,
+        community_id -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+        clicks -> BigInt,
+    }
+}
