@@ -14,6 +14,7 @@ pub mod deal_terms;
 pub mod digest;
 pub mod error;
 pub mod events;
+pub mod file_type;
 pub mod firms;
 pub mod frontdesk;
 pub mod lifecycle;
