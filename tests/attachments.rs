@@ -577,6 +577,212 @@ async fn bad_uploads_are_refused_and_store_nothing() {
     let dir = app.data_dir().join("objects").join("attachments");
     let stored = std::fs::read_dir(&dir).map(|d| d.count()).unwrap_or(0);
     assert_eq!(stored, 0, "nothing stored in {}", dir.display());
+    // Uploads are received into temporary files: none is left behind.
+    let tmp = app.data_dir().join("uploads");
+    assert!(tmp.is_dir(), "uploads are received under {}", tmp.display());
+    let left = std::fs::read_dir(&tmp).map(|d| d.count()).unwrap_or(0);
+    assert_eq!(left, 0, "temporary files left in {}", tmp.display());
+}
+
+/// A body far over the limit is refused while it arrives: the server keeps
+/// no more of it than the limit (no temporary file is left, and none grew
+/// past the limit while it was sent), and the next upload works.
+#[tokio::test]
+async fn an_upload_over_the_limit_is_refused_without_keeping_it() {
+    let app = spawn_app_with(&[("ZQL_ATTACHMENTS_MAX_BYTES", "100000")]).await;
+    let w = app.world().await;
+    let lid = id_of(&app.create_listing(&w.a.admin, &space_offer("仓库")).await);
+    let tok = &w.a.admin.token;
+    let tmp = app.data_dir().join("uploads");
+    // Watches the temporary files while the body is sent.
+    let watching = tmp.clone();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let done = stop.clone();
+    let watcher = std::thread::spawn(move || {
+        let mut largest = 0u64;
+        while !done.load(std::sync::atomic::Ordering::SeqCst) {
+            if let Ok(d) = std::fs::read_dir(&watching) {
+                for e in d.flatten() {
+                    largest = largest.max(e.metadata().map(|m| m.len()).unwrap_or(0));
+                }
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        largest
+    });
+    let mut big = pdf();
+    big.resize(350_000, b' ');
+    upload(&app, tok, "listing", &lid, "big.pdf", &big)
+        .await
+        .expect_problem(413, "file_too_large");
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    let largest = watcher.join().expect("watcher");
+    assert!(
+        largest <= 100_000,
+        "a temporary file grew to {largest} bytes"
+    );
+    let left = std::fs::read_dir(&tmp).map(|d| d.count()).unwrap_or(0);
+    assert_eq!(left, 0, "temporary files left in {}", tmp.display());
+    let r = upload(&app, tok, "listing", &lid, "ok.pdf", &pdf()).await;
+    r.expect(201);
+    let left = std::fs::read_dir(&tmp).map(|d| d.count()).unwrap_or(0);
+    assert_eq!(left, 0, "an accepted upload leaves its temporary file");
+}
+
+/// A PDF as a sequence of objects, with its cross-reference table.
+fn pdf_of(objects: &[Vec<u8>]) -> Vec<u8> {
+    let mut out = b"%PDF-1.7\n".to_vec();
+    let mut offsets = Vec::new();
+    for (i, o) in objects.iter().enumerate() {
+        offsets.push(out.len());
+        out.extend_from_slice(format!("{} 0 obj\n", i + 1).as_bytes());
+        out.extend_from_slice(o);
+        out.extend_from_slice(b"\nendobj\n");
+    }
+    let xref = out.len();
+    out.extend_from_slice(
+        format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
+    );
+    for o in offsets {
+        out.extend_from_slice(format!("{o:010} 00000 n \n").as_bytes());
+    }
+    out.extend_from_slice(
+        format!(
+            "trailer<</Size {}/Root 1 0 R>>\nstartxref\n{xref}\n%%EOF\n",
+            objects.len() + 1
+        )
+        .as_bytes(),
+    );
+    out
+}
+
+/// An object stream holding `objects`, compressed.
+fn object_stream(objects: &[&str]) -> Vec<u8> {
+    use std::io::Write;
+    let mut head = String::new();
+    let mut body = String::new();
+    for (i, o) in objects.iter().enumerate() {
+        head.push_str(&format!("{} {} ", 10 + i, body.len()));
+        body.push_str(o);
+        body.push(' ');
+    }
+    let data = format!("{head}{body}");
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    z.write_all(data.as_bytes()).unwrap();
+    let packed = z.finish().unwrap();
+    let mut o = format!(
+        "<</Type/ObjStm/N {}/First {}/Filter/FlateDecode/Length {}>>stream\n",
+        objects.len(),
+        head.len(),
+        packed.len()
+    )
+    .into_bytes();
+    o.extend_from_slice(&packed);
+    o.extend_from_slice(b"\nendstream");
+    o
+}
+
+/// PDFs carrying scripts, launch actions, embedded files, automatic
+/// actions, rich media or XFA forms are refused with a field error —
+/// written plainly, with `#xx` escapes, or packed into a compressed object
+/// stream — and nothing is stored; a plain one (an `/OpenAction` that only
+/// opens a page) is accepted.
+#[tokio::test]
+async fn pdfs_with_active_content_are_refused() {
+    let app = spawn_app().await;
+    let w = app.world().await;
+    let lid = id_of(&app.create_listing(&w.a.admin, &space_offer("仓库")).await);
+    let tok = &w.a.admin.token;
+    let catalog = |extra: &str| format!("<</Type/Catalog/Pages 2 0 R{extra}>>").into_bytes();
+    let pages = b"<</Type/Pages/Kids[3 0 R]/Count 1>>".to_vec();
+    let page = |extra: &str| {
+        format!("<</Type/Page/Parent 2 0 R/MediaBox[0 0 200 200]{extra}>>").into_bytes()
+    };
+    let refused = [
+        (
+            "open-js",
+            pdf_of(&[
+                catalog("/OpenAction<</S/JavaScript/JS(app.alert(1))>>"),
+                pages.clone(),
+                page(""),
+            ]),
+        ),
+        (
+            "escaped",
+            pdf_of(&[
+                catalog("/OpenAction<</S/J#61vaScript/J#53(x)>>"),
+                pages.clone(),
+                page(""),
+            ]),
+        ),
+        (
+            "launch",
+            pdf_of(&[
+                catalog(""),
+                pages.clone(),
+                page("/AA<</O<</S/Launch/F(calc.exe)>>>>"),
+            ]),
+        ),
+        (
+            "embedded",
+            pdf_of(&[
+                catalog("/Names<</EmbeddedFiles<</Names[(a.exe) 4 0 R]>>>>"),
+                pages.clone(),
+                page(""),
+            ]),
+        ),
+        (
+            "xfa",
+            pdf_of(&[catalog("/AcroForm<</XFA 4 0 R>>"), pages.clone(), page("")]),
+        ),
+        (
+            "rich-media",
+            pdf_of(&[
+                catalog(""),
+                pages.clone(),
+                page("/Annots[<</Subtype/RichMedia>>]"),
+            ]),
+        ),
+        (
+            "compressed",
+            pdf_of(&[
+                catalog(""),
+                pages.clone(),
+                page(""),
+                object_stream(&["<</S/Launch/F(cmd.exe)>>", "<</JS(app.alert(2))>>"]),
+            ]),
+        ),
+    ];
+    for (what, bytes) in &refused {
+        let r = upload(&app, tok, "listing", &lid, "合同.pdf", bytes).await;
+        r.expect_invalid();
+        assert_eq!(
+            r.field_code("file").as_deref(),
+            Some("pdf_active_content"),
+            "{what}"
+        );
+        let detail = r.body["errors"][0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        assert!(detail.contains("不予接收"), "{what}: {detail}");
+    }
+    let list = app
+        .get(
+            &format!("/api/v1/attachments?parent_type=listing&parent_id={lid}"),
+            tok,
+        )
+        .await;
+    assert_eq!(list.expect(200)["items"], json!([]));
+
+    let plain = pdf_of(&[
+        catalog("/OpenAction[3 0 R/Fit]"),
+        pages,
+        page(""),
+        object_stream(&["<</Type/Font/Subtype/Type1/BaseFont/Helvetica>>"]),
+    ]);
+    let r = upload(&app, tok, "listing", &lid, "交付单.pdf", &plain).await;
+    assert_eq!(r.expect(201)["content_type"], "application/pdf");
 }
 
 /// A firm's business licence: its members and its community's staff see

@@ -455,6 +455,20 @@ async fn staff_hide_an_abusive_rating_comment_and_the_score_still_counts() {
         .expect_problem(409, "already_hidden");
     let after = get(&app, &format!("/api/v1/firms/{}/reputation", w.b.id), a).await;
     assert_eq!(before, after, "hiding a comment does not change the score");
+    // Staff list a firm's deals (where the console shows its ratings).
+    for (firm, has) in [(&w.b.id, true), (&w.a.id, true), (&w.c.id, false)] {
+        let listed = app
+            .all_pages(
+                &format!("/api/v1/agreements?firm={firm}&status=completed"),
+                &w.staff1.token,
+            )
+            .await;
+        assert_eq!(
+            listed.iter().any(|x| x["id"] == aid.as_str()),
+            has,
+            "{firm}"
+        );
+    }
     let audit = app
         .all_pages(
             "/api/v1/staff/audit?action=rating.comment_hidden",

@@ -1127,3 +1127,83 @@ async fn client_usage_counts_requests_errors_and_tokens_per_day() {
         .await
         .expect_problem(422, "validation_failed");
 }
+
+/// `attachment.added` and `attachment.removed` are webhook types for a
+/// client with `attachments:read`: its firm's upload and removal on a
+/// listing are delivered; a firm's licence is not (it is for users only).
+#[tokio::test]
+async fn attachment_events_are_delivered_to_subscribed_clients() {
+    let app = spawn_app_with(&[PRIVATE_OK]).await;
+    let w = app.world().await;
+    let rx = Receiver::start(&[], 200).await;
+    let types = ["attachment.added", "attachment.removed"];
+    let narrow = scoped_hook_client(&app, &w.staff1, &w.a.id, &["webhooks:manage"]).await;
+    let r = app
+        .post(
+            "/api/v1/webhooks",
+            &narrow,
+            &json!({ "url": rx.url, "event_types": types }),
+        )
+        .await;
+    r.expect_invalid();
+    assert_eq!(
+        r.field_code("event_types").as_deref(),
+        Some("insufficient_scope")
+    );
+    let client = scoped_hook_client(
+        &app,
+        &w.staff1,
+        &w.a.id,
+        &["webhooks:manage", "attachments:read"],
+    )
+    .await;
+    let (hook, secret) = subscribe(&app, &client, &rx.url, &types).await;
+
+    let tok = &w.a.admin.token;
+    crate::attachments::upload(
+        &app,
+        tok,
+        "firm",
+        &w.a.id,
+        "营业执照.pdf",
+        &crate::attachments::pdf(),
+    )
+    .await
+    .expect(201);
+    let lid = id_of(&app.create_listing(&w.a.admin, &space_offer("仓库")).await);
+    let up = crate::attachments::upload(
+        &app,
+        tok,
+        "listing",
+        &lid,
+        "平面图.pdf",
+        &crate::attachments::pdf(),
+    )
+    .await;
+    let aid = id_of(up.expect(201));
+    app.request(
+        reqwest::Method::DELETE,
+        &format!("/api/v1/attachments/{aid}"),
+        Some(tok),
+        None,
+    )
+    .await
+    .expect(204);
+
+    let got = rx.wait_for(2, Duration::from_secs(10)).await;
+    assert_eq!(got.len(), 2, "{got:?}");
+    let bodies: Vec<Value> = got.iter().map(json_of).collect();
+    for (r, b) in got.iter().zip(&bodies) {
+        assert!(verified(&secret, r, &r.body), "unsigned: {b:#}");
+        assert_eq!(b["webhook_id"], hook.as_str());
+        assert_eq!(b["data"]["id"], aid.as_str(), "only the listing's: {b:#}");
+        assert_eq!(b["data"]["parent_type"], "listing");
+        assert_eq!(b["data"]["parent_id"], lid.as_str());
+    }
+    assert_eq!(bodies[0]["type"], "attachment.added", "{:#}", bodies[0]);
+    assert_eq!(bodies[0]["data"]["filename"], "平面图.pdf");
+    assert_eq!(bodies[1]["type"], "attachment.removed", "{:#}", bodies[1]);
+    // Nothing more arrives: the licence was never queued.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(rx.received().len(), 2);
+}

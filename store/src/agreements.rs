@@ -108,6 +108,9 @@ pub struct AgreementFilter {
     pub community_id: Option<String>,
     pub match_id: Option<String>,
     pub request_id: Option<String>,
+    /// Only agreements this firm is a party to (either side), within what
+    /// the other filters allow.
+    pub party_firm_id: Option<String>,
     pub status: Option<AgreementStatus>,
     pub before_id: Option<String>,
     pub limit: i64,
@@ -137,6 +140,13 @@ pub fn list(c: &mut DbConnection, f: &AgreementFilter) -> StoreResult<Vec<Agreem
     }
     if let Some(r) = &f.request_id {
         q = q.filter(agreements::request_id.eq(r.clone()));
+    }
+    if let Some(firm) = &f.party_firm_id {
+        q = q.filter(
+            agreements::request_firm_id
+                .eq(firm.clone())
+                .or(agreements::offer_firm_id.eq(firm.clone())),
+        );
     }
     if let Some(s) = f.status {
         q = q.filter(agreements::status.eq(s.as_str()));

@@ -69,6 +69,8 @@ pub const EVENT_TYPES: &[&str] = &[
     "agreement.completed",
     "agreement.cancelled",
     "rating.published",
+    "attachment.added",
+    "attachment.removed",
 ];
 
 /// What a client needs to receive a webhook type: the scope of the log
@@ -82,11 +84,20 @@ pub fn access_of(kind: &str) -> ClientAccess {
 
 /// The webhook type an event of the log stands for, if any: emergencies
 /// are the staff cases of emergency requests.
+///
+/// A firm's own attachments (its business licence) are for users only, as
+/// their routes are: their events are no webhook.
 pub fn webhook_type(e: &StreamEvent) -> Option<&'static str> {
     if let Some(t) = EVENT_TYPES
         .iter()
         .find(|t| **t == e.event_type && !t.starts_with("emergency."))
     {
+        if t.starts_with("attachment.") {
+            let p: serde_json::Value = serde_json::from_str(&e.payload).ok()?;
+            if p["parent_type"] == "firm" {
+                return None;
+            }
+        }
         return Some(t);
     }
     if e.event_type != "case.opened" && e.event_type != "case.updated" {
@@ -571,5 +582,19 @@ mod tests {
         );
         assert_eq!(webhook_type(&event("thread.read", e.clone())), None);
         assert_eq!(webhook_type(&event("emergency.opened", e)), None);
+    }
+
+    #[test]
+    fn attachment_events_are_webhooks_except_a_firms_licence() {
+        let on = |parent: &str| serde_json::json!({ "parent_type": parent, "id": "x" });
+        for t in ["attachment.added", "attachment.removed"] {
+            assert_eq!(webhook_type(&event(t, on("listing"))), Some(t));
+            assert_eq!(webhook_type(&event(t, on("agreement"))), Some(t));
+            assert_eq!(webhook_type(&event(t, on("firm"))), None);
+        }
+        assert_eq!(
+            access_of("attachment.added"),
+            ClientAccess::Needs(crate::scopes::Scope::AttachmentsRead)
+        );
     }
 }

@@ -12,6 +12,7 @@
 mod helpers;
 
 mod clients;
+mod deals;
 mod firm_app;
 mod frontdesk;
 mod sheets;
@@ -649,9 +650,18 @@ async fn stats_shown_match_the_api(
             Some(format!("达成 {} 对", n(&st["agreed_matches"]))),
         ),
         (
-            "内循环率",
+            "内循环率（按对数）",
             pct(&st["in_park_rate"]),
-            Some(format!("园区内达成 {} 对", n(&st["agreed_in_park"]))),
+            Some(format!(
+                "园区内达成 {} / {} 对",
+                n(&st["agreed_in_park"]),
+                n(&st["agreed_matches"])
+            )),
+        ),
+        (
+            "内循环率（按金额）",
+            pct(&st["funnel"]["in_park_rate_by_value"]),
+            None,
         ),
         (
             "紧急求助按时解决",

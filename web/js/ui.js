@@ -127,6 +127,7 @@ export const AUDIT_ACTION = {
   'moderation.warn_firm': '警告企业',
   'moderation.suspend_firm': '暂停企业',
   'moderation.lift_suspension': '恢复企业',
+  'moderation.unverify_firm': '撤销企业认证',
   'moderation.dismiss': '驳回举报',
   'import.firms': '表格导入企业',
   'import.listings': '表格导入供需',
@@ -139,6 +140,8 @@ export const AUDIT_ACTION = {
   'webhook.deleted': '删除 webhook',
   'webhook.test_sent': 'webhook 测试推送',
   'webhook.delivery_resent': '重发 webhook 投递',
+  'agreement.proposed_for_requester': '代需求方提出成交',
+  'rating.comment_hidden': '隐藏评价评论',
 };
 export const ATTRIBUTE = {
   area_m2: '面积（㎡）',
@@ -196,6 +199,22 @@ export const NOTIFICATION = {
   'firm.reverify': '企业需重新认证',
   'report.filed': '新的举报',
   moderation: '社区处理',
+  'quote.created': '新报价',
+  'quote.updated': '报价更新',
+  'agreement.proposed': '成交待确认',
+  'agreement.confirmed': '成交已确认',
+  'agreement.completed': '成交已履约',
+  'agreement.cancelled': '成交已取消',
+  'rating.published': '评价已公开',
+};
+
+export const QUOTE_STATUS = { submitted: '待决定', accepted: '已接受', declined: '已拒绝', withdrawn: '已撤回' };
+export const AGREEMENT_STATUS = {
+  proposed: '待确认',
+  confirmed: '已确认',
+  in_progress: '履约中',
+  completed: '已完成',
+  cancelled: '已取消',
 };
 
 export function label(map, key) {
@@ -238,6 +257,12 @@ export function fmtAgo(iso) {
 export function fmtPct(rate) {
   if (rate === null || rate === undefined || Number.isNaN(rate)) return '—';
   return `${(rate * 100).toFixed(rate >= 0.995 || rate === 0 ? 0 : 1)}%`;
+}
+
+/** ¥12,345.60 (yuan). */
+export function fmtYuan(v) {
+  if (v === null || v === undefined || Number.isNaN(v)) return '—';
+  return `¥${Number(v).toLocaleString('zh-CN', { minimumFractionDigits: 0, maximumFractionDigits: 2 })}`;
 }
 
 export function fmtAmount(a) {

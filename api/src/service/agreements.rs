@@ -697,12 +697,15 @@ pub struct ListQuery {
     #[serde(rename = "match")]
     pub match_id: Option<String>,
     pub request: Option<String>,
+    /// Only the agreements this firm is a party to (either side): a firm's
+    /// deals and the ratings they carry, as staff review them.
+    pub firm: Option<String>,
     pub cursor: Option<String>,
     pub limit: Option<i64>,
 }
 
 /// The agreements of the caller's firm (staff: of their community; admins:
-/// all), newest first, a page at a time.
+/// all), newest first, a page at a time; `firm` narrows them to one party.
 pub async fn list(db: &Db, caller: &Caller, q: ListQuery) -> Result<Page<AgreementView>, ApiError> {
     let limit = pagination::limit(q.limit)?;
     let before_id = pagination::decode(q.cursor.as_deref())?;
@@ -719,6 +722,7 @@ pub async fn list(db: &Db, caller: &Caller, q: ListQuery) -> Result<Page<Agreeme
     let mut f = AgreementFilter {
         match_id: q.match_id,
         request_id: q.request,
+        party_firm_id: q.firm,
         status,
         before_id,
         limit: limit + 1,

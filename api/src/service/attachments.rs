@@ -138,57 +138,7 @@ fn thumbnail_key(id: &str) -> ObjectPath {
 
 // ------------------------------------------------------------ file types
 
-/// The accepted types, told apart by their first bytes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FileType {
-    Jpeg,
-    Png,
-    WebP,
-    Pdf,
-}
-
-impl FileType {
-    pub fn sniff(b: &[u8]) -> Option<FileType> {
-        if b.starts_with(&[0xFF, 0xD8, 0xFF]) {
-            Some(FileType::Jpeg)
-        } else if b.starts_with(b"\x89PNG\r\n\x1a\n") {
-            Some(FileType::Png)
-        } else if b.len() >= 12 && &b[..4] == b"RIFF" && &b[8..12] == b"WEBP" {
-            Some(FileType::WebP)
-        } else if b.starts_with(b"%PDF-") {
-            Some(FileType::Pdf)
-        } else {
-            None
-        }
-    }
-
-    pub fn mime(self) -> &'static str {
-        match self {
-            FileType::Jpeg => "image/jpeg",
-            FileType::Png => "image/png",
-            FileType::WebP => "image/webp",
-            FileType::Pdf => "application/pdf",
-        }
-    }
-
-    fn extensions(self) -> &'static [&'static str] {
-        match self {
-            FileType::Jpeg => &["jpg", "jpeg"],
-            FileType::Png => &["png"],
-            FileType::WebP => &["webp"],
-            FileType::Pdf => &["pdf"],
-        }
-    }
-
-    fn image_format(self) -> Option<image::ImageFormat> {
-        match self {
-            FileType::Jpeg => Some(image::ImageFormat::Jpeg),
-            FileType::Png => Some(image::ImageFormat::Png),
-            FileType::WebP => Some(image::ImageFormat::WebP),
-            FileType::Pdf => None,
-        }
-    }
-}
+pub use crate::service::file_type::FileType;
 
 /// A file as it is stored: images encoded again (no metadata), with a
 /// thumbnail.
@@ -219,6 +169,16 @@ pub fn prepare(bytes: &[u8]) -> Result<Prepared, ApiError> {
         ));
     };
     let Some(format) = file_type.image_format() else {
+        if let Some(a) = crate::service::pdf_scan::active_content(bytes) {
+            return Err(ApiError::field(
+                "file",
+                "pdf_active_content",
+                format!(
+                    "PDF 含有{}（/{}），出于安全考虑不予接收：请另存或打印为不含脚本、附件和表单的 PDF 后再上传",
+                    a.what, a.name
+                ),
+            ));
+        }
         return Ok(Prepared {
             file_type,
             bytes: bytes.to_vec(),
@@ -290,126 +250,6 @@ pub fn clean_filename(raw: &str, t: FileType) -> String {
         name.push_str(t.extensions()[0]);
     }
     name
-}
-
-// ------------------------------------------------------------- multipart
-
-/// The file field of a `multipart/form-data` body (what WeChat's
-/// `wx.uploadFile` sends: one file part named by `name`, here `file`, and
-/// any `formData` fields, which are ignored).
-pub struct FilePart {
-    pub filename: String,
-    pub bytes: Bytes,
-}
-
-fn bad_multipart(detail: &str) -> ApiError {
-    ApiError::bad_request(
-        Code::InvalidMultipart,
-        format!("请求体须为 multipart/form-data，含一个名为 file 的文件字段：{detail}"),
-    )
-}
-
-fn boundary(content_type: &str) -> Option<String> {
-    let mut parts = content_type.split(';');
-    let essence = parts.next()?.trim();
-    if !essence.eq_ignore_ascii_case("multipart/form-data") {
-        return None;
-    }
-    parts
-        .filter_map(|p| p.split_once('='))
-        .find(|(k, _)| k.trim().eq_ignore_ascii_case("boundary"))
-        .map(|(_, v)| v.trim().trim_matches('"').to_string())
-        .filter(|b| !b.is_empty() && b.len() <= 200)
-}
-
-/// `name` and `filename` of a part's `Content-Disposition`.
-fn disposition(headers: &str) -> (Option<String>, Option<String>) {
-    let (mut name, mut filename, mut filename_star) = (None, None, None);
-    for line in headers.split("\r\n") {
-        let Some((h, v)) = line.split_once(':') else {
-            continue;
-        };
-        if !h.trim().eq_ignore_ascii_case("content-disposition") {
-            continue;
-        }
-        for p in v.split(';').skip(1) {
-            let Some((k, v)) = p.split_once('=') else {
-                continue;
-            };
-            let v = v.trim().trim_matches('"').to_string();
-            match k.trim().to_ascii_lowercase().as_str() {
-                "name" => name = Some(v),
-                "filename" => filename = Some(v),
-                "filename*" => filename_star = v.split_once("''").map(|(_, s)| percent_decode(s)),
-                _ => {}
-            }
-        }
-    }
-    (name, filename_star.or(filename))
-}
-
-fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%'
-            && i + 2 < b.len()
-            && let Ok(v) =
-                u8::from_str_radix(std::str::from_utf8(&b[i + 1..i + 3]).unwrap_or("-"), 16)
-        {
-            out.push(v);
-            i += 3;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-/// Finds the file part (`file`, else the first part with a file name).
-pub fn file_part(content_type: &str, body: &Bytes) -> Result<FilePart, ApiError> {
-    let b = boundary(content_type).ok_or_else(|| bad_multipart("缺少 boundary"))?;
-    let delim = format!("--{b}");
-    let next_delim = format!("\r\n--{b}");
-    let finder = memchr::memmem::Finder::new(delim.as_bytes());
-    let next = memchr::memmem::Finder::new(next_delim.as_bytes());
-    let mut at = finder
-        .find(body)
-        .ok_or_else(|| bad_multipart("找不到分隔符"))?
-        + delim.len();
-    let mut fallback = None;
-    loop {
-        let rest = &body[at..];
-        if rest.starts_with(b"--") {
-            break;
-        }
-        let start = at + if rest.starts_with(b"\r\n") { 2 } else { 0 };
-        let head_end = memchr::memmem::find(&body[start..], b"\r\n\r\n")
-            .ok_or_else(|| bad_multipart("分段缺少头部"))?
-            + start;
-        let headers = String::from_utf8_lossy(&body[start..head_end]);
-        let content_start = head_end + 4;
-        let end = next
-            .find(&body[content_start..])
-            .ok_or_else(|| bad_multipart("分段未结束"))?
-            + content_start;
-        let (name, filename) = disposition(&headers);
-        if let Some(filename) = filename {
-            let part = FilePart {
-                filename,
-                bytes: body.slice(content_start..end),
-            };
-            if name.as_deref() == Some("file") {
-                return Ok(part);
-            }
-            fallback.get_or_insert(part);
-        }
-        at = end + next_delim.len();
-    }
-    fallback
-        .ok_or_else(|| ApiError::field("file", "required", "请在名为 file 的字段中上传一个文件"))
 }
 
 // ----------------------------------------------------------------- parents
@@ -712,19 +552,9 @@ pub struct AttachmentList {
 
 // -------------------------------------------------------------- use cases
 
-/// A request body as received: its content type and bytes.
-pub struct Upload {
-    pub content_type: String,
-    pub body: Bytes,
-}
-
-fn too_large(max: usize) -> ApiError {
-    ApiError::new(
-        Status::PAYLOAD_TOO_LARGE,
-        Code::FileTooLarge,
-        format!("文件过大：最大 {:.1} MB", max as f64 / (1024.0 * 1024.0)),
-    )
-}
+/// An uploaded file as received (`http::upload`): in a temporary file,
+/// at most `max_bytes`, of an accepted type by its first bytes.
+pub type Upload = crate::service::multipart::Received;
 
 /// The body limit of an upload request: the file plus its multipart
 /// framing.
@@ -757,17 +587,18 @@ pub async fn upload(
         })())
     })
     .await??;
-    let part = file_part(&up.content_type, &up.body)?;
-    if part.bytes.is_empty() {
-        return Err(ApiError::field("file", "empty", "文件为空"));
+    if up.len > files.max_bytes {
+        return Err(crate::service::multipart::file_too_large(files.max_bytes));
     }
-    if part.bytes.len() > files.max_bytes {
-        return Err(too_large(files.max_bytes));
-    }
-    let raw = part.bytes.clone();
-    let prepared = tokio::task::spawn_blocking(move || prepare(&raw))
-        .await
-        .map_err(ApiError::internal)??;
+    let filename = up.filename.clone();
+    // Read back once accepted (within the limit): images are decoded and
+    // encoded again, PDFs scanned. The temporary file goes with `up`.
+    let prepared = tokio::task::spawn_blocking(move || {
+        let raw = std::fs::read(up.file.path()).map_err(ApiError::internal)?;
+        prepare(&raw)
+    })
+    .await
+    .map_err(ApiError::internal)??;
     let id = new_id();
     let row = Attachment {
         id: id.clone(),
@@ -775,7 +606,7 @@ pub async fn upload(
         parent_id: parent_id.clone(),
         firm_id: caller.firm_id().map(str::to_string),
         uploaded_by: caller.user_id.clone(),
-        filename: clean_filename(&part.filename, prepared.file_type),
+        filename: clean_filename(&filename, prepared.file_type),
         content_type: prepared.file_type.mime().into(),
         byte_size: prepared.bytes.len() as i64,
         sha256: hex::encode(Sha256::digest(&prepared.bytes)),
@@ -1012,60 +843,6 @@ pub async fn sweep(db: &Db, files: &Attachments, grace: Duration) -> anyhow::Res
 mod tests {
     use super::*;
 
-    fn multipart(boundary: &str, parts: &[(&str, Option<&str>, &[u8])]) -> Bytes {
-        let mut b = Vec::new();
-        for (name, filename, body) in parts {
-            b.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
-            let f = filename
-                .map(|f| format!("; filename=\"{f}\""))
-                .unwrap_or_default();
-            b.extend_from_slice(
-                format!("Content-Disposition: form-data; name=\"{name}\"{f}\r\n\r\n").as_bytes(),
-            );
-            b.extend_from_slice(body);
-            b.extend_from_slice(b"\r\n");
-        }
-        b.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-        Bytes::from(b)
-    }
-
-    #[test]
-    fn finds_the_file_field_among_form_fields() {
-        let body = multipart(
-            "XyZ",
-            &[
-                ("note", None, b"hello"),
-                (
-                    "file",
-                    Some("wxfile://tmp/a b.jpg"),
-                    b"\xFF\xD8\xFFdata\r\n--Xy",
-                ),
-            ],
-        );
-        let p = file_part("multipart/form-data; boundary=\"XyZ\"", &body).expect("part");
-        assert_eq!(p.filename, "wxfile://tmp/a b.jpg");
-        assert_eq!(&p.bytes[..], b"\xFF\xD8\xFFdata\r\n--Xy");
-        assert_eq!(clean_filename(&p.filename, FileType::Jpeg), "a b.jpg");
-    }
-
-    #[test]
-    fn refuses_bodies_without_a_file() {
-        let body = multipart("b", &[("note", None, b"x")]);
-        let e = file_part("multipart/form-data; boundary=b", &body)
-            .err()
-            .expect("refused");
-        assert_eq!(e.status, Status::UNPROCESSABLE_ENTITY);
-        let e = file_part("application/json", &body).err().expect("refused");
-        assert_eq!(e.code, Code::InvalidMultipart);
-        let e = file_part(
-            "multipart/form-data; boundary=b",
-            &Bytes::from_static(b"--b\r\nno end"),
-        )
-        .err()
-        .expect("refused");
-        assert_eq!(e.code, Code::InvalidMultipart);
-    }
-
     #[test]
     fn types_by_their_bytes() {
         assert_eq!(FileType::sniff(b"%PDF-1.7\n"), Some(FileType::Pdf));
@@ -1081,7 +858,6 @@ mod tests {
             "passwd.png"
         );
         assert_eq!(clean_filename("", FileType::Png), "attachment.png");
-        assert_eq!(percent_decode("%E5%90%88%E5%90%8C.pdf"), "合同.pdf");
     }
 
     #[test]

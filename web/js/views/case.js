@@ -10,6 +10,7 @@ import {
 import { rateBar } from '../charts.js';
 import { slaTable, tick } from './sla.js';
 import { chatPanel } from './chat.js';
+import { dealsPanel } from './deals.js';
 
 const MAX_OFFERS = 5;
 const CANDIDATE_POLL_MS = 3000;
@@ -51,6 +52,9 @@ export function caseView(ctx, caseId) {
     const l = c.listing || {};
     el.dataset.status = c.status;
     const prevThread = st.thread;
+    // One deals panel for the view: it keeps its form across re-renders.
+    if (!st.deals) st.deals = dealsPanel(caseId, { getCase: () => st.c, canAct });
+    else st.deals.reload();
     mount(el,
       h('a', { href: '#/queue', class: 'back' }, '← 工单队列'),
       h('div', { class: 'page-head case-head' },
@@ -73,6 +77,7 @@ export function caseView(ctx, caseId) {
           auditCard()),
         h('div', { class: 'case-col case-col-wide' },
           candidatesCard(c),
+          st.deals.el,
           contactsCard(c))));
     if (prevThread && (c.contacts || []).some((k) => k.thread_id === prevThread)) openThread(prevThread);
     else if ((c.contacts || []).length) openThread(c.contacts[c.contacts.length - 1].thread_id);
@@ -377,6 +382,7 @@ export function caseView(ctx, caseId) {
   }
 
   const reload = debounce(load, 250);
+  const reloadDeals = debounce(() => st.deals?.reload(), 250);
   const ticker = setInterval(() => tick(el), 1000);
   load();
 
@@ -385,6 +391,7 @@ export function caseView(ctx, caseId) {
     onEvent(type, data) {
       if ((type === 'case.updated' || type === 'case.opened') && data?.id === caseId) reload();
       if ((type === 'match.created' || type === 'match.status_changed') && st.c && data?.request_id === st.c.listing?.id) reload();
+      if (/^(quote|agreement|rating)\./.test(type)) reloadDeals();
       st.chat?.onEvent(type, data);
     },
     onLiveState(s) {

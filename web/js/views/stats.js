@@ -2,8 +2,16 @@
 // a CSV download of the statistics.
 
 import { api } from '../api.js';
-import { h, mount, errorBox, busy, label, fmtPct, fmtDuration, isoDate, cstDate, KIND, URGENCY, SLA_STEP } from '../ui.js';
+import { h, mount, errorBox, busy, label, fmtPct, fmtDuration, fmtYuan, isoDate, cstDate, KIND, URGENCY, SLA_STEP } from '../ui.js';
 import { lineChart, stackedBars, rateBar } from '../charts.js';
+
+const FUNNEL = [
+  ['suggested', '推荐'],
+  ['contacted', '已联系'],
+  ['quoted', '已报价'],
+  ['agreed', '已成交'],
+  ['completed', '已履约'],
+];
 
 export function statsView() {
   const today = new Date();
@@ -59,8 +67,11 @@ export function statsView() {
         kpi('匹配率', fmtPct(st.match_rate), `${st.requests_matched ?? 0} 条需求获得匹配`),
         kpi('首个匹配用时（中位）', fmtDuration(st.median_secs_to_first_match)),
         kpi('达成用时（中位）', fmtDuration(st.median_secs_to_agreement), `达成 ${st.agreed_matches ?? 0} 对`),
-        kpi('内循环率', fmtPct(st.in_park_rate), `园区内达成 ${st.agreed_in_park ?? 0} 对`),
+        kpi('内循环率（按对数）', fmtPct(st.in_park_rate), `园区内达成 ${st.agreed_in_park ?? 0} / ${st.agreed_matches ?? 0} 对`),
+        kpi('内循环率（按金额）', fmtPct(st.funnel?.in_park_rate_by_value),
+          `园区内 ${fmtYuan(st.funnel?.agreed_value_in_park_yuan)} / ${fmtYuan(st.funnel?.agreed_value_yuan)}`),
         kpi('紧急求助按时解决', fmtPct(st.emergency_sla_rate), `${st.emergencies_solved_within_sla ?? 0} / ${st.emergencies ?? 0} 件`)),
+      funnelCard(st.funnel),
       h('div', { class: 'card' }, h('h2', null, '每日趋势'),
         (st.daily || []).length ? lineChart(days, [
           { label: '发布', values: daily.map((d) => d.listings ?? 0) },
@@ -73,6 +84,34 @@ export function statsView() {
           ? stackedBars(st.listings.by_kind.map((k) => ({ label: label(KIND, k.kind), parts: [k.offer ?? 0, k.request ?? 0] })), ['供给', '需求'])
           : h('p', { class: 'muted' }, '该时段没有数据。')),
       slaCard(sla));
+  }
+
+  /**
+   * The deal funnel: one bar per stage, its width the share of the suggested
+   * pairs, with the count and the conversion from the stage before.
+   */
+  function funnelCard(f) {
+    const stages = FUNNEL.map(([key, name]) => ({ key, name, n: f?.[key] ?? 0 }));
+    const top = stages[0].n;
+    return h('div', { class: 'card', id: 'funnel' },
+      h('div', { class: 'card-head' }, h('h2', null, '成交漏斗'),
+        h('span', { class: 'muted small' }, '该时段产生的匹配记录走到了哪一步')),
+      top ? h('ol', { class: 'funnel' }, stages.map((s, i) => {
+        const prev = i ? stages[i - 1].n : null;
+        // Set through the CSSOM: the console's CSP refuses style attributes.
+        const bar = h('span', { class: `funnel-bar funnel-bar-${i}` });
+        bar.style.width = `${Math.max(s.n ? 2 : 0, (s.n / top) * 100).toFixed(1)}%`;
+        return h('li', { class: 'funnel-step', dataset: { stage: s.key, count: String(s.n) } },
+          h('span', { class: 'funnel-name' }, s.name),
+          h('span', { class: 'funnel-track' }, bar),
+          h('strong', { class: 'funnel-count' }, String(s.n)),
+          h('span', { class: 'funnel-rate muted small' }, prev === null ? '' : `较上一步 ${prev ? fmtPct(s.n / prev) : '—'}`));
+      })) : h('p', { class: 'muted' }, '该时段没有匹配记录。'),
+      h('dl', { class: 'facts funnel-value' },
+        h('dt', null, '成交金额'), h('dd', { id: 'agreed-value' }, fmtYuan(f?.agreed_value_yuan)),
+        h('dt', null, '其中园区内'), h('dd', null, fmtYuan(f?.agreed_value_in_park_yuan)),
+        h('dt', null, '内循环率（按金额）'), h('dd', { id: 'in-park-by-value' }, fmtPct(f?.in_park_rate_by_value))),
+      h('p', { class: 'muted small' }, '成交金额只计双方确认且未取消、能算出总价的成交。'));
   }
 
   function slaCard(sla) {
