@@ -14,6 +14,7 @@ pub mod agreements;
 pub mod attachments;
 pub mod audit;
 pub mod cases;
+pub mod districts;
 pub mod changes;
 pub mod clients;
 pub mod idempotency;

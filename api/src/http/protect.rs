@@ -57,6 +57,8 @@ pub const SECRET_ROUTES: &[&str] = &[
     "/api/v1/clients",
     "/api/v1/clients/{id}/rotate",
     "/api/v1/webhooks",
+    "/api/v1/communities/{id}/staff",
+    "/api/v1/districts/{id}/admins",
 ];
 
 /// The secret shown once in the answer of a creating route: the stored

@@ -8,6 +8,7 @@ pub mod accounts;
 pub mod agreements;
 pub mod attachments;
 pub mod cases;
+pub mod districts;
 pub mod clients;
 pub mod communities;
 pub mod deal_terms;
