@@ -67,6 +67,7 @@ pub const SECRET_ROUTES: &[&str] = &[
 const SHOWN_ONCE: &[(&str, &str)] = &[
     ("/api/v1/clients", "client_secret"),
     ("/api/v1/webhooks", "secret"),
+    ("/api/v1/communities/{id}/staff", "invite"),
 ];
 
 /// Reads that answer an `ETag` and honour `If-None-Match`.
