@@ -11,6 +11,7 @@
 #[path = "../helpers.rs"]
 mod helpers;
 
+mod district;
 mod firm_app;
 mod frontdesk;
 mod sheets;

@@ -130,6 +130,13 @@ export const AUDIT_ACTION = {
   'moderation.dismiss': '驳回举报',
   'import.firms': '表格导入企业',
   'import.listings': '表格导入供需',
+  'staff.invited': '邀请工作人员',
+  'staff.disabled': '停用工作人员',
+  'staff.enabled': '启用工作人员',
+  'district.community_added': '社区划入区域',
+  'district.community_removed': '社区移出区域',
+  'district.admin_added': '新增区域管理员',
+  'district.admin_removed': '移除区域管理员',
 };
 export const ATTRIBUTE = {
   area_m2: '面积（㎡）',
