@@ -47,7 +47,10 @@ async fn district(app: &TestApp, w: &World) -> District {
     let added = r.expect(200).clone();
     let admin_id = added["user_id"].as_str().expect("user id").to_string();
     let code = added["invite"]["code"].as_str().expect("an invite code");
-    assert_eq!(added["district"]["communities"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        added["district"]["communities"].as_array().unwrap().len(),
+        2
+    );
     // The invited account has no password until its owner sets one.
     app.login(&login, PASSWORD)
         .await
@@ -134,7 +137,9 @@ async fn a_district_admin_sees_its_communities_only() {
     let near = app
         .create_listing(&w.a.admin, &compressor_emergency())
         .await;
-    let away = app.create_listing(&far.admin, &compressor_emergency()).await;
+    let away = app
+        .create_listing(&far.admin, &compressor_emergency())
+        .await;
     let near_case = case_id(&app, &w.staff1, &id_of(&near)).await;
     let far_case = case_id(&app, &staff3, &id_of(&away)).await;
 
@@ -245,9 +250,13 @@ async fn a_district_admin_sees_its_communities_only() {
             .expect_problem(403, "forbidden");
     }
     // A district admin does not manage districts.
-    app.post("/api/v1/districts", &d.admin.token, &json!({"name": "某区"}))
-        .await
-        .expect_problem(403, "forbidden");
+    app.post(
+        "/api/v1/districts",
+        &d.admin.token,
+        &json!({"name": "某区"}),
+    )
+    .await
+    .expect_problem(403, "forbidden");
 
     // Removal ends the administration at once (the same token).
     let r = app
@@ -314,22 +323,34 @@ async fn the_side_by_side_numbers_are_each_communitys_own() {
     let s = s.expect(200).clone();
     assert_eq!(s["district"], Value::Null);
     let (one, two) = (row(&s, &w.c1), row(&s, &w.c2));
-    assert_eq!((one["listings"].as_u64(), two["listings"].as_u64()), (Some(2), Some(1)));
-    assert_eq!((one["requests"].as_u64(), two["requests"].as_u64()), (Some(1), Some(1)));
+    assert_eq!(
+        (one["listings"].as_u64(), two["listings"].as_u64()),
+        (Some(2), Some(1))
+    );
+    assert_eq!(
+        (one["requests"].as_u64(), two["requests"].as_u64()),
+        (Some(1), Some(1))
+    );
     assert_eq!(one["agreed_matches"], 1);
     assert_eq!(one["agreed_in_park"], 1);
     assert_eq!(f(&one["in_park_rate"]), 1.0);
     assert_eq!(two["agreed_matches"], 1);
     assert_eq!(two["agreed_in_park"], 0);
     assert_eq!(f(&two["in_park_rate"]), 0.0);
-    assert_eq!((one["agreed_deals"].as_u64(), two["agreed_deals"].as_u64()), (Some(1), Some(1)));
+    assert_eq!(
+        (one["agreed_deals"].as_u64(), two["agreed_deals"].as_u64()),
+        (Some(1), Some(1))
+    );
     assert_eq!(f(&one["agreed_value_yuan"]), 800.0);
     assert_eq!(f(&one["agreed_value_in_park_yuan"]), 800.0);
     assert_eq!(f(&one["in_park_rate_by_value"]), 1.0);
     assert_eq!(f(&two["agreed_value_in_park_yuan"]), 0.0);
     assert_eq!(f(&two["in_park_rate_by_value"]), 0.0);
     // c1's case is still brokered, c2's resolved.
-    assert_eq!((one["open_cases"].as_u64(), two["open_cases"].as_u64()), (Some(1), Some(0)));
+    assert_eq!(
+        (one["open_cases"].as_u64(), two["open_cases"].as_u64()),
+        (Some(1), Some(0))
+    );
     for r in [one, two] {
         assert_eq!(r["sla"]["cases"], 1);
         assert_eq!(r["sla"]["claim"]["done"], 1);
@@ -431,7 +452,10 @@ async fn disabling_a_staff_account_ends_its_sessions_at_once() {
 
     // The roster.
     let list = app
-        .get(&format!("/api/v1/communities/{}/staff", w.c1), &d.admin.token)
+        .get(
+            &format!("/api/v1/communities/{}/staff", w.c1),
+            &d.admin.token,
+        )
         .await;
     let list = list.expect(200).clone();
     let staff1_id = {
@@ -440,7 +464,10 @@ async fn disabling_a_staff_account_ends_its_sessions_at_once() {
     };
     let items = list["items"].as_array().unwrap();
     assert_eq!(items.len(), 2, "{list:#}");
-    let one = items.iter().find(|s| s["user_id"] == staff1_id.as_str()).unwrap();
+    let one = items
+        .iter()
+        .find(|s| s["user_id"] == staff1_id.as_str())
+        .unwrap();
     assert_eq!(one["status"], "active");
     assert!(one["last_sign_in_at"].is_string(), "{one:#}");
 
@@ -496,7 +523,9 @@ async fn disabling_a_staff_account_ends_its_sessions_at_once() {
     )
     .await
     .expect_problem(404, "not_found");
-    app.get("/api/v1/staff/queue", &staff3.token).await.expect(200);
+    app.get("/api/v1/staff/queue", &staff3.token)
+        .await
+        .expect(200);
     let staff_id = |s: &Value| s["user_id"].as_str().unwrap().to_string();
     app.post(
         &format!(
@@ -514,7 +543,10 @@ async fn disabling_a_staff_account_ends_its_sessions_at_once() {
         .expect(200);
 
     let list = app
-        .get(&format!("/api/v1/communities/{}/staff", w.c1), &w.admin.token)
+        .get(
+            &format!("/api/v1/communities/{}/staff", w.c1),
+            &w.admin.token,
+        )
         .await;
     let list = list.expect(200).clone();
     let one = list["items"]
@@ -558,5 +590,7 @@ async fn disabling_a_staff_account_ends_its_sessions_at_once() {
         .await
         .expect_problem(401, "session_ended");
     let back = app.session(&w.staff1.login).await;
-    app.get("/api/v1/staff/queue", &back.token).await.expect(200);
+    app.get("/api/v1/staff/queue", &back.token)
+        .await
+        .expect(200);
 }

@@ -69,10 +69,12 @@ pub fn communities_administered_by(
     user_id: &str,
 ) -> StoreResult<Vec<Community>> {
     let mut rows: Vec<Community> = communities::table
-        .inner_join(district_communities::table.inner_join(
-            district_admins::table
-                .on(district_admins::district_id.eq(district_communities::district_id)),
-        ))
+        .inner_join(
+            district_communities::table.inner_join(
+                district_admins::table
+                    .on(district_admins::district_id.eq(district_communities::district_id)),
+            ),
+        )
         .filter(district_admins::user_id.eq(user_id))
         .order((communities::name.asc(), communities::id.asc()))
         .select(Community::as_select())

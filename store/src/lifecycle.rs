@@ -49,12 +49,14 @@ pub fn session_state(c: &mut DbConnection, user_id: &str) -> StoreResult<Option<
         ))
         .first(c)
         .optional()?;
-    Ok(row.map(|(version, deleted, suspended, disabled)| SessionState {
-        version,
-        deleted,
-        firm_suspended: suspended.is_some(),
-        staff_disabled: disabled.is_some(),
-    }))
+    Ok(
+        row.map(|(version, deleted, suspended, disabled)| SessionState {
+            version,
+            deleted,
+            firm_suspended: suspended.is_some(),
+            staff_disabled: disabled.is_some(),
+        }),
+    )
 }
 
 /// Inside a transaction: ends every session of the user (its access

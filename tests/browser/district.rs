@@ -48,7 +48,11 @@ async fn scenario(app: &TestApp, b: &Client, shots: &mut Shots) -> Result<()> {
 
     // The district and its administrator (invited, password set with the code).
     let d = app
-        .post("/api/v1/districts", &admin.token, &json!({"name": "北仑区"}))
+        .post(
+            "/api/v1/districts",
+            &admin.token,
+            &json!({"name": "北仑区"}),
+        )
         .await;
     let district = d.expect(201)["id"].as_str().context("id")?.to_string();
     for cm in [&dagang, &lingfeng] {
@@ -94,7 +98,10 @@ async fn scenario(app: &TestApp, b: &Client, shots: &mut Shots) -> Result<()> {
         "nav: {nav:?}"
     );
     for hidden in ["工单队列", "前台代办", "企业认证", "社区"] {
-        ensure!(!nav.iter().any(|t| t.trim() == hidden), "{hidden} shown in {nav:?}");
+        ensure!(
+            !nav.iter().any(|t| t.trim() == hidden),
+            "{hidden} shown in {nav:?}"
+        );
     }
     shots.take(b, "district-compare").await?;
 
@@ -112,10 +119,16 @@ async fn scenario(app: &TestApp, b: &Client, shots: &mut Shots) -> Result<()> {
         );
         let cells = texts(b, &format!("#district-table tr[data-community='{cm}'] td")).await?;
         ensure!(cells[0] == listings.to_string(), "listings cell {cells:?}");
-        ensure!(cells[6].starts_with(&open.to_string()), "open cases cell {cells:?}");
+        ensure!(
+            cells[6].starts_with(&open.to_string()),
+            "open cases cell {cells:?}"
+        );
         // 内循环率 by count: 100% in 大港, 0% in 灵峰, as the API says.
         let rate = (row["in_park_rate"].as_f64().context("rate")? * 100.0).round();
-        ensure!(cells[3].contains(&format!("{rate}%")), "in-park cell {cells:?}");
+        ensure!(
+            cells[3].contains(&format!("{rate}%")),
+            "in-park cell {cells:?}"
+        );
     }
     let names = texts(b, "#district-table tbody th").await?;
     ensure!(names.len() == 2, "{names:?}");
@@ -127,12 +140,11 @@ async fn scenario(app: &TestApp, b: &Client, shots: &mut Shots) -> Result<()> {
     )
     .await?;
     wait_for(b, "#queue[data-loaded]").await?;
-    let title = text_of(
-        b,
-        &format!("#queue a[data-case-id] .case-title"),
-    )
-    .await?;
-    ensure!(title == request["title"].as_str().unwrap_or_default(), "{title}");
+    let title = text_of(b, "#queue a[data-case-id] .case-title").await?;
+    ensure!(
+        title == request["title"].as_str().unwrap_or_default(),
+        "{title}"
+    );
     shots.take(b, "district-queue").await?;
     // The case reads, its log included (of the community holding it).
     click(b, "#queue a[data-case-id]").await?;
@@ -143,7 +155,8 @@ async fn scenario(app: &TestApp, b: &Client, shots: &mut Shots) -> Result<()> {
 
     // Disable 大港's staff member.
     let staff1_id = user_id(app, &staff1).await?;
-    b.goto(&app.url(&format!("/console/#/staff/{dagang}"))).await?;
+    b.goto(&app.url(&format!("/console/#/staff/{dagang}")))
+        .await?;
     let row = format!("#staff-table tr[data-user-id='{staff1_id}']");
     wait_for(b, &format!("{row}[data-status=active]")).await?;
     shots.take(b, "district-staff").await?;
@@ -180,7 +193,11 @@ async fn platform_scenario(app: &TestApp, b: &Client, shots: &mut Shots) -> Resu
     click(b, "#district-form button[type=submit]").await?;
     let card = "#district-list [data-district]";
     wait_for(b, card).await?;
-    click(b, &format!("{card} select[name=community] option[value='{dagang}']")).await?;
+    click(
+        b,
+        &format!("{card} select[name=community] option[value='{dagang}']"),
+    )
+    .await?;
     click(b, &format!("{card} button[data-action=assign]")).await?;
     wait_for(b, &format!("{card} .chip")).await?;
     let login = new_email("head");
@@ -200,7 +217,10 @@ async fn platform_scenario(app: &TestApp, b: &Client, shots: &mut Shots) -> Resu
     let ds = app.get("/api/v1/districts", &admin.token).await;
     let ds = ds.expect(200).clone();
     let d = &ds["items"][0];
-    ensure!(d["name"] == "镇海区" && d["communities"][0]["id"] == dagang.as_str(), "{ds:#}");
+    ensure!(
+        d["name"] == "镇海区" && d["communities"][0]["id"] == dagang.as_str(),
+        "{ds:#}"
+    );
     ensure!(d["admins"][0]["display_name"] == "李主任", "{ds:#}");
     app.post_anon(
         "/api/v1/auth/reset-password",

@@ -754,7 +754,8 @@ pub async fn create_staff(
     db.run(move |c| {
         Ok(c.transaction::<_, ApiError, _>(|c| {
             crate::store::begin_write(c)?;
-            let (user, staff) = accounts::create_staff(c, &community_id, user).map_err(login_taken)?;
+            let (user, staff) =
+                accounts::create_staff(c, &community_id, user).map_err(login_taken)?;
             let invite = match &invitation {
                 Some(inv) => Some(issue_invite(c, &user.id, &by, inv)?),
                 None => None,

@@ -81,7 +81,11 @@ async fn case_read_scope(db: &Db, caller: &Caller) -> Result<Option<Vec<String>>
         Ok(s) => Ok(s.map(|s| vec![s])),
         Err(e) => {
             let mine = districts::community_ids(db, caller).await?;
-            if mine.is_empty() { Err(e) } else { Ok(Some(mine)) }
+            if mine.is_empty() {
+                Err(e)
+            } else {
+                Ok(Some(mine))
+            }
         }
     }
 }
