@@ -123,15 +123,3 @@ pub async fn parse_account(prefix: &str, a: NewAccount, admin: bool) -> Result<N
         is_platform_admin: admin,
     })
 }
-
-/// A platform admin (or an administrator of the community's district)
-/// creates a staff account for a community: see
-/// [`crate::service::districts::create_staff`].
-pub async fn create_staff(
-    db: &Db,
-    caller: &Caller,
-    community_id: String,
-    body: NewAccount,
-) -> Result<crate::service::districts::StaffCreated, ApiError> {
-    crate::service::districts::create_staff(db, caller, community_id, body).await
-}

@@ -35,19 +35,8 @@ pub const INVITE_TTL_DAYS: i64 = 7;
 // ------------------------------------------------------------------ scope
 
 /// The ids of the communities the caller administers as a district
-/// administrator (empty for everyone else, API clients included).
-pub async fn community_ids(db: &Db, caller: &Caller) -> Result<Vec<String>, ApiError> {
-    if caller.client.is_some() {
-        return Ok(Vec::new());
-    }
-    let uid = caller.user_id.clone();
-    Ok(db
-        .run(move |c| store::communities_administered_by(c, &uid))
-        .await?
-        .into_iter()
-        .map(|c| c.id)
-        .collect())
-}
+/// administrator (see [`crate::service::access::district_communities`]).
+pub use crate::service::access::district_communities as community_ids;
 
 /// Whether the caller manages the staff of a community: platform admins
 /// every community's, district administrators their districts'.

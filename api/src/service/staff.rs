@@ -12,7 +12,6 @@ use zhiqilian_matcher::{CaseStatus, MatchStatus};
 
 use crate::service::access::Caller;
 use crate::service::cases::{self, refusal};
-use crate::service::districts;
 use crate::service::error::ApiError;
 use crate::service::pagination::{self, Page};
 use crate::service::sla::{self, CaseSla, SlaConfig};
@@ -57,7 +56,7 @@ async fn read_scope(
         Ok(None) => return Ok(asked.cloned()),
         Err(e) => e,
     };
-    let mine = districts::community_ids(db, caller).await?;
+    let mine = crate::service::access::district_communities(db, caller).await?;
     if mine.is_empty() {
         return Err(refused);
     }
@@ -80,7 +79,7 @@ async fn case_read_scope(db: &Db, caller: &Caller) -> Result<Option<Vec<String>>
     match staff_scope(caller) {
         Ok(s) => Ok(s.map(|s| vec![s])),
         Err(e) => {
-            let mine = districts::community_ids(db, caller).await?;
+            let mine = crate::service::access::district_communities(db, caller).await?;
             if mine.is_empty() {
                 Err(e)
             } else {
