@@ -769,6 +769,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    short_links (code) {
+        code -> Text,
+        listing_id -> Text,
+        community_id -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+        clicks -> BigInt,
+    }
+}
+
+diesel::table! {
     districts (id) {
         id -> Text,
         name -> Text,

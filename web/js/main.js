@@ -16,6 +16,7 @@ import { notificationsView } from './views/notifications.js';
 import { frontdeskView } from './views/frontdesk.js';
 import { moderationView } from './views/moderation.js';
 import { sheetsView } from './views/sheets.js';
+import { digestView } from './views/digest.js';
 import { districtView } from './views/district.js';
 import { staffAdminView } from './views/staffadmin.js';
 import { communitiesView } from './views/communities.js';
@@ -23,6 +24,7 @@ import { communitiesView } from './views/communities.js';
 const NAV = [
   ['#/queue', '工单队列', 'queue'],
   ['#/frontdesk', '前台代办', 'frontdesk'],
+  ['#/digest', '供需速递', 'digest'],
   ['#/moderation', '举报处理', 'moderation'],
   ['#/sheets', '表格导入导出', 'sheets'],
   ['#/threads', '会话', 'threads'],
@@ -57,6 +59,7 @@ function navFor(me) {
 const ROUTES = [
   [/^#\/queue$/, () => queueView],
   [/^#\/frontdesk$/, () => frontdeskView],
+  [/^#\/digest$/, () => digestView],
   [/^#\/moderation$/, () => moderationView],
   [/^#\/sheets$/, () => sheetsView],
   [/^#\/case\/([^/]+)$/, () => caseView],

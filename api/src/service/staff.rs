@@ -39,21 +39,33 @@ pub fn staff_scope(caller: &Caller) -> Result<Option<String>, ApiError> {
 }
 
 /// The community a read is about: staff their own; admins the one they
-/// name, or all; district administrators one of their district's
-/// communities (the one they name, or their only one).
-async fn read_scope(
+/// name, or all.
+pub(crate) fn read_scope(
+    caller: &Caller,
+    asked: Option<&String>,
+) -> Result<Option<String>, ApiError> {
+    match staff_scope(caller)? {
+        Some(own) => {
+            if asked.is_some_and(|a| *a != own) {
+                return Err(ApiError::forbidden("只能查看本社区的数据"));
+            }
+            Ok(Some(own))
+        }
+        None => Ok(asked.cloned()),
+    }
+}
+
+/// The community a desk read is about: as [`read_scope`], and for district
+/// administrators one of their districts' communities (the one they name,
+/// or their only one).
+async fn desk_scope(
     db: &Db,
     caller: &Caller,
     asked: Option<&String>,
 ) -> Result<Option<String>, ApiError> {
-    let refused = match staff_scope(caller) {
-        Ok(Some(own)) => {
-            if asked.is_some_and(|a| *a != own) {
-                return Err(ApiError::forbidden("只能查看本社区的数据"));
-            }
-            return Ok(Some(own));
-        }
-        Ok(None) => return Ok(asked.cloned()),
+    let refused = match read_scope(caller, asked) {
+        Ok(scope) => return Ok(scope),
+        Err(e) if staff_scope(caller).is_ok() => return Err(e),
         Err(e) => e,
     };
     let mine = crate::service::access::district_communities(db, caller).await?;
@@ -333,7 +345,7 @@ pub async fn queue(
     caller: &Caller,
     q: QueueQuery,
 ) -> Result<QueuePage, ApiError> {
-    let community = read_scope(db, caller, q.community_id.as_ref()).await?;
+    let community = desk_scope(db, caller, q.community_id.as_ref()).await?;
     let limit = pagination::limit(q.limit)?;
     let after = pagination::decode(q.cursor.as_deref())?;
     let statuses: Vec<CaseStatus> = match q.status.as_deref().unwrap_or("active") {
@@ -660,7 +672,7 @@ pub async fn audit_log(
     caller: &Caller,
     q: AuditQuery,
 ) -> Result<Page<AuditOut>, ApiError> {
-    let community = read_scope(db, caller, q.community_id.as_ref()).await?;
+    let community = desk_scope(db, caller, q.community_id.as_ref()).await?;
     let limit = pagination::limit(q.limit)?;
     let filter = AuditFilter {
         community_id: community,
@@ -765,7 +777,7 @@ pub async fn sla_summary(
             "SLA 汇总只提供 JSON",
         ));
     }
-    let community = read_scope(db, caller, q.community_id.as_ref()).await?;
+    let community = desk_scope(db, caller, q.community_id.as_ref()).await?;
     let (from, to) = window(&q)?;
     let community_out = community_ref(db, community.clone()).await?;
     let by_urgency = db
@@ -861,7 +873,7 @@ pub async fn park_stats(
     caller: &Caller,
     q: &WindowQuery,
 ) -> Result<StatsOut, ApiError> {
-    let community = read_scope(db, caller, q.community_id.as_ref()).await?;
+    let community = desk_scope(db, caller, q.community_id.as_ref()).await?;
     let (from, to) = window(q)?;
     let community_out = community_ref(db, community.clone()).await?;
     let s = db
