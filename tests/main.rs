@@ -12,6 +12,7 @@ mod contract;
 mod crash;
 mod deal_followups;
 mod deals;
+mod district;
 mod eval;
 mod events;
 mod fault;

@@ -60,6 +60,7 @@ pub fn community_by_name(conn: &mut DbConnection, name: &str) -> StoreResult<Opt
 
 // ---------------------------------------------------------------------- users
 
+#[derive(Clone)]
 pub struct NewUser {
     pub phone: Option<String>,
     pub email: Option<String>,
@@ -122,8 +123,10 @@ pub fn roles_of(conn: &mut DbConnection, user: &User) -> StoreResult<Roles> {
         .select(Membership::as_select())
         .first(conn)
         .optional()?;
+    // A disabled staff account holds no staff role.
     let staff = community_staff::table
         .find(&user.id)
+        .filter(community_staff::disabled_at.is_null())
         .select(Staff::as_select())
         .first(conn)
         .optional()?;
@@ -146,6 +149,7 @@ pub fn create_staff(
             user_id: user.id.clone(),
             community_id: community_id.to_string(),
             created_at: now(),
+            disabled_at: None,
         };
         diesel::insert_into(community_staff::table)
             .values(&staff)

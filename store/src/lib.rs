@@ -16,6 +16,7 @@ pub mod audit;
 pub mod cases;
 pub mod changes;
 pub mod clients;
+pub mod districts;
 pub mod idempotency;
 pub mod imports;
 pub mod leases;

@@ -29,26 +29,34 @@ pub struct SessionState {
     pub deleted: bool,
     /// The user's firm is suspended.
     pub firm_suspended: bool,
+    /// The user is staff whose account was disabled.
+    pub staff_disabled: bool,
 }
 
 /// A user's session state (one read by primary key, with the firm's
-/// suspension); `None` when there is no such user.
+/// suspension and the staff account's state); `None` when there is no
+/// such user.
 pub fn session_state(c: &mut DbConnection, user_id: &str) -> StoreResult<Option<SessionState>> {
-    let row: Option<(i64, bool, Option<NaiveDateTime>)> = users::table
+    let row: Option<(i64, bool, Option<NaiveDateTime>, Option<NaiveDateTime>)> = users::table
         .left_join(memberships::table.inner_join(firms::table))
+        .left_join(community_staff::table)
         .filter(users::id.eq(user_id))
         .select((
             users::session_version,
             users::deleted_at.is_not_null(),
             firms::suspended_at.nullable(),
+            community_staff::disabled_at.nullable(),
         ))
         .first(c)
         .optional()?;
-    Ok(row.map(|(version, deleted, suspended)| SessionState {
-        version,
-        deleted,
-        firm_suspended: suspended.is_some(),
-    }))
+    Ok(
+        row.map(|(version, deleted, suspended, disabled)| SessionState {
+            version,
+            deleted,
+            firm_suspended: suspended.is_some(),
+            staff_disabled: disabled.is_some(),
+        }),
+    )
 }
 
 /// Inside a transaction: ends every session of the user (its access

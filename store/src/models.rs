@@ -73,6 +73,9 @@ pub struct Staff {
     pub user_id: String,
     pub community_id: String,
     pub created_at: NaiveDateTime,
+    /// A platform or district admin disabled the account: it cannot sign
+    /// in and its sessions ended.
+    pub disabled_at: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

@@ -64,6 +64,7 @@ diesel::table! {
         user_id -> Text,
         community_id -> Text,
         created_at -> Timestamp,
+        disabled_at -> Nullable<Timestamp>,
     }
 }
 
@@ -789,3 +790,49 @@ diesel::table! {
         clicks -> BigInt,
     }
 }
+
+diesel::table! {
+    districts (id) {
+        id -> Text,
+        name -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    district_communities (district_id, community_id) {
+        district_id -> Text,
+        community_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    district_admins (district_id, user_id) {
+        district_id -> Text,
+        user_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(district_communities -> districts (district_id));
+diesel::joinable!(district_communities -> communities (community_id));
+diesel::joinable!(district_admins -> districts (district_id));
+diesel::joinable!(district_admins -> users (user_id));
+
+diesel::allow_tables_to_appear_in_same_query!(districts, district_communities, district_admins);
+diesel::allow_tables_to_appear_in_same_query!(districts, communities);
+diesel::allow_tables_to_appear_in_same_query!(districts, users);
+diesel::allow_tables_to_appear_in_same_query!(districts, community_staff);
+diesel::allow_tables_to_appear_in_same_query!(districts, refresh_tokens);
+diesel::allow_tables_to_appear_in_same_query!(districts, audit_log);
+diesel::allow_tables_to_appear_in_same_query!(district_communities, communities);
+diesel::allow_tables_to_appear_in_same_query!(district_communities, users);
+diesel::allow_tables_to_appear_in_same_query!(district_communities, community_staff);
+diesel::allow_tables_to_appear_in_same_query!(district_communities, refresh_tokens);
+diesel::allow_tables_to_appear_in_same_query!(district_communities, audit_log);
+diesel::allow_tables_to_appear_in_same_query!(district_admins, communities);
+diesel::allow_tables_to_appear_in_same_query!(district_admins, users);
+diesel::allow_tables_to_appear_in_same_query!(district_admins, community_staff);
+diesel::allow_tables_to_appear_in_same_query!(district_admins, refresh_tokens);
+diesel::allow_tables_to_appear_in_same_query!(district_admins, audit_log);

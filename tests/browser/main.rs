@@ -13,6 +13,7 @@ mod helpers;
 
 mod clients;
 mod deals;
+mod district;
 mod firm_app;
 mod frontdesk;
 mod sheets;

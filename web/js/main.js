@@ -18,6 +18,9 @@ import { moderationView } from './views/moderation.js';
 import { sheetsView } from './views/sheets.js';
 import { clientsView, clientView } from './views/clients.js';
 import { digestView } from './views/digest.js';
+import { districtView } from './views/district.js';
+import { staffAdminView } from './views/staffadmin.js';
+import { communitiesView } from './views/communities.js';
 
 const NAV = [
   ['#/queue', '工单队列', 'queue'],
@@ -30,9 +33,30 @@ const NAV = [
   ['#/search', '信息检索', 'search'],
   ['#/stats', '统计', 'stats'],
   ['#/audit', '审计日志', 'audit'],
-  ['#/clients', '接口客户端', 'clients', ['community_staff', 'platform_admin']],
+  ['#/clients', '接口客户端', 'clients'],
   ['#/notifications', '通知', 'notifications'],
 ];
+
+// Administration: for platform admins and district administrators (who
+// see these and the notifications only, not the staff desk).
+const ADMIN_NAV = [
+  ['#/district', '区域', 'district', (r) => r.platform || r.district],
+  ['#/staff', '工作人员', 'staff', (r) => r.platform || r.district],
+  ['#/communities', '社区', 'communities', (r) => r.platform],
+];
+
+function roleOf(me) {
+  const has = (x) => me.roles?.includes(x);
+  return { platform: has('platform_admin'), staff: has('community_staff'), district: has('district_admin') };
+}
+
+/** The nav entries the signed-in role may use. */
+function navFor(me) {
+  const r = roleOf(me);
+  const desk = NAV.filter(([, , key]) => (r.platform || r.staff) && key !== 'notifications');
+  const admin = ADMIN_NAV.filter(([, , , may]) => may(r)).map(([href, text, key]) => [href, text, key]);
+  return desk.concat(admin, NAV.filter(([, , key]) => key === 'notifications'));
+}
 
 const ROUTES = [
   [/^#\/queue$/, () => queueView],
@@ -50,6 +74,10 @@ const ROUTES = [
   [/^#\/clients$/, () => clientsView],
   [/^#\/clients\/([^/]+)$/, () => clientView],
   [/^#\/notifications$/, () => notificationsView],
+  [/^#\/queue\/([^/]+)$/, () => queueView],
+  [/^#\/district$/, () => districtView],
+  [/^#\/staff(?:\/([^/]+))?$/, () => staffAdminView],
+  [/^#\/communities$/, () => communitiesView],
 ];
 
 const app = {
@@ -156,8 +184,8 @@ function loginScreen(message) {
 
 async function start() {
   const me = await api.get('/api/v1/me');
-  const staff = me.roles?.includes('community_staff') || me.roles?.includes('platform_admin');
-  if (!staff) {
+  const r = roleOf(me);
+  if (!r.staff && !r.platform && !r.district) {
     await api.logout();
     throw new Error('该账号不是社区工作人员，无法使用工作台');
   }
@@ -166,17 +194,24 @@ async function start() {
   app.live = new LiveEvents(onEvent, setLiveState);
   app.live.start();
   refreshUnread();
-  if (!location.hash || location.hash === '#/' || location.hash === '#') location.hash = '#/queue';
+  if (!location.hash || location.hash === '#/' || location.hash === '#') location.hash = home();
   else route();
+}
+
+/** The first page: the queue, or the district comparison for district administrators. */
+function home() {
+  const r = roleOf(app.me);
+  return r.staff || r.platform ? '#/queue' : '#/district';
 }
 
 function shell() {
   const me = app.me;
-  const who = me.staff?.community_name || (me.roles.includes('platform_admin') ? '平台管理员' : '');
+  const who = me.staff?.community_name || (me.roles.includes('platform_admin') ? '平台管理员' : '')
+    || (me.districts || []).map((d) => `${d.name} 区域管理员`).join('、');
   app.nav = h(
     'nav',
     { class: 'nav', 'aria-label': '主导航' },
-    NAV.filter(([, , , roles]) => !roles || roles.some((r) => me.roles.includes(r))).map(([href, text, key]) =>
+    navFor(me).map(([href, text, key]) =>
       h('a', { href, dataset: { nav: key } }, text,
         key === 'notifications' && h('span', { id: 'unread-badge', class: 'count', hidden: true }, '0'))),
   );
@@ -184,7 +219,7 @@ function shell() {
   mount(
     app.root,
     h('header', { class: 'topbar' },
-      h('a', { class: 'brand', href: '#/queue' }, h('img', { src: '/console/icon.svg', alt: '' }), '智企连 · 社区工作台'),
+      h('a', { class: 'brand', href: home() }, h('img', { src: '/console/icon.svg', alt: '' }), '智企连 · 社区工作台'),
       h('span', { id: 'live-status', class: 'live', dataset: { state: app.liveState } }, '正在连接…'),
       h('span', { class: 'who' }, `${me.user.display_name}${who ? ` · ${who}` : ''}`),
       h('button', { class: 'btn btn-small', type: 'button', id: 'logout', onclick: async () => {
@@ -197,7 +232,7 @@ function shell() {
 
 function route() {
   if (!app.me) return;
-  const hash = location.hash || '#/queue';
+  const hash = location.hash || home();
   let found = null;
   let params = [];
   for (const [re, get] of ROUTES) {
@@ -212,7 +247,7 @@ function route() {
   app.view = null;
   for (const a of app.nav.querySelectorAll('a')) {
     const key = a.dataset.nav;
-    const active = hash.startsWith(`#/${key}`) || (key === 'queue' && hash.startsWith('#/case/')) || (key === 'threads' && hash.startsWith('#/thread/'));
+    const active = hash === `#/${key}` || hash.startsWith(`#/${key}/`) || (key === 'queue' && hash.startsWith('#/case/')) || (key === 'threads' && hash.startsWith('#/thread/'));
     a.classList.toggle('active', active);
     if (active) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');

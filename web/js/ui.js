@@ -142,6 +142,13 @@ export const AUDIT_ACTION = {
   'webhook.delivery_resent': '重发 webhook 投递',
   'agreement.proposed_for_requester': '代需求方提出成交',
   'rating.comment_hidden': '隐藏评价评论',
+  'staff.invited': '邀请工作人员',
+  'staff.disabled': '停用工作人员',
+  'staff.enabled': '启用工作人员',
+  'district.community_added': '社区划入区域',
+  'district.community_removed': '社区移出区域',
+  'district.admin_added': '新增区域管理员',
+  'district.admin_removed': '移除区域管理员',
 };
 export const ATTRIBUTE = {
   area_m2: '面积（㎡）',

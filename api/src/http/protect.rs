@@ -63,6 +63,8 @@ pub const SECRET_ROUTES: &[&str] = &[
     "/api/v1/clients/{id}/rotate",
     "/api/v1/webhooks",
     "/api/v1/clients/{id}/webhooks",
+    "/api/v1/communities/{id}/staff",
+    "/api/v1/districts/{id}/admins",
 ];
 
 /// The secret shown once in the answer of a creating route: the stored
@@ -72,6 +74,7 @@ const SHOWN_ONCE: &[(&str, &str)] = &[
     ("/api/v1/clients", "client_secret"),
     ("/api/v1/webhooks", "secret"),
     ("/api/v1/clients/{id}/webhooks", "secret"),
+    ("/api/v1/communities/{id}/staff", "invite"),
 ];
 
 /// Reads that answer an `ETag` and honour `If-None-Match`.

@@ -157,6 +157,22 @@ impl Caller {
     }
 }
 
+/// The ids of the communities the caller administers as a district
+/// administrator (empty for everyone else, API clients included). Looked
+/// up on every call (one indexed query), so a change takes effect at once.
+pub async fn district_communities(db: &Db, caller: &Caller) -> Result<Vec<String>, ApiError> {
+    if caller.client.is_some() {
+        return Ok(Vec::new());
+    }
+    let uid = caller.user_id.clone();
+    Ok(db
+        .run(move |c| crate::store::districts::communities_administered_by(c, &uid))
+        .await?
+        .into_iter()
+        .map(|c| c.id)
+        .collect())
+}
+
 /// An API client's credential (token or stream ticket) dies with its
 /// client: revoking the client or rotating its secret ends those issued
 /// before, at once (one primary-key read).

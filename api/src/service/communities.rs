@@ -123,37 +123,3 @@ pub async fn parse_account(prefix: &str, a: NewAccount, admin: bool) -> Result<N
         is_platform_admin: admin,
     })
 }
-
-#[derive(Debug, Serialize)]
-pub struct StaffOut {
-    pub user_id: String,
-    pub community_id: String,
-    pub display_name: String,
-}
-
-/// A platform admin creates a staff account for a community.
-pub async fn create_staff(
-    db: &Db,
-    caller: &Caller,
-    community_id: String,
-    body: NewAccount,
-) -> Result<StaffOut, ApiError> {
-    caller.require_admin()?;
-    let cid = community_id.clone();
-    db.run(move |c| accounts::get_community(c, &cid))
-        .await?
-        .ok_or_else(|| ApiError::not_found("社区"))?;
-    let user = parse_account("", body, false).await?;
-    let (user, staff) = db
-        .run(move |c| accounts::create_staff(c, &community_id, user))
-        .await
-        .map_err(|e| match e {
-            StoreError::Conflict(_) => ApiError::conflict(Code::LoginTaken, "该手机号或邮箱已注册"),
-            other => other.into(),
-        })?;
-    Ok(StaffOut {
-        user_id: user.id,
-        community_id: staff.community_id,
-        display_name: user.display_name,
-    })
-}

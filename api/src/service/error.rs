@@ -91,6 +91,10 @@ macro_rules! codes {
 }
 
 codes! {
+    AccountDisabled => "account_disabled",
+    AlreadyDisabled => "already_disabled",
+    NotDisabled => "not_disabled",
+    DistrictExists => "district_exists",
     AgreementExists => "agreement_exists",
     AgreementRequired => "agreement_required",
     AlreadyClaimed => "already_claimed",
@@ -349,6 +353,13 @@ impl ApiError {
                 .collect(),
             error_count: (!self.errors.is_empty()).then_some(self.errors.len()),
         }
+    }
+}
+
+/// A failed query inside a transaction whose error is an `ApiError`.
+impl From<diesel::result::Error> for ApiError {
+    fn from(e: diesel::result::Error) -> ApiError {
+        StoreError::from(e).into()
     }
 }
 

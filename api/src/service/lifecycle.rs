@@ -45,12 +45,23 @@ pub fn firm_suspended() -> ApiError {
     )
 }
 
+/// 403 `account_disabled`: a platform or district admin disabled the
+/// staff account.
+pub fn account_disabled() -> ApiError {
+    ApiError::new(
+        Status::FORBIDDEN,
+        Code::AccountDisabled,
+        "该工作人员账号已被停用；如有疑问请联系区域或平台管理员",
+    )
+}
+
 /// Sign-in (password, refresh, WeChat) is refused to members of a
-/// suspended firm.
+/// suspended firm and to disabled staff accounts.
 pub async fn ensure_may_sign_in(db: &Db, user_id: &str) -> Result<(), ApiError> {
     let id = user_id.to_string();
     match db.run(move |c| store::session_state(c, &id)).await? {
         Some(s) if s.firm_suspended => Err(firm_suspended()),
+        Some(s) if s.staff_disabled => Err(account_disabled()),
         _ => Ok(()),
     }
 }
@@ -65,6 +76,7 @@ pub async fn ensure_session_live(db: &Db, user_id: &str, sv: Option<i64>) -> Res
         None => Err(ApiError::unauthorized(Code::InvalidToken, "访问令牌无效")),
         Some(s) if s.firm_suspended => Err(firm_suspended()),
         Some(s) if s.deleted => Err(session_ended()),
+        Some(s) if s.staff_disabled => Err(account_disabled()),
         Some(s) if s.version == sv.unwrap_or(0) => Ok(()),
         Some(_) => Err(session_ended()),
     }
@@ -81,7 +93,7 @@ pub async fn session_version(db: &Db, user_id: &str) -> Result<i64, ApiError> {
 
 /// A code people can read out over the phone: `n` characters of an
 /// alphabet without look-alikes (no 0/O, 1/I/L), 5 bits each.
-fn readable_code(n: usize) -> String {
+pub(crate) fn readable_code(n: usize) -> String {
     const ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
     let mut bytes = vec![0u8; n];
     rand::fill(&mut bytes[..]);
@@ -92,7 +104,7 @@ fn readable_code(n: usize) -> String {
 }
 
 /// Codes are compared as typed without separators or case.
-fn code_hash(code: &str) -> String {
+pub(crate) fn code_hash(code: &str) -> String {
     let norm: String = code
         .chars()
         .filter(|c| c.is_ascii_alphanumeric())

@@ -12,6 +12,7 @@ pub mod clients;
 pub mod communities;
 pub mod deal_terms;
 pub mod digest;
+pub mod districts;
 pub mod error;
 pub mod events;
 pub mod file_type;

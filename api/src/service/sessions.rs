@@ -285,13 +285,15 @@ pub struct Me {
     pub user: MeUser,
     pub firm: Option<MeFirm>,
     pub staff: Option<MeStaff>,
+    /// The districts the user administers (empty for everyone else).
+    pub districts: Vec<crate::service::views::NamedRef>,
     pub roles: Vec<&'static str>,
 }
 
 /// Who the caller is: the user, their firm and staff roles.
 pub async fn me(db: &Db, caller: &Caller) -> Result<Me, ApiError> {
     let uid = caller.user_id.clone();
-    let (user, roles, firm, community) = db
+    let (user, roles, firm, community, districts) = db
         .run(move |c| {
             let user = accounts::get_user(c, &uid)?.ok_or(crate::store::StoreError::NotFound)?;
             let roles = accounts::roles_of(c, &user)?;
@@ -303,7 +305,8 @@ pub async fn me(db: &Db, caller: &Caller) -> Result<Me, ApiError> {
                 Some(s) => accounts::get_community(c, &s.community_id)?,
                 None => None,
             };
-            Ok((user, roles, firm, community))
+            let districts = crate::store::districts::administered_by(c, &user.id)?;
+            Ok((user, roles, firm, community, districts))
         })
         .await
         .map_err(|e| match e {
@@ -326,6 +329,21 @@ pub async fn me(db: &Db, caller: &Caller) -> Result<Me, ApiError> {
     if roles.staff.is_some() {
         role_names.push("community_staff");
     }
+    // An API client acts for its firm or community, never as a district.
+    let districts: Vec<crate::service::views::NamedRef> = if caller.client.is_some() {
+        Vec::new()
+    } else {
+        districts
+            .into_iter()
+            .map(|d| crate::service::views::NamedRef {
+                id: d.id,
+                name: d.name,
+            })
+            .collect()
+    };
+    if !districts.is_empty() {
+        role_names.push("district_admin");
+    }
     Ok(Me {
         user: MeUser {
             id: user.id,
@@ -344,6 +362,7 @@ pub async fn me(db: &Db, caller: &Caller) -> Result<Me, ApiError> {
             community_id: c.id,
             community_name: c.name,
         }),
+        districts,
         roles: role_names,
     })
 }

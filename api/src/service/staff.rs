@@ -55,6 +55,52 @@ pub(crate) fn read_scope(
     }
 }
 
+/// The community a desk read is about: as [`read_scope`], and for district
+/// administrators one of their districts' communities (the one they name,
+/// or their only one).
+async fn desk_scope(
+    db: &Db,
+    caller: &Caller,
+    asked: Option<&String>,
+) -> Result<Option<String>, ApiError> {
+    let refused = match read_scope(caller, asked) {
+        Ok(scope) => return Ok(scope),
+        Err(e) if staff_scope(caller).is_ok() => return Err(e),
+        Err(e) => e,
+    };
+    let mine = crate::service::access::district_communities(db, caller).await?;
+    if mine.is_empty() {
+        return Err(refused);
+    }
+    match asked {
+        Some(a) if mine.contains(a) => Ok(Some(a.clone())),
+        Some(_) => Err(ApiError::forbidden("只能查看本区域各社区的数据")),
+        None if mine.len() == 1 => Ok(mine.into_iter().next()),
+        None => Err(ApiError::field(
+            "community_id",
+            "required",
+            "区域管理员须用 community_id 指定社区",
+        )),
+    }
+}
+
+/// The communities whose cases the caller reads: `None` for all (platform
+/// admins), the staff member's own, or a district administrator's
+/// communities; refused to everyone else.
+async fn case_read_scope(db: &Db, caller: &Caller) -> Result<Option<Vec<String>>, ApiError> {
+    match staff_scope(caller) {
+        Ok(s) => Ok(s.map(|s| vec![s])),
+        Err(e) => {
+            let mine = crate::service::access::district_communities(db, caller).await?;
+            if mine.is_empty() {
+                Err(e)
+            } else {
+                Ok(Some(mine))
+            }
+        }
+    }
+}
+
 // ------------------------------------------------------------------ output
 
 #[derive(Debug, Serialize)]
@@ -299,7 +345,7 @@ pub async fn queue(
     caller: &Caller,
     q: QueueQuery,
 ) -> Result<QueuePage, ApiError> {
-    let community = read_scope(caller, q.community_id.as_ref())?;
+    let community = desk_scope(db, caller, q.community_id.as_ref()).await?;
     let limit = pagination::limit(q.limit)?;
     let after = pagination::decode(q.cursor.as_deref())?;
     let statuses: Vec<CaseStatus> = match q.status.as_deref().unwrap_or("active") {
@@ -341,24 +387,7 @@ pub async fn queue(
                 rows.retain(|k| sla::of_case(k, &sla_cfg, at).overdue);
                 rows.truncate(limit as usize + 1);
             }
-            let active = store::list(
-                c,
-                &QueueFilter {
-                    community_id: community,
-                    statuses: store::ACTIVE.to_vec(),
-                    limit: ACTIVE_CAP,
-                    ..QueueFilter::default()
-                },
-            )?;
-            let mut counts = QueueCounts::default();
-            for k in &active {
-                match k.status {
-                    CaseStatus::Open => counts.open += 1,
-                    CaseStatus::Claimed => counts.claimed += 1,
-                    _ => counts.brokered += 1,
-                }
-                counts.overdue += usize::from(sla::of_case(k, &sla_cfg, at).overdue);
-            }
+            let counts = active_counts(c, community, &sla_cfg, at)?;
             let more = rows.len() as i64 > limit;
             rows.truncate(limit as usize);
             let next_cursor = more
@@ -373,12 +402,45 @@ pub async fn queue(
         .await?)
 }
 
+/// The active cases a community's queue holds (`None`: every queue), by
+/// status, and how many are overdue at `at`.
+pub(crate) fn active_counts(
+    c: &mut DbConnection,
+    community: Option<String>,
+    sla_cfg: &SlaConfig,
+    at: NaiveDateTime,
+) -> StoreResult<QueueCounts> {
+    let active = store::list(
+        c,
+        &QueueFilter {
+            community_id: community,
+            statuses: store::ACTIVE.to_vec(),
+            limit: ACTIVE_CAP,
+            ..QueueFilter::default()
+        },
+    )?;
+    let mut counts = QueueCounts::default();
+    for k in &active {
+        match k.status {
+            CaseStatus::Open => counts.open += 1,
+            CaseStatus::Claimed => counts.claimed += 1,
+            _ => counts.brokered += 1,
+        }
+        counts.overdue += usize::from(sla::of_case(k, sla_cfg, at).overdue);
+    }
+    Ok(counts)
+}
+
 /// Loads a case the caller may read (404 otherwise).
 async fn readable(db: &Db, caller: &Caller, id: String) -> Result<Case, ApiError> {
-    let scope = staff_scope(caller)?;
+    let scope = case_read_scope(db, caller).await?;
     db.run(move |c| store::get(c, &id))
         .await?
-        .filter(|k| scope.as_deref().is_none_or(|s| k.readable_by(s)))
+        .filter(|k| {
+            scope
+                .as_ref()
+                .is_none_or(|v| v.iter().any(|s| k.readable_by(s)))
+        })
         .ok_or_else(|| ApiError::not_found("工单"))
 }
 
@@ -610,7 +672,7 @@ pub async fn audit_log(
     caller: &Caller,
     q: AuditQuery,
 ) -> Result<Page<AuditOut>, ApiError> {
-    let community = read_scope(caller, q.community_id.as_ref())?;
+    let community = desk_scope(db, caller, q.community_id.as_ref()).await?;
     let limit = pagination::limit(q.limit)?;
     let filter = AuditFilter {
         community_id: community,
@@ -662,7 +724,7 @@ fn instant(field: &str, raw: &str, end_of_day: bool) -> Result<NaiveDateTime, Ap
 }
 
 /// The window `[from, to)`: default the last 30 days; at most 2 years.
-fn window(q: &WindowQuery) -> Result<(NaiveDateTime, NaiveDateTime), ApiError> {
+pub(crate) fn window(q: &WindowQuery) -> Result<(NaiveDateTime, NaiveDateTime), ApiError> {
     let to = match &q.to {
         Some(t) => instant("to", t, true)?,
         None => now(),
@@ -715,14 +777,11 @@ pub async fn sla_summary(
             "SLA 汇总只提供 JSON",
         ));
     }
-    let community = read_scope(caller, q.community_id.as_ref())?;
+    let community = desk_scope(db, caller, q.community_id.as_ref()).await?;
     let (from, to) = window(&q)?;
     let community_out = community_ref(db, community.clone()).await?;
     let by_urgency = db
-        .run(move |c| {
-            let rows = store::opened_between(c, community.as_deref(), from, to)?;
-            Ok(sla::summary(&rows, &sla_cfg, now()))
-        })
+        .run(move |c| sla_of(c, community.as_deref(), &sla_cfg, from, to))
         .await?;
     Ok(SlaOut {
         from: from.and_utc(),
@@ -730,6 +789,19 @@ pub async fn sla_summary(
         community: community_out,
         by_urgency,
     })
+}
+
+/// The SLA summary of the cases a community (`None`: all) opened in
+/// `[from, to)`.
+pub(crate) fn sla_of(
+    c: &mut DbConnection,
+    community: Option<&str>,
+    sla_cfg: &SlaConfig,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+) -> StoreResult<Vec<sla::UrgencySummary>> {
+    let rows = store::opened_between(c, community, from, to)?;
+    Ok(sla::summary(&rows, sla_cfg, now()))
 }
 
 #[derive(Debug, Serialize)]
@@ -759,6 +831,41 @@ impl StatsOut {
     }
 }
 
+/// The park statistics of a community (`None`: all) over `[from, to)`.
+pub(crate) fn stats_of(
+    c: &mut DbConnection,
+    cm: Option<&str>,
+    sla_cfg: &SlaConfig,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+) -> StoreResult<stats::Stats> {
+    let listings: Vec<stats::ListingRow> = listing_store::created_between(c, cm, from, to)?
+        .into_iter()
+        .map(|(id, side, kind, created_at)| stats::ListingRow {
+            id,
+            side,
+            kind,
+            created_at,
+        })
+        .collect();
+    let matches: Vec<stats::MatchRow> = match_store::for_stats(c, cm, from)?
+        .into_iter()
+        .map(
+            |(request_id, rc, oc, created_at, agreed_at)| stats::MatchRow {
+                request_id,
+                request_community_id: rc,
+                offer_community_id: oc,
+                created_at,
+                agreed_at,
+            },
+        )
+        .collect();
+    let cases = store::opened_between(c, cm, from, to)?;
+    let mut s = stats::compute(&listings, &matches, &cases, sla_cfg);
+    s.funnel = stats::deal_funnel(c, cm, from)?;
+    Ok(s)
+}
+
 /// Park statistics of a window. (`format` is the HTTP layer's business.)
 pub async fn park_stats(
     db: &Db,
@@ -766,38 +873,11 @@ pub async fn park_stats(
     caller: &Caller,
     q: &WindowQuery,
 ) -> Result<StatsOut, ApiError> {
-    let community = read_scope(caller, q.community_id.as_ref())?;
+    let community = desk_scope(db, caller, q.community_id.as_ref()).await?;
     let (from, to) = window(q)?;
     let community_out = community_ref(db, community.clone()).await?;
     let s = db
-        .run(move |c| {
-            let cm = community.as_deref();
-            let listings: Vec<stats::ListingRow> = listing_store::created_between(c, cm, from, to)?
-                .into_iter()
-                .map(|(id, side, kind, created_at)| stats::ListingRow {
-                    id,
-                    side,
-                    kind,
-                    created_at,
-                })
-                .collect();
-            let matches: Vec<stats::MatchRow> = match_store::for_stats(c, cm, from)?
-                .into_iter()
-                .map(
-                    |(request_id, rc, oc, created_at, agreed_at)| stats::MatchRow {
-                        request_id,
-                        request_community_id: rc,
-                        offer_community_id: oc,
-                        created_at,
-                        agreed_at,
-                    },
-                )
-                .collect();
-            let cases = store::opened_between(c, cm, from, to)?;
-            let mut s = stats::compute(&listings, &matches, &cases, &sla_cfg);
-            s.funnel = stats::deal_funnel(c, cm, from)?;
-            Ok(s)
-        })
+        .run(move |c| stats_of(c, community.as_deref(), &sla_cfg, from, to))
         .await?;
     Ok(StatsOut {
         from: from.and_utc(),

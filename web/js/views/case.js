@@ -40,6 +40,8 @@ export function caseView(ctx, caseId) {
     pollTimer = setTimeout(load, CANDIDATE_POLL_MS);
   }
 
+  // A district administrator reads cases; the community's staff act on them.
+  const districtOnly = !ctx.me.roles.includes('community_staff') && !ctx.me.roles.includes('platform_admin');
   const canAct = () => {
     const c = st.c;
     if (!c || c.status === 'resolved') return false;
@@ -86,7 +88,8 @@ export function caseView(ctx, caseId) {
   function actionBar() {
     const c = st.c;
     if (!canAct()) {
-      return h('div', { class: 'actions muted' }, c.status === 'resolved' ? '工单已结案' : '只读：工单已转至其他社区');
+      return h('div', { class: 'actions muted' }, c.status === 'resolved' ? '工单已结案'
+        : districtOnly ? '只读：区域管理员可查看，由社区工作人员处理' : '只读：工单已转至其他社区');
     }
     const mineClaim = c.claimed_by && c.claimed_by.id === ctx.me.user.id;
     return h('div', { class: 'actions' },
@@ -320,7 +323,8 @@ export function caseView(ctx, caseId) {
 
   function openThread(threadId) {
     const holder = el.querySelector('#case-chat');
-    if (!holder) return;
+    // The firms' conversation is for the staff who broker it.
+    if (!holder || districtOnly) return;
     for (const b of el.querySelectorAll('.contact')) b.classList.toggle('active', b.parentElement.dataset.threadId === threadId);
     if (st.thread !== threadId || !st.chat) {
       st.thread = threadId;
@@ -374,7 +378,8 @@ export function caseView(ctx, caseId) {
     const box = h('div', { class: 'card' }, h('h2', null, '操作记录'));
     const list = h('ol', { class: 'audit-mini' });
     box.append(list);
-    api.get('/api/v1/staff/audit', { case_id: caseId, limit: 20 }).then((page) => {
+    // A district administrator reads the log of the community holding the case.
+    api.get('/api/v1/staff/audit', { case_id: caseId, limit: 20, community_id: districtOnly ? st.c.community?.id : undefined }).then((page) => {
       mount(list, page.items.length ? page.items.map((a) => h('li', null,
         h('time', null, fmtTime(a.at)), ' ', h('strong', null, a.actor?.name || '系统'), ` ${label(AUDIT_ACTION, a.action)}`)) : empty('暂无记录。'));
     }).catch((e) => mount(list, errorBox(e)));

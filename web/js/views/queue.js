@@ -16,7 +16,8 @@ const FILTERS = [
   ['resolved', CASE_STATUS.resolved],
 ];
 
-export function queueView(ctx) {
+export function queueView(ctx, community) {
+  // A district administrator (or a platform admin) reads one community's queue.
   const state = { status: 'active', urgency: '', overdue: false, mine: false, items: [], cursor: null, known: null };
   const counts = h('div', { class: 'counts' });
   const list = h('div', { id: 'queue', class: 'case-list', 'aria-live': 'polite' });
@@ -43,7 +44,7 @@ export function queueView(ctx) {
 
   const el = h('section', { class: 'page' },
     h('div', { class: 'page-head' },
-      h('h1', null, '工单队列'),
+      h('h1', null, '工单队列', community && h('span', { class: 'muted small', id: 'queue-community' })),
       counts),
     h('div', { class: 'toolbar' }, tabs,
       h('div', { class: 'filters' },
@@ -79,6 +80,7 @@ export function queueView(ctx) {
     if (!append) state.cursor = null;
     try {
       const page = await api.get('/api/v1/staff/queue', {
+        community_id: community,
         status: state.status,
         urgency: state.urgency,
         overdue: state.overdue || undefined,
@@ -89,6 +91,8 @@ export function queueView(ctx) {
       state.items = append ? state.items.concat(page.items) : page.items;
       state.cursor = page.next_cursor;
       render(page.counts);
+      const named = community && page.items[0]?.community?.name;
+      if (named) mount(el.querySelector('#queue-community'), ` · ${named}`);
       state.known = new Set(state.items.map((c) => c.id));
     } catch (e) {
       mount(list, errorBox(e, () => load()));

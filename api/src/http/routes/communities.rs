@@ -35,7 +35,13 @@ pub async fn create_staff(
     id: web::Path<String>,
     body: web::Json<NewAccount>,
 ) -> Result<HttpResponse, ApiError> {
-    let out =
-        communities::create_staff(&state.db, &caller, id.into_inner(), body.into_inner()).await?;
+    // Platform admins and the community's district administrators.
+    let out = crate::service::districts::create_staff(
+        &state.db,
+        &caller,
+        id.into_inner(),
+        body.into_inner(),
+    )
+    .await?;
     Ok(HttpResponse::Created().json(out))
 }

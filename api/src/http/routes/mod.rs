@@ -7,6 +7,7 @@ pub mod attachments;
 pub mod auth;
 pub mod clients;
 pub mod communities;
+pub mod districts;
 pub mod events;
 pub mod firms;
 pub mod frontdesk;
@@ -107,7 +108,15 @@ api_routes! {
     "/api/v1/clients/{id}/webhooks/{webhook_id}/deliveries/{delivery_id}/resend" => { post: webhooks::staff::resend [Users] },
     "/api/v1/communities" => { get: communities::list [Open], post: communities::create [Users] },
     "/api/v1/communities/{id}" => { get: communities::get [Open] },
-    "/api/v1/communities/{id}/staff" => { post: communities::create_staff [Users] },
+    "/api/v1/communities/{id}/staff" => { get: districts::list_staff [Users], post: communities::create_staff [Users] },
+    "/api/v1/communities/{id}/staff/{user_id}/disable" => { post: districts::disable_staff [Users] },
+    "/api/v1/communities/{id}/staff/{user_id}/enable" => { post: districts::enable_staff [Users] },
+    "/api/v1/districts" => { get: districts::list [Users], post: districts::create [Users] },
+    "/api/v1/districts/{id}" => { get: districts::get [Users] },
+    "/api/v1/districts/{id}/communities/{community_id}" => { put: districts::add_community [Users], delete: districts::remove_community [Users] },
+    "/api/v1/districts/{id}/admins" => { post: districts::add_admin [Users] },
+    "/api/v1/districts/{id}/admins/{user_id}" => { delete: districts::remove_admin [Users] },
+    "/api/v1/district/stats" => { get: districts::stats [Users] },
     "/api/v1/firms/register" => { post: firms::register [Open] },
     "/api/v1/firms" => { get: firms::list [FirmsRead] },
     "/api/v1/firms/join" => { post: account::join [Open] },
