@@ -35,5 +35,6 @@ mod sheets;
 mod staff;
 mod threads;
 mod trust_rules;
+mod vocabulary;
 mod webhooks;
 mod wechat;

@@ -37,6 +37,7 @@ pub mod stream;
 pub mod threads;
 pub mod webhooks;
 pub mod wechat;
+pub mod vocabulary;
 pub mod wechat_push;
 
 use std::path::PathBuf;

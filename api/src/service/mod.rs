@@ -42,6 +42,7 @@ pub mod threads;
 pub mod tokens;
 pub mod validate;
 pub mod views;
+pub mod vocabulary;
 pub mod webhooks;
 pub mod wechat;
 pub mod wechat_subscribe;
