@@ -14,6 +14,7 @@ mod helpers;
 mod firm_app;
 mod frontdesk;
 mod sheets;
+mod vocabulary;
 
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};

@@ -16,6 +16,7 @@ import { notificationsView } from './views/notifications.js';
 import { frontdeskView } from './views/frontdesk.js';
 import { moderationView } from './views/moderation.js';
 import { sheetsView } from './views/sheets.js';
+import { vocabularyView } from './views/vocabulary.js';
 
 const NAV = [
   ['#/queue', '工单队列', 'queue'],
@@ -25,6 +26,7 @@ const NAV = [
   ['#/threads', '会话', 'threads'],
   ['#/firms', '企业认证', 'firms'],
   ['#/search', '信息检索', 'search'],
+  ['#/vocabulary', '词库', 'vocabulary'],
   ['#/stats', '统计', 'stats'],
   ['#/audit', '审计日志', 'audit'],
   ['#/notifications', '通知', 'notifications'],
@@ -40,6 +42,7 @@ const ROUTES = [
   [/^#\/thread\/([^/]+)$/, () => threadView],
   [/^#\/firms$/, () => firmsView],
   [/^#\/search$/, () => searchView],
+  [/^#\/vocabulary$/, () => vocabularyView],
   [/^#\/stats$/, () => statsView],
   [/^#\/audit$/, () => auditView],
   [/^#\/notifications$/, () => notificationsView],

@@ -130,6 +130,9 @@ export const AUDIT_ACTION = {
   'moderation.dismiss': '驳回举报',
   'import.firms': '表格导入企业',
   'import.listings': '表格导入供需',
+  'vocabulary.added': '添加词库词条',
+  'vocabulary.removed': '删除词库词条',
+  'vocabulary.undone': '撤销词库变更',
 };
 export const ATTRIBUTE = {
   area_m2: '面积（㎡）',
