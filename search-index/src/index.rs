@@ -575,4 +575,101 @@ mod tests {
         assert!(matches!(err, IndexError::ForeignDirectory(_)), "{err}");
         assert!(precious.exists());
     }
+
+    fn doc(id: &str, title: &str) -> ListingDoc {
+        ListingDoc {
+            id: id.into(),
+            side: "offer".into(),
+            kind: "equipment".into(),
+            status: "open".into(),
+            community: "c1".into(),
+            urgency: "normal".into(),
+            visibility: "public".into(),
+            firm: "f1".into(),
+            title: title.into(),
+            ..ListingDoc::default()
+        }
+    }
+
+    fn ids(index: &ListingIndex, q: &str) -> Vec<String> {
+        index
+            .search(&SearchRequest::text(q))
+            .expect("search")
+            .hits
+            .into_iter()
+            .map(|h| h.id)
+            .collect()
+    }
+
+    #[test]
+    fn a_new_vocabulary_applies_to_re_added_documents_and_to_queries_once_finished() {
+        let sources = crate::VocabSources::builtin();
+        let index = ListingIndex::create_in_ram(Vocabulary::shared_builtin()).expect("index");
+        index.upsert(&doc("a", "炮头出租 带操作手")).expect("upsert");
+        index.upsert(&doc("b", "叉车出租")).expect("upsert");
+        index.commit(7).expect("commit");
+        assert!(ids(&index, "破碎锤").is_empty());
+        assert_eq!(index.vocab_version(), 0);
+
+        let group = vec![vec!["炮头".to_string(), "破碎锤".to_string()]];
+        let new = Arc::new(sources.build_with(&[], &group));
+        index.begin_vocabulary(new);
+        // Queries keep the current vocabulary while documents are re-added.
+        index.upsert(&doc("a", "炮头出租 带操作手")).expect("upsert");
+        index.commit(7).expect("commit");
+        assert!(ids(&index, "破碎锤").is_empty());
+        assert_eq!(ids(&index, "叉车"), vec!["b"]);
+        index.upsert(&doc("b", "叉车出租")).expect("upsert");
+        index.finish_vocabulary(3).expect("finish");
+        assert_eq!(index.vocab_version(), 3);
+        assert_eq!(index.applied_seq(), 7);
+        assert_eq!(ids(&index, "破碎锤"), vec!["a"]);
+        assert_eq!(index.num_docs(), 2);
+        let payload = read_payload(index.tantivy_index()).expect("payload").expect("some");
+        assert_eq!((payload.seq, payload.vocab_version), (7, 3));
+    }
+
+    /// How long re-adding documents with a new vocabulary takes, and how
+    /// long searches take meanwhile: `cargo test -p zhiqilian-search-index
+    /// --release reindex_timing -- --ignored --nocapture`.
+    #[test]
+    #[ignore = "a measurement, not a check"]
+    fn reindex_timing() {
+        let titles = [
+            "炮头出租 带操作手 按天计",
+            "叉车出租 三吨 柴油",
+            "注塑机共享 海天 450 吨",
+            "冷库仓储 零下十八度 五百平",
+            "求购二手辊道窑一条",
+            "标准厂房出租 一楼 层高八米",
+        ];
+        let n = 20_000;
+        let docs: Vec<ListingDoc> = (0..n)
+            .map(|i| doc(&format!("l{i:06}"), &format!("{} 第{i}号", titles[i % titles.len()])))
+            .collect();
+        let index = ListingIndex::create_in_ram(Vocabulary::shared_builtin()).expect("index");
+        index.rebuild(docs.clone(), 1, |_| {}).expect("rebuild");
+        let group = vec![vec!["炮头".to_string(), "破碎锤".to_string()]];
+        let started = std::time::Instant::now();
+        let new = Arc::new(crate::VocabSources::builtin().build_with(&[], &group));
+        let build = started.elapsed();
+        index.begin_vocabulary(new);
+        let started = std::time::Instant::now();
+        let mut worst = std::time::Duration::ZERO;
+        for page in docs.chunks(500) {
+            for d in page {
+                index.upsert(d).expect("upsert");
+            }
+            index.commit(1).expect("commit");
+            let t = std::time::Instant::now();
+            assert!(!ids(&index, "叉车").is_empty());
+            worst = worst.max(t.elapsed());
+        }
+        index.finish_vocabulary(1).expect("finish");
+        println!(
+            "{n} listings: vocabulary built in {build:?}, re-added in {:?}, slowest search meanwhile {worst:?}, {} hits for 破碎锤 after",
+            started.elapsed(),
+            index.search(&SearchRequest::text("破碎锤")).expect("search").total
+        );
+    }
 }
