@@ -399,7 +399,13 @@ async fn the_index_catches_up_after_a_stop_is_rebuilt_when_lost_and_reindex_equa
     drop(s);
 
     // `reindex` builds a fresh copy that answers exactly the same.
-    let n = indexer::reindex(&app.db(), node.path(), &indexer::VocabState::builtin(), |_| {}).expect("reindex");
+    let n = indexer::reindex(
+        &app.db(),
+        node.path(),
+        &indexer::VocabState::builtin(),
+        |_| {},
+    )
+    .expect("reindex");
     assert_eq!(n, 5);
     let s = indexer::start(app.db(), node.path(), indexer::VocabState::builtin())
         .await

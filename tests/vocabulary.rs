@@ -74,7 +74,9 @@ async fn audit_actions(app: &TestApp, token: &str) -> Vec<Value> {
 }
 
 async fn version_now(app: &TestApp, token: &str) -> i64 {
-    app.get(&format!("{VOCAB}/reindex"), token).await.expect(200)["version"]
+    app.get(&format!("{VOCAB}/reindex"), token)
+        .await
+        .expect(200)["version"]
         .as_i64()
         .expect("version")
 }
@@ -87,8 +89,16 @@ async fn a_synonym_group_staff_add_is_searchable_after_the_background_reindex_an
     // 炮头 is what the park calls a hydraulic breaker (破碎锤).
     let id = post_listing(&app, &w.a.admin, "炮头出租 带操作手 按天计").await;
     let other = post_listing(&app, &w.b.admin, "叉车出租 三吨").await;
-    assert!(search_ids(&app, &w.b.admin.token, "炮头").await.contains(&id));
-    assert!(!search_ids(&app, &w.b.admin.token, "破碎锤").await.contains(&id));
+    assert!(
+        search_ids(&app, &w.b.admin.token, "炮头")
+            .await
+            .contains(&id)
+    );
+    assert!(
+        !search_ids(&app, &w.b.admin.token, "破碎锤")
+            .await
+            .contains(&id)
+    );
     let before = version_now(&app, &w.staff1.token).await;
 
     let r = app
@@ -115,7 +125,11 @@ async fn a_synonym_group_staff_add_is_searchable_after_the_background_reindex_an
     assert!(!found.contains(&other));
     // The other way round too, and matching retrieves through the same
     // index: a request for 破碎锤 is matched with the 炮头 offer.
-    assert!(search_ids(&app, &w.b.admin.token, "炮头").await.contains(&id));
+    assert!(
+        search_ids(&app, &w.b.admin.token, "炮头")
+            .await
+            .contains(&id)
+    );
 
     let list = app.get(VOCAB, &w.staff1.token).await.expect(200).clone();
     assert_eq!(list["community_id"], json!(w.c1));
@@ -136,15 +150,25 @@ async fn a_synonym_group_staff_add_is_searchable_after_the_background_reindex_an
     assert_eq!(entry["detail"]["terms"], json!(["炮头", "破碎锤"]));
 
     // Undo the last change: the group is gone again once re-indexed.
-    let r = app.post(&format!("{VOCAB}/undo"), &w.staff1.token, &json!({})).await;
+    let r = app
+        .post(&format!("{VOCAB}/undo"), &w.staff1.token, &json!({}))
+        .await;
     let undone = r.expect(200).clone();
     let version2 = undone["version"].as_i64().expect("version");
     assert_eq!(version2, version + 1);
     assert_eq!(undone["undone"]["action"], "add");
     assert_eq!(undone["undone"]["terms"], json!(["炮头", "破碎锤"]));
     wait_applied(&app, &w.staff1.token, "", version2).await;
-    assert!(!search_ids(&app, &w.b.admin.token, "破碎锤").await.contains(&id));
-    assert!(search_ids(&app, &w.b.admin.token, "炮头").await.contains(&id));
+    assert!(
+        !search_ids(&app, &w.b.admin.token, "破碎锤")
+            .await
+            .contains(&id)
+    );
+    assert!(
+        search_ids(&app, &w.b.admin.token, "炮头")
+            .await
+            .contains(&id)
+    );
     let list = app.get(VOCAB, &w.staff1.token).await.expect(200).clone();
     assert!(list["entries"].as_array().expect("entries").is_empty());
     assert!(!list["changes"][0]["undone_at"].is_null());
@@ -178,7 +202,10 @@ async fn removing_an_entry_and_undoing_the_removal_restore_each_other() {
             &json!({"kind": "synonyms", "terms": ["炮头", "破碎锤"]}),
         )
         .await;
-    let entry_id = r.expect(201)["entry"]["id"].as_str().expect("id").to_string();
+    let entry_id = r.expect(201)["entry"]["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
     let r = app
         .request(
             Method::DELETE,
@@ -189,7 +216,11 @@ async fn removing_an_entry_and_undoing_the_removal_restore_each_other() {
         .await;
     let version = r.expect(200)["version"].as_i64().expect("version");
     wait_applied(&app, &w.staff1.token, "", version).await;
-    assert!(!search_ids(&app, &w.b.admin.token, "破碎锤").await.contains(&id));
+    assert!(
+        !search_ids(&app, &w.b.admin.token, "破碎锤")
+            .await
+            .contains(&id)
+    );
     // Removing it again: it is not live any more.
     app.request(
         Method::DELETE,
@@ -200,14 +231,24 @@ async fn removing_an_entry_and_undoing_the_removal_restore_each_other() {
     .await
     .expect_problem(404, "not_found");
     // Undo the removal: back again.
-    let r = app.post(&format!("{VOCAB}/undo"), &w.staff1.token, &json!({})).await;
+    let r = app
+        .post(&format!("{VOCAB}/undo"), &w.staff1.token, &json!({}))
+        .await;
     let undone = r.expect(200).clone();
     assert_eq!(undone["undone"]["action"], "remove");
     let version = undone["version"].as_i64().expect("version");
     wait_applied(&app, &w.staff1.token, "", version).await;
-    assert!(search_ids(&app, &w.b.admin.token, "破碎锤").await.contains(&id));
+    assert!(
+        search_ids(&app, &w.b.admin.token, "破碎锤")
+            .await
+            .contains(&id)
+    );
     let audit = audit_actions(&app, &w.staff1.token).await;
-    for action in ["vocabulary.added", "vocabulary.removed", "vocabulary.undone"] {
+    for action in [
+        "vocabulary.added",
+        "vocabulary.removed",
+        "vocabulary.undone",
+    ] {
         assert!(audit.iter().any(|e| e["action"] == action), "{action}");
     }
 }
@@ -236,7 +277,10 @@ async fn only_a_park_staff_and_platform_admins_manage_its_vocabulary() {
     app.get_anon(VOCAB).await.expect(401);
 
     let r = app.post(VOCAB, &w.staff1.token, &group).await;
-    let entry_id = r.expect(201)["entry"]["id"].as_str().expect("id").to_string();
+    let entry_id = r.expect(201)["entry"]["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
     // Another park's staff neither see, remove nor undo it, nor name it.
     let theirs = app.get(VOCAB, &w.staff2.token).await.expect(200).clone();
     assert!(theirs["entries"].as_array().expect("entries").is_empty());
@@ -338,9 +382,13 @@ async fn bad_entries_are_refused_and_change_nothing() {
     app.post(VOCAB, t, &json!({"kind": "word"}))
         .await
         .expect_problem(422, "validation_failed");
-    app.post(VOCAB, t, &json!({"kind": "word", "terms": ["辊道窑"], "x": 1}))
-        .await
-        .expect_problem(422, "validation_failed");
+    app.post(
+        VOCAB,
+        t,
+        &json!({"kind": "word", "terms": ["辊道窑"], "x": 1}),
+    )
+    .await
+    .expect_problem(422, "validation_failed");
     // The same group again, in another order or width: a duplicate.
     app.post(
         VOCAB,
@@ -378,11 +426,21 @@ async fn a_second_node_applies_a_change_made_on_another_node() {
     let id = post_listing(&app, &w.a.admin, "炮头出租 带操作手").await;
     // node2 follows the change log on its own.
     let started = Instant::now();
-    while !search_ids(&node2, &w.b.admin.token, "炮头").await.contains(&id) {
-        assert!(started.elapsed() < Duration::from_secs(30), "node2 never indexed");
+    while !search_ids(&node2, &w.b.admin.token, "炮头")
+        .await
+        .contains(&id)
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "node2 never indexed"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert!(!search_ids(&node2, &w.b.admin.token, "破碎锤").await.contains(&id));
+    assert!(
+        !search_ids(&node2, &w.b.admin.token, "破碎锤")
+            .await
+            .contains(&id)
+    );
 
     let r = app
         .post(
@@ -395,7 +453,11 @@ async fn a_second_node_applies_a_change_made_on_another_node() {
     let version = added["version"].as_i64().expect("version");
     // node2 learns of it from the database (no poke reaches it).
     wait_applied(&node2, &w.staff1.token, "", version).await;
-    assert!(search_ids(&node2, &w.b.admin.token, "破碎锤").await.contains(&id));
+    assert!(
+        search_ids(&node2, &w.b.admin.token, "破碎锤")
+            .await
+            .contains(&id)
+    );
 
     // And back: removed through node2, applied by the first node.
     let entry_id = added["entry"]["id"].as_str().expect("id");
@@ -409,7 +471,11 @@ async fn a_second_node_applies_a_change_made_on_another_node() {
         .await;
     let version = r.expect(200)["version"].as_i64().expect("version");
     wait_applied(&app, &w.staff1.token, "", version).await;
-    assert!(!search_ids(&app, &w.b.admin.token, "破碎锤").await.contains(&id));
+    assert!(
+        !search_ids(&app, &w.b.admin.token, "破碎锤")
+            .await
+            .contains(&id)
+    );
     drop(node2);
 }
 

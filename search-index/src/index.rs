@@ -605,7 +605,9 @@ mod tests {
     fn a_new_vocabulary_applies_to_re_added_documents_and_to_queries_once_finished() {
         let sources = crate::VocabSources::builtin();
         let index = ListingIndex::create_in_ram(Vocabulary::shared_builtin()).expect("index");
-        index.upsert(&doc("a", "炮头出租 带操作手")).expect("upsert");
+        index
+            .upsert(&doc("a", "炮头出租 带操作手"))
+            .expect("upsert");
         index.upsert(&doc("b", "叉车出租")).expect("upsert");
         index.commit(7).expect("commit");
         assert!(ids(&index, "破碎锤").is_empty());
@@ -615,7 +617,9 @@ mod tests {
         let new = Arc::new(sources.build_with(&[], &group));
         index.begin_vocabulary(new);
         // Queries keep the current vocabulary while documents are re-added.
-        index.upsert(&doc("a", "炮头出租 带操作手")).expect("upsert");
+        index
+            .upsert(&doc("a", "炮头出租 带操作手"))
+            .expect("upsert");
         index.commit(7).expect("commit");
         assert!(ids(&index, "破碎锤").is_empty());
         assert_eq!(ids(&index, "叉车"), vec!["b"]);
@@ -625,7 +629,9 @@ mod tests {
         assert_eq!(index.applied_seq(), 7);
         assert_eq!(ids(&index, "破碎锤"), vec!["a"]);
         assert_eq!(index.num_docs(), 2);
-        let payload = read_payload(index.tantivy_index()).expect("payload").expect("some");
+        let payload = read_payload(index.tantivy_index())
+            .expect("payload")
+            .expect("some");
         assert_eq!((payload.seq, payload.vocab_version), (7, 3));
     }
 
@@ -645,7 +651,12 @@ mod tests {
         ];
         let n = 20_000;
         let docs: Vec<ListingDoc> = (0..n)
-            .map(|i| doc(&format!("l{i:06}"), &format!("{} 第{i}号", titles[i % titles.len()])))
+            .map(|i| {
+                doc(
+                    &format!("l{i:06}"),
+                    &format!("{} 第{i}号", titles[i % titles.len()]),
+                )
+            })
             .collect();
         let index = ListingIndex::create_in_ram(Vocabulary::shared_builtin()).expect("index");
         index.rebuild(docs.clone(), 1, |_| {}).expect("rebuild");
@@ -669,7 +680,10 @@ mod tests {
         println!(
             "{n} listings: vocabulary built in {build:?}, re-added in {:?}, slowest search meanwhile {worst:?}, {} hits for 破碎锤 after",
             started.elapsed(),
-            index.search(&SearchRequest::text("破碎锤")).expect("search").total
+            index
+                .search(&SearchRequest::text("破碎锤"))
+                .expect("search")
+                .total
         );
     }
 }

@@ -35,9 +35,9 @@ pub mod schema;
 pub mod scopes;
 pub mod stream;
 pub mod threads;
+pub mod vocabulary;
 pub mod webhooks;
 pub mod wechat;
-pub mod vocabulary;
 pub mod wechat_push;
 
 use std::path::PathBuf;

@@ -165,7 +165,11 @@ pub fn remove(c: &mut DbConnection, entry: &Entry, actor: &str) -> StoreResult<C
 }
 
 /// A park's changes, newest first.
-pub fn changes_of(c: &mut DbConnection, community_id: &str, limit: i64) -> StoreResult<Vec<Change>> {
+pub fn changes_of(
+    c: &mut DbConnection,
+    community_id: &str,
+    limit: i64,
+) -> StoreResult<Vec<Change>> {
     Ok(vocabulary_changes::table
         .filter(vocabulary_changes::community_id.eq(community_id))
         .order(vocabulary_changes::version.desc())
@@ -189,8 +193,7 @@ pub fn undoable(
     } else {
         q = q.filter(vocabulary_changes::undone_at.is_null());
     }
-    Ok(q
-        .order(vocabulary_changes::version.desc())
+    Ok(q.order(vocabulary_changes::version.desc())
         .first(c)
         .optional()?)
 }
@@ -201,7 +204,9 @@ pub fn undoable(
 /// Returns the version the undo produced.
 pub fn undo(c: &mut DbConnection, change: &Change) -> StoreResult<i64> {
     if change.undone_at.is_some() {
-        return Err(StoreError::Conflict("this change was undone already".into()));
+        return Err(StoreError::Conflict(
+            "this change was undone already".into(),
+        ));
     }
     let target = vocabulary_entries::table.find(&change.entry_id);
     let n = match change.action.as_str() {
@@ -229,4 +234,3 @@ pub fn undo(c: &mut DbConnection, change: &Change) -> StoreResult<i64> {
         .execute(c)?;
     Ok(version)
 }
-

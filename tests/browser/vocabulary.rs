@@ -53,7 +53,10 @@ async fn scenario(app: &TestApp, b: &Client, shots: &mut Shots) -> Result<()> {
     ] {
         post(t, by).await?;
     }
-    ensure!(!finds(app, &p.staff.token, "破碎锤", &breaker).await?, "found before the group exists");
+    ensure!(
+        !finds(app, &p.staff.token, "破碎锤", &breaker).await?,
+        "found before the group exists"
+    );
 
     sign_in(app, b, &p.staff).await?;
     click(b, "a[data-nav=vocabulary]").await?;
@@ -74,7 +77,10 @@ async fn scenario(app: &TestApp, b: &Client, shots: &mut Shots) -> Result<()> {
     let done = text_of(b, "#vocab-progress-text").await?;
     ensure!(done.contains("索引已是最新"), "progress: {done}");
     shots.take(b, "group-added-reindexed").await?;
-    ensure!(finds(app, &p.staff.token, "破碎锤", &breaker).await?, "the group did not take effect");
+    ensure!(
+        finds(app, &p.staff.token, "破碎锤", &breaker).await?,
+        "the group did not take effect"
+    );
 
     // 2. Suggestions from the park's listings; accept one.
     click(b, "#vocab-suggest").await?;

@@ -305,7 +305,11 @@ fn change_out(ch: &Change, entry: Option<&Entry>) -> ChangeOut {
 }
 
 /// The park's live entries and latest changes.
-pub async fn list(db: &Db, caller: &Caller, asked: Option<&str>) -> Result<VocabularyOut, ApiError> {
+pub async fn list(
+    db: &Db,
+    caller: &Caller,
+    asked: Option<&str>,
+) -> Result<VocabularyOut, ApiError> {
     let park = park_of(caller, asked)?;
     ensure_park(db, &park).await?;
     let p = park.clone();
@@ -366,9 +370,10 @@ pub async fn add(db: &Db, caller: &Caller, body: NewEntry) -> Result<ChangeResul
         })
         .await
         .map_err(|e| match e {
-            StoreError::Conflict(what) if what.contains("at most") => {
-                ApiError::conflict(Code::Conflict, format!("本社区词库已满（最多 {MAX_ENTRIES} 条）"))
-            }
+            StoreError::Conflict(what) if what.contains("at most") => ApiError::conflict(
+                Code::Conflict,
+                format!("本社区词库已满（最多 {MAX_ENTRIES} 条）"),
+            ),
             StoreError::Conflict(_) => {
                 ApiError::conflict(Code::Conflict, "本社区词库已有相同的词条")
             }
@@ -477,10 +482,9 @@ pub async fn undo(db: &Db, caller: &Caller, body: UndoIn) -> Result<UndoResult, 
         })
         .await
         .map_err(|e| match e {
-            StoreError::Conflict(what) => ApiError::conflict(
-                Code::Conflict,
-                format!("无法撤销：{}", undo_reason(&what)),
-            ),
+            StoreError::Conflict(what) => {
+                ApiError::conflict(Code::Conflict, format!("无法撤销：{}", undo_reason(&what)))
+            }
             other => other.into(),
         })?;
     match (out, body.change_id) {

@@ -77,8 +77,7 @@ pub async fn suggestions(
     caller: Caller,
     q: web::Query<ParkQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let out =
-        vocabulary::suggestions(&state.db, &state.search, &caller, q.community_id.as_deref())
-            .await?;
+    let out = vocabulary::suggestions(&state.db, &state.search, &caller, q.community_id.as_deref())
+        .await?;
     Ok(HttpResponse::Ok().json(out))
 }
