@@ -1113,3 +1113,215 @@ async fn suspending_a_firm_hides_its_listings_refuses_sign_in_and_ends_sessions(
         assert!(actions.contains(&a.to_string()), "{a} in {actions:?}");
     }
 }
+
+/// Ids of the listings a search for 空压机 shows the caller, once the index
+/// agrees with `want` (present or not) or the wait runs out.
+async fn compressor_search_has(app: &TestApp, token: &str, id: &str, want: bool) -> bool {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let hits = app
+            .all_pages("/api/v1/listings/search?q=空压机&limit=100", token)
+            .await;
+        let has = hits.iter().any(|h| h["listing"]["id"] == id);
+        if has == want || std::time::Instant::now() > deadline {
+            return has;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn unverifying_a_firm_takes_its_listings_out_of_view_until_verified_again() {
+    let app = spawn_app().await;
+    let w = app.world().await;
+    let offer = app.create_listing(&w.b.admin, &compressor_offer()).await;
+    let oid = id_of(&offer);
+    assert!(compressor_search_has(&app, &w.a.admin.token, &oid, true).await);
+    // Another community's staff and firms may not.
+    moderate(
+        &app,
+        &w.staff2,
+        json!({"action": "unverify_firm", "target_id": w.b.id, "reason": "x"}),
+    )
+    .await
+    .expect_problem(404, "not_found");
+    moderate(
+        &app,
+        &w.a.admin,
+        json!({"action": "unverify_firm", "target_id": w.b.id, "reason": "x"}),
+    )
+    .await
+    .expect_problem(403, "forbidden");
+    let done = moderate(
+        &app,
+        &w.staff1,
+        json!({"action": "unverify_firm", "target_id": w.b.id, "reason": "营业执照已注销"}),
+    )
+    .await;
+    assert_eq!(done.expect(201)["action"], "unverify_firm");
+    moderate(
+        &app,
+        &w.staff1,
+        json!({"action": "unverify_firm", "target_id": w.b.id, "reason": "again"}),
+    )
+    .await
+    .expect_problem(409, "not_verified");
+    let firm = app
+        .get(&format!("/api/v1/firms/{}", w.b.id), &w.staff1.token)
+        .await;
+    assert_eq!(firm.expect(200)["verified"], false);
+    // Out of others' view and search; its own users still sign in and see it.
+    app.get(&format!("/api/v1/listings/{oid}"), &w.a.admin.token)
+        .await
+        .expect(404);
+    assert!(!compressor_search_has(&app, &w.a.admin.token, &oid, false).await);
+    app.login(&w.b.admin.login, PASSWORD).await.expect(200);
+    app.get(&format!("/api/v1/listings/{oid}"), &w.b.admin.token)
+        .await
+        .expect(200);
+    assert!(
+        notification_types(&app, &w.b.admin.token)
+            .await
+            .contains(&"moderation".to_string())
+    );
+    // Verified again, it is back.
+    app.post(
+        &format!("/api/v1/firms/{}/verify", w.b.id),
+        &w.staff1.token,
+        &json!({}),
+    )
+    .await
+    .expect(200);
+    app.get(&format!("/api/v1/listings/{oid}"), &w.a.admin.token)
+        .await
+        .expect(200);
+    assert!(compressor_search_has(&app, &w.a.admin.token, &oid, true).await);
+    let actions = audit_actions(&app, &w.staff1.token).await;
+    assert!(
+        actions.contains(&"moderation.unverify_firm".to_string()),
+        "{actions:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_digest_lists_open_needs_most_pressing_first_with_short_links() {
+    let app = spawn_app().await;
+    let w = app.world().await;
+    let normal = id_of(
+        &app.create_listing(
+            &w.a.admin,
+            &json!({"side": "request", "kind": "material", "title": "求购铝锭 A00",
+                    "quantity": {"amount": 100, "unit": "吨"},
+                    "attributes": {"material_name": "铝锭"}}),
+        )
+        .await,
+    );
+    let urgent = id_of(
+        &app.create_listing(
+            &w.b.admin,
+            &json!({"side": "request", "kind": "equipment", "title": "急租空压机 产线停了",
+                    "urgency": "emergency", "attributes": {"equipment_type": "空压机"}}),
+        )
+        .await,
+    );
+    // Not in the digest: an offer, another community's need, a closed one.
+    app.create_listing(&w.a.admin, &compressor_offer()).await;
+    app.create_listing(&w.c.admin, &compressor_request()).await;
+    let closed = id_of(&app.create_listing(&w.a.admin, &compressor_request()).await);
+    app.post(
+        &format!("/api/v1/listings/{closed}/close"),
+        &w.a.admin.token,
+        &json!({}),
+    )
+    .await
+    .expect(200);
+
+    let d = app.get("/api/v1/staff/digest", &w.staff1.token).await;
+    let d = d.expect(200).clone();
+    let ids: Vec<&str> = d["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|i| i["listing_id"].as_str().expect("id"))
+        .collect();
+    assert_eq!(ids, [urgent.as_str(), normal.as_str()], "{d:#}");
+    assert_eq!(d["community_id"], w.c1);
+    assert_eq!(d["days"], 7);
+    assert_eq!(d["items"][1]["remaining"], "100 吨");
+    let text = d["text"].as_str().expect("text");
+    let url = |i: usize| {
+        d["items"][i]["short_url"]
+            .as_str()
+            .expect("url")
+            .to_string()
+    };
+    assert!(text.contains("需求 2 条"), "{text}");
+    assert!(
+        text.contains(&format!("1. 【紧急】急租空压机 产线停了（设备）{}", url(0))),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("2. 求购铝锭 A00（物料，尚需 100 吨）{}", url(1))),
+        "{text}"
+    );
+    assert!(url(0).starts_with(&app.url("/s/")), "{}", url(0));
+
+    // The short link leads to the listing in the firm app and counts.
+    let plain = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let r = plain.get(url(0)).send().await.expect("follow");
+    assert_eq!(r.status(), 302);
+    assert_eq!(
+        r.headers()["location"],
+        format!("/app/#/pages/listing/index?id={urgent}").as_str()
+    );
+    app.get_anon("/s/zzzzzzz")
+        .await
+        .expect_problem(404, "not_found");
+    app.get_anon("/s/not-a-code")
+        .await
+        .expect_problem(404, "not_found");
+    // The same codes next time, with the visit counted.
+    let again = app.get("/api/v1/staff/digest", &w.staff1.token).await;
+    let again = again.expect(200).clone();
+    assert_eq!(again["items"][0]["short_url"], url(0));
+    assert_eq!(again["items"][0]["clicks"], 1);
+    assert_eq!(again["items"][1]["clicks"], 0);
+    let only = app
+        .get("/api/v1/staff/digest?kind=material&days=1", &w.staff1.token)
+        .await;
+    assert_eq!(only.expect(200)["items"].as_array().map(Vec::len), Some(1));
+
+    // Who may ask, and bad input.
+    let c1 = &w.c1;
+    let c2 = &w.c2;
+    app.get(
+        &format!("/api/v1/staff/digest?community_id={c2}"),
+        &w.staff1.token,
+    )
+    .await
+    .expect_problem(403, "forbidden");
+    app.get("/api/v1/staff/digest", &w.a.admin.token)
+        .await
+        .expect_problem(403, "forbidden");
+    app.get("/api/v1/staff/digest", &w.admin.token)
+        .await
+        .expect_problem(422, "validation_failed");
+    let by_admin = app
+        .get(
+            &format!("/api/v1/staff/digest?community_id={c1}"),
+            &w.admin.token,
+        )
+        .await;
+    assert_eq!(by_admin.expect(200)["items"][0]["short_url"], url(0));
+    for bad in ["days=0", "days=91", "limit=0", "limit=101", "kind=boats"] {
+        app.get(&format!("/api/v1/staff/digest?{bad}"), &w.staff1.token)
+            .await
+            .expect_problem(422, "validation_failed");
+    }
+    app.get("/api/v1/staff/digest?colour=red", &w.staff1.token)
+        .await
+        .expect(400);
+}

@@ -12,7 +12,8 @@ use chrono::{TimeDelta, Utc};
 use diesel::prelude::*;
 use serde_json::json;
 use zhiqilian::store::schema::{
-    idempotency_keys, login_throttle, notifications, stream_events, webhook_deliveries,
+    idempotency_keys, import_jobs, login_throttle, notifications, stream_events, users,
+    webhook_deliveries,
 };
 
 use crate::events::thread_between_a_and_b;
@@ -346,4 +347,75 @@ async fn idempotency_keys_are_kept_for_their_configured_hours() {
     assert!(reused.header("idempotent-replayed").is_none());
     let mine = app.all_pages("/api/v1/listings?mine=true", token).await;
     assert_eq!(mine.len(), 3, "{mine:?}");
+}
+
+/// `retention_import_jobs_days`: finished spreadsheet import jobs (whose
+/// error report quotes the sheet's cells) older than that are pruned; a
+/// younger one stays, and so does one still running, however old.
+#[tokio::test]
+async fn finished_import_jobs_are_pruned_after_their_days() {
+    let app = spawn_app_with(&[
+        ("ZQL_SWEEP_INTERVAL_SECS", "1"),
+        ("ZQL_RETENTION_IMPORT_JOBS_DAYS", "30"),
+    ])
+    .await;
+    let w = app.world().await;
+    let now = Utc::now().naive_utc();
+    let community = w.c1.clone();
+    app.db()
+        .run(move |c| {
+            // Any account will do as the importer.
+            let staff: String = users::table.select(users::id).first(c)?;
+            for (id, status, age, finished) in [
+                ("job-old", "done", 31, true),
+                ("job-young", "done", 29, true),
+                ("job-running", "running", 400, false),
+            ] {
+                let at = now - TimeDelta::days(age);
+                diesel::insert_into(import_jobs::table)
+                    .values((
+                        import_jobs::id.eq(id),
+                        import_jobs::community_id.eq(&community),
+                        import_jobs::kind.eq("firms"),
+                        import_jobs::status.eq(status),
+                        import_jobs::file_name.eq("企业.xlsx"),
+                        import_jobs::total_rows.eq(2),
+                        import_jobs::processed_rows.eq(2),
+                        import_jobs::created.eq(1),
+                        import_jobs::updated.eq(0),
+                        import_jobs::unchanged.eq(0),
+                        import_jobs::failed.eq(1),
+                        import_jobs::errors.eq("[]"),
+                        import_jobs::created_by.eq(&staff),
+                        import_jobs::created_at.eq(at),
+                        import_jobs::updated_at.eq(at),
+                        import_jobs::finished_at.eq(finished.then_some(at)),
+                    ))
+                    .execute(c)?;
+            }
+            Ok(())
+        })
+        .await
+        .expect("import jobs");
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let ids: Vec<String> = app
+            .db()
+            .run(|c| {
+                Ok(import_jobs::table
+                    .select(import_jobs::id)
+                    .order(import_jobs::id.asc())
+                    .load(c)?)
+            })
+            .await
+            .expect("jobs");
+        if ids == ["job-running", "job-young"] {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the old finished job is pruned, the others kept: {ids:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }

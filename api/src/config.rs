@@ -105,6 +105,10 @@ pub struct Config {
     /// The firm app's H5 build (`miniprogram/dist/h5`), served at `/app`;
     /// unset, `/app` answers a page saying how to build it.
     pub app_dir: Option<PathBuf>,
+    /// The address firms reach the service at (`https://zql.example.cn`),
+    /// used in the short links of a digest; unset, the address the request
+    /// came in on.
+    pub public_url: Option<String>,
     /// New listings per firm and per user (per hour, per node).
     pub listing_limit_per_firm_per_hour: u32,
     pub listing_limit_per_user_per_hour: u32,
@@ -305,6 +309,7 @@ config_keys! {
     max_in_flight: usize,
     db_timeout_secs: u64,
     app_dir: String,
+    public_url: String,
     listing_limit_per_firm_per_hour: u32,
     listing_limit_per_user_per_hour: u32,
     emergency_limit_per_firm_per_day: u32,
@@ -318,6 +323,7 @@ config_keys! {
     retention_login_throttle_days: u32,
     retention_webhook_deliveries_days: u32,
     retention_outcomes_days: u32,
+    retention_import_jobs_days: u32,
     retention_idempotency_hours: u32,
     attachments_max_bytes: usize,
     attachments_store: String,
@@ -691,6 +697,26 @@ impl Config {
                 .as_ref()
                 .map(|(v, _)| PathBuf::from(v.trim()))
                 .filter(|p| !p.as_os_str().is_empty()),
+            public_url: match &l.public_url {
+                Some((v, o)) => {
+                    let v = v.trim().trim_end_matches('/');
+                    if v.is_empty() {
+                        None
+                    } else if (v.starts_with("https://") || v.starts_with("http://"))
+                        && !v.contains(char::is_whitespace)
+                        && v.split("://").nth(1).is_some_and(|h| !h.is_empty())
+                    {
+                        Some(v.to_string())
+                    } else {
+                        return Err(ConfigError::new(
+                            "public_url",
+                            *o,
+                            "must be an http(s) address such as https://zql.example.cn",
+                        ));
+                    }
+                }
+                None => None,
+            },
             listing_limit_per_firm_per_hour: range(
                 "listing_limit_per_firm_per_hour",
                 pick(&l.listing_limit_per_firm_per_hour, 60),
@@ -772,6 +798,12 @@ impl Config {
                     outcomes_days: range(
                         "retention_outcomes_days",
                         pick(&l.retention_outcomes_days, d.outcomes_days),
+                        0,
+                        36_500,
+                    )?,
+                    import_jobs_days: range(
+                        "retention_import_jobs_days",
+                        pick(&l.retention_import_jobs_days, d.import_jobs_days),
                         0,
                         36_500,
                     )?,

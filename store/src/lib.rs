@@ -33,6 +33,7 @@ pub mod reputation;
 pub mod retention;
 pub mod schema;
 pub mod scopes;
+pub mod short_links;
 pub mod stream;
 pub mod threads;
 pub mod vocabulary;

@@ -379,6 +379,39 @@ pub fn open_urgent_requests_of(
         .load(conn)?)
 }
 
+/// A community's open requests posted since `since` that its firms may all
+/// see (of a verified firm that is not suspended, not hidden, public or
+/// for the community), newest first: what a digest of open needs lists.
+pub fn open_needs_of(
+    conn: &mut DbConnection,
+    community_id: &str,
+    kind: Option<&str>,
+    since: NaiveDateTime,
+    limit: i64,
+) -> StoreResult<Vec<ListingView>> {
+    let mut q = joined_views!()
+        .filter(shown!())
+        .filter(listings::community_id.eq(community_id))
+        .filter(listings::side.eq("request"))
+        .filter(listings::status.eq(ListingStatus::Open))
+        .filter(
+            listings::expires_at
+                .is_null()
+                .or(listings::expires_at.gt(super::now())),
+        )
+        .filter(listings::created_at.ge(since))
+        .into_boxed();
+    if let Some(k) = kind {
+        q = q.filter(listings::kind.eq(k.to_string()));
+    }
+    Ok(q.order(listings::id.desc())
+        .limit(limit)
+        .load::<ViewRow>(conn)?
+        .into_iter()
+        .map(to_view)
+        .collect())
+}
+
 pub fn count(conn: &mut DbConnection) -> StoreResult<i64> {
     Ok(listings::table.count().get_result(conn)?)
 }

@@ -217,6 +217,20 @@ pub fn set_suspended(
     Ok(())
 }
 
+/// Takes a firm's verification back: it is a claim again, waiting for
+/// staff to verify it (its listings leave others' view meanwhile).
+pub fn set_unverified(c: &mut DbConnection, firm_id: &str, at: NaiveDateTime) -> StoreResult<()> {
+    diesel::update(firms::table.find(firm_id))
+        .set((
+            firms::verified.eq(false),
+            firms::verified_at.eq(None::<NaiveDateTime>),
+            firms::verified_by.eq(None::<String>),
+            firms::updated_at.eq(at),
+        ))
+        .execute(c)?;
+    Ok(())
+}
+
 /// Whether the firm is suspended now, and why.
 pub fn suspension(c: &mut DbConnection, firm_id: &str) -> StoreResult<Option<String>> {
     Ok(firms::table

@@ -1,6 +1,7 @@
 //! Pruning by age: the event log, notifications, idempotency keys, login
-//! throttle rows, finished webhook deliveries and the match outcome log, run by the `retention`
-//! background job under its lease (`background.rs`).
+//! throttle rows, finished webhook deliveries, the match outcome log and
+//! finished spreadsheet import jobs, run by the `retention` background job
+//! under its lease (`background.rs`).
 //!
 //! The event log is pruned from its oldest end, by id, never past the
 //! newest event (so the log's head stays) nor past what the webhook
@@ -12,8 +13,8 @@ use chrono::{NaiveDateTime, TimeDelta};
 use diesel::prelude::*;
 
 use super::schema::{
-    idempotency_keys, login_throttle, notifications, stream_event_audience, stream_events,
-    webhook_cursor, webhook_deliveries, webhooks, wechat_pushes,
+    idempotency_keys, import_jobs, login_throttle, notifications, stream_event_audience,
+    stream_events, webhook_cursor, webhook_deliveries, webhooks, wechat_pushes,
 };
 use super::{DbConnection, StoreResult, leases};
 
@@ -27,6 +28,9 @@ pub struct Retention {
     pub webhook_deliveries_days: u32,
     /// The match outcome log the weights are tuned on.
     pub outcomes_days: u32,
+    /// Finished spreadsheet import jobs (their per-row error report
+    /// quotes the sheet's cells).
+    pub import_jobs_days: u32,
     /// How long an `Idempotency-Key` replays its first answer.
     pub idempotency_hours: u32,
 }
@@ -39,6 +43,7 @@ impl Default for Retention {
             login_throttle_days: 7,
             webhook_deliveries_days: 30,
             outcomes_days: 730,
+            import_jobs_days: 90,
             idempotency_hours: 24,
         }
     }
@@ -54,6 +59,7 @@ pub struct Pruned {
     pub webhook_deliveries: usize,
     pub outcomes: usize,
     pub wechat_pushes: usize,
+    pub import_jobs: usize,
 }
 
 impl Pruned {
@@ -65,6 +71,7 @@ impl Pruned {
             + self.webhook_deliveries
             + self.outcomes
             + self.wechat_pushes
+            + self.import_jobs
     }
 }
 
@@ -140,6 +147,15 @@ pub fn sweep(
     }
     if let Some(before) = cutoff(at, r.outcomes_days) {
         out.outcomes = super::outcomes::prune(c, before)?;
+    }
+    if let Some(before) = cutoff(at, r.import_jobs_days) {
+        // A job still running (no end yet) stays, however old.
+        out.import_jobs = diesel::delete(
+            import_jobs::table
+                .filter(import_jobs::finished_at.is_not_null())
+                .filter(import_jobs::finished_at.lt(before)),
+        )
+        .execute(c)?;
     }
     Ok(out)
 }

@@ -800,3 +800,14 @@ diesel::table! {
         version -> BigInt,
     }
 }
+
+diesel::table! {
+    short_links (code) {
+        code -> Text,
+        listing_id -> Text,
+        community_id -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+        clicks -> BigInt,
+    }
+}

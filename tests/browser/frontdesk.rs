@@ -1,7 +1,9 @@
 //! The front-desk console pages in headless Chromium: a staff member posts
 //! a listing for a firm of the community (the firm sees it as its own,
-//! marked as posted by staff), then works a report in the moderation
-//! queue: the reported listing is hidden with a reason the firm sees.
+//! marked as posted by staff), finds it in the digest of open needs whose
+//! short link leads to it in the firm app, then works a report in the
+//! moderation queue: the reported listing is hidden with a reason the firm
+//! sees.
 
 use anyhow::{Context, Result, ensure};
 use fantoccini::Client;
@@ -9,6 +11,10 @@ use serde_json::json;
 
 use super::{Shots, click, fill, park, run, sign_in, text_of, wait_for, wait_gone};
 use crate::helpers::TestApp;
+
+fn id_of_listing(l: &serde_json::Value) -> &str {
+    l["id"].as_str().unwrap_or_default()
+}
 
 async fn scenario(app: &TestApp, b: &Client, shots: &mut Shots) -> Result<()> {
     let p = park(app).await?;
@@ -58,7 +64,35 @@ async fn scenario(app: &TestApp, b: &Client, shots: &mut Shots) -> Result<()> {
         "the firm's admin was not notified"
     );
 
-    // 2. The requesting firm reports the offer; staff hide it in the queue.
+    // 2. The digest of open needs lists it, with a short link that leads to
+    //    the listing in the firm app.
+    click(b, "a[data-nav=digest]").await?;
+    let row = format!(
+        "#digest-sheet tr[data-listing-id='{}']",
+        id_of_listing(posted)
+    );
+    wait_for(b, &row).await?;
+    let pasted = super::js(b, "return document.getElementById('digest-text').value;").await?;
+    let pasted = pasted.as_str().unwrap_or_default().to_string();
+    ensure!(
+        pasted.contains("电话代发：急租空压机 37kW 一周") && pasted.contains("/s/"),
+        "digest text: {pasted}"
+    );
+    shots.take(b, "digest").await?;
+    let link = text_of(b, &format!("{row} a")).await?;
+    b.goto(&link).await?;
+    let at = b.current_url().await?;
+    ensure!(
+        at.as_str().ends_with(&format!(
+            "/app/#/pages/listing/index?id={}",
+            id_of_listing(posted)
+        )),
+        "the short link led to {at}"
+    );
+    b.back().await?;
+    wait_for(b, "a[data-nav=moderation]").await?;
+
+    // 3. The requesting firm reports the offer; staff hide it in the queue.
     let r = app
         .post(
             "/api/v1/reports",

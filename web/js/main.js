@@ -17,10 +17,12 @@ import { frontdeskView } from './views/frontdesk.js';
 import { moderationView } from './views/moderation.js';
 import { sheetsView } from './views/sheets.js';
 import { vocabularyView } from './views/vocabulary.js';
+import { digestView } from './views/digest.js';
 
 const NAV = [
   ['#/queue', '工单队列', 'queue'],
   ['#/frontdesk', '前台代办', 'frontdesk'],
+  ['#/digest', '供需速递', 'digest'],
   ['#/moderation', '举报处理', 'moderation'],
   ['#/sheets', '表格导入导出', 'sheets'],
   ['#/threads', '会话', 'threads'],
@@ -35,6 +37,7 @@ const NAV = [
 const ROUTES = [
   [/^#\/queue$/, () => queueView],
   [/^#\/frontdesk$/, () => frontdeskView],
+  [/^#\/digest$/, () => digestView],
   [/^#\/moderation$/, () => moderationView],
   [/^#\/sheets$/, () => sheetsView],
   [/^#\/case\/([^/]+)$/, () => caseView],

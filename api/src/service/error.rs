@@ -148,6 +148,7 @@ codes! {
     NotAParticipant => "not_a_participant",
     NotFound => "not_found",
     NotSuspended => "not_suspended",
+    NotVerified => "not_verified",
     OverCommitment => "over_commitment",
     OverRemainingNeed => "over_remaining_need",
     Overloaded => "overloaded",

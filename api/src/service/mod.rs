@@ -11,6 +11,7 @@ pub mod cases;
 pub mod clients;
 pub mod communities;
 pub mod deal_terms;
+pub mod digest;
 pub mod error;
 pub mod events;
 pub mod firms;

@@ -36,12 +36,13 @@ pub const REASONS: [&str; 6] = [
 ];
 
 /// What staff may do.
-pub const ACTIONS: [&str; 6] = [
+pub const ACTIONS: [&str; 7] = [
     "hide_listing",
     "remove_message",
     "warn_firm",
     "suspend_firm",
     "lift_suspension",
+    "unverify_firm",
     "dismiss",
 ];
 
@@ -233,6 +234,8 @@ pub struct FirmHistory {
     pub reports: i64,
     pub actions: i64,
     pub suspended: bool,
+    /// Verified by staff (`unverify_firm` takes it back).
+    pub verified: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -307,6 +310,7 @@ pub async fn queue(
                 reports,
                 actions,
                 suspended: f.is_some_and(|f| f.suspended_at.is_some()),
+                verified: f.is_some_and(|f| f.verified),
             };
             QueueItem {
                 report: report_out(r),
@@ -464,7 +468,7 @@ fn decide(
                 format!("您在会话中的一条消息已被社区移除，原因：{reason}"),
             )
         }
-        "warn_firm" | "suspend_firm" | "lift_suspension" | "dismiss" => {
+        "warn_firm" | "suspend_firm" | "lift_suspension" | "unverify_firm" | "dismiss" => {
             let firm_target = match (&a.action[..], &report) {
                 ("dismiss", Some(r)) => r.firm_id.clone(),
                 ("dismiss", None) => return Ok((Err(Refused::NotFound), Vec::new())),
@@ -498,6 +502,18 @@ fn decide(
                     }
                     store::set_suspended(c, &f.id, None)?;
                     format!("社区已恢复贵企业的使用：{reason}")
+                }
+                "unverify_firm" => {
+                    if !f.verified {
+                        return Ok((
+                            Err(Refused::Conflict(Code::NotVerified, "该企业尚未通过认证")),
+                            Vec::new(),
+                        ));
+                    }
+                    store::set_unverified(c, &f.id, at)?;
+                    format!(
+                        "贵企业的社区认证已被撤销，原因：{reason}。重新认证之前，贵企业的供需信息不向其他企业展示"
+                    )
                 }
                 _ => String::new(),
             };
@@ -563,7 +579,10 @@ fn decide(
             },
         )?);
     }
-    if matches!(a.action.as_str(), "suspend_firm" | "lift_suspension") {
+    if matches!(
+        a.action.as_str(),
+        "suspend_firm" | "lift_suspension" | "unverify_firm"
+    ) {
         // Who may see its listings changed: reindex them (last).
         listings::touch_firm(c, &firm_id)?;
     }

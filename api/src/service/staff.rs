@@ -40,7 +40,10 @@ pub fn staff_scope(caller: &Caller) -> Result<Option<String>, ApiError> {
 
 /// The community a read is about: staff their own; admins the one they
 /// name, or all.
-fn read_scope(caller: &Caller, asked: Option<&String>) -> Result<Option<String>, ApiError> {
+pub(crate) fn read_scope(
+    caller: &Caller,
+    asked: Option<&String>,
+) -> Result<Option<String>, ApiError> {
     match staff_scope(caller)? {
         Some(own) => {
             if asked.is_some_and(|a| *a != own) {

@@ -434,6 +434,8 @@ fn retention_step(ctx: &Ctx) -> anyhow::Result<()> {
             login_throttle = pruned.login_throttle,
             webhook_deliveries = pruned.webhook_deliveries,
             outcomes = pruned.outcomes,
+            wechat_pushes = pruned.wechat_pushes,
+            import_jobs = pruned.import_jobs,
             "pruned rows past their retention"
         );
     }

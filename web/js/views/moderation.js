@@ -14,12 +14,14 @@ const ACTION = {
   warn_firm: '警告企业',
   suspend_firm: '暂停企业',
   lift_suspension: '恢复企业',
+  unverify_firm: '撤销认证',
   dismiss: '驳回举报',
 };
 
 /** The actions that fit a report. */
 function actionsFor(r) {
   const firm = r.firm.suspended ? ['warn_firm', 'lift_suspension'] : ['warn_firm', 'suspend_firm'];
+  if (r.firm.verified) firm.push('unverify_firm');
   const own = r.subject_type === 'listing' ? ['hide_listing'] : r.subject_type === 'message' ? ['remove_message'] : [];
   return [...own, ...firm, 'dismiss'];
 }
@@ -53,7 +55,7 @@ export function moderationView() {
       placeholder: '原因（企业会看到）' });
     dialog(`${ACTION[action]}：${r.firm.name}`, h('label', null, '原因', reason), (close) =>
       h('button', { type: 'button', class: 'btn btn-primary', id: 'moderation-confirm', onclick: (e) => busy(e.currentTarget, async () => {
-        const target = action === 'dismiss' ? {} : { target_id: ['warn_firm', 'suspend_firm', 'lift_suspension'].includes(action) ? r.firm_id : r.subject_id };
+        const target = action === 'dismiss' ? {} : { target_id: ['warn_firm', 'suspend_firm', 'lift_suspension', 'unverify_firm'].includes(action) ? r.firm_id : r.subject_id };
         await api.post('/api/v1/staff/moderation/actions', { action, report_id: r.id, reason: reason.value.trim(), ...target });
         toast(`${ACTION[action]}：已完成`, 'ok');
         close();
@@ -69,7 +71,8 @@ export function moderationView() {
         h('h2', null, `${SUBJECT[r.subject_type] || r.subject_type} · ${REASON[r.reason] || r.reason}`),
         badge(STATUS[r.status] || r.status, r.status === 'open' ? 's-open' : 'ok')),
       h('dl', { class: 'facts' },
-        h('dt', null, '企业'), h('dd', null, r.firm.name, r.firm.suspended ? badge('已暂停', 's-open') : null),
+        h('dt', null, '企业'), h('dd', null, r.firm.name, r.firm.suspended ? badge('已暂停', 's-open') : null,
+          r.firm.verified ? badge('已认证', 'ok') : badge('未认证', 's-open')),
         h('dt', null, '举报说明'), h('dd', null, r.text || '—'),
         h('dt', null, '对象编号'), h('dd', null, h('code', null, r.subject_id)),
         h('dt', null, '时间'), h('dd', null, fmtTime(r.created_at)),

@@ -4,12 +4,14 @@
 //! notes on cases. (Staff post, edit and close for a firm through the
 //! listing routes, naming the firm.)
 
-use actix_web::{HttpResponse, web};
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
 use super::listings::{WriteParams, after_write};
 use crate::http::auth::Caller;
 use crate::http::state::AppState;
+use crate::service::digest::{self, DigestQuery};
 use crate::service::error::ApiError;
 use crate::service::frontdesk;
 
@@ -101,4 +103,35 @@ pub async fn add_note(
     let n =
         frontdesk::add_note(&state.db, &caller, id.into_inner(), body.into_inner().body).await?;
     Ok(HttpResponse::Created().json(n))
+}
+
+/// `GET /api/v1/staff/digest`: the community's open needs, as text to
+/// paste and as a list, with short links.
+pub async fn digest(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    q: web::Query<DigestQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let base = match &state.config.public_url {
+        Some(u) => u.clone(),
+        None => {
+            let info = req.connection_info();
+            format!("{}://{}", info.scheme(), info.host())
+        }
+    };
+    let out = digest::digest(&state.db, &caller, q.into_inner(), &base).await?;
+    Ok(HttpResponse::Ok().json(out))
+}
+
+/// `GET /s/{code}`: a digest's short link, to the listing in the firm app.
+pub async fn follow_short_link(
+    state: web::Data<AppState>,
+    code: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let to = digest::follow(&state.db, code.into_inner()).await?;
+    Ok(HttpResponse::Found()
+        .insert_header((header::LOCATION, to))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .finish())
 }
