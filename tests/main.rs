@@ -36,5 +36,6 @@ mod sheets;
 mod staff;
 mod threads;
 mod trust_rules;
+mod vocabulary;
 mod webhooks;
 mod wechat;

@@ -335,7 +335,7 @@ async fn empty_absurd_and_invalid_queries_get_sane_answers() {
 #[tokio::test]
 async fn the_index_catches_up_after_a_stop_is_rebuilt_when_lost_and_reindex_equals_incremental() {
     use zhiqilian::worker::indexer;
-    use zhiqilian_search_index::{SearchRequest, Vocabulary};
+    use zhiqilian_search_index::SearchRequest;
 
     let app = spawn_app().await;
     let w = app.world().await;
@@ -348,10 +348,8 @@ async fn the_index_catches_up_after_a_stop_is_rebuilt_when_lost_and_reindex_equa
         .await;
     }
     let node = tempfile::tempdir().expect("second node's data dir");
-    let vocab = Vocabulary::shared_builtin();
-
     // A second node starts from nothing: it rebuilds from the database.
-    let s = indexer::start(app.db(), node.path(), vocab.clone())
+    let s = indexer::start(app.db(), node.path(), indexer::VocabState::builtin())
         .await
         .expect("start");
     assert_eq!(s.index.num_docs(), 3);
@@ -377,7 +375,7 @@ async fn the_index_catches_up_after_a_stop_is_rebuilt_when_lost_and_reindex_equa
     app.post_empty(&format!("/api/v1/listings/{id}/close"), &w.b.admin.token)
         .await
         .expect(200);
-    let s = indexer::start(app.db(), node.path(), vocab.clone())
+    let s = indexer::start(app.db(), node.path(), indexer::VocabState::builtin())
         .await
         .expect("restart");
     assert_eq!(s.applied_seq(), app.change_head().await);
@@ -401,9 +399,15 @@ async fn the_index_catches_up_after_a_stop_is_rebuilt_when_lost_and_reindex_equa
     drop(s);
 
     // `reindex` builds a fresh copy that answers exactly the same.
-    let n = indexer::reindex(&app.db(), node.path(), vocab.clone(), |_| {}).expect("reindex");
+    let n = indexer::reindex(
+        &app.db(),
+        node.path(),
+        &indexer::VocabState::builtin(),
+        |_| {},
+    )
+    .expect("reindex");
     assert_eq!(n, 5);
-    let s = indexer::start(app.db(), node.path(), vocab.clone())
+    let s = indexer::start(app.db(), node.path(), indexer::VocabState::builtin())
         .await
         .expect("after reindex");
     let rebuilt: Vec<Vec<String>> = ["叉车", "注塑机", "空压机 冷库", ""]
@@ -416,7 +420,7 @@ async fn the_index_catches_up_after_a_stop_is_rebuilt_when_lost_and_reindex_equa
 
     // A deleted index folder is rebuilt at start.
     std::fs::remove_dir_all(indexer::index_dir(node.path())).expect("delete index");
-    let s = indexer::start(app.db(), node.path(), vocab)
+    let s = indexer::start(app.db(), node.path(), indexer::VocabState::builtin())
         .await
         .expect("rebuild");
     assert_eq!(s.index.num_docs(), 5);

@@ -9,16 +9,19 @@ use std::collections::HashSet;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 
 use serde::{Deserialize, Serialize};
 use tantivy::schema::Term;
+use tantivy::tokenizer::Tokenizer;
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy};
 
 use crate::error::IndexError;
 use crate::query::{self, SearchRequest, SearchResults};
 use crate::schema::{Fields, ListingDoc, SCHEMA_VERSION, build_schema};
-use crate::tokenizer::{CHAR_TOKENIZER, WORD_TOKENIZER, ZhCharTokenizer, ZhTokenizer};
+use crate::tokenizer::{
+    CHAR_TOKENIZER, VecTokenStream, WORD_TOKENIZER, ZhCharTokenizer, ZhTokenizer,
+};
 use crate::vocab::Vocabulary;
 
 /// Per indexing thread; tantivy wants at least 15 MB.
@@ -31,6 +34,29 @@ const PROGRESS_EVERY: u64 = 1_000;
 struct CommitPayload {
     schema_version: u32,
     seq: i64,
+    /// The vocabulary version the documents were tokenized with (0: the
+    /// shipped or file vocabulary alone; indexes written before it existed).
+    #[serde(default)]
+    vocab_version: i64,
+}
+
+/// The "zh" tokenizer registered on the index: reads the document
+/// vocabulary each time, so a new vocabulary applies to every document
+/// written after [`ListingIndex::begin_vocabulary`] without reopening.
+#[derive(Clone)]
+struct LiveZhTokenizer(Arc<RwLock<Arc<Vocabulary>>>);
+
+impl Tokenizer for LiveZhTokenizer {
+    type TokenStream<'a> = VecTokenStream;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> VecTokenStream {
+        let vocab = self
+            .0
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        ZhTokenizer::new(vocab).token_stream(text)
+    }
 }
 
 /// Why [`ListingIndex::open_or_create`] left an empty index that must be rebuilt.
@@ -81,7 +107,11 @@ pub struct ListingIndex {
     fields: Fields,
     writer: Mutex<IndexWriter>,
     reader: IndexReader,
-    vocab: Arc<Vocabulary>,
+    /// What queries are analysed with.
+    vocab: RwLock<Arc<Vocabulary>>,
+    /// What documents are tokenized with (the registered tokenizer reads it).
+    doc_vocab: Arc<RwLock<Arc<Vocabulary>>>,
+    vocab_version: AtomicI64,
     applied_seq: AtomicI64,
     dir: Option<PathBuf>,
 }
@@ -167,7 +197,8 @@ impl ListingIndex {
         vocab: Arc<Vocabulary>,
         dir: Option<PathBuf>,
     ) -> Result<ListingIndex, IndexError> {
-        register_tokenizers(&index, &vocab);
+        let doc_vocab = Arc::new(RwLock::new(vocab.clone()));
+        register_tokenizers(&index, &doc_vocab);
         let fields = Fields::resolve(&index.schema())?;
         let reader = index
             .reader_builder()
@@ -177,13 +208,17 @@ impl ListingIndex {
             .map_or(1, |n| n.get())
             .clamp(1, MAX_WRITER_THREADS);
         let writer = index.writer_with_num_threads(threads, threads * WRITER_MEMORY_PER_THREAD)?;
-        let seq = read_payload(&index)?.map_or(0, |p| p.seq);
+        let payload = read_payload(&index)?;
+        let seq = payload.as_ref().map_or(0, |p| p.seq);
+        let vocab_version = payload.as_ref().map_or(0, |p| p.vocab_version);
         Ok(ListingIndex {
             index,
             fields,
             writer: Mutex::new(writer),
             reader,
-            vocab,
+            vocab: RwLock::new(vocab),
+            doc_vocab,
+            vocab_version: AtomicI64::new(vocab_version),
             applied_seq: AtomicI64::new(seq),
             dir,
         })
@@ -207,7 +242,11 @@ impl ListingIndex {
     /// Commits pending changes together with the change-log sequence they bring the index up
     /// to, then reloads the reader, so a search right after sees the changes.
     pub fn commit(&self, seq: i64) -> Result<(), IndexError> {
-        let payload = serde_json::json!({ "schema_version": SCHEMA_VERSION, "seq": seq });
+        let payload = serde_json::json!({
+            "schema_version": SCHEMA_VERSION,
+            "seq": seq,
+            "vocab_version": self.vocab_version(),
+        });
         {
             let mut writer = self.writer();
             let mut prepared = writer.prepare_commit()?;
@@ -279,7 +318,8 @@ impl ListingIndex {
 
     /// Runs a search on the last committed state.
     pub fn search(&self, request: &SearchRequest) -> Result<SearchResults, IndexError> {
-        query::execute(&self.reader.searcher(), &self.fields, &self.vocab, request)
+        let vocab = self.vocabulary();
+        query::execute(&self.reader.searcher(), &self.fields, &vocab, request)
     }
 
     /// Number of listings searchable now.
@@ -287,9 +327,50 @@ impl ListingIndex {
         self.reader.searcher().num_docs()
     }
 
-    /// The vocabulary this index tokenizes with.
-    pub fn vocabulary(&self) -> &Arc<Vocabulary> {
-        &self.vocab
+    /// The vocabulary queries are analysed with.
+    pub fn vocabulary(&self) -> Arc<Vocabulary> {
+        self.vocab
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// The vocabulary version the committed documents were tokenized with
+    /// (see [`finish_vocabulary`](Self::finish_vocabulary)).
+    pub fn vocab_version(&self) -> i64 {
+        self.vocab_version.load(Ordering::SeqCst)
+    }
+
+    /// Starts re-tokenizing with `vocab`: every document written from now
+    /// on is analysed with it, while queries keep the current vocabulary
+    /// until [`finish_vocabulary`](Self::finish_vocabulary). Re-add every
+    /// document in between (searches keep working on the committed state).
+    pub fn begin_vocabulary(&self, vocab: Arc<Vocabulary>) {
+        *self
+            .doc_vocab
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = vocab;
+    }
+
+    /// Ends a re-tokenization: commits (at the applied sequence) that the
+    /// documents are of vocabulary `version`, then queries use the document
+    /// vocabulary too.
+    pub fn finish_vocabulary(&self, version: i64) -> Result<(), IndexError> {
+        self.vocab_version.store(version, Ordering::SeqCst);
+        self.commit(self.applied_seq())?;
+        let current = self
+            .doc_vocab
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        *self.vocab.write().unwrap_or_else(PoisonError::into_inner) = current;
+        Ok(())
+    }
+
+    /// Records that the documents are of vocabulary `version` from the next
+    /// commit on (a rebuild with the vocabulary the index was opened with).
+    pub fn set_vocab_version(&self, version: i64) {
+        self.vocab_version.store(version, Ordering::SeqCst);
     }
 
     /// The underlying tantivy index: an escape hatch for diagnostics and tests. Writing
@@ -345,9 +426,9 @@ impl ListingIndex {
     }
 }
 
-fn register_tokenizers(index: &Index, vocab: &Arc<Vocabulary>) {
+fn register_tokenizers(index: &Index, vocab: &Arc<RwLock<Arc<Vocabulary>>>) {
     let tokenizers = index.tokenizers();
-    tokenizers.register(WORD_TOKENIZER, ZhTokenizer::new(vocab.clone()));
+    tokenizers.register(WORD_TOKENIZER, LiveZhTokenizer(vocab.clone()));
     tokenizers.register(CHAR_TOKENIZER, ZhCharTokenizer);
 }
 
@@ -493,5 +574,116 @@ mod tests {
             .expect_err("must refuse");
         assert!(matches!(err, IndexError::ForeignDirectory(_)), "{err}");
         assert!(precious.exists());
+    }
+
+    fn doc(id: &str, title: &str) -> ListingDoc {
+        ListingDoc {
+            id: id.into(),
+            side: "offer".into(),
+            kind: "equipment".into(),
+            status: "open".into(),
+            community: "c1".into(),
+            urgency: "normal".into(),
+            visibility: "public".into(),
+            firm: "f1".into(),
+            title: title.into(),
+            ..ListingDoc::default()
+        }
+    }
+
+    fn ids(index: &ListingIndex, q: &str) -> Vec<String> {
+        index
+            .search(&SearchRequest::text(q))
+            .expect("search")
+            .hits
+            .into_iter()
+            .map(|h| h.id)
+            .collect()
+    }
+
+    #[test]
+    fn a_new_vocabulary_applies_to_re_added_documents_and_to_queries_once_finished() {
+        let sources = crate::VocabSources::builtin();
+        let index = ListingIndex::create_in_ram(Vocabulary::shared_builtin()).expect("index");
+        index
+            .upsert(&doc("a", "炮头出租 带操作手"))
+            .expect("upsert");
+        index.upsert(&doc("b", "叉车出租")).expect("upsert");
+        index.commit(7).expect("commit");
+        assert!(ids(&index, "破碎锤").is_empty());
+        assert_eq!(index.vocab_version(), 0);
+
+        let group = vec![vec!["炮头".to_string(), "破碎锤".to_string()]];
+        let new = Arc::new(sources.build_with(&[], &group));
+        index.begin_vocabulary(new);
+        // Queries keep the current vocabulary while documents are re-added.
+        index
+            .upsert(&doc("a", "炮头出租 带操作手"))
+            .expect("upsert");
+        index.commit(7).expect("commit");
+        assert!(ids(&index, "破碎锤").is_empty());
+        assert_eq!(ids(&index, "叉车"), vec!["b"]);
+        index.upsert(&doc("b", "叉车出租")).expect("upsert");
+        index.finish_vocabulary(3).expect("finish");
+        assert_eq!(index.vocab_version(), 3);
+        assert_eq!(index.applied_seq(), 7);
+        assert_eq!(ids(&index, "破碎锤"), vec!["a"]);
+        assert_eq!(index.num_docs(), 2);
+        let payload = read_payload(index.tantivy_index())
+            .expect("payload")
+            .expect("some");
+        assert_eq!((payload.seq, payload.vocab_version), (7, 3));
+    }
+
+    /// How long re-adding documents with a new vocabulary takes, and how
+    /// long searches take meanwhile: `cargo test -p zhiqilian-search-index
+    /// --release reindex_timing -- --ignored --nocapture`.
+    #[test]
+    #[ignore = "a measurement, not a check"]
+    fn reindex_timing() {
+        let titles = [
+            "炮头出租 带操作手 按天计",
+            "叉车出租 三吨 柴油",
+            "注塑机共享 海天 450 吨",
+            "冷库仓储 零下十八度 五百平",
+            "求购二手辊道窑一条",
+            "标准厂房出租 一楼 层高八米",
+        ];
+        let n = 20_000;
+        let docs: Vec<ListingDoc> = (0..n)
+            .map(|i| {
+                doc(
+                    &format!("l{i:06}"),
+                    &format!("{} 第{i}号", titles[i % titles.len()]),
+                )
+            })
+            .collect();
+        let index = ListingIndex::create_in_ram(Vocabulary::shared_builtin()).expect("index");
+        index.rebuild(docs.clone(), 1, |_| {}).expect("rebuild");
+        let group = vec![vec!["炮头".to_string(), "破碎锤".to_string()]];
+        let started = std::time::Instant::now();
+        let new = Arc::new(crate::VocabSources::builtin().build_with(&[], &group));
+        let build = started.elapsed();
+        index.begin_vocabulary(new);
+        let started = std::time::Instant::now();
+        let mut worst = std::time::Duration::ZERO;
+        for page in docs.chunks(500) {
+            for d in page {
+                index.upsert(d).expect("upsert");
+            }
+            index.commit(1).expect("commit");
+            let t = std::time::Instant::now();
+            assert!(!ids(&index, "叉车").is_empty());
+            worst = worst.max(t.elapsed());
+        }
+        index.finish_vocabulary(1).expect("finish");
+        println!(
+            "{n} listings: vocabulary built in {build:?}, re-added in {:?}, slowest search meanwhile {worst:?}, {} hits for 破碎锤 after",
+            started.elapsed(),
+            index
+                .search(&SearchRequest::text("破碎锤"))
+                .expect("search")
+                .total
+        );
     }
 }

@@ -34,4 +34,4 @@ pub use query::{
 };
 pub use schema::{ListingDoc, SCHEMA_VERSION};
 pub use tokenizer::{CHAR_TOKENIZER, WORD_TOKENIZER, ZhCharTokenizer, ZhTokenizer};
-pub use vocab::Vocabulary;
+pub use vocab::{VocabSources, Vocabulary};

@@ -81,7 +81,7 @@ fn push_normalized(out: &mut String, c: char) {
 }
 
 /// A normalised, whitespace-free form of a dictionary or synonym term.
-pub(crate) fn normalize_term(term: &str) -> String {
+pub fn normalize_term(term: &str) -> String {
     Normalized::new(term)
         .text
         .chars()

@@ -23,6 +23,75 @@ const BUILTIN_USERDICT: &str = include_str!("../vocab/userdict.txt");
 const BUILTIN_SYNONYMS: &str = include_str!("../vocab/synonyms.txt");
 const BUILTIN_STOPWORDS: &str = include_str!("../vocab/stopwords.txt");
 
+/// The texts a vocabulary is built from: the shipped files, or a deployment's
+/// copy ([`VocabSources::load`]). Kept so that a vocabulary with a park's own
+/// words and groups added can be built again at any time.
+#[derive(Debug, Clone)]
+pub struct VocabSources {
+    pub userdict: String,
+    pub synonyms: String,
+    pub stopwords: String,
+}
+
+impl VocabSources {
+    /// The shipped files.
+    pub fn builtin() -> VocabSources {
+        VocabSources {
+            userdict: BUILTIN_USERDICT.to_string(),
+            synonyms: BUILTIN_SYNONYMS.to_string(),
+            stopwords: BUILTIN_STOPWORDS.to_string(),
+        }
+    }
+
+    /// The files of `dir`, each falling back to the shipped one (see [`Vocabulary::load`]).
+    pub fn load(dir: &Path) -> Result<VocabSources, VocabError> {
+        if !dir.is_dir() {
+            return Err(VocabError::MissingDirectory(dir.to_path_buf()));
+        }
+        let read = |name: &str, builtin: &str| -> Result<String, VocabError> {
+            let path = dir.join(name);
+            match std::fs::read_to_string(&path) {
+                Ok(text) => Ok(text),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(builtin.to_string()),
+                Err(source) => Err(VocabError::Io { path, source }),
+            }
+        };
+        Ok(VocabSources {
+            userdict: read(USERDICT_FILE, BUILTIN_USERDICT)?,
+            synonyms: read(SYNONYMS_FILE, BUILTIN_SYNONYMS)?,
+            stopwords: read(STOPWORDS_FILE, BUILTIN_STOPWORDS)?,
+        })
+    }
+
+    /// The vocabulary of these files.
+    pub fn build(&self) -> Vocabulary {
+        Vocabulary::from_sources(&self.userdict, &self.synonyms, &self.stopwords)
+    }
+
+    /// The vocabulary of these files plus `words` (dictionary words) and
+    /// `groups` (synonym groups, two terms or more each), added after the
+    /// files' own lines. Terms holding a separator character of the files'
+    /// formats are the caller's to refuse.
+    pub fn build_with(&self, words: &[String], groups: &[Vec<String>]) -> Vocabulary {
+        if words.is_empty() && groups.is_empty() {
+            return self.build();
+        }
+        let mut userdict = self.userdict.clone();
+        userdict.push('\n');
+        for w in words {
+            userdict.push_str(w);
+            userdict.push('\n');
+        }
+        let mut synonyms = self.synonyms.clone();
+        synonyms.push('\n');
+        for g in groups {
+            synonyms.push_str(&g.join("/"));
+            synonyms.push('\n');
+        }
+        Vocabulary::from_sources(&userdict, &synonyms, &self.stopwords)
+    }
+}
+
 /// Everything the tokenizers and the query builder need to know about words.
 pub struct Vocabulary {
     jieba: Jieba,
@@ -64,21 +133,7 @@ impl Vocabulary {
     /// present replaces the shipped one (so an operator can also remove a bad group); a file
     /// that is absent falls back to the shipped one.
     pub fn load(dir: &Path) -> Result<Vocabulary, VocabError> {
-        if !dir.is_dir() {
-            return Err(VocabError::MissingDirectory(dir.to_path_buf()));
-        }
-        let read = |name: &str, builtin: &str| -> Result<String, VocabError> {
-            let path = dir.join(name);
-            match std::fs::read_to_string(&path) {
-                Ok(text) => Ok(text),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(builtin.to_string()),
-                Err(source) => Err(VocabError::Io { path, source }),
-            }
-        };
-        let userdict = read(USERDICT_FILE, BUILTIN_USERDICT)?;
-        let synonyms = read(SYNONYMS_FILE, BUILTIN_SYNONYMS)?;
-        let stopwords = read(STOPWORDS_FILE, BUILTIN_STOPWORDS)?;
-        Ok(Vocabulary::from_sources(&userdict, &synonyms, &stopwords))
+        Ok(VocabSources::load(dir)?.build())
     }
 
     /// Builds a vocabulary from file contents. Malformed lines are skipped rather than fatal:

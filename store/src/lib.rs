@@ -37,6 +37,7 @@ pub mod scopes;
 pub mod short_links;
 pub mod stream;
 pub mod threads;
+pub mod vocabulary;
 pub mod webhooks;
 pub mod wechat;
 pub mod wechat_push;

@@ -331,6 +331,25 @@ pub fn scan(
         .collect())
 }
 
+/// A community's open listings, oldest first, at most 5,000 (the newest):
+/// what vocabulary suggestions read.
+pub fn open_of_community(
+    conn: &mut DbConnection,
+    community_id: &str,
+) -> StoreResult<Vec<ListingView>> {
+    let mut rows: Vec<ListingView> = joined_views!()
+        .filter(listings::community_id.eq(community_id))
+        .filter(listings::status.eq(ListingStatus::Open))
+        .order(listings::id.desc())
+        .limit(5_000)
+        .load::<ViewRow>(conn)?
+        .into_iter()
+        .map(to_view)
+        .collect();
+    rows.reverse();
+    Ok(rows)
+}
+
 /// Appends an upsert change for every listing of a firm (its verification
 /// changes what others may see of them).
 pub fn touch_firm(conn: &mut DbConnection, firm_id: &str) -> StoreResult<Option<i64>> {

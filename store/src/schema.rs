@@ -781,6 +781,40 @@ diesel::table! {
 }
 
 diesel::table! {
+    vocabulary_entries (id) {
+        id -> Text,
+        community_id -> Text,
+        kind -> Text,
+        terms -> Text,
+        term_key -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+        removed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    vocabulary_changes (id) {
+        id -> Text,
+        version -> BigInt,
+        community_id -> Text,
+        entry_id -> Text,
+        action -> Text,
+        actor_user_id -> Text,
+        at -> Timestamp,
+        undone_at -> Nullable<Timestamp>,
+        undone_version -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    vocabulary_version (id) {
+        id -> Integer,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
     short_links (code) {
         code -> Text,
         listing_id -> Text,

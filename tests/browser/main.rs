@@ -17,6 +17,7 @@ mod district;
 mod firm_app;
 mod frontdesk;
 mod sheets;
+mod vocabulary;
 
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};

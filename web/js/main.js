@@ -17,6 +17,7 @@ import { frontdeskView } from './views/frontdesk.js';
 import { moderationView } from './views/moderation.js';
 import { sheetsView } from './views/sheets.js';
 import { clientsView, clientView } from './views/clients.js';
+import { vocabularyView } from './views/vocabulary.js';
 import { digestView } from './views/digest.js';
 import { districtView } from './views/district.js';
 import { staffAdminView } from './views/staffadmin.js';
@@ -31,6 +32,7 @@ const NAV = [
   ['#/threads', '会话', 'threads'],
   ['#/firms', '企业认证', 'firms'],
   ['#/search', '信息检索', 'search'],
+  ['#/vocabulary', '词库', 'vocabulary'],
   ['#/stats', '统计', 'stats'],
   ['#/audit', '审计日志', 'audit'],
   ['#/clients', '接口客户端', 'clients'],
@@ -69,6 +71,7 @@ const ROUTES = [
   [/^#\/thread\/([^/]+)$/, () => threadView],
   [/^#\/firms$/, () => firmsView],
   [/^#\/search$/, () => searchView],
+  [/^#\/vocabulary$/, () => vocabularyView],
   [/^#\/stats$/, () => statsView],
   [/^#\/audit$/, () => auditView],
   [/^#\/clients$/, () => clientsView],

@@ -149,6 +149,9 @@ export const AUDIT_ACTION = {
   'district.community_removed': '社区移出区域',
   'district.admin_added': '新增区域管理员',
   'district.admin_removed': '移除区域管理员',
+  'vocabulary.added': '添加词库词条',
+  'vocabulary.removed': '删除词库词条',
+  'vocabulary.undone': '撤销词库变更',
 };
 export const ATTRIBUTE = {
   area_m2: '面积（㎡）',

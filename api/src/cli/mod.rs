@@ -356,7 +356,7 @@ async fn reindex(config: Config) -> anyhow::Result<i32> {
         .unwrap_or_else(|| config.data_dir.join("vocab"));
     let started = std::time::Instant::now();
     let n = tokio::task::spawn_blocking(move || -> anyhow::Result<u64> {
-        let vocab = crate::worker::indexer::load_vocabulary(&vocab_dir)?;
+        let vocab = crate::worker::indexer::load_vocab_state(&vocab_dir)?;
         let total = crate::store::listings::count(&mut *db.conn()?)?;
         let bar = ProgressBar::new(total as u64);
         bar.set_style(
@@ -367,7 +367,7 @@ async fn reindex(config: Config) -> anyhow::Result<i32> {
             .progress_chars("=> "),
         );
         let n =
-            crate::worker::indexer::reindex(&db, &data_dir, vocab, |done| bar.set_position(done))?;
+            crate::worker::indexer::reindex(&db, &data_dir, &vocab, |done| bar.set_position(done))?;
         bar.finish_and_clear();
         Ok(n)
     })

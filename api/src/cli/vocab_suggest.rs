@@ -111,6 +111,23 @@ pub fn docs_from_db(db: &Db) -> anyhow::Result<Vec<Doc>> {
     Ok(docs)
 }
 
+/// The documents of one community's open listings.
+pub fn docs_of_community(db: &Db, community_id: &str) -> anyhow::Result<Vec<Doc>> {
+    let mut conn = db.conn()?;
+    let mut docs = Vec::new();
+    for v in listings::open_of_community(&mut conn, community_id)? {
+        let l = &v.listing;
+        let attrs: Option<serde_json::Value> = serde_json::from_str(&l.attributes).ok();
+        docs.push(doc(
+            l.kind.clone(),
+            &l.title,
+            &l.description,
+            attrs.as_ref(),
+        ));
+    }
+    Ok(docs)
+}
+
 /// Suggestions for `docs` against `vocab`: its tokenizer decides what is
 /// split, its synonym groups what is known.
 pub fn suggest(docs: &[Doc], vocab: Arc<Vocabulary>, opts: &Options) -> Suggestions {

@@ -63,7 +63,7 @@ pub async fn prepare_state(config: Config) -> anyhow::Result<AppState> {
         .clone()
         .unwrap_or_else(|| config.data_dir.join("vocab"));
     let vocab =
-        tokio::task::spawn_blocking(move || crate::worker::indexer::load_vocabulary(&vocab_dir))
+        tokio::task::spawn_blocking(move || crate::worker::indexer::load_vocab_state(&vocab_dir))
             .await??;
     let weights = Arc::new(load_weights(config.matcher_weights.as_deref())?);
     let search = crate::worker::indexer::start(db.clone(), &config.data_dir, vocab).await?;

@@ -48,6 +48,7 @@ pub mod tokens;
 pub mod usage;
 pub mod validate;
 pub mod views;
+pub mod vocabulary;
 pub mod webhooks;
 pub mod wechat;
 pub mod wechat_subscribe;

@@ -12,20 +12,168 @@ use anyhow::Context;
 use chrono::{NaiveDate, NaiveTime};
 use tokio::sync::{Notify, watch};
 use zhiqilian_matcher::{Price, Quantity};
-use zhiqilian_search_index::{ListingDoc, ListingIndex, Vocabulary};
+use zhiqilian_search_index::{ListingDoc, ListingIndex, VocabSources, Vocabulary};
 
 use crate::store::listings::{self, ListingView};
-use crate::store::{Db, StoreResult, changes};
+use crate::store::{Db, StoreResult, changes, vocabulary};
 
 /// Changes applied per commit while catching up.
 const BATCH: i64 = 2_000;
 /// How often an idle indexer looks for changes written by other nodes.
 const POLL: Duration = Duration::from_millis(250);
 
+/// Listings re-added per commit while re-tokenizing for a new vocabulary.
+const REINDEX_PAGE: i64 = 500;
+
+/// How far this node's re-index for a new park vocabulary has got.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct ReindexProgress {
+    /// A re-index is under way.
+    pub running: bool,
+    /// The vocabulary version being (or last) applied.
+    pub version: i64,
+    /// Listings re-added so far, of `total`.
+    pub done: u64,
+    pub total: u64,
+    pub started_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub finished_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+struct ReindexJob {
+    version: i64,
+    after: Option<String>,
+}
+
+/// The vocabulary side of a node: the files (or shipped lists) the park
+/// vocabulary is added to, and the progress of applying a new version.
+pub struct VocabState {
+    sources: VocabSources,
+    /// The vocabulary of `sources` alone (no park has an entry).
+    base: Arc<Vocabulary>,
+    job: std::sync::Mutex<Option<ReindexJob>>,
+    progress: std::sync::Mutex<ReindexProgress>,
+}
+
+impl VocabState {
+    pub fn new(sources: VocabSources, base: Arc<Vocabulary>) -> VocabState {
+        VocabState {
+            sources,
+            base,
+            job: std::sync::Mutex::new(None),
+            progress: std::sync::Mutex::new(ReindexProgress::default()),
+        }
+    }
+
+    /// The shipped vocabulary alone.
+    pub fn builtin() -> VocabState {
+        VocabState::new(VocabSources::builtin(), Vocabulary::shared_builtin())
+    }
+
+    pub fn progress(&self) -> ReindexProgress {
+        self.progress
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    fn set_progress(&self, f: impl FnOnce(&mut ReindexProgress)) {
+        f(&mut self
+            .progress
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner));
+    }
+
+    /// The database's vocabulary version and the vocabulary it stands for:
+    /// the files plus every park's live words and synonym groups.
+    pub fn current(&self, db: &Db) -> anyhow::Result<(i64, Arc<Vocabulary>)> {
+        let mut conn = db.conn()?;
+        let version = vocabulary::version(&mut conn)?;
+        let entries = vocabulary::all_live(&mut conn)?;
+        drop(conn);
+        if entries.is_empty() {
+            return Ok((version, self.base.clone()));
+        }
+        let mut words = Vec::new();
+        let mut groups = Vec::new();
+        for e in &entries {
+            if e.kind == "word" {
+                words.push(e.terms.clone());
+            } else {
+                groups.push(e.term_list());
+            }
+        }
+        Ok((version, Arc::new(self.sources.build_with(&words, &groups))))
+    }
+}
+
+/// One step of keeping the index's vocabulary in step with the database's
+/// version: starts a re-index when the version moved, or re-adds the next
+/// page of listings. True while there is more to do.
+pub fn vocabulary_step(db: &Db, index: &ListingIndex, state: &VocabState) -> anyhow::Result<bool> {
+    let mut job = state
+        .job
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if job.is_none() {
+        let version = vocabulary::version(&mut *db.conn()?)?;
+        if version == index.vocab_version() {
+            return Ok(false);
+        }
+        let (version, vocab) = state.current(db)?;
+        let total = listings::count(&mut *db.conn()?)?.max(0) as u64;
+        tracing::info!(version, listings = total, "vocabulary changed: re-indexing");
+        // Documents re-added from now on use the new words; queries keep the
+        // old vocabulary until every listing has been re-added.
+        index.begin_vocabulary(vocab);
+        state.set_progress(|p| {
+            *p = ReindexProgress {
+                running: true,
+                version,
+                done: 0,
+                total,
+                started_at: Some(chrono::Utc::now()),
+                finished_at: None,
+            }
+        });
+        *job = Some(ReindexJob {
+            version,
+            after: None,
+        });
+        return Ok(true);
+    }
+    let Some(current) = job.as_mut() else {
+        return Ok(false);
+    };
+    let page = listings::scan(&mut *db.conn()?, current.after.as_deref(), REINDEX_PAGE)?;
+    for v in &page {
+        index.upsert(&doc_of(v))?;
+    }
+    index.commit(index.applied_seq())?;
+    current.after = page.last().map(|v| v.listing.id.clone());
+    let n = page.len() as u64;
+    state.set_progress(|p| {
+        p.done += n;
+        p.total = p.total.max(p.done);
+    });
+    if (page.len() as i64) < REINDEX_PAGE {
+        index.finish_vocabulary(current.version)?;
+        tracing::info!(version = current.version, "vocabulary applied");
+        state.set_progress(|p| {
+            p.running = false;
+            p.finished_at = Some(chrono::Utc::now());
+        });
+        *job = None;
+        return Ok(false);
+    }
+    Ok(true)
+}
+
 /// The search side of a node: the index plus what has been applied.
 #[derive(Clone)]
 pub struct SearchIndex {
     pub index: Arc<ListingIndex>,
+    /// The park vocabulary as this node applies it.
+    pub vocab: Arc<VocabState>,
     applied: watch::Receiver<i64>,
     wake: Arc<Notify>,
     stop: Arc<AtomicBool>,
@@ -117,6 +265,20 @@ pub fn doc_of(v: &ListingView) -> ListingDoc {
         lat: l.lat,
         lon: l.lon,
         verified: v.firm_verified,
+    }
+}
+
+/// The vocabulary files (`dir`'s, each falling back to the shipped one) the
+/// parks' entries are added to.
+pub fn load_vocab_state(dir: &Path) -> anyhow::Result<VocabState> {
+    if dir.is_dir() {
+        let sources = VocabSources::load(dir)
+            .with_context(|| format!("cannot load vocabulary from {}", dir.display()))?;
+        let v = Arc::new(sources.build());
+        tracing::info!(dir = %dir.display(), user_words = v.user_word_count(), synonym_groups = v.synonym_group_count(), "loaded vocabulary");
+        Ok(VocabState::new(sources, v))
+    } else {
+        Ok(VocabState::builtin())
     }
 }
 
@@ -238,9 +400,10 @@ pub fn index_dir(data_dir: &Path) -> PathBuf {
 pub fn reindex(
     db: &Db,
     data_dir: &Path,
-    vocab: Arc<Vocabulary>,
+    state: &VocabState,
     progress: impl FnMut(u64),
 ) -> anyhow::Result<u64> {
+    let (version, vocab) = state.current(db)?;
     let live = index_dir(data_dir);
     let fresh = data_dir.join("index.new");
     let old = data_dir.join("index.old");
@@ -259,6 +422,7 @@ pub fn reindex(
         std::fs::remove_dir_all(&fresh)?;
     }
     let index = ListingIndex::rebuild_into(&fresh, vocab, std::iter::empty(), 0, |_| {})?;
+    index.set_vocab_version(version);
     let n = rebuild(db, &index, progress)?;
     apply_pending(db, &index)?;
     index.close()?;
@@ -280,14 +444,20 @@ pub fn reindex(
 
 /// Opens (rebuilding if missing, corrupt or outdated) this node's index and
 /// starts its indexer task.
-pub async fn start(db: Db, data_dir: &Path, vocab: Arc<Vocabulary>) -> anyhow::Result<SearchIndex> {
+pub async fn start(db: Db, data_dir: &Path, state: VocabState) -> anyhow::Result<SearchIndex> {
     let dir = index_dir(data_dir);
     let db2 = db.clone();
+    let state = Arc::new(state);
+    let state2 = state.clone();
     let index = tokio::task::spawn_blocking(move || -> anyhow::Result<ListingIndex> {
+        // With the parks' words: a rebuild then needs no re-index after it,
+        // and an index of an older version is re-indexed by the task.
+        let (version, vocab) = state2.current(&db2)?;
         let outcome = ListingIndex::open_or_create(&dir, vocab)
             .with_context(|| format!("cannot open search index {}", dir.display()))?;
         let index = outcome.index;
         if outcome.needs_rebuild {
+            index.set_vocab_version(version);
             let why = outcome.reason.map(|r| r.to_string()).unwrap_or_default();
             tracing::info!(reason = %why, "rebuilding the search index from the database");
             let started = std::time::Instant::now();
@@ -311,9 +481,17 @@ pub async fn start(db: Db, data_dir: &Path, vocab: Arc<Vocabulary>) -> anyhow::R
     let (tx, rx) = watch::channel(index.applied_seq());
     let wake = Arc::new(Notify::new());
     let stop = Arc::new(AtomicBool::new(false));
-    let task = tokio::spawn(run(db, index.clone(), tx, wake.clone(), stop.clone()));
+    let task = tokio::spawn(run(
+        db,
+        index.clone(),
+        state.clone(),
+        tx,
+        wake.clone(),
+        stop.clone(),
+    ));
     Ok(SearchIndex {
         index,
+        vocab: state,
         applied: rx,
         wake,
         stop,
@@ -324,6 +502,7 @@ pub async fn start(db: Db, data_dir: &Path, vocab: Arc<Vocabulary>) -> anyhow::R
 async fn run(
     db: Db,
     index: Arc<ListingIndex>,
+    vocab: Arc<VocabState>,
     tx: watch::Sender<i64>,
     wake: Arc<Notify>,
     stop: Arc<AtomicBool>,
@@ -355,6 +534,18 @@ async fn run(
         if tx.is_closed() {
             return;
         }
+        let (db2, index2, vocab2) = (db.clone(), index.clone(), vocab.clone());
+        match tokio::task::spawn_blocking(move || vocabulary_step(&db2, &index2, &vocab2)).await {
+            // More pages to re-add: go on after applying new changes.
+            Ok(Ok(true)) => continue,
+            Ok(Ok(false)) => {}
+            Ok(Err(e)) => {
+                failures += 1;
+                tracing::warn!(error = %e, failures, "could not apply the new vocabulary; retrying");
+                let _ = index.rollback();
+            }
+            Err(e) => tracing::error!(error = %e, "vocabulary task panicked; retrying"),
+        }
         let backoff = POLL * failures.min(20);
         tokio::select! {
             _ = wake.notified() => {}
@@ -374,10 +565,13 @@ impl LocalIndexer {
     /// Opens the local index (rebuilding it if needed) and starts applying
     /// changes; an error when the index is in use by a server.
     pub fn spawn(db: Db, data_dir: &Path, vocab_dir: &Path) -> anyhow::Result<LocalIndexer> {
-        let vocab = load_vocabulary(vocab_dir)?;
+        let (version, vocab) = load_vocab_state(vocab_dir)?.current(&db)?;
         let dir = index_dir(data_dir);
         let outcome = ListingIndex::open_or_create(&dir, vocab)
             .map_err(|e| anyhow::anyhow!("search index {} unavailable: {e}", dir.display()))?;
+        if outcome.needs_rebuild {
+            outcome.index.set_vocab_version(version);
+        }
         let done = Arc::new(AtomicBool::new(false));
         let flag = done.clone();
         let thread = std::thread::spawn(move || -> anyhow::Result<i64> {

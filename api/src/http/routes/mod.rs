@@ -22,6 +22,7 @@ pub mod search;
 pub mod sheets;
 pub mod staff;
 pub mod threads;
+pub mod vocabulary;
 pub mod webhooks;
 pub mod wechat;
 
@@ -196,6 +197,11 @@ api_routes! {
     "/api/v1/staff/imports/{kind}/template" => { get: sheets::template [Users] },
     "/api/v1/staff/import-jobs/{id}" => { get: sheets::job [Users] },
     "/api/v1/staff/exports/{what}" => { get: sheets::export [Users] },
+    "/api/v1/staff/vocabulary" => { get: vocabulary::list [Users], post: vocabulary::add [Users] },
+    "/api/v1/staff/vocabulary/undo" => { post: vocabulary::undo [Users] },
+    "/api/v1/staff/vocabulary/reindex" => { get: vocabulary::reindex [Users] },
+    "/api/v1/staff/vocabulary/suggestions" => { get: vocabulary::suggestions [Users] },
+    "/api/v1/staff/vocabulary/{id}" => { delete: vocabulary::remove [Users] },
 }
 
 async fn method_not_allowed(req: HttpRequest) -> Result<HttpResponse, ApiError> {
