@@ -861,3 +861,77 @@ async fn the_business_licence_and_api_clients() {
         .await
         .expect(201);
 }
+
+/// A firm's own attachments (its business licence) are for users only: an
+/// API client of the firm with `events:read` and `attachments:read` gets the events of its
+/// listing's attachments on its event stream, never those of the licence
+/// (as with webhooks).
+#[tokio::test]
+async fn client_streams_never_carry_a_firms_licence() {
+    let app = spawn_app().await;
+    let w = app.world().await;
+    let client = crate::webhooks::scoped_hook_client(
+        &app,
+        &w.staff1,
+        &w.a.id,
+        &["events:read", "attachments:read", "listings:read"],
+    )
+    .await;
+    let listing = id_of(&app.create_listing(&w.a.admin, &space_offer("仓库")).await);
+    let mut s = app.events(&client, None).await;
+    s.until(Duration::from_secs(10), |e| e.event == "ready")
+        .await;
+    upload(
+        &app,
+        &w.a.admin.token,
+        "firm",
+        &w.a.id,
+        "营业执照.pdf",
+        &pdf(),
+    )
+    .await
+    .expect(201);
+    let on_listing = upload(
+        &app,
+        &w.a.admin.token,
+        "listing",
+        &listing,
+        "平面图.pdf",
+        &pdf(),
+    )
+    .await;
+    let aid = id_of(on_listing.expect(201));
+    let got = s
+        .until(Duration::from_secs(10), |e| {
+            e.event == "attachment.added" && e.data["id"] == aid.as_str()
+        })
+        .await;
+    let added: Vec<&str> = got
+        .iter()
+        .filter(|e| e.event.starts_with("attachment."))
+        .map(|e| e.data["parent_type"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(added, ["listing"], "{got:?}");
+    // Firm a's users do get the licence's event.
+    let mut mine = app.events(&w.a.admin.token, None).await;
+    mine.until(Duration::from_secs(10), |e| e.event == "ready")
+        .await;
+    upload(
+        &app,
+        &w.a.admin.token,
+        "firm",
+        &w.a.id,
+        "营业执照2.pdf",
+        &pdf(),
+    )
+    .await
+    .expect(201);
+    let seen = mine
+        .until(Duration::from_secs(10), |e| e.event == "attachment.added")
+        .await;
+    assert_eq!(
+        seen.last().map(|e| e.data["parent_type"].clone()),
+        Some(json!("firm")),
+        "{seen:?}"
+    );
+}

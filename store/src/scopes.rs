@@ -177,9 +177,29 @@ pub fn event_access(event_type: &str) -> ClientAccess {
     }
 }
 
+/// Whether an event of the log is for users only whatever the client's
+/// scopes, by what it is about: a firm's own attachments (its business
+/// licence), whose routes no API client may call. Unreadable payloads of
+/// attachment events are kept from clients too.
+pub fn users_only_event(event_type: &str, payload: &str) -> bool {
+    event_type.starts_with("attachment.")
+        && serde_json::from_str::<serde_json::Value>(payload)
+            .map_or(true, |p| p["parent_type"] == "firm")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_firms_own_attachments_are_for_users_only() {
+        let on = |parent: &str| format!(r#"{{"parent_type": "{parent}", "id": "x"}}"#);
+        assert!(users_only_event("attachment.added", &on("firm")));
+        assert!(users_only_event("attachment.removed", &on("firm")));
+        assert!(!users_only_event("attachment.added", &on("listing")));
+        assert!(users_only_event("attachment.added", "not json"));
+        assert!(!users_only_event("listing.created", &on("firm")));
+    }
 
     #[test]
     fn parse_sorts_dedups_and_names_the_unknown() {

@@ -13,7 +13,7 @@ use super::schema::{
 };
 use super::stream::{self, StreamEvent};
 use super::{DbConnection, StoreResult, new_id, on_backend};
-use crate::scopes::{ClientAccess, Scopes, event_access};
+use crate::scopes::{ClientAccess, Scopes, event_access, users_only_event};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = w)]
@@ -92,11 +92,8 @@ pub fn webhook_type(e: &StreamEvent) -> Option<&'static str> {
         .iter()
         .find(|t| **t == e.event_type && !t.starts_with("emergency."))
     {
-        if t.starts_with("attachment.") {
-            let p: serde_json::Value = serde_json::from_str(&e.payload).ok()?;
-            if p["parent_type"] == "firm" {
-                return None;
-            }
+        if users_only_event(t, &e.payload) {
+            return None;
         }
         return Some(t);
     }

@@ -21,7 +21,7 @@ use crate::service::events::{self, Opened};
 use crate::store::Db;
 use crate::store::clients::CREDENTIALS_CHANGED;
 use crate::store::lifecycle::SESSIONS_ENDED;
-use crate::store::scopes::{Scopes, event_access};
+use crate::store::scopes::{Scopes, event_access, users_only_event};
 use crate::store::stream::StreamEvent;
 use crate::worker::events::{Subscription, audience_of, shutdown_signal};
 
@@ -328,7 +328,8 @@ impl Sse {
                 continue;
             }
             if let Some(scopes) = &self.scopes
-                && !scopes.allow(event_access(&e.event_type))
+                && (!scopes.allow(event_access(&e.event_type))
+                    || users_only_event(&e.event_type, &e.payload))
             {
                 continue;
             }
