@@ -144,6 +144,17 @@ async fn acknowledged_writes_survive_kill_9_and_reach_search() {
             "cycle {cycle}: too few writes acknowledged in 20 s; server log:\n{}",
             node.log_tail()
         );
+        // Match statuses follow the matcher, which lags the writers on a
+        // busy machine: until the first one (and the first case action) is
+        // acknowledged, keep the traffic going a while longer, so that
+        // their checks run whatever else shares the cores.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline && {
+            let a = acked.lock().expect("acked");
+            a.matches.is_empty() || a.cases.is_empty()
+        } {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
         tokio::time::sleep(Duration::from_millis(rand::random_range(0..200))).await;
         node.kill9();
         traffic.stop().await;
