@@ -545,3 +545,14 @@ pub fn clear_login_failures(conn: &mut DbConnection, login: &str) -> StoreResult
     diesel::delete(login_throttle::table.find(login)).execute(conn)?;
     Ok(())
 }
+
+/// A user as the audit log names them (an account gone: no name).
+pub fn actor(c: &mut DbConnection, user_id: &str) -> StoreResult<super::audit::Actor> {
+    let name = get_user(c, user_id)?
+        .map(|u| u.display_name)
+        .unwrap_or_default();
+    Ok(super::audit::Actor {
+        user_id: user_id.to_string(),
+        name,
+    })
+}

@@ -15,7 +15,7 @@ use crate::service::pagination::{self, Page};
 use crate::service::tokens::{Claims, JwtKeys};
 use crate::service::validate::Errors;
 use crate::service::views::utc;
-use crate::store::audit::{self, Actor};
+use crate::store::audit;
 use crate::store::clients::{self as store, ApiClient, NewClient};
 use crate::store::scopes::Scopes;
 use crate::store::{Db, DbConnection, StoreResult, accounts, now, stream};
@@ -88,16 +88,6 @@ fn same(a: &str, b: &str) -> bool {
 }
 
 /// Inside the action's transaction: the staff member or admin who acts.
-pub(crate) fn actor_of(c: &mut DbConnection, user_id: &str) -> StoreResult<Actor> {
-    let name = accounts::get_user(c, user_id)?
-        .map(|u| u.display_name)
-        .unwrap_or_default();
-    Ok(Actor {
-        user_id: user_id.to_string(),
-        name,
-    })
-}
-
 /// Inside the action's transaction: the audit entry of an action on a
 /// client (its community's log).
 pub(crate) fn audited(
@@ -108,7 +98,7 @@ pub(crate) fn audited(
     subject: (&str, &str),
     detail: serde_json::Value,
 ) -> StoreResult<()> {
-    let actor = actor_of(c, &caller.user_id)?;
+    let actor = accounts::actor(c, &caller.user_id)?;
     let mut detail = detail;
     if let Some(o) = detail.as_object_mut() {
         o.insert("client".into(), client.name.clone().into());

@@ -23,7 +23,7 @@ use crate::service::sla::{SlaConfig, UrgencySummary};
 use crate::service::staff::{self, WindowQuery};
 use crate::service::validate::{Errors, Login};
 use crate::service::views::NamedRef;
-use crate::store::audit::{self, Actor};
+use crate::store::audit;
 use crate::store::districts::{self as store, District};
 use crate::store::lifecycle::{self as lifecycle_store, PasswordReset};
 use crate::store::models::{Staff, User};
@@ -58,16 +58,6 @@ async fn manages_community(db: &Db, caller: &Caller, community_id: &str) -> Resu
     } else {
         Err(ApiError::not_found("社区"))
     }
-}
-
-fn actor_of(c: &mut DbConnection, user_id: &str) -> StoreResult<Actor> {
-    let name = accounts::get_user(c, user_id)?
-        .map(|u| u.display_name)
-        .unwrap_or_default();
-    Ok(Actor {
-        user_id: user_id.to_string(),
-        name,
-    })
 }
 
 // ----------------------------------------------------------------- output
@@ -213,7 +203,7 @@ pub async fn add_community(
             accounts::get_community(c, &community_id)?
                 .ok_or_else(|| ApiError::not_found("社区"))?;
             if store::add_community(c, &d.id, &community_id)? {
-                let actor = actor_of(c, &admin)?;
+                let actor = accounts::actor(c, &admin)?;
                 audit::record(
                     c,
                     &actor,
@@ -247,7 +237,7 @@ pub async fn remove_community(
             if !store::remove_community(c, &d.id, &community_id)? {
                 return Err(ApiError::not_found("区域中的社区"));
             }
-            let actor = actor_of(c, &admin)?;
+            let actor = accounts::actor(c, &admin)?;
             audit::record(
                 c,
                 &actor,
@@ -385,7 +375,7 @@ pub async fn add_admin(
                 (None, None) => return Err(ApiError::internal("no account to add")),
             };
             if store::add_admin(c, &d.id, &user.id)? {
-                let actor = actor_of(c, &admin)?;
+                let actor = accounts::actor(c, &admin)?;
                 for cm in store::communities_of(c, &d.id)? {
                     audit::record(
                         c,
@@ -425,7 +415,7 @@ pub async fn remove_admin(
             if !store::remove_admin(c, &d.id, &user_id)? {
                 return Err(ApiError::not_found("区域管理员"));
             }
-            let actor = actor_of(c, &admin)?;
+            let actor = accounts::actor(c, &admin)?;
             for cm in store::communities_of(c, &d.id)? {
                 audit::record(
                     c,
@@ -749,7 +739,7 @@ pub async fn create_staff(
                 Some(inv) => Some(issue_invite(c, &user.id, &by, inv)?),
                 None => None,
             };
-            let actor = actor_of(c, &by)?;
+            let actor = accounts::actor(c, &by)?;
             audit::record(
                 c,
                 &actor,
@@ -824,7 +814,7 @@ pub async fn set_disabled(
                 }
                 (false, true) => store::set_staff_disabled(c, &user_id, None)?,
             }
-            let actor = actor_of(c, &by)?;
+            let actor = accounts::actor(c, &by)?;
             audit::record(
                 c,
                 &actor,

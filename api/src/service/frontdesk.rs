@@ -79,16 +79,6 @@ pub fn edits_for_firm(caller: &Caller, l: &Listing) -> bool {
         && caller.staff_community.as_deref() == Some(l.community_id.as_str())
 }
 
-fn actor_of(c: &mut DbConnection, user_id: &str) -> StoreResult<Actor> {
-    let name = accounts::get_user(c, user_id)?
-        .map(|u| u.display_name)
-        .unwrap_or_default();
-    Ok(Actor {
-        user_id: user_id.to_string(),
-        name,
-    })
-}
-
 /// Inside a transaction: the audit entry of a staff action on a firm's
 /// listing and the notification of the firm's admins.
 fn staff_acted(
@@ -98,7 +88,7 @@ fn staff_acted(
     action: &str,
     what: &str,
 ) -> StoreResult<Vec<NewEvent>> {
-    let actor = actor_of(c, staff_user)?;
+    let actor = accounts::actor(c, staff_user)?;
     audit::record(
         c,
         &actor,
@@ -204,7 +194,7 @@ pub async fn take_over(db: &Db, caller: &Caller, v: &ListingView) -> Result<Opti
         .run(move |conn| {
             stream::write(conn, |c| {
                 let seq = listings::update(c, &row, expected)?;
-                let actor = actor_of(c, &admin)?;
+                let actor = accounts::actor(c, &admin)?;
                 audit::record(
                     c,
                     &actor,
@@ -335,7 +325,7 @@ fn open_case_in(
         if k.status == CaseStatus::Resolved {
             return Ok(((k, false), Vec::new()));
         }
-        let actor = actor_of(c, actor_id)?;
+        let actor = accounts::actor(c, actor_id)?;
         if created {
             audit::record(
                 c,
@@ -500,7 +490,7 @@ pub async fn add_note(
         .run(move |c| {
             c.transaction::<_, StoreError, _>(|c| {
                 crate::store::begin_write(c)?;
-                let actor = actor_of(c, &user)?;
+                let actor = accounts::actor(c, &user)?;
                 let note = new_note(&k.id, &actor, &body);
                 case_store::add_note(c, &note)?;
                 Ok(note)

@@ -15,7 +15,7 @@ use crate::service::error::{ApiError, Code, Status};
 use crate::service::password;
 use crate::service::tokens::hash_refresh_token as sha256_hex;
 use crate::service::validate::{Errors, Login};
-use crate::store::audit::{self, Actor};
+use crate::store::audit;
 use crate::store::lifecycle::{self as store, Invite, PasswordReset};
 use crate::store::models::{Firm, Membership, User};
 use crate::store::notifications::{self, NewNotification};
@@ -224,7 +224,7 @@ pub async fn issue_reset_code(
                         used_at: None,
                     },
                 )?;
-                let actor = actor_of(c, &staff)?;
+                let actor = accounts::actor(c, &staff)?;
                 audit::record(
                     c,
                     &actor,
@@ -285,16 +285,6 @@ pub async fn reset_password(
         })
         .await?;
     if ok { Ok(()) } else { Err(invalid_code()) }
-}
-
-fn actor_of(c: &mut DbConnection, user_id: &str) -> StoreResult<Actor> {
-    let name = accounts::get_user(c, user_id)?
-        .map(|u| u.display_name)
-        .unwrap_or_default();
-    Ok(Actor {
-        user_id: user_id.to_string(),
-        name,
-    })
 }
 
 /// The firm the caller administers; 403 for its other members, 404 for
@@ -437,7 +427,7 @@ pub async fn remove_member(
                     return Ok((false, Vec::new()));
                 }
                 store::remove_membership(c, &user_id)?;
-                let actor = actor_of(c, &admin)?;
+                let actor = accounts::actor(c, &admin)?;
                 audit::record(
                     c,
                     &actor,
@@ -486,7 +476,7 @@ pub async fn hand_over_admin(
                 }
                 store::set_role(c, &to_user, "admin")?;
                 store::set_role(c, &me, "member")?;
-                let actor = actor_of(c, &me)?;
+                let actor = accounts::actor(c, &me)?;
                 audit::record(
                     c,
                     &actor,
@@ -652,7 +642,7 @@ pub async fn edit_profile(
     db.run(move |c| {
         stream::write(c, |c| {
             store::save_profile(c, &g)?;
-            let actor = actor_of(c, &admin)?;
+            let actor = accounts::actor(c, &admin)?;
             audit::record(
                 c,
                 &actor,

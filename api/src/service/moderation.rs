@@ -15,7 +15,7 @@ use serde_json::json;
 use crate::service::access::{Caller, visible_to};
 use crate::service::error::{ApiError, Code};
 use crate::service::validate::Errors;
-use crate::store::audit::{self, Actor};
+use crate::store::audit;
 use crate::store::lifecycle;
 use crate::store::models::Firm;
 use crate::store::moderation::{self as store, Action, Report};
@@ -97,16 +97,6 @@ fn report_out(r: Report) -> ReportOut {
         created_at: r.created_at.and_utc(),
         handled_at: r.handled_at.map(|t| t.and_utc()),
     }
-}
-
-fn actor_of(c: &mut DbConnection, user_id: &str) -> StoreResult<Actor> {
-    let name = accounts::get_user(c, user_id)?
-        .map(|u| u.display_name)
-        .unwrap_or_default();
-    Ok(Actor {
-        user_id: user_id.to_string(),
-        name,
-    })
 }
 
 /// The firm and community a report is about, if the caller may see its
@@ -429,7 +419,7 @@ fn decide(
         return Ok((Err(Refused::NotFound), Vec::new()));
     };
     let at = now();
-    let actor = actor_of(c, staff)?;
+    let actor = accounts::actor(c, staff)?;
     let mut live = Vec::new();
     // (firm, its community, subject type, what the firm is told)
     let (firm_id, firm_community, subject_type, told): (String, String, &str, String) = match a

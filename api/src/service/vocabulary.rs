@@ -23,9 +23,9 @@ use zhiqilian_search_index::tokenizer::normalize_term;
 
 use crate::service::access::Caller;
 use crate::service::error::{ApiError, Code};
-use crate::store::audit::{self, Actor};
+use crate::store::audit;
 use crate::store::vocabulary::{self as store, Change, Entry};
-use crate::store::{Db, DbConnection, StoreError, StoreResult, accounts, begin_write};
+use crate::store::{Db, StoreError, accounts, begin_write};
 use crate::worker::indexer::{ReindexProgress, SearchIndex};
 
 /// Longest term, in characters.
@@ -280,16 +280,6 @@ fn is_cjk(c: char) -> bool {
     matches!(c, '\u{3400}'..='\u{4DBF}' | '\u{4E00}'..='\u{9FFF}' | '\u{F900}'..='\u{FAFF}' | '\u{20000}'..='\u{2EBEF}')
 }
 
-fn actor_of(c: &mut DbConnection, user_id: &str) -> StoreResult<Actor> {
-    let name = accounts::get_user(c, user_id)?
-        .map(|u| u.display_name)
-        .unwrap_or_default();
-    Ok(Actor {
-        user_id: user_id.to_string(),
-        name,
-    })
-}
-
 fn change_out(ch: &Change, entry: Option<&Entry>) -> ChangeOut {
     ChangeOut {
         id: ch.id.clone(),
@@ -350,7 +340,7 @@ pub async fn add(db: &Db, caller: &Caller, body: NewEntry) -> Result<ChangeResul
                     )));
                 }
                 let (entry, change) = store::add(c, &park, &kind, &terms, &user)?;
-                let actor = actor_of(c, &user)?;
+                let actor = accounts::actor(c, &user)?;
                 audit::record(
                     c,
                     &actor,
@@ -415,7 +405,7 @@ pub async fn remove(
                     return Ok(None);
                 };
                 let change = store::remove(c, &entry, &user)?;
-                let actor = actor_of(c, &user)?;
+                let actor = accounts::actor(c, &user)?;
                 audit::record(
                     c,
                     &actor,
@@ -459,7 +449,7 @@ pub async fn undo(db: &Db, caller: &Caller, body: UndoIn) -> Result<UndoResult, 
                 };
                 let version = store::undo(c, &change)?;
                 let entry = store::get(c, &change.entry_id)?;
-                let actor = actor_of(c, &user)?;
+                let actor = accounts::actor(c, &user)?;
                 audit::record(
                     c,
                     &actor,
